@@ -1,0 +1,1 @@
+"""Serving: batch tagging (`python -m serve tag`) and the HTTP API (`python -m serve api`)."""

@@ -1,0 +1,65 @@
+"""HTTP API: same answers as the predictor, limits and malformed bodies are 4xx."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serve.api import MAX_CHARS, MAX_TEXTS, create_app
+
+
+@pytest.fixture(scope="module")
+def client(tfidf_predictor):
+    with TestClient(create_app(tfidf_predictor)) as client:
+        yield client
+
+
+TEXTS = ["Kim ngạch thương mại song phương tăng 19%", "中越两国海警举行北部湾联合巡逻", "Vietnam and China agree to boost youth exchanges"]
+
+
+def test_health(client, tfidf_predictor):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["labels"] == tfidf_predictor.labels
+
+
+def test_tag_matches_predictor_in_order(client, tfidf_predictor):
+    response = client.post("/tag", json={"texts": TEXTS})
+    assert response.status_code == 200
+    assert response.json()["results"] == tfidf_predictor.predict(TEXTS)
+
+
+def test_article_is_split_and_tagged(client, tfidf_predictor):
+    article = "Tiêu đề\n\n" + TEXTS[0] + "\n" + TEXTS[1] + "\n"
+    results = client.post("/tag/article", json={"text": article}).json()["results"]
+    assert [r["line"] for r in results] == [1, 3, 4]
+    assert [r["label"] for r in results] == [p["label"] for p in tfidf_predictor.predict(["Tiêu đề", *TEXTS[:2]])]
+
+
+def test_threshold_parameter(client):
+    high = client.post("/tag", json={"texts": TEXTS[:1], "threshold": 1.0}).json()["results"][0]
+    assert high["label"] == "uncertain"
+    assert client.post("/tag", json={"texts": TEXTS[:1], "threshold": "auto"}).status_code == 200
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"texts": ["x"] * (MAX_TEXTS + 1)}, 422, f"at most {MAX_TEXTS}"),
+    ({"texts": ["x" * (MAX_CHARS + 1)]}, 413, f"limit is {MAX_CHARS}"),
+    ({"texts": []}, 422, "at least 1"),
+    ({"texts": "not a list"}, 422, "list"),
+    ({"texts": [1, 2]}, 422, "string"),
+    ({"text": "wrong key"}, 422, "texts"),
+    ({"texts": ["a"], "extra": 1}, 422, "extra"),
+])
+def test_bad_requests_are_4xx_that_say_why(client, body, status, words):
+    response = client.post("/tag", json=body)
+    assert response.status_code == status
+    assert words in response.text
+
+
+def test_non_json_body_is_4xx(client):
+    response = client.post("/tag", content=b"\xff\xfe not json", headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert client.post("/tag/article", json={"text": ""}).status_code == 422
+
+
+def test_openapi_docs(client):
+    assert "/tag/article" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,62 @@
+import pytest
+
+from train.config import ConfigError, config_from_dict, load_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_configs_load():
+    cfg = load_config("configs/tfidf.yaml")
+    assert cfg.name == "tfidf" and cfg.output_dir == "models/tfidf"
+    assert cfg.mlflow.registered_model == "vn-china-topics-tfidf"
+    assert cfg.model.type == "tfidf"
+
+
+def test_unknown_key_names_file_key_and_choices(tmp_path):
+    path = write(tmp_path, "model:\n  tfidf:\n    CC: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message and "model.tfidf.CC" in message and "C," in message
+
+
+def test_wrong_type_and_bad_choice(tmp_path):
+    with pytest.raises(ConfigError, match="model.tfidf.C: expected float"):
+        load_config(write(tmp_path, "model:\n  tfidf:\n    C: lots\n"))
+    with pytest.raises(ConfigError, match="model.type: 'svm' is not allowed"):
+        load_config(write(tmp_path, "model:\n  type: svm\n"))
+
+
+def test_set_overrides_are_parsed_as_yaml(tmp_path):
+    cfg = load_config(write(tmp_path, "seed: 1\n"), ["model.tfidf.C=4", "data.files=[a.jsonl, b.jsonl]", "seed=7"])
+    assert cfg.model.tfidf.C == 4.0 and cfg.data.files == ["a.jsonl", "b.jsonl"] and cfg.seed == 7
+
+
+def test_set_with_unknown_key_or_no_value_fails(tmp_path):
+    path = write(tmp_path, "seed: 1\n")
+    with pytest.raises(ConfigError, match="unknown key 'model.tfidf.nope'"):
+        load_config(path, ["model.tfidf.nope=1"])
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        load_config(path, ["seed"])
+
+
+def test_value_checks():
+    with pytest.raises(ConfigError, match="data.labels"):
+        config_from_dict({"data": {"labels": ["economy", "sports"]}})
+    with pytest.raises(ConfigError, match="reserved"):
+        config_from_dict({"mlflow": {"alias": "latest"}})
+    with pytest.raises(ConfigError, match="word_ngrams"):
+        config_from_dict({"model": {"tfidf": {"word_ngrams": [3, 1]}}})
+    with pytest.raises(ConfigError, match="routes.vi"):
+        config_from_dict({"model": {"type": "transformer", "transformer": {"routes": {"vi": "x"}, "encoders": {}}}})
+
+
+def test_missing_and_invalid_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "a: [1,\n"))

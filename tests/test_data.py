@@ -1,0 +1,50 @@
+import json
+
+import pytest
+
+from train.data import DataError, load_records, parse_record
+
+GOOD = {"id": "x1", "lang": "vi", "labels": ["economy"], "text": "Kim ngạch tăng", "source": "authored", "split": "train"}
+
+
+def line(**changes):
+    return json.dumps({**GOOD, **changes}, ensure_ascii=False)
+
+
+def test_good_record():
+    record = parse_record(line(labels=["economy", "border_sea"]), "f:1")
+    assert record.label == "economy" and record.labels == ("economy", "border_sea") and not record.is_seed
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    (json.dumps({"id": "x"}), "missing field"),
+    (line(lang="fr"), "lang 'fr'"),
+    (line(labels=["sports"]), "unknown label"),
+    (line(labels=[]), "non-empty list"),
+    (line(labels=["other", "economy"]), "stands alone"),
+    (line(split="validation"), "split"),
+    (line(text="  "), "non-empty string"),
+    (line(source="seed:001.txt"), "seed paragraphs"),
+])
+def test_bad_records_name_the_place(bad, message):
+    with pytest.raises(DataError, match=message) as err:
+        parse_record(bad, "data/x.jsonl:7")
+    assert str(err.value).startswith("data/x.jsonl:7: ")
+
+
+def test_load_stops_at_first_bad_line_with_file_and_line(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(line() + "\n\n" + line(id="x2") + "\n{oops\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"{path}:4: not valid JSON"):
+        load_records([str(path)])
+
+
+def test_duplicate_ids_and_missing_files(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(line() + "\n" + line() + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="already used"):
+        load_records([str(path)])
+    with pytest.raises(DataError, match="matches no file"):
+        load_records([str(tmp_path / "none*.jsonl")])

@@ -1,0 +1,91 @@
+"""`serve tag`: every input record gives one output record, in order; bad records carry an error."""
+
+import csv
+import json
+
+from serve.__main__ import main as serve_main
+from serve.article import split_paragraphs
+from serve.tagging import tag_file
+
+LINES = [
+    json.dumps({"id": "a", "text": "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"}, ensure_ascii=False),
+    "{broken json",
+    json.dumps({"id": 7}),
+    json.dumps({"id": "n", "text": 12}),
+    json.dumps(["not", "an", "object"]),
+    "",
+    json.dumps({"text": "中越陆地边界联合委员会举行会议"}, ensure_ascii=False),
+    json.dumps({"id": "e", "text": "   "}),
+]
+
+
+def test_jsonl_one_output_per_record_in_order(tfidf_predictor, tmp_path):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    stats = tag_file(tfidf_predictor, str(src), str(out), batch_size=2, progress=False)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == stats.records == 7 and stats.errors == 5
+    assert [r["id"] for r in rows] == ["a", None, 7, "n", None, None, "e"]
+    assert rows[0]["lang"] == "vi" and rows[0]["label"] in tfidf_predictor.labels
+    assert set(rows[0]["scores"]) == set(tfidf_predictor.labels)
+    assert rows[5]["lang"] == "zh" and "error" not in rows[5]
+    assert f"{src}:2: not valid JSON" in rows[1]["error"]
+    assert "no 'text' field" in rows[2]["error"] and "must be a string" in rows[3]["error"]
+    assert "expected an object" in rows[4]["error"] and "empty" in rows[6]["error"]
+
+
+def test_same_results_whatever_the_batch_size(tfidf_predictor, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(LINES), encoding="utf-8")
+    outputs = []
+    for size in (1, 3, 512):
+        out = tmp_path / f"out{size}.jsonl"
+        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False)
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_csv_in_and_out(tfidf_predictor, tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text('id,text\n1,"Ngư dân Quảng Ngãi bị tàu lạ xua đuổi gần Hoàng Sa"\n2,\n', encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(out), progress=False)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["id"] for r in rows] == ["1", "2"]
+    assert rows[0]["label"] and float(rows[0]["score_border_sea"]) >= 0 and rows[0]["error"] == ""
+    assert "empty" in rows[1]["error"]
+
+
+def test_raw_article_is_split_into_paragraphs(tfidf_predictor, tmp_path):
+    article = "Tiêu đề bài báo\n\nĐoạn thứ nhất về thương mại.\n   \nĐoạn thứ hai về biên giới.\n"
+    assert [n for n, _ in split_paragraphs(article)] == [1, 3, 5]
+    src, out = tmp_path / "bai.txt", tmp_path / "out.jsonl"
+    src.write_text(article, encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(out), progress=False)
+    assert [json.loads(l)["id"] for l in out.read_text(encoding="utf-8").splitlines()] == ["bai:1", "bai:3", "bai:5"]
+
+
+def test_cli_exit_codes(tfidf_run, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(LINES), encoding="utf-8")
+    model = str(tfidf_run.output_dir)
+    assert serve_main(["tag", "--model", model, "--input", str(src), "--output", str(tmp_path / "o.jsonl"), "--quiet"]) == 0
+    assert serve_main(["tag", "--model", model, "--input", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "o2.jsonl")]) == 2
+    assert "cannot read input" in capsys.readouterr().err
+    nocol = tmp_path / "bad.csv"
+    nocol.write_text("body\nhello\n", encoding="utf-8")
+    assert serve_main(["tag", "--model", model, "--input", str(nocol), "--output", str(tmp_path / "o3.jsonl")]) == 2
+    assert "no 'text' column" in capsys.readouterr().err
+    assert serve_main(["tag", "--model", str(tmp_path / "nomodel"), "--input", str(src), "--output", str(tmp_path / "o4.jsonl")]) == 2
+
+
+def test_registered_model_uri_tags_like_the_directory(tfidf_run, tfidf_predictor):
+    from serve.loading import load_predictor
+
+    texts = ["Hai nước ký kết 14 văn kiện hợp tác", "中越两党理论研讨会在河内举行"]
+    assert load_predictor(tfidf_run.model_uri).predict(texts) == tfidf_predictor.predict(texts)
+
+
+def test_threshold_abstains(tfidf_predictor):
+    texts = ["Hai nước ký kết 14 văn kiện hợp tác"]
+    assert tfidf_predictor.predict(texts, threshold=1.01)[0]["label"] == "uncertain"
+    assert tfidf_predictor.predict(texts, threshold=0.0)[0]["label"] != "uncertain"

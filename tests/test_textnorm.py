@@ -1,0 +1,32 @@
+from train.langid import detect_lang
+from train.textnorm import TextNormalizer, normalize, tokenize
+
+
+def test_tone_placement_and_unicode_forms_collapse():
+    decomposed = "Hòa Bình".replace("ò", "o\u0300")
+    assert normalize(decomposed) == normalize("Hoà Bình") == "Hòa Bình"
+    assert normalize("THUỶ ĐIỆN", lowercase=True) == "thủy điện"
+    # Only at a syllable's end: "hoàng" keeps its tone where it is.
+    assert normalize("Hoàng") == "Hoàng"
+
+
+def test_digits_urls_and_width():
+    assert normalize("Năm 2024 đạt 1.234,5 tỷ", collapse_digits=True) == "Năm 0 đạt 0 tỷ"
+    assert normalize("Xem https://vnexpress.net/a-b.html nhé") == "Xem URL nhé"
+    assert normalize("中越，贸易") == "中越,贸易"
+
+
+def test_tokens_are_syllables_and_han_characters():
+    assert tokenize("Biển Đông 南海问题 ok") == ["Biển", "Đông", "南", "海", "问", "题", "ok"]
+
+
+def test_normalizer_step_is_stateless():
+    step = TextNormalizer()
+    assert step.fit(["x"]).transform(["Hoà  Bình 12"]) == ["hòa bình 0"]
+
+
+def test_language_detection():
+    assert detect_lang("Tổng Bí thư Tô Lâm hội đàm với Tổng Bí thư Tập Cận Bình") == "vi"
+    assert detect_lang("越南总理范明政会见中国国务院总理李强") == "zh"
+    assert detect_lang("General Secretary Tô Lâm met Chinese leader Xi Jinping in Hà Nội on Monday") == "en"
+    assert detect_lang("VIETNAM - CHINA") == "en"

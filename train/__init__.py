@@ -1,0 +1,1 @@
+"""Training: config, data, models, evaluation and MLflow tracking for the VN–China topic tagger."""

@@ -1,0 +1,134 @@
+"""Corpus check: `python -m train.corpus [FILES...]` prints a report and exits 1 on any error.
+
+Checks every line (schema, label set, languages, seed paragraphs only in test),
+duplicate ids and texts, near duplicates across splits, and the minimum counts per
+language and dominant label. Errors name file:line. Near duplicates are found with
+5-token shingles (syllables for vi/en, characters for zh): a pair across splits
+whose Jaccard overlap >= 0.5, or whose shorter text (12+ shingles) is >= 0.8
+contained in the longer, is a leak.
+
+    $ python -m train.corpus
+    records: 2431 in 9 files ... OK
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter, defaultdict
+from itertools import combinations
+
+from train.config import LABELS
+from train.data import SPLITS, DataError, Record, iter_file, parse_record, resolve_files
+from train.langid import LANGS
+from train.textnorm import normalize, tokenize
+
+DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
+MIN_PER_LABEL = {"vi": 150, "zh": 150, "en": 60}
+SHINGLE = 5
+JACCARD_LIMIT = 0.5
+CONTAINMENT_LIMIT = 0.8
+CONTAINMENT_MIN_SHINGLES = 12  # a short headline sharing a proper name with a paragraph is no leak
+
+
+def shingles(text: str) -> frozenset:
+    tokens = tokenize(normalize(text, lowercase=True, collapse_digits=True))
+    if len(tokens) < SHINGLE:
+        return frozenset([" ".join(tokens)])
+    return frozenset(" ".join(tokens[i:i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1))
+
+
+def near_duplicates(records: list[tuple[str, Record]]) -> list[tuple[str, str, float, float]]:
+    """(where a, where b, jaccard, containment) for similar pairs, found through shared shingles."""
+    sets = [shingles(r.text) for _, r in records]
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, shingle_set in enumerate(sets):
+        for shingle in shingle_set:
+            index[shingle].append(i)
+    shared: Counter = Counter()
+    for members in index.values():
+        if len(members) < 50:  # a shingle in 50+ texts is boilerplate, not a sign of copying
+            shared.update(combinations(members, 2))
+    pairs = []
+    for (a, b), common in shared.items():
+        jaccard = common / len(sets[a] | sets[b])
+        smaller = min(len(sets[a]), len(sets[b]))
+        containment = common / smaller
+        if jaccard >= JACCARD_LIMIT or (containment >= CONTAINMENT_LIMIT and smaller >= CONTAINMENT_MIN_SHINGLES):
+            pairs.append((records[a][0], records[b][0], jaccard, containment))
+    return pairs
+
+
+def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str], list[str], list[tuple[str, Record]]]:
+    errors: list[str] = []
+    warnings: list[str] = []
+    records: list[tuple[str, Record]] = []
+    ids: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for path in resolve_files(patterns):
+        for number, line in iter_file(path):
+            where = f"{path}:{number}"
+            try:
+                record = parse_record(line, where)
+            except DataError as err:
+                errors.append(str(err))
+                continue
+            if record.id in ids:
+                errors.append(f"{where}: duplicate id {record.id!r} (first at {ids[record.id]})")
+            key = normalize(record.text, lowercase=True)
+            if key in texts:
+                errors.append(f"{where}: duplicate text (first at {texts[key]})")
+            ids.setdefault(record.id, where)
+            texts.setdefault(key, where)
+            records.append((where, record))
+    split_of = {where: r.split for where, r in records}
+    for a, b, jaccard, containment in near_duplicates(records):
+        message = f"{a} ~ {b}: near duplicate (jaccard {jaccard:.2f}, containment {containment:.2f})"
+        if split_of[a] != split_of[b]:
+            errors.append(message + f" across splits {split_of[a]}/{split_of[b]}; rewrite or drop one")
+        else:
+            warnings.append(message)
+    counts = Counter(r.lang + "/" + r.label for _, r in records if not r.is_seed)
+    for lang, minimum in min_per_label.items():
+        for label in LABELS:
+            if counts[f"{lang}/{label}"] < minimum:
+                errors.append(f"counts: {lang}/{label} has {counts[f'{lang}/{label}']} authored records, needs {minimum}")
+    return errors, warnings, records
+
+
+def count_table(records: list[Record]) -> str:
+    counts = Counter((r.lang, r.label, r.split) for r in records)
+    header = f"{'lang':<4} {'label':<17}" + "".join(f"{s:>7}" for s in SPLITS) + f"{'total':>7}"
+    lines = [header]
+    for lang in LANGS:
+        for label in LABELS:
+            row = [counts[(lang, label, s)] for s in SPLITS]
+            if sum(row):
+                lines.append(f"{lang:<4} {label:<17}" + "".join(f"{n:>7}" for n in row) + f"{sum(row):>7}")
+    mixed = sum(len(r.labels) > 1 for r in records)
+    seeds = sum(r.is_seed for r in records)
+    lines.append(f"records {len(records)}; seed {seeds}; mixed-topic {mixed} ({mixed / max(len(records), 1):.0%})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.corpus", description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", default=DEFAULT_FILES, help="JSONL files or globs")
+    parser.add_argument("--no-min-counts", action="store_true", help="skip the minimum counts per language x label")
+    args = parser.parse_args(argv)
+    try:
+        errors, warnings, records = check(args.files, {} if args.no_min_counts else MIN_PER_LABEL)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(count_table([r for _, r in records]))
+    for warning in warnings:
+        print(f"warning: {warning}")
+    for error in errors:
+        print(f"error: {error}")
+    print(f"{len(errors)} errors, {len(warnings)} warnings")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

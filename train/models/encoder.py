@@ -1,0 +1,98 @@
+"""One transformer encoder with its tokenizer, segmenter and length policy.
+
+Paragraphs longer than `max_length` tokens keep their head and their tail
+(`head_tail`: the first 3/4 and last 1/4 of the budget, after Sun et al. 2019,
+where leads and conclusions carry the topic) or just the head (`truncate`).
+
+    >>> encoder = Encoder.from_pretrained("vinai/phobert-base", cfg, labels)   # or a local directory
+    >>> encoder.predict_proba(["Tổng Bí thư Tô Lâm thăm Trung Quốc"]).shape
+    (1, 6)
+
+Inference sorts paragraphs by length and pads each batch only to its longest
+member, under `torch.inference_mode`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from train.config import EncoderConfig
+from train.errors import UserError
+from train.segment import segment
+
+SETTINGS_FILE = "encoder.json"
+
+
+class Encoder:
+    def __init__(self, tokenizer, model, segmenter: str, max_length: int, long_text: str):
+        self.tokenizer = tokenizer
+        self.model = model
+        self.segmenter = segmenter
+        self.max_length = max_length
+        self.long_text = long_text
+
+    @classmethod
+    def from_pretrained(cls, key: str, cfg: EncoderConfig, labels: list[str], long_text: str) -> "Encoder":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                cfg.name_or_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                label2id={label: i for i, label in enumerate(labels)})
+        except (OSError, ValueError) as err:
+            raise UserError(
+                f"model.transformer.encoders.{key}.name_or_path: cannot load {cfg.name_or_path!r} (no model hub reachable "
+                f"and no local copy: {str(err).splitlines()[0][:120]}); download it where the hub is reachable "
+                f"(huggingface-cli download {cfg.name_or_path} --local-dir /models/{Path(cfg.name_or_path).name}) and pass "
+                f"--set model.transformer.encoders.{key}.name_or_path=/models/{Path(cfg.name_or_path).name}") from None
+        return cls(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
+
+    def prepare(self, texts: list[str]) -> list[str]:
+        return segment(texts, self.segmenter)
+
+    def encode(self, prepared: list[str]) -> list[list[int]]:
+        ids = self.tokenizer(prepared, add_special_tokens=False, truncation=False)["input_ids"]
+        budget = self.max_length - 2
+        head = budget if self.long_text == "truncate" else budget * 3 // 4
+        clipped = [row if len(row) <= budget else row[:head] + row[len(row) - (budget - head):] for row in ids]
+        # <s> X </s> (PhoBERT, XLM-R) and [CLS] X [SEP] (BERTs) alike; fast tokenizers in
+        # transformers 5 have no build_inputs_with_special_tokens.
+        cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
+        return [[cls, *row, sep] for row in clipped]
+
+    def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        import torch
+
+        ids = self.encode(self.prepare(texts))
+        order = np.argsort([len(row) for row in ids], kind="stable")
+        device = next(self.model.parameters()).device
+        out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float64)
+        self.model.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="pt")
+                logits = self.model(input_ids=batch["input_ids"].to(device),
+                                    attention_mask=batch["attention_mask"].to(device)).logits
+                out[chunk] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        settings = {"segmenter": self.segmenter, "max_length": self.max_length, "long_text": self.long_text}
+        (directory / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "Encoder":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        model = AutoModelForSequenceClassification.from_pretrained(directory)
+        return cls(tokenizer, model, settings["segmenter"], settings["max_length"], settings["long_text"])

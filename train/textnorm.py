@@ -1,0 +1,64 @@
+"""Text normalisation, the single place it lives; saved with every model.
+
+Real press mixes Unicode forms (composed / decomposed Vietnamese), old and new
+tone placement ("hoà" / "hòa", "thuỷ" / "thủy"), full-width punctuation and ever
+new numbers. Normalising them keeps features from splitting one word in two:
+
+    >>> normalize("Thuỷ điện HOÀ BÌNH khởi công năm 1979", lowercase=True, collapse_digits=True)
+    'thủy điện hòa bình khởi công năm 0'
+    >>> tokenize("中越贸易 tăng 20%")
+    ['中', '越', '贸', '易', 'tăng', '20']
+
+`tokenize` yields syllables for Vietnamese and English and single characters for
+Chinese, so word n-grams over its tokens are syllable n-grams and character n-grams.
+"""
+
+import re
+import unicodedata
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Old-style tone placement on the second vowel of oa/oe/uy at a syllable's end -> new style.
+_TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+          "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+          "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
+_OLD_TONE = re.compile("(" + "|".join(_TONES) + r")(?![^\W\d_])", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+_SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _new_tone(match: re.Match) -> str:
+    old = match.group(0)
+    new = _TONES[old.lower()]
+    return new.upper() if old.isupper() else (new.capitalize() if old[0].isupper() else new)
+
+
+def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = _URL.sub(" URL ", text)
+    text = _OLD_TONE.sub(_new_tone, text)
+    if collapse_digits:
+        text = _DIGITS.sub("0", text)
+    if lowercase:
+        text = text.lower()
+    return _SPACE.sub(" ", text).strip()
+
+
+def tokenize(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+class TextNormalizer(TransformerMixin, BaseEstimator):
+    """The normalisation step of a scikit-learn Pipeline (stateless)."""
+
+    def __init__(self, lowercase: bool = True, collapse_digits: bool = True):
+        self.lowercase = lowercase
+        self.collapse_digits = collapse_digits
+
+    def fit(self, texts, labels=None):
+        return self
+
+    def transform(self, texts):
+        return [normalize(t, self.lowercase, self.collapse_digits) for t in texts]
