@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from train.errors import UserError
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     tag.add_argument("--output", required=True, help="output .jsonl, or .csv")
     tag.add_argument("--batch-size", type=int, default=512)
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
+    tag.add_argument("--workers", type=int, default=None,
+                     help="processes tagging batches in parallel (default: one per core, 1 for transformer models)")
     api = commands.choices["api"]
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
@@ -37,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tag":
             from serve.tagging import tag_file
 
-            stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet)
+            # Transformer models use all cores inside torch already; forking them only contends.
+            default_workers = (os.cpu_count() or 1) if predictor.meta.get("model_type") == "tfidf" else 1
+            stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
+                             workers=args.workers or default_workers)
             print(f"tagged {stats.tagged} of {stats.records} records ({stats.errors} errors) -> {args.output}", file=sys.stderr)
         else:
             import uvicorn

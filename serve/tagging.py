@@ -10,13 +10,15 @@ Inputs, by file name:
 
 A record that cannot be tagged (bad JSON, no text, text not a string) gets an
 `error` field and the rest go on. The file is streamed in batches, so memory stays
-flat on large inputs.
+flat on large inputs; `workers` > 1 tags batches in forked processes (one per core),
+still writing results in input order.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import sys
 from dataclasses import dataclass
 from itertools import islice
@@ -86,16 +88,33 @@ def read_records(handle: IO[str], name: str) -> Iterator[InputRecord]:
     return reader(handle, name)
 
 
-def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512) -> Iterator[dict]:
+def tag_batch(predictor: Predictor, batch: list[InputRecord]) -> list[dict]:
+    results = iter(predictor.predict([r.text for r in batch if r.error is None]))
+    return [{"id": r.id, **next(results)} if r.error is None else {"id": r.id, "error": r.error} for r in batch]
+
+
+# The predictor that forked workers inherit (copy-on-write), so it is never pickled per batch.
+_WORKER_PREDICTOR: Predictor | None = None
+
+
+def _tag_in_worker(batch: list[InputRecord]) -> list[dict]:
+    return tag_batch(_WORKER_PREDICTOR, batch)
+
+
+def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512,
+                workers: int = 1) -> Iterator[dict]:
+    """Tagged rows in input order; with workers > 1, batches are tagged in forked processes."""
     records = iter(records)
-    while batch := list(islice(records, batch_size)):
-        good = [r for r in batch if r.error is None]
-        results = iter(predictor.predict([r.text for r in good]))
-        for record in batch:
-            if record.error is None:
-                yield {"id": record.id, **next(results)}
-            else:
-                yield {"id": record.id, "error": record.error}
+    batches = iter(lambda: list(islice(records, batch_size)), [])
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for batch in batches:
+            yield from tag_batch(predictor, batch)
+        return
+    global _WORKER_PREDICTOR
+    _WORKER_PREDICTOR = predictor
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for rows in pool.imap(_tag_in_worker, batches):  # imap keeps order and streams
+            yield from rows
 
 
 class CsvWriter:
@@ -119,7 +138,7 @@ class JsonlWriter:
 
 
 def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size: int = 512,
-             progress: bool = True) -> TagStats:
+             progress: bool = True, workers: int = 1) -> TagStats:
     from tqdm import tqdm
 
     stats = TagStats()
@@ -130,7 +149,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
     with source, open(output_path, "w", encoding="utf-8", newline="") as sink:
         writer = CsvWriter(sink, predictor.labels) if output_path.lower().endswith(".csv") else JsonlWriter(sink)
         try:
-            rows = tag_records(predictor, read_records(source, input_path), batch_size)
+            rows = tag_records(predictor, read_records(source, input_path), batch_size, workers)
             for row in tqdm(rows, desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5):
                 writer.write(row)
                 stats.records += 1

@@ -34,15 +34,16 @@ def test_jsonl_one_output_per_record_in_order(tfidf_predictor, tmp_path):
     assert "expected an object" in rows[4]["error"] and "empty" in rows[6]["error"]
 
 
-def test_same_results_whatever_the_batch_size(tfidf_predictor, tmp_path):
+def test_same_results_whatever_the_batch_size_and_workers(tfidf_predictor, tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(LINES), encoding="utf-8")
+    src.write_text("\n".join(LINES * 5), encoding="utf-8")
     outputs = []
-    for size in (1, 3, 512):
-        out = tmp_path / f"out{size}.jsonl"
-        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False)
+    for size, workers in ((1, 1), (3, 1), (512, 1), (2, 2)):
+        out = tmp_path / f"out{size}-{workers}.jsonl"
+        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False, workers=workers)
         outputs.append(out.read_text(encoding="utf-8"))
-    assert outputs[0] == outputs[1] == outputs[2]
+    assert len(outputs[0].splitlines()) == 35
+    assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
 
 
 def test_csv_in_and_out(tfidf_predictor, tmp_path):

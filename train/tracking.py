@@ -38,6 +38,14 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def artifact_location(experiment: str) -> str | None:
+    """Artifacts beside a SQLite store (mlartifacts/ next to mlflow.db), not in the working directory."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None  # a tracking server decides for itself
+    return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts" / experiment).as_uri()
+
+
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for key, value in tree.items():
@@ -58,7 +66,10 @@ class TrainingRun:
 
         quiet_mlflow()
         mlflow.set_tracking_uri(tracking_uri())
-        mlflow.set_experiment(self.config.mlflow.experiment)
+        name = self.config.mlflow.experiment
+        if mlflow.get_experiment_by_name(name) is None:
+            mlflow.create_experiment(name, artifact_location=artifact_location(name))
+        mlflow.set_experiment(name)
         run = mlflow.start_run(run_name=self.config.name)
         self.run_id = run.info.run_id
         mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name})
@@ -173,17 +184,17 @@ class TaggerPyfunc(_pyfunc_base()):
 
 
 def load_registered_predictor(uri: str, threshold=None):
-    """A `Predictor` from an MLflow model URI (models:/name@alias, runs:/id/model)."""
+    """The `Predictor` inside an MLflow pyfunc model (models:/name@alias, runs:/id/model)."""
     import mlflow
     from mlflow.exceptions import MlflowException
-
-    from train.predictor import Predictor
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     try:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=uri)
+        predictor = mlflow.pyfunc.load_model(uri).unwrap_python_model().predictor
     except MlflowException as err:
         raise UserError(f"{uri}: cannot load from MLflow at {tracking_uri()} ({err.message.splitlines()[0]}); "
                         "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI")
-    return Predictor.load(Path(local) / "artifacts" / MODEL_ARTIFACT, threshold=threshold)
+    if threshold is not None:
+        predictor.threshold = predictor.resolve_threshold(threshold)
+    return predictor

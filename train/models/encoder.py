@@ -81,6 +81,16 @@ class Encoder:
                 out[chunk] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return out
 
+    def quantize_for_cpu(self) -> None:
+        """int8 dynamic quantisation of the linear layers: the CPU speed-up that batching alone can't give."""
+        import warnings
+
+        import torch
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(directory)

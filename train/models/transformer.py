@@ -92,6 +92,8 @@ class TransformerModel:
         encoders = {key: Encoder.load(Path(directory) / key) for key in sorted(set(routes.values()))}
         for encoder in encoders.values():
             encoder.model.to(device)
+            if device == "cpu" and config.predict.cpu_int8:
+                encoder.quantize_for_cpu()
         model = cls(config, encoders)
         model.routes = routes
         return model

@@ -1,0 +1,117 @@
+"""PhoBERT-sized speed, in one run on the same texts: tagging vs transformers.pipeline,
+training samples/s, and word-segmentation throughput.
+
+    python bench/transformer_speed.py --n 512 --train-n 64          # CPU
+    python bench/transformer_speed.py --n 20000 --train-n 4096      # GPU (bf16 when supported)
+
+The model has PhoBERT-base's shape (12 layers, 768 wide, 64,001-token vocabulary) with
+random weights, which give honest speed figures; the tokenizer is a PhobertTokenizer
+learned on the corpus. Paragraphs are Vietnamese corpus texts, segmented with pyvi.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import machine  # noqa: E402
+
+
+def vi_texts(n: int) -> list[str]:
+    from itertools import cycle, islice
+
+    texts = [json.loads(line)["text"] for path in sorted(Path("data/authored").glob("vi-*.jsonl"))
+             for line in path.open(encoding="utf-8") if line.strip()]
+    return list(islice(cycle(texts), n))
+
+
+def phobert_base_shaped(tokenizer, labels):
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    config = RobertaConfig(vocab_size=64001, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                           intermediate_size=3072, max_position_embeddings=258, pad_token_id=tokenizer.pad_token_id,
+                           type_vocab_size=1, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                           label2id={l: i for i, l in enumerate(labels)})
+    return RobertaForSequenceClassification(config)
+
+
+def rate(label: str, count: int, seconds: float, unit: str = "paragraphs/s") -> float:
+    print(f"{label:<48} {count / seconds:>10,.1f} {unit}  ({count} in {seconds:.1f} s)")
+    return count / seconds
+
+
+def main() -> None:
+    import tempfile
+
+    import torch
+    from transformers import pipeline
+
+    from train.config import LABELS, TransformerConfig
+    from train.data import Record
+    from train.models.encoder import Encoder
+    from train.models.hf_training import precision_flags, train_encoder
+    from train.models.tiny import build_phobert_tokenizer
+    from train.segment import segment
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=512, help="paragraphs to tag")
+    parser.add_argument("--train-n", type=int, default=64, help="samples for the training measurement")
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    cuda = torch.cuda.is_available()
+    device = torch.cuda.get_device_name(0) if cuda else f"CPU ({machine()}, torch threads {torch.get_num_threads()})"
+    print(f"device: {device}; torch {torch.__version__}")
+
+    texts = vi_texts(args.n)
+    started = time.perf_counter()
+    segmented = segment(texts, "pyvi")
+    rate("segmentation (pyvi, 1 process)", len(texts), time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer = build_phobert_tokenizer(segmented, Path(tmp), vocab_size=8000)
+        model = phobert_base_shaped(tokenizer, LABELS).to("cuda" if cuda else "cpu")
+        dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else None
+        if dtype:
+            model = model.to(dtype)
+        ours = Encoder(tokenizer, model, "none", 256, "head_tail")
+        ours.predict_proba(segmented[:64], args.batch_size)  # warm-up
+        started = time.perf_counter()
+        ours.predict_proba(segmented, args.batch_size)
+        mine = rate(f"ours: length-sorted batches of {args.batch_size}", len(texts), time.perf_counter() - started)
+
+        if not cuda:
+            quantized = Encoder(tokenizer, model, "none", 256, "head_tail")
+            quantized.quantize_for_cpu()
+            quantized.predict_proba(segmented[:64], args.batch_size)
+            started = time.perf_counter()
+            quantized.predict_proba(segmented, args.batch_size)
+            mine_int8 = rate("ours + predict.cpu_int8 (int8 dynamic quantisation)", len(texts), time.perf_counter() - started)
+
+        tagger = pipeline("text-classification", model=model, tokenizer=tokenizer, device=0 if cuda else -1)
+        options = {"truncation": True, "max_length": 256, "top_k": None}
+        tagger(segmented[:8], **options)  # warm-up
+        for batch_size in (1, args.batch_size):
+            started = time.perf_counter()
+            tagger(segmented, batch_size=batch_size, **options)
+            theirs = rate(f"transformers.pipeline, batch_size={batch_size}", len(texts), time.perf_counter() - started)
+            print(f"{'':<48} speed-up {mine / theirs:.2f}x" + ("" if cuda else f", with int8 {mine_int8 / theirs:.2f}x"))
+
+        model = model.float()
+        records = [Record(f"b{i}", "vi", ("economy",), t, "authored", "train") for i, t in enumerate(texts[:args.train_n])]
+        long_records = [Record(r.id, r.lang, r.labels, " ".join([r.text] * 8), r.source, r.split) for r in records]
+        settings = TransformerConfig(epochs=1, batch_size=16 if not cuda else 32, precision="auto")
+        encoder = Encoder(tokenizer, model, "pyvi", 256, "head_tail")  # 8x paragraphs: every sample is 256 tokens
+        started = time.perf_counter()
+        train_encoder(encoder, long_records, long_records[:8], list(LABELS), settings, seed=13, log=lambda *a, **k: None)
+        flags = [k for k, v in precision_flags("auto").items() if v] or ["fp32"]
+        rate(f"training at 256 tokens ({flags[0]}, incl. segmentation, eval, save)", len(records),
+             time.perf_counter() - started, unit="samples/s")
+
+
+if __name__ == "__main__":
+    main()

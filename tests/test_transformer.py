@@ -1,0 +1,123 @@
+"""The transformer path offline: tiny encoders built locally, same training/serving code as PhoBERT."""
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import mlflow
+import pytest
+
+pytest.importorskip("torch")
+
+from train.models.encoder import Encoder  # noqa: E402
+from train.models.tiny import build_phobert_tokenizer, learn_bpe  # noqa: E402
+from train.predictor import Predictor  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(mlflow_uri, tmp_path_factory):
+    from train.config import load_config
+    from train.run import train
+
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    config = load_config("configs/tiny-transformer.yaml",
+                         [f"output_dir={out}", "mlflow.experiment=tests", "model.transformer.epochs=3"])
+    return train(config, log=lambda *a, **k: None)
+
+
+def test_bpe_learns_frequent_pairs_first():
+    merges = learn_bpe(Counter({"hợp_tác": 9, "hợp": 4, "tác": 2}), num_merges=4)
+    assert merges[0] == (("h", "ợ"), 13)
+    assert all(count >= 2 for _, count in merges)
+
+
+def test_phobert_tokenizer_from_learned_files(tmp_path):
+    texts = ["hợp_tác kinh_tế Việt_Nam Trung_Quốc", "hợp_tác khoa_học", "kinh_tế biển"] * 20
+    tokenizer = build_phobert_tokenizer(texts, tmp_path, vocab_size=60)
+    assert type(tokenizer).__name__ == "PhobertTokenizer"
+    assert (tmp_path / "bpe.codes").stat().st_size and (tmp_path / "vocab.txt").stat().st_size
+    pieces = tokenizer.tokenize("hợp_tác kinh_tế")
+    assert tokenizer.convert_tokens_to_string(pieces) == "hợp_tác kinh_tế"
+    assert tokenizer.unk_token_id not in tokenizer.convert_tokens_to_ids(pieces)
+
+
+class FakeTokenizer:
+    cls_token_id, sep_token_id = 0, 2
+
+    def __call__(self, texts, **kwargs):
+        return {"input_ids": [list(range(10, 10 + len(t.split()))) for t in texts]}
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("truncate", [0, 10, 11, 12, 13, 14, 15, 2]),
+    ("head_tail", [0, 10, 11, 12, 13, 28, 29, 2]),
+])
+def test_long_paragraphs_keep_head_or_head_and_tail(policy, expected):
+    encoder = Encoder(FakeTokenizer(), None, "none", max_length=8, long_text=policy)
+    assert encoder.encode([" ".join("w" * 20)]) == [expected]
+    assert encoder.encode(["a b"]) == [[0, 10, 11, 2]]
+
+
+def test_tiny_model_directory_and_mlflow_epochs(tiny_run, mlflow_uri):
+    out = tiny_run.output_dir
+    assert json.loads((out / "model" / "routes.json").read_text()) == {"vi": "phobert", "zh": "multi", "en": "multi"}
+    assert (out / "model" / "phobert" / "bpe.codes").is_file() and (out / "model" / "phobert" / "vocab.txt").is_file()
+    settings = json.loads((out / "model" / "phobert" / "encoder.json").read_text())
+    assert settings == {"segmenter": "pyvi", "max_length": 128, "long_text": "head_tail"}
+    history = mlflow.MlflowClient(mlflow_uri).get_metric_history(tiny_run.run_id, "phobert_macro_f1")
+    assert sorted(m.step for m in history) == [1, 2, 3]
+    for name in ("test_vi_macro_f1", "test_zh_macro_f1", "seed_macro_f1"):
+        assert name in tiny_run.metrics
+
+
+def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
+    import pandas as pd
+
+    from serve.tagging import tag_file
+
+    texts = ["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商", "Vietnam and China hold border talks"]
+    predictor = Predictor.load(tiny_run.output_dir)
+    expected = predictor.predict(texts)
+    assert [r["lang"] for r in expected] == ["vi", "zh", "en"]
+    assert Predictor.load(tiny_run.output_dir).predict(texts) == expected
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\n{bad\n", encoding="utf-8")
+    tag_file(predictor, str(src), str(dst), progress=False)
+    rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    assert [{k: r[k] for k in ("lang", "label", "scores")} for r in rows[:3]] == expected and "error" in rows[3]
+    pyfunc = mlflow.pyfunc.load_model(tiny_run.model_uri)
+    assert pyfunc.predict(pd.DataFrame({"text": texts})).to_dict("records") == expected
+
+
+def test_missing_phobert_weights_stop_with_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
+           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}"}
+    done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/phobert.yaml"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "--set model.transformer.encoders.multi.name_or_path=" in lines[0] or \
+           "--set model.transformer.encoders.phobert.name_or_path=" in lines[0]
+
+
+def test_cpu_int8_option_tags_with_a_quantised_copy(tiny_run, tmp_path):
+    import shutil
+
+    import yaml
+
+    copy = tmp_path / "int8"
+    shutil.copytree(tiny_run.output_dir, copy)
+    config = yaml.safe_load((copy / "config.yaml").read_text(encoding="utf-8"))
+    config["predict"]["cpu_int8"] = True
+    (copy / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    quantised = Predictor.load(copy)
+    assert "DynamicQuantizedLinear" in repr(quantised.model.encoders["phobert"].model)
+    texts = ["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商"]
+    results = quantised.predict(texts)
+    assert [r["lang"] for r in results] == ["vi", "zh"]
+    assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in results)
