@@ -158,16 +158,13 @@ def _has(name: str) -> bool:
 
 
 def _pyfunc_base():
-    import warnings
-
     import mlflow.pyfunc
-
-    # Our signature is explicit (DataFrame with `text`), so MLflow's type-hint nudge is noise.
-    warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
 
     return mlflow.pyfunc.PythonModel
 
 
+# MLflow warns once, at class definition, that `predict` has no type hints; the signature
+# logged with the model (a DataFrame with `text`) is explicit, so the warning is harmless.
 class TaggerPyfunc(_pyfunc_base()):
     """MLflow pyfunc around `Predictor`: a DataFrame with a `text` column in, lang/label/scores out."""
 
