@@ -70,3 +70,36 @@ def test_cli_reports_config_and_data_errors_in_one_line(tmp_path, capsys):
     bad.write_text(json.dumps({"id": "a"}) + "\n", encoding="utf-8")
     assert train_main(["--config", "configs/tfidf.yaml", "--set", f"data.files=[{bad}]"]) == 2
     assert f"{bad}:1: missing field" in capsys.readouterr().err
+
+
+def test_mlflow_models_serve_matches_predictor(tfidf_run, tfidf_predictor, mlflow_uri):
+    import os
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(["mlflow", "models", "serve", "-m", tfidf_run.model_uri, "--env-manager", "local",
+                               "-h", "127.0.0.1", "-p", str(port)], env={**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    texts = ["中越贸易额创新高", "Hai bên nhất trí tăng cường tin cậy chính trị"]
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "mlflow models serve did not start"
+            time.sleep(0.5)
+        body = {"dataframe_records": [{"text": t} for t in texts]}
+        answer = httpx.post(f"http://127.0.0.1:{port}/invocations", json=body, timeout=30).json()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
+    assert answer["predictions"] == tfidf_predictor.predict(texts)
