@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -69,8 +70,12 @@ def main() -> None:
 
     texts = vi_texts(args.n)
     started = time.perf_counter()
-    segmented = segment(texts, "pyvi")
+    segmented = segment(texts, "pyvi", workers=1)
     rate("segmentation (pyvi, 1 process)", len(texts), time.perf_counter() - started)
+    many = texts * max(1, 20000 // len(texts))
+    started = time.perf_counter()
+    segment(many, "pyvi")
+    rate(f"segmentation (pyvi, pool of {os.cpu_count()} processes)", len(many), time.perf_counter() - started)
 
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer = build_phobert_tokenizer(segmented, Path(tmp), vocab_size=8000)

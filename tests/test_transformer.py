@@ -121,3 +121,12 @@ def test_cpu_int8_option_tags_with_a_quantised_copy(tiny_run, tmp_path):
     results = quantised.predict(texts)
     assert [r["lang"] for r in results] == ["vi", "zh"]
     assert all(abs(sum(r["scores"].values()) - 1) < 1e-3 for r in results)
+
+
+def test_segmentation_pool_gives_the_same_output_in_order():
+    from train.segment import POOL_MIN_TEXTS, segment
+
+    texts = [f"Hợp tác kinh tế Việt Nam Trung Quốc năm {i}" for i in range(POOL_MIN_TEXTS)]
+    pooled = segment(texts, "pyvi", workers=2)
+    assert pooled == segment(texts, "pyvi", workers=1)
+    assert pooled[7].startswith("Hợp_tác kinh_tế Việt_Nam") and pooled[7].endswith("năm 7")
