@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Literal, Optional, Union
 
 import anyio
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from serve.article import split_paragraphs
@@ -47,8 +47,6 @@ def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
     async def tag(texts: list[str], threshold) -> list[dict]:
         for i, text in enumerate(texts):
             if len(text) > MAX_CHARS:
-                from fastapi import HTTPException
-
                 raise HTTPException(413, f"texts[{i}] has {len(text)} characters; the limit is {MAX_CHARS} per text")
         value = predictor.resolve_threshold(threshold) if threshold is not None else None
         return await anyio.to_thread.run_sync(predictor.predict, texts, value, limiter=limiter)

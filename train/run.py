@@ -48,7 +48,7 @@ def train(config: Config, log=print) -> TrainResult:
     for split in ("train", "dev"):
         if not splits[split]:
             raise DataError(f"data.files: no '{split}' records with labels {config.data.labels}; add some or fix data.files")
-    log(f"data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
+    log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
     model = create_model(config)  # before the run: missing weights stop here, with no empty run left behind
     with TrainingRun(config) as run:
         run.log_datasets(splits)
