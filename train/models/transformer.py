@@ -22,6 +22,7 @@ import numpy as np
 from train.config import Config
 from train.data import Record
 from train.models.encoder import Encoder
+from train.segment import segment
 
 ROUTES_FILE = "routes.json"
 
@@ -60,7 +61,7 @@ class TransformerModel:
         from train.models.tiny import build_tiny_encoder
 
         cfg = self.settings.encoders[key]
-        texts = Encoder(None, None, cfg.segmenter, cfg.max_length, self.settings.long_text).prepare([r.text for r in records])
+        texts = segment([r.text for r in records], cfg.segmenter)  # what Encoder.prepare will feed it
         # PhobertTokenizer re-reads its vocab/merges files when saved, so they must outlive this call.
         workdir = Path(tempfile.mkdtemp(prefix=f"tiny-{key}-"))
         tokenizer, model = build_tiny_encoder(texts, cfg.segmenter != "none", self.settings.tiny, cfg.max_length,
