@@ -70,7 +70,7 @@ def train(config: Config, log=print) -> TrainResult:
         write_meta(output_dir, meta)
         run.log_metrics(metrics)
         run.log_evaluation(results, report, meta)
-        model_uri = run.log_model(output_dir, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
+        model_uri = run.log_model(output_dir, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
     log(report)
     log(f"\nmodel: {output_dir}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}")
     return TrainResult(output_dir, metrics, report, run.run_id, model_uri)

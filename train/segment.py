@@ -4,7 +4,8 @@
     ['Tổng_Bí_thư Tô_Lâm thăm Trung_Quốc']
 
 The segmenter is part of the model's saved settings, so tagging segments exactly as
-training did. Large inputs are segmented in a process pool over all cores. Text is normalised (NFC, tone placement) first, by `train.textnorm`.
+training did. Text is normalised (NFC, tone placement) first, by `train.textnorm`.
+Large inputs are segmented in a process pool over all cores.
 """
 
 from __future__ import annotations

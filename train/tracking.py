@@ -4,7 +4,7 @@
         run.log_datasets(splits)
         run.log_metrics({"dev_macro_f1": 0.9}, step=1)
         run.log_evaluation(results, report)
-        run.log_model(output_dir, input_example)  # registered as <name>@<alias>
+        run.log_model(output_dir, predictor, input_example)  # registered as <name>@<alias>
 
 `load_registered_predictor("models:/vn-china-topics-tfidf@latest")` gives back the
 same `Predictor` that `serve tag` builds from a directory.
@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
+from mlflow.pyfunc import PythonModel
 
 from train.config import Config
 from train.errors import UserError
@@ -116,7 +118,7 @@ class TrainingRun:
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_dict(meta, "meta.json")
 
-    def log_model(self, model_dir: Path, input_example: list[str]) -> str | None:
+    def log_model(self, model_dir: Path, predictor, input_example: list[str]) -> str | None:
         """Log the model directory as a pyfunc model, register it and point the alias at it."""
         import mlflow
         import pandas as pd
@@ -124,10 +126,8 @@ class TrainingRun:
 
         if not self.config.mlflow.log_model:
             return None
-        from train.predictor import Predictor
-
         example = pd.DataFrame({"text": input_example})
-        output = Predictor.load(model_dir).predict(input_example)
+        output = predictor.predict(input_example)  # the loaded model dir's predictor: no second load
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
@@ -157,15 +157,9 @@ def _has(name: str) -> bool:
         return False
 
 
-def _pyfunc_base():
-    import mlflow.pyfunc
-
-    return mlflow.pyfunc.PythonModel
-
-
 # MLflow warns once, at class definition, that `predict` has no type hints; the signature
 # logged with the model (a DataFrame with `text`) is explicit, so the warning is harmless.
-class TaggerPyfunc(_pyfunc_base()):
+class TaggerPyfunc(PythonModel):
     """MLflow pyfunc around `Predictor`: a DataFrame with a `text` column in, lang/label/scores out."""
 
     def load_context(self, context) -> None:

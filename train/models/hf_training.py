@@ -74,7 +74,8 @@ def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labe
             weight_decay=settings.weight_decay, lr_scheduler_type="linear", seed=seed,
             eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch", save_total_limit=2,
             load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
-            save_only_model=True, dataloader_pin_memory=torch.cuda.is_available(), train_sampling_strategy="group_by_length", report_to="none",
+            save_only_model=True, dataloader_pin_memory=torch.cuda.is_available(),
+            train_sampling_strategy="group_by_length", report_to="none",
             **precision_flags(settings.precision))
         trainer = Trainer(
             model=encoder.model, args=args, train_dataset=to_dataset(encoder, train, labels),
