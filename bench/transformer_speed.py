@@ -1,12 +1,15 @@
 """PhoBERT-sized speed, in one run on the same texts: tagging vs transformers.pipeline,
 training samples/s, and word-segmentation throughput.
 
-    python bench/transformer_speed.py --n 512 --train-n 64          # CPU
-    python bench/transformer_speed.py --n 20000 --train-n 4096      # GPU (bf16 when supported)
+    python bench/transformer_speed.py --n 256 --train-n 32                           # CPU
+    python bench/transformer_speed.py --n 20000 --train-n 4096 --batch-size 256      # GPU (bf16 when supported)
 
 The model has PhoBERT-base's shape (12 layers, 768 wide, 64,001-token vocabulary) with
 random weights, which give honest speed figures; the tokenizer is a PhobertTokenizer
 learned on the corpus. Paragraphs are Vietnamese corpus texts, segmented with pyvi.
+"ours" is the served default (fp32 in `predict.cpu_batch_size` batches on a CPU, bf16 in
+`predict.batch_size` batches on a GPU). On a CPU the opt-in `predict.cpu_int8` path and
+the CPU's fp32 matrix-multiply peak are printed beside it, with the GFLOP/s each path reaches.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,9 +46,29 @@ def phobert_base_shaped(tokenizer, labels):
     return RobertaForSequenceClassification(config)
 
 
-def rate(label: str, count: int, seconds: float, unit: str = "paragraphs/s") -> float:
-    print(f"{label:<48} {count / seconds:>10,.1f} {unit}  ({count} in {seconds:.1f} s)")
+def rate(label: str, count: int, seconds: float, unit: str = "paragraphs/s", gflop: float | None = None) -> float:
+    achieved = f", {count / seconds * gflop:,.0f} GFLOP/s" if gflop else ""
+    print(f"{label:<48} {count / seconds:>10,.1f} {unit}  ({count} in {seconds:.1f} s{achieved})")
     return count / seconds
+
+
+def gemm_gflops(repeats: int = 20) -> float:
+    """The fp32 matrix-multiply rate this CPU reaches: the ceiling for fp32 tagging."""
+    import torch
+
+    a, b = torch.randn(4096, 768), torch.randn(768, 3072)
+    a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * 4096 * 768 * 3072 * repeats / (time.perf_counter() - started) / 1e9
+
+
+def tag_rate(encoder, texts: list[str], batch_size: int, label: str, gflop: float) -> float:
+    encoder.predict_proba(texts[:batch_size], batch_size)  # warm-up
+    started = time.perf_counter()
+    encoder.predict_proba(texts, batch_size)
+    return rate(label, len(texts), time.perf_counter() - started, gflop=gflop)
 
 
 def main() -> None:
@@ -52,7 +77,7 @@ def main() -> None:
     import torch
     from transformers import pipeline
 
-    from train.config import LABELS, TransformerConfig
+    from train.config import LABELS, PredictConfig, TransformerConfig
     from train.data import Record
     from train.models.encoder import Encoder
     from train.models.hf_training import precision_flags, train_encoder
@@ -62,7 +87,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=512, help="paragraphs to tag")
     parser.add_argument("--train-n", type=int, default=64, help="samples for the training measurement")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="tagging batch (default: predict.batch_size on a GPU, predict.cpu_batch_size on a CPU)")
     args = parser.parse_args()
     cuda = torch.cuda.is_available()
     device = torch.cuda.get_device_name(0) if cuda else f"CPU ({machine()}, torch threads {torch.get_num_threads()})"
@@ -83,28 +109,31 @@ def main() -> None:
         dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else None
         if dtype:
             model = model.to(dtype)
+        served = PredictConfig()  # what serve tag uses unless the model's config says otherwise
+        batch_size = args.batch_size or (served.batch_size if cuda else served.cpu_batch_size)
+        precision = "bf16" if dtype else "fp32"
         ours = Encoder(tokenizer, model, "none", 256, "head_tail")
-        ours.predict_proba(segmented[:64], args.batch_size)  # warm-up
-        started = time.perf_counter()
-        ours.predict_proba(segmented, args.batch_size)
-        mine = rate(f"ours: length-sorted batches of {args.batch_size}", len(texts), time.perf_counter() - started)
-
+        tokens = np.mean([len(row) for row in ours.encode(segmented)])
+        gflop = 2 * 85e6 * tokens / 1e9  # 12 layers x 7.1M multiply-adds per token in the linear layers
+        print(f"{tokens:.0f} tokens per paragraph on average: {gflop:.1f} GFLOP of linear layers each")
         if not cuda:
-            quantized = Encoder(tokenizer, model, "none", 256, "head_tail")
-            quantized.quantize_for_cpu()
-            quantized.predict_proba(segmented[:64], args.batch_size)
-            started = time.perf_counter()
-            quantized.predict_proba(segmented, args.batch_size)
-            mine_int8 = rate("ours + predict.cpu_int8 (int8 dynamic quantisation)", len(texts), time.perf_counter() - started)
+            print(f"{'fp32 matrix-multiply peak (4096x768 @ 768x3072)':<48} {gemm_gflops():>10,.1f} GFLOP/s")
+        mine = tag_rate(ours, segmented, batch_size, f"ours ({precision}): length-sorted batches of {batch_size}", gflop)
+        if not cuda:
+            tag_rate(ours, segmented, 64, "ours (fp32): length-sorted batches of 64", gflop)
+            quantised = Encoder(tokenizer, model, "none", 256, "head_tail")
+            quantised.quantize_for_cpu()
+            mine_int8 = tag_rate(quantised, segmented, batch_size, f"ours + predict.cpu_int8, batches of {batch_size}", gflop)
 
         tagger = pipeline("text-classification", model=model, tokenizer=tokenizer, device=0 if cuda else -1)
         options = {"truncation": True, "max_length": 256, "top_k": None}
         tagger(segmented[:8], **options)  # warm-up
-        for batch_size in (1, args.batch_size):
+        for pipeline_batch in sorted({1, batch_size}):
             started = time.perf_counter()
-            tagger(segmented, batch_size=batch_size, **options)
-            theirs = rate(f"transformers.pipeline, batch_size={batch_size}", len(texts), time.perf_counter() - started)
-            print(f"{'':<48} speed-up {mine / theirs:.2f}x" + ("" if cuda else f", with int8 {mine_int8 / theirs:.2f}x"))
+            tagger(segmented, batch_size=pipeline_batch, **options)
+            theirs = rate(f"transformers.pipeline ({precision}), batch_size={pipeline_batch}",
+                          len(texts), time.perf_counter() - started, gflop=gflop)
+            print(f"{'':<48} ours is {mine / theirs:.2f}x faster" + ("" if cuda else f", with int8 {mine_int8 / theirs:.2f}x"))
 
         model = model.float()
         records = [Record(f"b{i}", "vi", ("economy",), t, "authored", "train") for i, t in enumerate(texts[:args.train_n])]

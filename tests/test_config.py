@@ -53,6 +53,8 @@ def test_value_checks():
         config_from_dict({"model": {"tfidf": {"word_ngrams": [3, 1]}}})
     with pytest.raises(ConfigError, match="routes.vi"):
         config_from_dict({"model": {"type": "transformer", "transformer": {"routes": {"vi": "x"}, "encoders": {}}}})
+    with pytest.raises(ConfigError, match="predict.cpu_batch_size: must be >= 1"):
+        config_from_dict({"predict": {"cpu_batch_size": 0}})
 
 
 def test_missing_and_invalid_yaml(tmp_path):

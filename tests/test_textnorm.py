@@ -30,3 +30,10 @@ def test_language_detection():
     assert detect_lang("越南总理范明政会见中国国务院总理李强") == "zh"
     assert detect_lang("General Secretary Tô Lâm met Chinese leader Xi Jinping in Hà Nội on Monday") == "en"
     assert detect_lang("VIETNAM - CHINA") == "en"
+
+
+def test_traditional_chinese_reads_as_simplified():
+    assert normalize("越南與中國舉行海上問題磋商") == "越南与中国举行海上问题磋商"
+    assert detect_lang("越南與中國舉行海上問題磋商") == "zh"
+    # Vietnamese text is untouched (no Han characters to convert).
+    assert normalize("Hà Nội") == "Hà Nội"

@@ -104,10 +104,16 @@ class MlflowConfig:
 
 @dataclass
 class PredictConfig:
+    # Transformers: paragraphs per forward pass on a GPU, which needs big batches to be busy.
     batch_size: int = 64
+    # On a CPU the model is compute-bound at any batch size, so small length-sorted batches
+    # win by padding least (bench/RESULTS.md).
+    cpu_batch_size: int = 8
     # Abstain below this top score ("uncertain"); null never abstains.
     threshold: Optional[float] = None
-    # Transformers on CPU: int8 dynamic quantisation of the linear layers (faster, scores shift slightly).
+    # Transformers on CPU: int8 dynamic quantisation of the linear layers. fp32 tagging already
+    # runs at this CPU's fp32 matrix-multiply peak, so fewer bits are the next speed-up (about
+    # 1.6x more); labels agree with fp32 on 99.8% of dev+test paragraphs (bench/RESULTS.md).
     cpu_int8: bool = False
 
 
@@ -231,6 +237,9 @@ def _check_values(cfg: Config, source: str) -> None:
         raise bad("model.tfidf.C", "must be > 0")
     if cfg.mlflow.alias.lower() == "latest" or not cfg.mlflow.alias:
         raise bad("mlflow.alias", "'latest' is reserved by MLflow (fix: use another alias, e.g. champion)")
+    for key in ("batch_size", "cpu_batch_size"):
+        if getattr(cfg.predict, key) < 1:
+            raise bad(f"predict.{key}", "must be >= 1")
     if cfg.predict.threshold is not None and not 0 <= cfg.predict.threshold <= 1:
         raise bad("predict.threshold", "must be between 0 and 1, or null")
     if cfg.model.type == "transformer":

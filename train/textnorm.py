@@ -1,11 +1,14 @@
 """Text normalisation, the single place it lives; saved with every model.
 
 Real press mixes Unicode forms (composed / decomposed Vietnamese), old and new
-tone placement ("hoà" / "hòa", "thuỷ" / "thủy"), full-width punctuation and ever
-new numbers. Normalising them keeps features from splitting one word in two:
+tone placement ("hoà" / "hòa", "thuỷ" / "thủy"), full-width punctuation, traditional
+and simplified Chinese (Taiwan, Hong Kong and Singapore outlets cover Vietnam too)
+and ever new numbers. Normalising them keeps features from splitting one word in two:
 
     >>> normalize("Thuỷ điện HOÀ BÌNH khởi công năm 1979", lowercase=True, collapse_digits=True)
     'thủy điện hòa bình khởi công năm 0'
+    >>> normalize("中越邊界聯合巡邏")
+    '中越边界联合巡逻'
     >>> tokenize("中越贸易 tăng 20%")
     ['中', '越', '贸', '易', 'tăng', '20']
 
@@ -13,6 +16,7 @@ new numbers. Normalising them keeps features from splitting one word in two:
 Chinese, so word n-grams over its tokens are syllable n-grams and character n-grams.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -26,7 +30,21 @@ _OLD_TONE = re.compile("(" + "|".join(_TONES) + r")(?![^\W\d_])", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+@functools.cache
+def _simplified() -> dict[int, str]:
+    """Traditional -> simplified Chinese character by character, from OpenCC's table (for str.translate)."""
+    from importlib.resources import files
+
+    table = {}
+    for line in (files("opencc_purepy") / "dicts" / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        if len(traditional) == 1 and simplified:
+            table[ord(traditional)] = simplified.split()[0]  # the first candidate is the common reading
+    return table
 
 
 def _new_tone(match: re.Match) -> str:
@@ -37,6 +55,8 @@ def _new_tone(match: re.Match) -> str:
 
 def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
+    if _HAN.search(text):
+        text = text.translate(_simplified())
     text = _URL.sub(" URL ", text)
     text = _OLD_TONE.sub(_new_tone, text)
     if collapse_digits:

@@ -64,12 +64,17 @@ class Encoder:
         cls, sep = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         return [[cls, *row, sep] for row in clipped]
 
+    @property
+    def device(self):
+        # Embeddings stay ordinary parameters under int8 quantisation, so there is always one.
+        return next(self.model.parameters()).device
+
     def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         import torch
 
         ids = self.encode(self.prepare(texts))
         order = np.argsort([len(row) for row in ids], kind="stable")
-        device = next(self.model.parameters()).device
+        device = self.device
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float64)
         self.model.eval()
         with torch.inference_mode():
@@ -82,7 +87,11 @@ class Encoder:
         return out
 
     def quantize_for_cpu(self) -> None:
-        """int8 dynamic quantisation of the linear layers: the CPU speed-up that batching alone can't give."""
+        """int8 dynamic quantisation of the linear layers: the CPU speed-up that batching alone can't give.
+
+        fp32 tagging already runs the linear layers near this CPU's fp32 matrix-multiply peak,
+        so only fewer bits per multiply make it faster (bench/RESULTS.md).
+        """
         import warnings
 
         import torch

@@ -76,8 +76,11 @@ class TransformerModel:
         for key, encoder in self.encoders.items():
             members = [i for i, lang in enumerate(langs) if self.route(lang) == key]
             if members:
-                out[members] = encoder.predict_proba([texts[i] for i in members], self.config.predict.batch_size)
+                out[members] = encoder.predict_proba([texts[i] for i in members], self.batch_size(encoder))
         return out
+
+    def batch_size(self, encoder: Encoder) -> int:
+        return self.config.predict.cpu_batch_size if encoder.device.type == "cpu" else self.config.predict.batch_size
 
     def save(self, directory: Path) -> None:
         for key, encoder in self.encoders.items():
