@@ -52,6 +52,12 @@ def rate(label: str, count: int, seconds: float, unit: str = "paragraphs/s", gfl
     return count / seconds
 
 
+def linear_macs_per_token(config) -> int:
+    """Multiply-adds per token in the encoder's linear layers (Q, K, V, output; FFN in and out)."""
+    hidden, inner = config.hidden_size, config.intermediate_size
+    return config.num_hidden_layers * (4 * hidden * hidden + 2 * hidden * inner)
+
+
 def gemm_gflops(repeats: int = 20) -> float:
     """The fp32 matrix-multiply rate this CPU reaches: the ceiling for fp32 tagging."""
     import torch
@@ -114,7 +120,7 @@ def main() -> None:
         precision = "bf16" if dtype else "fp32"
         ours = Encoder(tokenizer, model, "none", 256, "head_tail")
         tokens = np.mean([len(row) for row in ours.encode(segmented)])
-        gflop = 2 * 85e6 * tokens / 1e9  # 12 layers x 7.1M multiply-adds per token in the linear layers
+        gflop = 2 * linear_macs_per_token(model.config) * tokens / 1e9
         print(f"{tokens:.0f} tokens per paragraph on average: {gflop:.1f} GFLOP of linear layers each")
         if not cuda:
             print(f"{'fp32 matrix-multiply peak (4096x768 @ 768x3072)':<48} {gemm_gflops():>10,.1f} GFLOP/s")

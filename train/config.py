@@ -113,7 +113,7 @@ class PredictConfig:
     threshold: Optional[float] = None
     # Transformers on CPU: int8 dynamic quantisation of the linear layers. fp32 tagging already
     # runs at this CPU's fp32 matrix-multiply peak, so fewer bits are the next speed-up (about
-    # 1.6x more); labels agree with fp32 on 99.8% of dev+test paragraphs (bench/RESULTS.md).
+    # 1.6x more); labels agree with fp32 on 99.7% of dev+test paragraphs (bench/RESULTS.md).
     cpu_int8: bool = False
 
 

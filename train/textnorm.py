@@ -22,6 +22,8 @@ import unicodedata
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from train.langid import HAN
+
 # Old-style tone placement on the second vowel of oa/oe/uy at a syllable's end -> new style.
 _TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
           "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
@@ -30,7 +32,6 @@ _OLD_TONE = re.compile("(" + "|".join(_TONES) + r")(?![^\W\d_])", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _SPACE = re.compile(r"\s+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -55,7 +56,7 @@ def _new_tone(match: re.Match) -> str:
 
 def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
-    if _HAN.search(text):
+    if HAN.search(text):
         text = text.translate(_simplified())
     text = _URL.sub(" URL ", text)
     text = _OLD_TONE.sub(_new_tone, text)
