@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import glob
-import json
 import platform
 from itertools import cycle, islice
 
+from train.data import DEFAULT_FILES, load_records
 
-def corpus_texts(pattern: str = "data/authored/*.jsonl") -> list[str]:
-    texts = []
-    for path in sorted(glob.glob(pattern)) + ["data/seeds.jsonl"]:
-        with open(path, encoding="utf-8") as handle:
-            texts += [json.loads(line)["text"] for line in handle if line.strip()]
-    return texts
+
+def corpus_texts(patterns: list[str] = DEFAULT_FILES) -> list[str]:
+    return [r.text for r in load_records(patterns)]
 
 
 def paragraphs(n: int) -> list[str]:

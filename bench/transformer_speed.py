@@ -15,7 +15,6 @@ the CPU's fp32 matrix-multiply peak are printed beside it, with the GFLOP/s each
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -31,8 +30,9 @@ from common import machine  # noqa: E402
 def vi_texts(n: int) -> list[str]:
     from itertools import cycle, islice
 
-    texts = [json.loads(line)["text"] for path in sorted(Path("data/authored").glob("vi-*.jsonl"))
-             for line in path.open(encoding="utf-8") if line.strip()]
+    from train.data import load_records
+
+    texts = [r.text for r in load_records(["data/authored/vi-*.jsonl"])]
     return list(islice(cycle(texts), n))
 
 
@@ -83,12 +83,14 @@ def main() -> None:
     import torch
     from transformers import pipeline
 
-    from train.config import LABELS, PredictConfig, TransformerConfig
+    from train.config import PredictConfig
+    from train.data import LABELS
+    from train.models.transformer import TransformerSettings
     from train.data import Record
-    from train.models.encoder import Encoder
+    from vnzh_runtime.encoder import Encoder
     from train.models.hf_training import precision_flags, train_encoder
     from train.models.tiny import build_phobert_tokenizer
-    from train.segment import segment
+    from vnzh_runtime.segment import segment
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=512, help="paragraphs to tag")
@@ -144,7 +146,7 @@ def main() -> None:
         model = model.float()
         records = [Record(f"b{i}", "vi", ("economy",), t, "authored", "train") for i, t in enumerate(texts[:args.train_n])]
         long_records = [Record(r.id, r.lang, r.labels, " ".join([r.text] * 8), r.source, r.split) for r in records]
-        settings = TransformerConfig(epochs=1, batch_size=16 if not cuda else 32, precision="auto")
+        settings = TransformerSettings(epochs=1, batch_size=16 if not cuda else 32, precision="auto")
         encoder = Encoder(tokenizer, model, "pyvi", 256, "head_tail")  # 8x paragraphs: every sample is 256 tokens
         started = time.perf_counter()
         train_encoder(encoder, long_records, long_records[:8], list(LABELS), settings, seed=13, log=lambda *a, **k: None)

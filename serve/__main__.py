@@ -6,42 +6,72 @@ import argparse
 import os
 import sys
 
-from train.errors import UserError
+from vnzh_runtime.errors import UserError
 
 
 def threshold_arg(value: str):
-    return value if value == "auto" else float(value)
+    from vnzh_runtime.predictor import check_threshold
+
+    try:
+        return check_threshold(value if value == "auto" else float(value), "--threshold")
+    except (UserError, ValueError) as err:
+        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError) else f"{value!r} is not a number") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return number
+
+
+def port(value: str) -> int:
+    number = positive(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (1-65535)")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m serve", description="Tag paragraphs with a trained topic model.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("tag", "tag a file in batches"), ("api", "serve the HTTP API")):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
         sub.add_argument("--threshold", type=threshold_arg, default=None,
-                         help="abstain ('uncertain') below this top score; 'auto' = the threshold chosen on dev")
+                         help="abstain ('uncertain') below this top score, 0-1; 'auto' = the threshold chosen on dev")
+        sub.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="transformers: where to run")
+        sub.add_argument("--cpu-int8", action="store_true", default=None,
+                         help="transformers on CPU: int8 linear layers, ~1.6x faster, scores shift slightly")
     tag = commands.choices["tag"]
-    tag.add_argument("--input", required=True, help=".jsonl (text, id), .csv (text column) or a raw article (.txt)")
+    tag.add_argument("--input", required=True, help=".jsonl (text, id, doc_id), .csv (text column) or a raw article (.txt)")
     tag.add_argument("--output", required=True, help="output .jsonl, or .csv")
-    tag.add_argument("--batch-size", type=int, default=512)
+    tag.add_argument("--batch-size", type=positive, default=512, help="records read and tagged at a time")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
-    tag.add_argument("--workers", type=int, default=None,
+    tag.add_argument("--workers", type=positive, default=None,
                      help="processes tagging batches in parallel (default: one per core, 1 for transformer models)")
     api = commands.choices["api"]
     api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=int, default=8000)
-    api.add_argument("--workers", type=int, default=2, help="inference threads (requests beyond wait their turn)")
-    args = parser.parse_args(argv)
-    try:
-        from serve.loading import load_predictor
+    api.add_argument("--port", type=port, default=8000)
+    api.add_argument("--workers", type=positive, default=2, help="inference threads (requests beyond wait their turn)")
+    return parser
 
-        predictor = load_predictor(args.model, threshold=args.threshold)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        import vnzh_runtime
+
+        options = {"device": args.device, "cpu_int8": args.cpu_int8}
+        predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options)
         if args.command == "tag":
-            from serve.tagging import tag_file
+            from serve.files import tag_file
 
             # Transformer models use all cores inside torch already; forking them only contends.
-            default_workers = (os.cpu_count() or 1) if predictor.meta.get("model_type") == "tfidf" else 1
+            default_workers = (os.cpu_count() or 1) if predictor.spec["model_type"] == "tfidf" else 1
             stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
                              workers=args.workers or default_workers)
             print(f"tagged {stats.tagged} of {stats.records} records ({stats.errors} errors) -> {args.output}", file=sys.stderr)
@@ -50,10 +80,13 @@ def main(argv: list[str] | None = None) -> int:
 
             from serve.api import create_app
 
-            uvicorn.run(create_app(predictor, args.workers), host=args.host, port=args.port)
+            uvicorn.run(create_app(predictor, args.workers), host=args.host, port=args.port, timeout_keep_alive=5)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

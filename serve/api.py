@@ -1,37 +1,49 @@
 """HTTP API over a loaded `Predictor` (FastAPI; docs at /docs, schema at /openapi.json).
 
     GET  /health                          {"status": "ok", "model_type": "tfidf", "labels": [...]}
-    POST /tag          {"texts": [...]}   {"results": [{"lang", "label", "scores"}, ...]}
+    POST /tag          {"texts": [...], "doc_ids": [...]?}   {"results": [{"lang", "label", "scores"}, ...]}
     POST /tag/article  {"text": "..."}    {"results": [{"line", "text", "lang", "label", "scores"}, ...]}
 
-Both POSTs take an optional `threshold` (abstain below it; "auto" = chosen on dev).
+Both POSTs take an optional `threshold` (abstain below it, 0-1; "auto" = chosen on dev).
+An article's paragraphs are read with its head (`vnzh_runtime.context`), as are texts of
+/tag that share a `doc_ids` entry. Errors say what is wrong without echoing the body.
 Inference runs in worker threads behind a capacity limiter, so a burst of clients
 queues (slower answers) instead of failing.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import anyio
-from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serve.article import split_paragraphs
-from train.predictor import Predictor
+from vnzh_runtime.article import split_paragraphs
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.predictor import Predictor
 
 MAX_TEXTS = 256
 MAX_CHARS = 20_000
 MAX_ARTICLE_CHARS = 500_000
 
-Threshold = Optional[Union[float, Literal["auto"]]]
+Threshold = Optional[Union[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)], Literal["auto"]]]
 
 
 class TagRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS,
                              description=f"1 to {MAX_TEXTS} paragraphs of at most {MAX_CHARS} characters each")
-    threshold: Threshold = Field(None, description="abstain below this top score; 'auto' = chosen on dev")
+    doc_ids: Optional[list[Optional[str]]] = Field(None, description="one per text: texts sharing one are one article")
+    threshold: Threshold = Field(None, description="abstain below this top score (0-1); 'auto' = chosen on dev")
+
+    @model_validator(mode="after")
+    def _same_length(self):
+        if self.doc_ids is not None and len(self.doc_ids) != len(self.texts):
+            raise ValueError(f"doc_ids has {len(self.doc_ids)} entries for {len(self.texts)} texts; give one per text")
+        return self
 
 
 class ArticleRequest(BaseModel):
@@ -41,24 +53,34 @@ class ArticleRequest(BaseModel):
 
 
 def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
-    app = FastAPI(title="VN–China topic tagger", version=str(predictor.meta.get("format_version", "")))
+    if workers < 1:
+        raise UserError(f"workers: {workers} must be at least 1")
+    app = FastAPI(title="VN–China topic tagger", version=str(predictor.spec.get("format_version", "")))
     limiter = anyio.CapacityLimiter(workers)
 
-    async def tag(texts: list[str], threshold) -> list[dict]:
+    @app.exception_handler(RequestValidationError)
+    async def short_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never echo the input: a 50 MB body must not come back in the error.
+        detail = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()[:10]]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    async def tag(texts: list[str], threshold, doc_ids=None) -> list[dict]:
         for i, text in enumerate(texts):
             if len(text) > MAX_CHARS:
                 raise HTTPException(413, f"texts[{i}] has {len(text)} characters; the limit is {MAX_CHARS} per text")
+            if not text.strip():
+                raise HTTPException(422, f"texts[{i}] is empty; send paragraphs with text (the batch tagger's rule too)")
         value = predictor.resolve_threshold(threshold) if threshold is not None else None
-        return await anyio.to_thread.run_sync(predictor.predict, texts, value, limiter=limiter)
+        return await anyio.to_thread.run_sync(lambda: predictor.predict(texts, value, doc_ids), limiter=limiter)
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "model_type": predictor.meta.get("model_type"), "labels": predictor.labels,
+        return {"status": "ok", "model_type": predictor.spec.get("model_type"), "labels": predictor.labels,
                 "threshold": predictor.threshold}
 
     @app.post("/tag")
     async def tag_texts(request: TagRequest) -> dict:
-        return {"results": await tag(request.texts, request.threshold)}
+        return {"results": await tag(request.texts, request.threshold, request.doc_ids)}
 
     @app.post("/tag/article")
     async def tag_article(request: ArticleRequest) -> dict:
@@ -66,7 +88,7 @@ def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
         results = []
         for start in range(0, len(paragraphs), MAX_TEXTS):
             chunk = paragraphs[start:start + MAX_TEXTS]
-            tagged = await tag([text for _, text in chunk], request.threshold)
+            tagged = await tag([text for _, text in chunk], request.threshold, ["article"] * len(chunk))
             results += [{"line": line, "text": text, **r} for (line, text), r in zip(chunk, tagged)]
         return {"results": results}
 

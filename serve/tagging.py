@@ -1,39 +1,36 @@
 """Batch tagging: a file of paragraphs in, one tagged record per input record out, in order.
 
 Inputs, by file name:
-  *.jsonl / *.json   one JSON object per line with `text` (and optional `id`, kept)
-  *.csv              a `text` column (and optional `id`)
-  anything else      a raw article; every non-blank line is a paragraph
+  *.jsonl / *.json   one JSON object per line with `text` (and optional `id`, `doc_id`, kept)
+  *.csv              a `text` column (and optional `id`, `doc_id`)
+  anything else      a raw article: every non-blank line is a paragraph of one document
 
     >>> tag_file(predictor, "articles.jsonl", "tags.jsonl")
     TagStats(records=1200, tagged=1198, errors=2)
 
-A record that cannot be tagged (bad JSON, no text, text not a string) gets an
-`error` field and the rest go on. The file is streamed in batches, so memory stays
-flat on large inputs; `workers` > 1 tags batches in forked processes (one per core),
+Paragraphs that share a `doc_id` (or the lines of a raw article) are read with their
+article's head (`vnzh_runtime.context`). A record that cannot be tagged gets an `error`
+field and the rest go on. Input is streamed in batches (a batch runs on to the end of its
+current document), so memory stays flat; `workers` > 1 tags batches in forked processes,
 still writing results in input order.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import math
 import multiprocessing
-import sys
 from dataclasses import dataclass
-from itertools import islice
-from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import Iterable, Iterator
 
-from serve.article import split_paragraphs
-from train.errors import UserError
-from train.predictor import Predictor
+from vnzh_runtime.context import DocumentHeads
+from vnzh_runtime.predictor import Predictor
 
 
 @dataclass
 class InputRecord:
     id: object
     text: str | None
+    doc_id: object = None
     error: str | None = None
 
 
@@ -44,117 +41,82 @@ class TagStats:
     errors: int = 0
 
 
-def read_jsonl(handle: IO[str], name: str) -> Iterator[InputRecord]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield InputRecord(None, None, f"{name}:{number}: not valid JSON ({err.msg}); fix the line")
-            continue
-        if not isinstance(row, dict):
-            yield InputRecord(None, None, f"{name}:{number}: expected an object like {{\"text\": \"...\"}}")
-            continue
-        yield checked(row.get("id"), row.get("text"), f"{name}:{number}")
+def plain_id(value):
+    """An id that JSON can carry as it is, else its string form (NaN, Infinity, nested values)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
 
 
-def read_csv(handle: IO[str], name: str) -> Iterator[InputRecord]:
-    reader = csv.DictReader(handle)
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise UserError(f"{name}:1: the CSV header has no 'text' column (found {reader.fieldnames}); add one")
-    for row in reader:
-        yield checked(row.get("id"), row.get("text"), f"{name}:{reader.line_num}")
-
-
-def read_article(handle: IO[str], name: str) -> Iterator[InputRecord]:
-    for number, paragraph in split_paragraphs(handle.read()):
-        yield InputRecord(f"{Path(name).stem}:{number}", paragraph)
-
-
-def checked(record_id, text, where: str) -> InputRecord:
+def checked(row, where: str) -> InputRecord:
+    if not isinstance(row, dict):
+        return InputRecord(None, None, error=f"{where}: expected an object like {{\"text\": \"...\"}}")
+    record_id, doc_id, text = plain_id(row.get("id")), plain_id(row.get("doc_id")), row.get("text")
     if text is None:
-        return InputRecord(record_id, None, f"{where}: no 'text' field")
+        return InputRecord(record_id, None, doc_id, f"{where}: no 'text' field")
     if not isinstance(text, str):
-        return InputRecord(record_id, None, f"{where}: 'text' must be a string, got {type(text).__name__}")
+        return InputRecord(record_id, None, doc_id, f"{where}: 'text' must be a string, got {type(text).__name__}")
     if not text.strip():
-        return InputRecord(record_id, None, f"{where}: 'text' is empty")
-    return InputRecord(record_id, text)
+        return InputRecord(record_id, None, doc_id, f"{where}: 'text' is empty")
+    return InputRecord(record_id, text, doc_id)
 
 
-def read_records(handle: IO[str], name: str) -> Iterator[InputRecord]:
-    suffix = Path(name).suffix.lower()
-    reader = {".jsonl": read_jsonl, ".json": read_jsonl, ".csv": read_csv}.get(suffix, read_article)
-    return reader(handle, name)
+def document_batches(records: Iterable[InputRecord], batch_size: int) -> Iterator[list[InputRecord]]:
+    """Batches of about `batch_size`, each run on to the end of its last document (up to 4x)."""
+    batch: list[InputRecord] = []
+    for record in records:
+        full = len(batch) >= batch_size
+        if full and (record.doc_id is None or record.doc_id != batch[-1].doc_id or len(batch) >= 4 * batch_size):
+            yield batch
+            batch = []
+        batch.append(record)
+    if batch:
+        yield batch
 
 
-def tag_batch(predictor: Predictor, batch: list[InputRecord]) -> list[dict]:
-    results = iter(predictor.predict([r.text for r in batch if r.error is None]))
-    return [{"id": r.id, **next(results)} if r.error is None else {"id": r.id, "error": r.error} for r in batch]
+def tag_batch(predictor: Predictor, batch: list[InputRecord], contexts: list[str] | None) -> list[dict]:
+    good = [i for i, r in enumerate(batch) if r.error is None]
+    own = [contexts[i] for i in good] if contexts is not None else None
+    results = iter(predictor.predict([batch[i].text for i in good], contexts=own))
+    rows = []
+    for record in batch:
+        row = {"id": record.id} | ({"doc_id": record.doc_id} if record.doc_id is not None else {})
+        rows.append(row | (next(results) if record.error is None else {"error": record.error}))
+    return rows
 
 
 # The predictor that forked workers inherit (copy-on-write), so it is never pickled per batch.
 _WORKER_PREDICTOR: Predictor | None = None
 
 
-def _tag_in_worker(batch: list[InputRecord]) -> list[dict]:
-    return tag_batch(_WORKER_PREDICTOR, batch)
+def _tag_in_worker(job: tuple[list[InputRecord], list[str] | None]) -> list[dict]:
+    return tag_batch(_WORKER_PREDICTOR, *job)
+
+
+def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
+    """(batch, contexts) with each document's head remembered across batches."""
+    heads = DocumentHeads(predictor.context_head)
+    for batch in batches:
+        if not predictor.context_head or all(r.doc_id is None for r in batch):
+            yield batch, None
+            continue
+        good = [r for r in batch if r.error is None]
+        heads.add([r.text for r in good], [r.doc_id for r in good])
+        yield batch, [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
 
 
 def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512,
                 workers: int = 1) -> Iterator[dict]:
     """Tagged rows in input order; with workers > 1, batches are tagged in forked processes."""
-    records = iter(records)
-    batches = iter(lambda: list(islice(records, batch_size)), [])
+    jobs = with_contexts(predictor, document_batches(records, batch_size))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for batch in batches:
-            yield from tag_batch(predictor, batch)
+        for batch, contexts in jobs:
+            yield from tag_batch(predictor, batch, contexts)
         return
     global _WORKER_PREDICTOR
     _WORKER_PREDICTOR = predictor
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for rows in pool.imap(_tag_in_worker, batches):  # imap keeps order and streams
+        for rows in pool.imap(_tag_in_worker, jobs):  # imap keeps order and streams
             yield from rows
-
-
-class CsvWriter:
-    def __init__(self, handle: IO[str], labels: list[str]):
-        self.writer = csv.writer(handle)
-        self.writer.writerow(["id", "lang", "label", *(f"score_{label}" for label in labels), "error"])
-        self.labels = labels
-
-    def write(self, row: dict) -> None:
-        scores = row.get("scores", {})
-        self.writer.writerow([row.get("id"), row.get("lang"), row.get("label"),
-                              *(scores.get(label, "") for label in self.labels), row.get("error", "")])
-
-
-class JsonlWriter:
-    def __init__(self, handle: IO[str]):
-        self.handle = handle
-
-    def write(self, row: dict) -> None:
-        self.handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size: int = 512,
-             progress: bool = True, workers: int = 1) -> TagStats:
-    from tqdm import tqdm
-
-    stats = TagStats()
-    try:
-        source = open(input_path, encoding="utf-8", newline="")
-    except OSError as err:
-        raise UserError(f"{input_path}: cannot read input ({err.strerror})")
-    with source, open(output_path, "w", encoding="utf-8", newline="") as sink:
-        writer = CsvWriter(sink, predictor.labels) if output_path.lower().endswith(".csv") else JsonlWriter(sink)
-        try:
-            rows = tag_records(predictor, read_records(source, input_path), batch_size, workers)
-            for row in tqdm(rows, desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5):
-                writer.write(row)
-                stats.records += 1
-                stats.errors += "error" in row
-        except UnicodeDecodeError as err:
-            raise UserError(f"{input_path}: not UTF-8 text (byte {err.start}); convert it with iconv -t UTF-8")
-    stats.tagged = stats.records - stats.errors
-    return stats

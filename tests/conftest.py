@@ -41,6 +41,6 @@ def tfidf_run(mlflow_uri, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tfidf_predictor(tfidf_run):
-    from train.predictor import Predictor
+    from vnzh_runtime.predictor import Predictor
 
     return Predictor.load(tfidf_run.output_dir)

@@ -25,7 +25,7 @@ def test_unknown_key_names_file_key_and_choices(tmp_path):
 
 
 def test_wrong_type_and_bad_choice(tmp_path):
-    with pytest.raises(ConfigError, match="model.tfidf.C: expected float"):
+    with pytest.raises(ConfigError, match="model.tfidf.C: Input should be a valid number, got 'lots'"):
         load_config(write(tmp_path, "model:\n  tfidf:\n    C: lots\n"))
     with pytest.raises(ConfigError, match="model.type: 'svm' is not allowed"):
         load_config(write(tmp_path, "model:\n  type: svm\n"))
@@ -53,8 +53,20 @@ def test_value_checks():
         config_from_dict({"model": {"tfidf": {"word_ngrams": [3, 1]}}})
     with pytest.raises(ConfigError, match="routes.vi"):
         config_from_dict({"model": {"type": "transformer", "transformer": {"routes": {"vi": "x"}, "encoders": {}}}})
-    with pytest.raises(ConfigError, match="predict.cpu_batch_size: must be >= 1"):
+    with pytest.raises(ConfigError, match="predict.cpu_batch_size: Input should be greater than or equal to 1"):
         config_from_dict({"predict": {"cpu_batch_size": 0}})
+    with pytest.raises(ConfigError, match="model.tfidf.max_iter"):
+        config_from_dict({"model": {"tfidf": {"max_iter": 0}}})
+    with pytest.raises(ConfigError, match="seed"):
+        config_from_dict({"seed": -1})
+
+
+def test_each_model_type_carries_only_its_own_keys():
+    tfidf = config_from_dict({}).to_dict()["model"]
+    transformer = load_config("configs/tiny-transformer.yaml").to_dict()["model"]
+    assert set(tfidf) == {"type", "tfidf"} and set(transformer) == {"type", "transformer"}
+    with pytest.raises(ConfigError, match="unknown key 'model.tfidf'"):
+        config_from_dict({"model": {"type": "transformer", "tfidf": {"C": 1}}})
 
 
 def test_missing_and_invalid_yaml(tmp_path):

@@ -4,8 +4,8 @@ import csv
 import json
 
 from serve.__main__ import main as serve_main
-from serve.article import split_paragraphs
-from serve.tagging import tag_file
+from serve.files import tag_file
+from vnzh_runtime.article import split_paragraphs
 
 LINES = [
     json.dumps({"id": "a", "text": "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"}, ensure_ascii=False),
@@ -80,10 +80,10 @@ def test_cli_exit_codes(tfidf_run, tmp_path, capsys):
 
 
 def test_registered_model_uri_tags_like_the_directory(tfidf_run, tfidf_predictor):
-    from serve.loading import load_predictor
+    import vnzh_runtime
 
     texts = ["Hai nước ký kết 14 văn kiện hợp tác", "中越两党理论研讨会在河内举行"]
-    assert load_predictor(tfidf_run.model_uri).predict(texts) == tfidf_predictor.predict(texts)
+    assert vnzh_runtime.load(tfidf_run.model_uri).predict(texts) == tfidf_predictor.predict(texts)
 
 
 def test_threshold_abstains(tfidf_predictor):

@@ -1,5 +1,5 @@
-from train.langid import detect_lang
-from train.textnorm import TextNormalizer, normalize, tokenize
+from vnzh_runtime.langid import detect_lang
+from vnzh_runtime.textnorm import normalize, tokenize
 
 
 def test_tone_placement_and_unicode_forms_collapse():
@@ -20,9 +20,11 @@ def test_tokens_are_syllables_and_han_characters():
     assert tokenize("Biển Đông 南海问题 ok") == ["Biển", "Đông", "南", "海", "问", "题", "ok"]
 
 
-def test_normalizer_step_is_stateless():
-    step = TextNormalizer()
-    assert step.fit(["x"]).transform(["Hoà  Bình 12"]) == ["hòa bình 0"]
+def test_ngrams_are_normalised_syllable_and_character_ngrams():
+    from vnzh_runtime.tfidf import ngrams
+
+    assert ngrams("Hoà  Bình 12", 1, 2) == ["hòa", "bình", "0", "hòa bình", "bình 0"]
+    assert ngrams("中越", 2, 2) == ["中 越"]
 
 
 def test_language_detection():

@@ -7,23 +7,27 @@ import numpy as np
 import pytest
 
 from train.__main__ import main as train_main
-from train.modeldir import FORMAT_VERSION, read_meta
-from train.predictor import Predictor
+from vnzh_runtime.predictor import Predictor
+from vnzh_runtime.spec import FORMAT_VERSION, read_spec
 
 
 def test_model_directory_describes_itself(tfidf_run):
     out = tfidf_run.output_dir
-    meta = read_meta(out)
-    assert meta["format_version"] == FORMAT_VERSION and meta["model_type"] == "tfidf"
-    assert meta["labels"] == ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
-    assert (out / "config.yaml").is_file() and (out / "model" / "pipeline.joblib").is_file()
+    spec = read_spec(out)
+    assert spec["format_version"] == FORMAT_VERSION and spec["model_type"] == "tfidf"
+    assert spec["labels"] == ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
+    assert set(spec["files"]) == {"model/tfidf.json", "model/weights.npz"}  # plain data: no pickle
+    assert spec["context"]["head"] == 3 and len(spec["context"]["gate"]) == 3  # the article-context gate
+    assert 0 < spec["threshold"]["value"] < 1
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert (out / "config.yaml").is_file()
     assert meta["metrics"]["test_macro_f1"] == pytest.approx(tfidf_run.metrics["test_macro_f1"])
 
 
 def test_metrics_cover_splits_languages_and_seeds(tfidf_run):
     metrics = tfidf_run.metrics
     for name in ("dev_macro_f1", "test_macro_f1", "test_vi_macro_f1", "test_zh_macro_f1", "test_en_macro_f1",
-                 "seed_macro_f1", "test_accuracy", "test_border_sea_f1"):
+                 "seed_macro_f1", "test_accuracy", "per_label/test_border_sea_f1"):
         assert 0.0 <= metrics[name] <= 1.0, name
     # Far above the 1/6 of guessing: the pipeline learns something on the shipped corpus.
     assert metrics["dev_macro_f1"] > 0.5
@@ -34,6 +38,9 @@ def test_mlflow_run_holds_params_metrics_inputs_artifacts_and_model(tfidf_run, m
     client = mlflow.MlflowClient(mlflow_uri)
     run = client.get_run(tfidf_run.run_id)
     assert run.data.params["model.tfidf.C"] == "10.0" and run.data.params["model.type"] == "tfidf"
+    assert not [key for key in run.data.params if "transformer" in key]  # only this model type's keys
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens on runs
     assert "test_vi_macro_f1" in run.data.metrics
     contexts = {i.tags[0].value for i in run.inputs.dataset_inputs}
     assert contexts == {"train", "dev", "test"}
@@ -44,13 +51,67 @@ def test_mlflow_run_holds_params_metrics_inputs_artifacts_and_model(tfidf_run, m
     assert version.run_id == tfidf_run.run_id
 
 
-def test_save_and_load_give_identical_predictions(tfidf_run):
-    texts = ["Kim ngạch xuất khẩu sầu riêng sang Trung Quốc tăng mạnh", "中越海警在北部湾开展联合巡逻", "Weather: rain in Hanoi"]
-    first = Predictor.load(tfidf_run.output_dir)
-    second = Predictor.load(tfidf_run.output_dir)
-    assert first.predict(texts) == second.predict(texts)
-    probs = first.predict_proba(texts)
-    assert probs.shape == (3, 6) and np.allclose(probs.sum(axis=1), 1.0)
+def test_predictions_before_save_equal_those_after_load(tmp_path):
+    from train.config import load_config
+    from train.data import by_split, load_records
+    from train.modeldir import save_model_dir
+    from train.models import create_model
+
+    config = load_config("configs/tfidf.yaml", [f"output_dir={tmp_path / 'm'}"])
+    splits = by_split(load_records(config.data.files), config.data.labels)
+    trainer = create_model(config).fit(splits["train"][::4], [])
+    dev = splits["dev"]
+    before = trainer.predict_proba([r.text for r in dev])
+    save_model_dir(tmp_path / "m", config, trainer, {}, overwrite=False)
+    after = Predictor.load(tmp_path / "m").predict_proba([r.text for r in dev])
+    assert before.shape == (len(dev), 6) and np.allclose(before.sum(axis=1), 1.0)
+    assert np.allclose(before, after, atol=1e-12)
+
+
+def test_article_context_goes_through_the_gate(tfidf_predictor):
+    from train.data import by_split, load_records, record_contexts
+    from vnzh_runtime.relevance import apply_gate
+
+    dev = [r for r in by_split(load_records(["data/authored/*.jsonl"]), tfidf_predictor.labels)["dev"] if r.doc_id]
+    texts, contexts = [r.text for r in dev], record_contexts(dev, tfidf_predictor.context_head)
+    alone = tfidf_predictor.predict_proba(texts)
+    read = tfidf_predictor.predict_proba(texts, doc_ids=[r.doc_id for r in dev])
+    heads = tfidf_predictor.predict_proba(contexts)
+    rows = [i for i, c in enumerate(contexts) if c]
+    assert len(rows) > 50 and not np.allclose(read[rows], alone[rows])
+    assert np.allclose(read[rows], apply_gate(alone[rows], heads[rows], tfidf_predictor.gate, tfidf_predictor.labels))
+    assert np.allclose(read.sum(axis=1), 1.0)
+
+
+def test_row_i_of_a_batch_equals_text_i_tagged_alone(tfidf_predictor):
+    texts = ["Kim ngạch xuất khẩu sầu riêng sang Trung Quốc tăng mạnh", "中越海警在北部湾开展联合巡逻",
+             "Weather: rain in Hanoi", "Hai bên nhất trí tăng cường tin cậy chính trị"]
+    batch = tfidf_predictor.predict(texts)
+    assert batch == [tfidf_predictor.predict([t])[0] for t in texts]
+    assert tfidf_predictor.predict(texts[::-1]) == batch[::-1]
+
+
+def test_auto_threshold_abstains_below_the_dev_value(tfidf_run):
+    from vnzh_runtime.spec import read_spec
+
+    chosen = read_spec(tfidf_run.output_dir)["threshold"]["value"]
+    predictor = Predictor.load(tfidf_run.output_dir, threshold="auto")
+    assert predictor.threshold == chosen
+    texts = ["Hai bên", "中越", "Kim ngạch thương mại Việt - Trung tăng 19%", "ok", "Giá vàng", "Biển"]
+    for text, result in zip(texts, predictor.predict(texts)):
+        top = max(result["scores"].values())
+        assert (result["label"] == "uncertain") == (top < chosen), (text, top, chosen)
+
+
+def test_same_config_and_seed_give_the_same_metrics(tfidf_run, tmp_path):
+    from train.config import load_config
+    from train.run import train
+
+    config = load_config("configs/tfidf.yaml", [f"output_dir={tmp_path / 'again'}", "mlflow.log_model=false",
+                                                "mlflow.experiment=tests"])
+    again = train(config, log=lambda *a, **k: None)
+    assert {k: v for k, v in again.metrics.items() if k != "fit_seconds"} == \
+           {k: v for k, v in tfidf_run.metrics.items() if k != "fit_seconds"}
 
 
 def test_pyfunc_model_matches_predictor(tfidf_run, tfidf_predictor):
@@ -68,7 +129,8 @@ def test_cli_reports_config_and_data_errors_in_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "unknown key 'model.tfidf.nope'" in err
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "a"}) + "\n", encoding="utf-8")
-    assert train_main(["--config", "configs/tfidf.yaml", "--set", f"data.files=[{bad}]"]) == 2
+    assert train_main(["--config", "configs/tfidf.yaml", "--set", f"data.files=[{bad}]",
+                       "--set", f"output_dir={tmp_path / 'out'}"]) == 2
     assert f"{bad}:1: missing field" in capsys.readouterr().err
 
 

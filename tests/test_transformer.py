@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from train.models.encoder import Encoder  # noqa: E402
+from vnzh_runtime.encoder import Encoder  # noqa: E402
 from train.models.tiny import build_phobert_tokenizer, learn_bpe  # noqa: E402
-from train.predictor import Predictor  # noqa: E402
+from vnzh_runtime.predictor import Predictor  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -64,10 +64,13 @@ def test_long_paragraphs_keep_head_or_head_and_tail(policy, expected):
 
 def test_tiny_model_directory_and_mlflow_epochs(tiny_run, mlflow_uri):
     out = tiny_run.output_dir
-    assert json.loads((out / "model" / "routes.json").read_text()) == {"vi": "phobert", "zh": "multi", "en": "multi"}
+    from vnzh_runtime.spec import read_spec
+
+    spec = read_spec(out)
+    assert spec["model"]["routes"] == {"vi": "phobert", "zh": "multi", "en": "multi"}
+    assert "model/phobert/model.safetensors" in spec["files"] and not any(f.endswith(".bin") for f in spec["files"])
     assert (out / "model" / "phobert" / "bpe.codes").is_file() and (out / "model" / "phobert" / "vocab.txt").is_file()
-    settings = json.loads((out / "model" / "phobert" / "encoder.json").read_text())
-    assert settings == {"segmenter": "pyvi", "max_length": 128, "long_text": "head_tail"}
+    assert spec["model"]["encoders"]["phobert"] == {"segmenter": "pyvi", "max_length": 128, "long_text": "head_tail"}
     history = mlflow.MlflowClient(mlflow_uri).get_metric_history(tiny_run.run_id, "phobert_macro_f1")
     assert sorted(m.step for m in history) == [1, 2, 3]
     for name in ("test_vi_macro_f1", "test_zh_macro_f1", "seed_macro_f1"):
@@ -77,7 +80,7 @@ def test_tiny_model_directory_and_mlflow_epochs(tiny_run, mlflow_uri):
 def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
     import pandas as pd
 
-    from serve.tagging import tag_file
+    from serve.files import tag_file
 
     texts = ["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商", "Vietnam and China hold border talks"]
     predictor = Predictor.load(tiny_run.output_dir)
@@ -105,22 +108,14 @@ def test_missing_phobert_weights_stop_with_one_line(tmp_path):
            "--set model.transformer.encoders.phobert.name_or_path=" in lines[0]
 
 
-def test_cpu_tagging_is_fp32_in_small_batches_and_int8_on_request(tiny_run, tmp_path):
-    import shutil
-
+def test_cpu_tagging_is_fp32_in_small_batches_and_int8_on_request(tiny_run):
     import numpy as np
-    import yaml
 
     exact = Predictor.load(tiny_run.output_dir)
     encoder = exact.model.encoders["phobert"]
     assert "DynamicQuantizedLinear" not in repr(encoder.model)
     assert exact.model.batch_size(encoder) == 8  # predict.cpu_batch_size, not the GPU's batch_size
-    copy = tmp_path / "int8"
-    shutil.copytree(tiny_run.output_dir, copy)
-    config = yaml.safe_load((copy / "config.yaml").read_text(encoding="utf-8"))
-    config["predict"]["cpu_int8"] = True
-    (copy / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    quantised = Predictor.load(copy)
+    quantised = Predictor.load(tiny_run.output_dir, options={"cpu_int8": True})  # serve --cpu-int8
     assert "DynamicQuantizedLinear" in repr(quantised.model.encoders["phobert"].model)
     texts = ["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商", "Vietnam and China hold border talks"]
     full, approx = exact.predict_proba(texts), quantised.predict_proba(texts)
@@ -129,7 +124,7 @@ def test_cpu_tagging_is_fp32_in_small_batches_and_int8_on_request(tiny_run, tmp_
 
 
 def test_segmentation_pool_gives_the_same_output_in_order():
-    from train.segment import POOL_MIN_TEXTS, segment
+    from vnzh_runtime.segment import POOL_MIN_TEXTS, segment
 
     texts = [f"Hợp tác kinh tế Việt Nam Trung Quốc năm {i}" for i in range(POOL_MIN_TEXTS)]
     pooled = segment(texts, "pyvi", workers=2)

@@ -1,10 +1,9 @@
-"""CLI: python -m train --config configs/tfidf.yaml [--set key.path=value ...]"""
+"""CLI: python -m train --config configs/tfidf.yaml [--set key.path=value ...] [--overwrite]"""
 
 import argparse
 import sys
 
-from train.config import load_config
-from train.errors import UserError
+from vnzh_runtime.errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,14 +11,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True, help="YAML config, e.g. configs/tfidf.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set model.tfidf.C=4 (repeatable)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the model directory of an earlier run")
     args = parser.parse_args(argv)
     try:
+        from train.config import load_config
         from train.run import train
 
-        train(load_config(args.config, args.overrides))
+        train(load_config(args.config, args.overrides), overwrite=args.overwrite)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; the previous model directory, if any, is untouched", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -9,15 +9,20 @@ Each file holds JSON lines with `id` and `labels`; paragraphs are matched by id.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from sklearn.metrics import cohen_kappa_score
 
+from train.data import DataError, iter_file
+
 
 def primary_labels(path: str) -> dict[str, str]:
-    with open(path, encoding="utf-8") as handle:
-        return {row["id"]: row["labels"][0] for row in map(json.loads, filter(str.strip, handle))}
+    labels = {}
+    for where, row in iter_file(path):
+        if row.error:
+            raise DataError(row.error)
+        labels[row.value["id"]] = row.value["labels"][0]
+    return labels
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,12 +18,10 @@ import sys
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from train.config import LABELS
-from train.data import SPLITS, DataError, Record, iter_file, parse_record, resolve_files
-from train.langid import LANGS
-from train.textnorm import normalize, tokenize
+from train.data import DEFAULT_FILES, LABELS, SPLITS, DataError, Record, iter_file, record_from, resolve_files
+from vnzh_runtime.langid import LANGS
+from vnzh_runtime.textnorm import normalize, tokenize
 
-DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
 MIN_PER_LABEL = {"vi": 150, "zh": 150, "en": 60}
 SHINGLE = 5
 JACCARD_LIMIT = 0.5
@@ -66,10 +64,9 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
     ids: dict[str, str] = {}
     texts: dict[str, str] = {}
     for path in resolve_files(patterns):
-        for number, line in iter_file(path):
-            where = f"{path}:{number}"
+        for where, row in iter_file(path):
             try:
-                record = parse_record(line, where)
+                record = record_from(row, where)
             except DataError as err:
                 errors.append(str(err))
                 continue

@@ -1,12 +1,14 @@
 """Corpus records: one JSON object per line, as ../shared/LABELS.md defines them.
 
     {"id": "vi-a-0001", "lang": "vi", "labels": ["economy", "border_sea"],
-     "text": "...", "source": "authored", "split": "train"}
+     "text": "...", "source": "authored", "split": "train", "doc_id": "vi-g-d01"}
 
-`parse_record` checks one line and raises `DataError` naming the file, the line and
-the fix; `load_records` reads the config's globs and stops at the first bad line,
-which is what training wants (the corpus check in `train.corpus` collects them all).
-The split is a field of each record, so adding data never reshuffles old records.
+`record_from` checks one row of the project's JSONL reader and raises `DataError` naming
+the file, the line and the fix; `load_records` reads the config's globs and stops at the
+first bad line, which is what training wants (the corpus check in `train.corpus` collects
+them all). The split is a field of each record, so adding data never reshuffles old records.
+`doc_id` (optional) groups the consecutive paragraphs of one article; a seed paragraph's
+article is its seed file.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from train.config import LABELS
-from train.errors import UserError
-from train.langid import LANGS
+from vnzh_runtime.context import contexts
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl_file
+from vnzh_runtime.langid import LANGS
 
+LABELS = ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
+DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
 SPLITS = ("train", "dev", "test")
 REQUIRED = ("id", "lang", "labels", "text", "source", "split")
 
@@ -37,6 +42,7 @@ class Record:
     text: str
     source: str
     split: str
+    doc_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -50,14 +56,21 @@ class Record:
     def to_json(self) -> str:
         row = asdict(self)
         row["labels"] = list(self.labels)
+        if row["doc_id"] is None:
+            del row["doc_id"]
         return json.dumps(row, ensure_ascii=False)
 
 
 def parse_record(line: str, where: str) -> Record:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise DataError(f"{where}: not valid JSON ({err.msg} at column {err.colno}); fix the line or remove it")
+    """One line of text (`where` is "file:line")."""
+    name, _, number = where.rpartition(":")
+    return record_from(parse_line(line.encode("utf-8"), name, int(number)), where)
+
+
+def record_from(parsed: JsonlRow, where: str) -> Record:
+    if parsed.error:
+        raise DataError(parsed.error)
+    row = parsed.value
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
     missing = [key for key in REQUIRED if key not in row]
@@ -82,15 +95,16 @@ def parse_record(line: str, where: str) -> Record:
         raise DataError(f"{where}: 'other' always stands alone, got {labels}")
     if row["source"].startswith("seed:") and row["split"] != "test":
         raise DataError(f"{where}: seed paragraphs are real text kept for testing; set split to 'test'")
-    return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"])
+    doc_id = row.get("doc_id", row["source"] if row["source"].startswith("seed:") else None)
+    if doc_id is not None and (not isinstance(doc_id, str) or not doc_id.strip()):
+        raise DataError(f"{where}: doc_id must be a non-empty string when present")
+    return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
 
 
-def iter_file(path: str | Path) -> Iterator[tuple[int, str]]:
-    """(line number, line) for each non-blank line."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
+def iter_file(path: str | Path) -> Iterator[tuple[str, JsonlRow]]:
+    """("file:line", row) for each non-blank line, through the project's one JSONL reader."""
+    for row in read_jsonl_file(path):
+        yield f"{path}:{row.line}", row
 
 
 def resolve_files(patterns: list[str]) -> list[Path]:
@@ -107,9 +121,8 @@ def load_records(patterns: list[str]) -> list[Record]:
     records: list[Record] = []
     seen: dict[str, str] = {}
     for path in resolve_files(patterns):
-        for number, line in iter_file(path):
-            where = f"{path}:{number}"
-            record = parse_record(line, where)
+        for where, row in iter_file(path):
+            record = record_from(row, where)
             if record.id in seen:
                 raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique")
             seen[record.id] = where
@@ -121,3 +134,10 @@ def by_split(records: list[Record], labels: list[str]) -> dict[str, list[Record]
     """Records per split, keeping only those whose dominant label the config trains on."""
     kept = [r for r in records if r.label in labels]
     return {split: [r for r in kept if r.split == split] for split in SPLITS}
+
+
+def record_contexts(records: list[Record], head: int) -> list[str]:
+    """Each record's article context (its document's head), as the runtime builds it at tagging."""
+    if not head:
+        return [""] * len(records)
+    return contexts([r.text for r in records], [r.doc_id for r in records], head)

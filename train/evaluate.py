@@ -1,13 +1,20 @@
 """Evaluation with scikit-learn metrics, per split, per language and for the real seed paragraphs.
 
-    >>> scores = evaluate_scopes(records, probs, labels)   # records of dev + test
-    >>> scores["test_vi"].macro_f1
+    >>> results, probs = evaluate_records(predictor, records)   # records of dev + test
+    >>> results["test_vi"].macro_f1
     0.87
-    >>> flat_metrics(scores)["test_vi_macro_f1"]
+    >>> results["test_vi"].metrics()["test_vi_macro_f1"]
     0.87
 
 Scopes are `dev`, `test`, `dev_vi`, `test_zh`, ..., and `seed` (test paragraphs of the
-real seed articles). Metric names are stable so runs line up in MLflow's compare view.
+real seed articles). Metric names are stable so runs line up in MLflow's compare view: the
+headline figures (`test_macro_f1`, `test_vi_macro_f1`, `seed_macro_f1`, accuracies) come
+first, per-label F1 under `per_label/` and scope sizes under `size/`.
+
+The command evaluates any model (a directory or an MLflow URI) on labelled JSONL files and
+prints the same tables as training; `--log` records an MLflow evaluation run linked to it:
+
+    $ python -m train.evaluate --model models/tfidf --data my_sample.jsonl [--log]
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.data import Record
-from train.langid import LANGS
+from vnzh_runtime.langid import LANGS
 
 
 @dataclass
@@ -30,6 +37,12 @@ class ScopeResult:
     per_label: dict[str, dict[str, float]]  # label -> precision, recall, f1, support
     confusion: np.ndarray  # rows: true label, columns: predicted label, in label order
     labels: list[str]
+
+    def metrics(self) -> dict[str, float]:
+        values = {f"{self.name}_macro_f1": self.macro_f1, f"{self.name}_accuracy": self.accuracy,
+                  f"size/{self.name}": self.size}
+        values.update({f"per_label/{self.name}_{label}_f1": v["f1"] for label, v in self.per_label.items()})
+        return values
 
 
 def score(name: str, y_true: list[str], y_pred: list[str], labels: list[str]) -> ScopeResult:
@@ -53,7 +66,7 @@ def scope_members(records: list[Record]) -> dict[str, list[int]]:
             scopes.setdefault(name, []).append(i)
         if record.is_seed:
             scopes.setdefault("seed", []).append(i)
-    order = [s for split in ("dev", "test") for s in (split, *(f"{split}_{lang}" for lang in LANGS))] + ["seed"]
+    order = [s for split in ("train", "dev", "test") for s in (split, *(f"{split}_{lang}" for lang in LANGS))] + ["seed"]
     return {name: scopes[name] for name in order if name in scopes}
 
 
@@ -67,15 +80,10 @@ def evaluate_scopes(records: list[Record], probs: np.ndarray, labels: list[str])
     return results
 
 
-def flat_metrics(results: dict[str, ScopeResult]) -> dict[str, float]:
-    metrics: dict[str, float] = {}
-    for name, result in results.items():
-        metrics[f"{name}_accuracy"] = result.accuracy
-        metrics[f"{name}_macro_f1"] = result.macro_f1
-        metrics[f"{name}_size"] = result.size
-        for label, values in result.per_label.items():
-            metrics[f"{name}_{label}_f1"] = values["f1"]
-    return metrics
+def evaluate_records(predictor, records: list[Record]) -> tuple[dict[str, ScopeResult], np.ndarray]:
+    """Tag records as `serve tag` would (articles read with their context), then score every scope."""
+    probs = predictor.predict_proba([r.text for r in records], doc_ids=[r.doc_id for r in records])
+    return evaluate_scopes(records, probs, predictor.labels), probs
 
 
 def choose_threshold(probs: np.ndarray, y_true: list[str], labels: list[str], target_precision: float = 0.95) -> dict:
@@ -115,3 +123,52 @@ def format_per_label(result: ScopeResult) -> str:
     for label, row in zip(labels, result.confusion):
         lines.append(f"{label:<{width}} " + " ".join(f"{int(c):>6}" for c in row))
     return "\n".join(lines)
+
+
+def load_labelled(files: list[str]) -> list[Record]:
+    """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split."""
+    from train.data import iter_file, record_from, resolve_files
+    from vnzh_runtime.langid import detect_lang
+
+    records = []
+    for path in resolve_files(files):
+        for where, row in iter_file(path):
+            if isinstance(row.value, dict) and isinstance(row.value.get("text"), str):
+                row.value = {"id": where, "source": "user", "split": "test",
+                             "lang": detect_lang(row.value["text"]), **row.value}
+            records.append(record_from(row, where))
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    import vnzh_runtime
+    from vnzh_runtime.errors import UserError
+
+    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description="Evaluate a model on labelled JSONL.")
+    parser.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
+    parser.add_argument("--data", nargs="+", required=True, help="labelled JSONL files or globs (text, labels, ...)")
+    parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
+    args = parser.parse_args(argv)
+    try:
+        predictor = vnzh_runtime.load(args.model)
+        records = [r for r in load_labelled(args.data) if r.split != "train"]
+        if not records:
+            raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
+        results, _ = evaluate_records(predictor, records)
+        report = format_report(results)
+        print(report)
+        if args.log:
+            from train.tracking import log_evaluation_run
+
+            print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, results, report, args.data)}")
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,61 +1,83 @@
-"""A model directory that describes itself.
+"""Writing a model directory (the runtime's `vnzh_runtime.spec` reads it), without destroying anything.
 
-    models/tfidf/
-      config.yaml    the validated config the model was trained with
-      meta.json      format version, model type, labels, metrics, dev-chosen threshold
-      model/         the type's own files (pipeline.joblib, or encoders + tokenizers)
+    >>> target = check_output_dir("models/tfidf", overwrite=False)   # before any MLflow run
+    >>> save_model_dir(target, config, trainer, {"train_size": 3698}, overwrite=False)
 
-`save_model_dir` writes it, `read_meta` and `load_model` read it back through the
-model registry, so any tool that can read the directory can tag with it.
+The directory is built beside its target and renamed into place only when complete, so a
+failed run leaves the old model as it was. Training never deletes a directory it did not
+write: an existing non-empty directory that is not a model directory is refused, and
+replacing a model directory takes `--overwrite`.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import yaml
 
-from train.config import Config, config_from_dict
-from train.errors import UserError
-
-FORMAT_VERSION = 1
-MODEL_SUBDIR = "model"
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, write_json, write_spec
 
 
-def save_model_dir(directory: str | Path, config: Config, model, meta: dict) -> Path:
-    directory = Path(directory)
-    if directory.exists():
-        shutil.rmtree(directory)
-    (directory / MODEL_SUBDIR).mkdir(parents=True)
-    model.save(directory / MODEL_SUBDIR)
-    (directory / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), allow_unicode=True, sort_keys=False), encoding="utf-8")
-    write_meta(directory, {"format_version": FORMAT_VERSION, "model_type": config.model.type,
-                           "labels": list(config.data.labels), **meta})
-    return directory
+def is_model_dir(path: Path) -> bool:
+    return (path / SPEC_FILE).is_file() or (path / META_FILE).is_file()
 
 
-def write_meta(directory: str | Path, meta: dict) -> None:
-    Path(directory, "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+def check_output_dir(output_dir: str, overwrite: bool) -> Path:
+    """The output directory, if training may write it; otherwise one line saying why and the fix."""
+    path = Path(output_dir)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"output_dir {output_dir}: is a file (fix: --set output_dir=<a new directory>)")
+    if path.is_dir() and any(path.iterdir()):
+        if not is_model_dir(path):
+            raise UserError(f"output_dir {output_dir}: exists and is not a model directory; refusing to replace it "
+                            "(fix: --set output_dir=<a new directory>)")
+        if not overwrite:
+            raise UserError(f"output_dir {output_dir}: holds a model from an earlier run "
+                            "(fix: pass --overwrite to replace it, or --set name=<new name>)")
+    return path
 
 
-def read_meta(directory: str | Path) -> dict:
-    path = Path(directory, "meta.json")
-    if not path.is_file():
-        raise UserError(f"{directory}: not a model directory (no meta.json); train one with: python -m train --config configs/tfidf.yaml")
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise UserError(f"{directory}: model format {meta.get('format_version')} is not {FORMAT_VERSION}; retrain it with this version")
-    return meta
+def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool) -> Path:
+    """Write model/, spec.json, config.yaml and meta.json beside `target`, then move it into place."""
+    check_output_dir(str(target), overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        (staging / MODEL_SUBDIR).mkdir()
+        section = trainer.save(staging / MODEL_SUBDIR)
+        options = config.predict.model_dump(exclude={"threshold"})
+        write_spec(staging, {"model_type": config.model.type, "labels": list(config.data.labels), "task": "single",
+                             "context": {"head": config.context.head}, "options": options,
+                             "threshold": {"value": config.predict.threshold}, "model": section})
+        (staging / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), allow_unicode=True, sort_keys=False),
+                                             encoding="utf-8")
+        write_json(staging / META_FILE, {"model_type": config.model.type, "labels": list(config.data.labels), **meta})
+        replace_dir(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
 
 
-def load_model(directory: str | Path):
-    """(model, config, meta) of a model directory."""
-    from train.models import model_class
+def replace_dir(new: Path, target: Path) -> None:
+    """Move `new` to `target`; an old model there is moved aside first and removed last."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{new.name.rsplit('-', 1)[-1]}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old)
 
-    meta = read_meta(directory)
-    raw = yaml.safe_load(Path(directory, "config.yaml").read_text(encoding="utf-8"))
-    config = config_from_dict(raw, source=str(Path(directory, "config.yaml")))
-    model = model_class(meta["model_type"]).load(Path(directory) / MODEL_SUBDIR, config)
-    return model, config, meta
+
+def update_spec(directory: Path, **changes) -> dict:
+    """Rewrite spec.json with `changes`; the digests are computed again."""
+    from vnzh_runtime.spec import read_spec
+
+    spec = read_spec(directory)
+    spec.pop("files", None)
+    spec.pop("format_version", None)
+    return write_spec(directory, {**spec, **changes})

@@ -1,13 +1,15 @@
-"""Everything that talks to MLflow lives here: the run, the logged pyfunc model, and loading it back.
+"""Training's side of MLflow, all in this module: the run, the logged model, evaluation runs.
 
     with TrainingRun(config) as run:            # tracking URI: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db
         run.log_datasets(splits)
         run.log_metrics({"dev_macro_f1": 0.9}, step=1)
-        run.log_evaluation(results, report)
+        run.log_evaluation(results, report, meta)
         run.log_model(output_dir, predictor, input_example)  # registered as <name>@<alias>
 
-`load_registered_predictor("models:/vn-china-topics-tfidf@latest")` gives back the
-same `Predictor` that `serve tag` builds from a directory.
+The logged model is portable: it carries the runtime package as its code and exactly the
+requirements of its model type, read from the project's metadata (extras `runtime-tfidf`,
+`runtime-transformer`), so it loads in an environment that has never seen this checkout.
+The runtime's side (loading a `models:/` URI to tag) is `vnzh_runtime/pyfunc.py`.
 """
 
 from __future__ import annotations
@@ -16,28 +18,29 @@ import json
 import os
 from pathlib import Path
 
-from mlflow.pyfunc import PythonModel
-
+import vnzh_runtime
 from train.config import Config
-from train.errors import UserError
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, tracking_uri
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-MODEL_ARTIFACT = "model_dir"
-PYFUNC_ENTRY = Path(__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
-
-
-def quiet_mlflow() -> None:
-    """MLflow's INFO lines and progress bars drown the evaluation table; keep warnings only."""
-    import logging
-    import warnings
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module=r"mlflow\..*")
+PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
+RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
+DISTRIBUTION = "vnzh-topics"
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}  # the UI opens on runs, not GenAI views
 
 
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+def check_tracking_server() -> None:
+    """An http(s) tracking server must answer before any work starts."""
+    uri = tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5).read()
+    except OSError as err:
+        raise UserError(f"MLFLOW_TRACKING_URI={uri}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
+                        "start it or fix the address") from None
 
 
 def artifact_location(experiment: str) -> str | None:
@@ -70,8 +73,10 @@ class TrainingRun:
         mlflow.set_tracking_uri(tracking_uri())
         name = self.config.mlflow.experiment
         if mlflow.get_experiment_by_name(name) is None:
-            mlflow.create_experiment(name, artifact_location=artifact_location(name))
-        mlflow.set_experiment(name)
+            mlflow.create_experiment(name, artifact_location=artifact_location(name), tags=EXPERIMENT_KIND)
+        experiment = mlflow.set_experiment(name)
+        if experiment.tags.get("mlflow.experimentKind") != EXPERIMENT_KIND["mlflow.experimentKind"]:
+            mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, *next(iter(EXPERIMENT_KIND.items())))
         run = mlflow.start_run(run_name=self.config.name)
         self.run_id = run.info.run_id
         mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name})
@@ -131,61 +136,44 @@ class TrainingRun:
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
-            signature=infer_signature(example, pd.DataFrame(output)), input_example=example,
-            registered_model_name=name, pip_requirements=_requirements())
+            code_paths=[str(RUNTIME_CODE)], signature=infer_signature(example, pd.DataFrame(output)),
+            input_example=example, registered_model_name=name,
+            pip_requirements=model_requirements(self.config.model.type))
         version = info.registered_model_version
         mlflow.MlflowClient().set_registered_model_alias(name, self.config.mlflow.alias, version)
         return f"models:/{name}@{self.config.mlflow.alias}"
 
 
-def _requirements() -> list[str]:
-    from importlib.metadata import version
+def model_requirements(model_type: str) -> list[str]:
+    """mlflow (as installed) and the runtime extra of this model type, from the project's own metadata."""
+    from importlib.metadata import requires, version
 
-    names = ["mlflow", "scikit-learn", "numpy", "pandas", "pyyaml"]
-    if _has("torch"):
-        names += ["torch", "transformers", "pyvi"]
-    return [f"{n}=={version(n)}" for n in names if _has(n)]
+    from packaging.requirements import Requirement
 
-
-def _has(name: str) -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        version(name)
-        return True
-    except PackageNotFoundError:
-        return False
+    extra = f"runtime-{model_type}"
+    wanted = []
+    for line in requires(DISTRIBUTION) or []:
+        requirement = Requirement(line)
+        if requirement.marker is not None and requirement.marker.evaluate({"extra": extra}):
+            requirement.marker = None
+            wanted.append(str(requirement))
+    major_minor = ".".join(version("mlflow").split(".")[:2])
+    return [f"mlflow>={major_minor},<4", *wanted]
 
 
-# MLflow warns once, at class definition, that `predict` has no type hints; the signature
-# logged with the model (a DataFrame with `text`) is explicit, so the warning is harmless.
-class TaggerPyfunc(PythonModel):
-    """MLflow pyfunc around `Predictor`: a DataFrame with a `text` column in, lang/label/scores out."""
-
-    def load_context(self, context) -> None:
-        from train.predictor import Predictor
-
-        self.predictor = Predictor.load(context.artifacts[MODEL_ARTIFACT])
-
-    def predict(self, context, model_input, params=None):
-        import pandas as pd
-
-        texts = model_input["text"].tolist() if isinstance(model_input, pd.DataFrame) else list(model_input)
-        return pd.DataFrame(self.predictor.predict([str(t) for t in texts]), columns=["lang", "label", "scores"])
-
-
-def load_registered_predictor(uri: str, threshold=None):
-    """The `Predictor` inside an MLflow pyfunc model (models:/name@alias, runs:/id/model)."""
+def log_evaluation_run(model: str, spec: dict, results: dict, report: str, data_files: list[str]) -> str:
+    """One MLflow run in the model's experiment (or `vn-china-topics`), tagged with the model it evaluated."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
-    try:
-        predictor = mlflow.pyfunc.load_model(uri).unwrap_python_model().predictor
-    except MlflowException as err:
-        raise UserError(f"{uri}: cannot load from MLflow at {tracking_uri()} ({err.message.splitlines()[0]}); "
-                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI")
-    if threshold is not None:
-        predictor.threshold = predictor.resolve_threshold(threshold)
-    return predictor
+    experiment = "vn-china-topics-evaluations"
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment, artifact_location=artifact_location(experiment), tags=EXPERIMENT_KIND)
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
+        mlflow.set_tags({"evaluated_model": model, "model_type": spec.get("model_type"),
+                         "data": ",".join(data_files)})
+        mlflow.log_metrics({k: float(v) for r in results.values() for k, v in r.metrics().items()})
+        mlflow.log_text(report, "classification_report.txt")
+    return run.info.run_id

@@ -1,27 +1,45 @@
-"""The closed registry of model types, keyed by `model.type` in the config.
+"""The closed registry of model types: the one place that lists them.
 
-Each type implements the same small interface (see `tfidf.TfidfModel`):
-`fit(train, dev, on_epoch)`, `predict_proba(texts, langs)` with one column per
-config label, `save(dir)` and `load(dir, config)`. Imports are lazy so that the
-baseline never pays for importing torch.
+Each type is one module with a config class and a trainer that follows `ModelType`;
+its inference side is `vnzh_runtime.<type>`, which reads what `save` wrote. The config's
+`model` section is a union of the registered config classes, discriminated by `type`.
+Adding a type: one module here, one in the runtime, one entry below (README, "Adding a
+model type").
 """
 
 from __future__ import annotations
 
-import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, ClassVar, Protocol
 
-from train.config import Config
+import numpy as np
 
-REGISTRY = {
-    "tfidf": "train.models.tfidf:TfidfModel",
-    "transformer": "train.models.transformer:TransformerModel",
+from train.models.tfidf import TfidfTrainer
+from train.models.transformer import TransformerTrainer
+
+if TYPE_CHECKING:
+    from train.config import Config
+    from train.data import Record
+
+
+class ModelType(Protocol):
+    Config: ClassVar[type]  # the `model` section of the training config, with `type: Literal[<name>]`
+
+    def __init__(self, config: "Config") -> None: ...
+
+    def fit(self, train: list["Record"], dev: list["Record"], on_epoch: Callable | None = None) -> "ModelType": ...
+
+    def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray: ...
+
+    def save(self, directory: Path) -> dict:
+        """Write the model's plain-data files; return the spec's `model` section."""
+
+
+REGISTRY: dict[str, type[ModelType]] = {
+    "tfidf": TfidfTrainer,
+    "transformer": TransformerTrainer,
 }
 
 
-def model_class(model_type: str):
-    module_name, _, class_name = REGISTRY[model_type].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def create_model(config: Config):
-    return model_class(config.model.type)(config)
+def create_model(config: "Config") -> ModelType:
+    return REGISTRY[config.model.type](config)

@@ -11,13 +11,15 @@ which the training run forwards to MLflow.
 from __future__ import annotations
 
 import tempfile
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from train.config import TransformerConfig
 from train.data import Record
-from train.models.encoder import Encoder
+from vnzh_runtime.encoder import Encoder
+
+if TYPE_CHECKING:
+    from train.models.transformer import TransformerSettings
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
@@ -62,7 +64,7 @@ def epoch_logger(log: Callable):
 
 
 def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labels: list[str],
-                  settings: TransformerConfig, seed: int, log: Callable) -> Encoder:
+                  settings: "TransformerSettings", seed: int, log: Callable) -> Encoder:
     import torch
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
 

@@ -1,66 +1,120 @@
-"""TF-IDF + logistic regression baseline as one scikit-learn Pipeline.
+"""Training the TF-IDF baseline; the model it writes is plain data read by `vnzh_runtime.tfidf`.
 
-normalise -> [syllable/character n-grams (+ optional char_wb n-grams)] -> LogisticRegression.
-The normaliser is the first step, so the saved pipeline carries its own preprocessing:
+scikit-learn fits the vocabularies and idf (`TfidfVectorizer`, over the runtime's own
+n-grams) and the linear heads (`LogisticRegression`); the training matrix is built by the
+runtime `Featurizer`, so the features trained on are the features served:
 
-    >>> model = TfidfModel(config)                      # config.model.type == "tfidf"
-    >>> model.fit(train_records, dev_records)
-    >>> model.predict_proba(["Kim ngạch thương mại tăng 20%"]).shape
+    >>> trainer = TfidfTrainer(config)                  # config.model.type == "tfidf"
+    >>> trainer.fit(train_records, dev_records)
+    >>> trainer.predict_proba(["Kim ngạch thương mại tăng 20%"]).shape
     (1, 6)
+
+`heads: factored` (the default) fits a relevance head (Vietnam–China coverage or `other`)
+on every record and a topic head on the relevant ones; `joint` fits one softmax over all
+labels. bench/RESULTS.md has the measured comparison.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Literal, Optional
 
-import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from pydantic import Field, field_validator
 
-from train.config import Config, TfidfConfig
 from train.data import Record
-from train.textnorm import TextNormalizer, tokenize
+from train.schema import Strict
+from vnzh_runtime.tfidf import Featurizer, TfidfModel, ngrams
 
-PIPELINE_FILE = "pipeline.joblib"
-
-
-def build_pipeline(cfg: TfidfConfig, seed: int) -> Pipeline:
-    # Syllables (vi/en) and single Han characters (zh) are the tokens, so word
-    # n-grams here are syllable n-grams and character n-grams at once.
-    features = [("tokens", TfidfVectorizer(
-        tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=tuple(cfg.word_ngrams),
-        min_df=cfg.min_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, dtype=np.float32))]
-    if cfg.char_ngrams:
-        features.append(("chars", TfidfVectorizer(
-            analyzer="char_wb", lowercase=False, ngram_range=tuple(cfg.char_ngrams),
-            min_df=cfg.min_df, max_features=cfg.max_features, sublinear_tf=cfg.sublinear_tf, dtype=np.float32)))
-    classifier = LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=seed)
-    return Pipeline([("normalize", TextNormalizer()), ("features", FeatureUnion(features)), ("classify", classifier)])
+if TYPE_CHECKING:
+    from train.config import Config
 
 
-class TfidfModel:
-    def __init__(self, config: Config, pipeline: Optional[Pipeline] = None):
+class TfidfSettings(Strict):
+    word_ngrams: list[int] = [1, 2]  # syllable n-grams (vi/en), character n-grams (zh)
+    min_df: int = Field(1, ge=1)
+    max_features: Optional[int] = Field(None, ge=1)
+    sublinear_tf: bool = True
+    C: float = Field(10.0, gt=0)
+    class_weight: Optional[Literal["balanced"]] = "balanced"
+    max_iter: int = Field(2000, ge=10)
+    heads: Literal["factored", "joint"] = "factored"
+
+    @field_validator("word_ngrams")
+    @classmethod
+    def _span(cls, span: list[int]) -> list[int]:
+        if len(span) != 2 or not 1 <= span[0] <= span[1] <= 5:
+            raise ValueError(f"{span} must be [low, high] with 1 <= low <= high <= 5")
+        return span
+
+
+class TfidfModelConfig(Strict):
+    type: Literal["tfidf"] = "tfidf"
+    tfidf: TfidfSettings = TfidfSettings()
+
+
+def fit_featurizer(texts: list[str], settings: TfidfSettings) -> Featurizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    span = tuple(settings.word_ngrams)
+    vectorizer = TfidfVectorizer(analyzer=lambda text: ngrams(text, *span), min_df=settings.min_df,
+                                 max_features=settings.max_features, sublinear_tf=settings.sublinear_tf)
+    vectorizer.fit(texts)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+    return Featurizer(vocabulary, vectorizer.idf_, span, settings.sublinear_tf)
+
+
+def to_scipy(csr, width: int):
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = csr
+    return csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, width))
+
+
+def fit_head(x, y: list[str], classes: list[str], settings: TfidfSettings, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, intercept) of a logistic regression, rows in `classes` order (a class never seen scores -inf)."""
+    from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression(C=settings.C, class_weight=settings.class_weight, max_iter=settings.max_iter,
+                              random_state=seed).fit(x, y)
+    if len(classes) == 2:  # binary: one row, for classes[1]
+        return head.coef_.astype(np.float64), head.intercept_.astype(np.float64)
+    coef = np.zeros((len(classes), x.shape[1]))
+    intercept = np.full(len(classes), -1e9)
+    for row, name in enumerate(head.classes_):
+        coef[classes.index(name)], intercept[classes.index(name)] = head.coef_[row], head.intercept_[row]
+    return coef, intercept
+
+
+class TfidfTrainer:
+    Config = TfidfModelConfig
+
+    def __init__(self, config: "Config"):
+        self.config = config
+        self.settings: TfidfSettings = config.model.tfidf
         self.labels = list(config.data.labels)
-        self.pipeline = pipeline or build_pipeline(config.model.tfidf, config.seed)
+        self.model: TfidfModel | None = None
 
-    def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TfidfModel":
-        self.pipeline.fit([r.text for r in train], [r.label for r in train])
+    def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TfidfTrainer":
+        texts, y = [r.text for r in train], [r.label for r in train]
+        topics = [label for label in self.labels if label != "other"]
+        featurizer = fit_featurizer(texts, self.settings)
+        x = to_scipy(featurizer.transform(texts), len(featurizer.vocabulary))
+        seed = self.config.seed
+        if self.settings.heads == "joint":
+            coef, intercept = fit_head(x, y, self.labels, self.settings, seed)
+            weights = {"joint_coef": coef, "joint_intercept": intercept}
+        else:
+            relevant = [i for i, label in enumerate(y) if label != "other"]
+            r_coef, r_intercept = fit_head(x, ["no" if l == "other" else "yes" for l in y], ["no", "yes"], self.settings, seed)
+            t_coef, t_intercept = fit_head(x[relevant], [y[i] for i in relevant], topics, self.settings, seed)
+            weights = {"relevance_coef": r_coef, "relevance_intercept": r_intercept,
+                       "topic_coef": t_coef, "topic_intercept": t_intercept}
+        self.model = TfidfModel(self.labels, topics, featurizer, weights)
         return self
 
-    def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
-        probs = self.pipeline.predict_proba(texts)
-        # Columns in config label order; a label never seen in training scores 0.
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
-        for column, label in enumerate(self.pipeline.classes_):
-            out[:, self.labels.index(label)] = probs[:, column]
-        return out
+    def predict_proba(self, texts: list[str], langs: list[str] | None = None):
+        return self.model.predict_proba(texts, langs)
 
-    def save(self, directory: Path) -> None:
-        joblib.dump(self.pipeline, Path(directory) / PIPELINE_FILE)
-
-    @classmethod
-    def load(cls, directory: Path, config: Config) -> "TfidfModel":
-        return cls(config, pipeline=joblib.load(Path(directory) / PIPELINE_FILE))
+    def save(self, directory: Path) -> dict:
+        return self.model.save(directory)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from train.config import TinyConfig
+if TYPE_CHECKING:
+    from train.models.transformer import TinyConfig
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # PhobertTokenizer fixes ids 0-3 for these
 
@@ -83,7 +85,7 @@ def build_wordpiece_tokenizer(texts: list[str], vocab_size: int):
                                    cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
 
 
-def build_tiny_encoder(texts: list[str], segmented: bool, tiny: TinyConfig, max_length: int,
+def build_tiny_encoder(texts: list[str], segmented: bool, tiny: "TinyConfig", max_length: int,
                        labels: list[str], workdir: Path):
     """(tokenizer, model): a tokenizer learned on `texts` and a small random RoBERTa classifier."""
     from transformers import RobertaConfig, RobertaForSequenceClassification

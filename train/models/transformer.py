@@ -1,55 +1,121 @@
-"""Transformer classifiers routed by language: PhoBERT for Vietnamese, another encoder for zh/en.
+"""Training transformer classifiers routed by language: PhoBERT for Vietnamese, another encoder for zh/en.
 
 `model.transformer.routes` maps each language to an encoder key; one encoder for all
-languages is a config change (`routes: {vi: multi, zh: multi, en: multi}`). Each
-encoder fine-tunes on the records routed to it with the Hugging Face Trainer
-(early stopping on dev macro-F1, best checkpoint kept, linear warmup/decay).
+languages is a config change (`routes: {vi: multi, zh: multi, en: multi}`). Each encoder
+fine-tunes on the records routed to it with the Hugging Face Trainer (early stopping on dev
+macro-F1, best checkpoint kept, linear warmup/decay). The runtime side
+(`vnzh_runtime.transformer`) tags with what `save` writes.
 
-    >>> model = TransformerModel(config)          # loads hub names / local dirs, or builds tiny ones
-    >>> model.fit(train_records, dev_records, on_epoch=run.log_metrics)
-    >>> model.predict_proba(texts, langs)         # (n, labels), columns in config label order
+    >>> trainer = TransformerTrainer(config)   # loads hub names / local dirs, or builds tiny ones
+    >>> trainer.fit(train_records, dev_records, on_epoch=run.log_metrics)
+    >>> trainer.predict_proba(texts, langs)    # (n, labels), columns in config label order
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Literal, Optional
 
-import numpy as np
+from pydantic import Field, field_validator
 
-from train.config import Config
 from train.data import Record
-from train.models.encoder import Encoder
-from train.segment import segment
+from train.schema import Strict
+from vnzh_runtime.encoder import Encoder
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.segment import segment
+from vnzh_runtime.transformer import RoutedEncoders
 
-ROUTES_FILE = "routes.json"
+if TYPE_CHECKING:
+    from train.config import Config
 
 
-class TransformerModel:
-    def __init__(self, config: Config, encoders: dict[str, Encoder] | None = None):
+class EncoderConfig(Strict):
+    name_or_path: str = "vinai/phobert-base"
+    segmenter: Literal["none", "pyvi"] = "none"
+    max_length: int = Field(256, ge=8, le=512)
+
+
+class TinyConfig(Strict):
+    """Builds encoders locally (no hub) when `transformer.tiny` is set: tests and CI."""
+
+    vocab_size: int = Field(2000, ge=100)
+    hidden_size: int = Field(64, ge=8)
+    num_layers: int = Field(2, ge=1)
+    num_heads: int = Field(2, ge=1)
+    intermediate_size: int = Field(128, ge=8)
+
+
+class TransformerSettings(Strict):
+    # language -> encoder key; a single-encoder setup maps every language to one key.
+    routes: dict[str, str] = {"vi": "phobert", "zh": "multi", "en": "multi"}
+    encoders: dict[str, EncoderConfig] = {}
+    long_text: Literal["truncate", "head_tail"] = "head_tail"
+    epochs: float = Field(5.0, gt=0)
+    learning_rate: float = Field(3e-5, gt=0)
+    batch_size: int = Field(16, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    weight_decay: float = Field(0.01, ge=0)
+    early_stopping_patience: int = Field(2, ge=1)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    tiny: Optional[TinyConfig] = None
+
+    @field_validator("routes")
+    @classmethod
+    def _langs(cls, routes: dict[str, str]) -> dict[str, str]:
+        unknown = [lang for lang in routes if lang not in ("vi", "zh", "en")]
+        if unknown or not routes:
+            raise ValueError(f"routes need languages among vi, zh, en (got {list(routes)})")
+        return routes
+
+
+class TransformerModelConfig(Strict):
+    type: Literal["transformer"] = "transformer"
+    transformer: TransformerSettings = TransformerSettings()
+
+
+def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: str) -> Encoder:
+    """An encoder from a hub name or a local directory; no weights there is one line naming the fix."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            cfg.name_or_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)})
+    except (OSError, ValueError) as err:
+        local = f"/models/{Path(cfg.name_or_path).name}"
+        raise UserError(
+            f"model.transformer.encoders.{key}.name_or_path: cannot load {cfg.name_or_path!r} (no model hub reachable "
+            f"and no local copy: {str(err).splitlines()[0][:120]}); download it where the hub is reachable "
+            f"(huggingface-cli download {cfg.name_or_path} --local-dir {local}) and pass "
+            f"--set model.transformer.encoders.{key}.name_or_path={local}") from None
+    return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
+
+
+class TransformerTrainer:
+    Config = TransformerModelConfig
+
+    def __init__(self, config: "Config"):
         self.config = config
         self.labels = list(config.data.labels)
-        self.settings = config.model.transformer
+        self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
-        self.encoders = encoders if encoders is not None else self._pretrained()
+        self.encoders: dict[str, Encoder] = {} if self.settings.tiny else {
+            key: from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text)
+            for key in sorted(set(self.routes.values()))}
 
-    def _pretrained(self) -> dict[str, Encoder]:
-        if self.settings.tiny:
-            return {}  # built from the training texts in fit()
-        return {key: Encoder.from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text)
-                for key in sorted(set(self.routes.values()))}
+    @property
+    def routed(self) -> RoutedEncoders:
+        return RoutedEncoders(self.labels, self.routes, self.encoders, self.config.predict.model_dump())
 
-    def route(self, lang: str) -> str:
-        return self.routes.get(lang) or next(iter(sorted(set(self.routes.values()))))
-
-    def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TransformerModel":
+    def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TransformerTrainer":
         from train.models.hf_training import train_encoder
 
         for key in sorted(set(self.routes.values())):
-            own_train = [r for r in train if self.route(r.lang) == key]
-            own_dev = [r for r in dev if self.route(r.lang) == key] or own_train[:50]
+            own_train = [r for r in train if self.routed.route(r.lang) == key]
+            own_dev = [r for r in dev if self.routed.route(r.lang) == key] or own_train[:50]
             if key not in self.encoders:
                 self.encoders[key] = self._tiny(key, own_train)
             train_encoder(self.encoders[key], own_train, own_dev, self.labels, self.settings, self.config.seed,
@@ -68,36 +134,9 @@ class TransformerModel:
                                               self.labels, workdir)
         return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, self.settings.long_text)
 
-    def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
-        from train.langid import detect_lang
+    def predict_proba(self, texts: list[str], langs: list[str] | None = None):
+        return self.routed.predict_proba(texts, langs)
 
-        langs = langs or [detect_lang(t) for t in texts]
-        out = np.zeros((len(texts), len(self.labels)))
-        for key, encoder in self.encoders.items():
-            members = [i for i, lang in enumerate(langs) if self.route(lang) == key]
-            if members:
-                out[members] = encoder.predict_proba([texts[i] for i in members], self.batch_size(encoder))
-        return out
-
-    def batch_size(self, encoder: Encoder) -> int:
-        return self.config.predict.cpu_batch_size if encoder.device.type == "cpu" else self.config.predict.batch_size
-
-    def save(self, directory: Path) -> None:
-        for key, encoder in self.encoders.items():
-            encoder.save(Path(directory) / key)
-        Path(directory, ROUTES_FILE).write_text(json.dumps(self.routes, indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, directory: Path, config: Config) -> "TransformerModel":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        routes = json.loads(Path(directory, ROUTES_FILE).read_text(encoding="utf-8"))
-        encoders = {key: Encoder.load(Path(directory) / key) for key in sorted(set(routes.values()))}
-        for encoder in encoders.values():
-            encoder.model.to(device)
-            if device == "cpu" and config.predict.cpu_int8:
-                encoder.quantize_for_cpu()
-        model = cls(config, encoders)
-        model.routes = routes
-        return model
+    def save(self, directory: Path) -> dict:
+        encoders = {key: encoder.save(Path(directory) / key) for key, encoder in self.encoders.items()}
+        return {"routes": self.routes, "encoders": encoders}

@@ -20,9 +20,7 @@ import functools
 import re
 import unicodedata
 
-from sklearn.base import BaseEstimator, TransformerMixin
-
-from train.langid import HAN
+from vnzh_runtime.langid import HAN
 
 # Old-style tone placement on the second vowel of oa/oe/uy at a syllable's end -> new style.
 _TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
@@ -69,17 +67,3 @@ def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False)
 
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
-
-
-class TextNormalizer(TransformerMixin, BaseEstimator):
-    """The normalisation step of a scikit-learn Pipeline (stateless)."""
-
-    def __init__(self, lowercase: bool = True, collapse_digits: bool = True):
-        self.lowercase = lowercase
-        self.collapse_digits = collapse_digits
-
-    def fit(self, texts, labels=None):
-        return self
-
-    def transform(self, texts):
-        return [normalize(t, self.lowercase, self.collapse_digits) for t in texts]

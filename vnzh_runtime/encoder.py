@@ -4,7 +4,7 @@ Paragraphs longer than `max_length` tokens keep their head and their tail
 (`head_tail`: the first 3/4 and last 1/4 of the budget, after Sun et al. 2019,
 where leads and conclusions carry the topic) or just the head (`truncate`).
 
-    >>> encoder = Encoder.from_pretrained("vinai/phobert-base", cfg, labels)   # or a local directory
+    >>> encoder = Encoder.load(Path("models/phobert/model/phobert"))
     >>> encoder.predict_proba(["Tổng Bí thư Tô Lâm thăm Trung Quốc"]).shape
     (1, 6)
 
@@ -14,16 +14,11 @@ member, under `torch.inference_mode`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from train.config import EncoderConfig
-from train.errors import UserError
-from train.segment import segment
-
-SETTINGS_FILE = "encoder.json"
+from vnzh_runtime.segment import segment
 
 
 class Encoder:
@@ -33,23 +28,6 @@ class Encoder:
         self.segmenter = segmenter
         self.max_length = max_length
         self.long_text = long_text
-
-    @classmethod
-    def from_pretrained(cls, key: str, cfg: EncoderConfig, labels: list[str], long_text: str) -> "Encoder":
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                cfg.name_or_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
-                label2id={label: i for i, label in enumerate(labels)})
-        except (OSError, ValueError) as err:
-            raise UserError(
-                f"model.transformer.encoders.{key}.name_or_path: cannot load {cfg.name_or_path!r} (no model hub reachable "
-                f"and no local copy: {str(err).splitlines()[0][:120]}); download it where the hub is reachable "
-                f"(huggingface-cli download {cfg.name_or_path} --local-dir /models/{Path(cfg.name_or_path).name}) and pass "
-                f"--set model.transformer.encoders.{key}.name_or_path=/models/{Path(cfg.name_or_path).name}") from None
-        return cls(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
 
     def prepare(self, texts: list[str]) -> list[str]:
         return segment(texts, self.segmenter)
@@ -100,18 +78,18 @@ class Encoder:
             warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
             self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path) -> dict:
+        """Weights as safetensors and the tokenizer's own files; returns the encoder's settings."""
         directory.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(directory)
+        self.model.save_pretrained(directory, safe_serialization=True)
         self.tokenizer.save_pretrained(directory)
-        settings = {"segmenter": self.segmenter, "max_length": self.max_length, "long_text": self.long_text}
-        (directory / SETTINGS_FILE).write_text(json.dumps(settings, indent=2), encoding="utf-8")
+        return {"segmenter": self.segmenter, "max_length": self.max_length, "long_text": self.long_text}
 
     @classmethod
-    def load(cls, directory: Path) -> "Encoder":
+    def load(cls, directory: Path, segmenter: str, max_length: int, long_text: str) -> "Encoder":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        settings = json.loads((directory / SETTINGS_FILE).read_text(encoding="utf-8"))
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        model = AutoModelForSequenceClassification.from_pretrained(directory)
-        return cls(tokenizer, model, settings["segmenter"], settings["max_length"], settings["long_text"])
+        # safetensors only: a pickled pytorch_model.bin would run code when loaded.
+        tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True, trust_remote_code=False)
+        return cls(tokenizer, model, segmenter, max_length, long_text)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import sys
 
-from train.textnorm import normalize
+from vnzh_runtime.textnorm import normalize
 
 SEGMENTERS = ("none", "pyvi")
 # Below this many texts a process pool costs more (worker start-up) than it saves.

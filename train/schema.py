@@ -1,0 +1,14 @@
+"""The base of every config section: unknown keys are errors, and values keep their YAML types.
+
+    >>> class Section(Strict):
+    ...     C: float = 1.0
+    >>> Section(C=3).C
+    3.0
+"""
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Strict(BaseModel):
+    # strict: "3" is not silently a number, 1 is not a bool; an int is still a fine float.
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)

@@ -1,0 +1,34 @@
+"""The runtime that saved models and serving stand on; it imports nothing from training.
+
+    >>> import vnzh_runtime
+    >>> tagger = vnzh_runtime.load("models/tfidf")   # or "models:/vn-china-topics-tfidf@champion"
+    >>> tagger.predict(["中越陆地边界联合委员会举行会议"])[0]["label"]
+    'border_sea'
+
+Normalisation (`textnorm`), language id (`langid`), segmentation (`segment`), article
+context (`context`), the model types' inference side (`tfidf`, `transformer`), the model
+directory format (`spec`), the `Predictor` and the MLflow pyfunc (`pyfunc`).
+"""
+
+from __future__ import annotations
+
+
+MLFLOW_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")
+
+
+def load(model, threshold=None, options: dict | None = None):
+    """The `Predictor` of a model directory or an MLflow model URI (loading runs no code from either)."""
+    from pathlib import Path
+
+    from vnzh_runtime.errors import UserError
+    from vnzh_runtime.predictor import Predictor
+
+    model = str(model)
+    if model.startswith(MLFLOW_SCHEMES):
+        from vnzh_runtime.pyfunc import load_from_mlflow
+
+        return load_from_mlflow(model, threshold=threshold, options=options)
+    if not Path(model).is_dir():
+        raise UserError(f"{model}: no such model directory (fix: train one with python -m train --config configs/tfidf.yaml, "
+                        "or pass an MLflow URI such as models:/vn-china-topics-tfidf@champion)")
+    return Predictor.load(model, threshold=threshold, options=options)

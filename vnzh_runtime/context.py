@@ -1,0 +1,58 @@
+"""Article context: what a reader of the whole article knows when reading one paragraph.
+
+A real article names Vietnam and China in its headline and lead, and its later paragraphs
+often name neither ("the two sides agreed..."). Every paragraph of a document is therefore
+read together with the document's head: its first `head` substantive paragraphs (enough
+tokens to be a headline or body text, so menus and one-word furniture are skipped), less
+the paragraph itself. A paragraph with no document has no context:
+
+    >>> contexts(["Trang chủ", "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác", "Hai bên nhất trí..."],
+    ...          ["d1", "d1", "d1"], head=2)
+    ['Việt Nam và Trung Quốc ký 14 văn kiện hợp tác', '', 'Việt Nam và Trung Quốc ký 14 văn kiện hợp tác']
+    >>> contexts(["Giá vàng hôm nay"], [None])
+    ['']
+
+`DocumentHeads` keeps the heads of documents seen so far, so a stream of records read in
+batches gets the same contexts as one whole batch, as long as a document's records are
+consecutive.
+"""
+
+from __future__ import annotations
+
+from vnzh_runtime.textnorm import tokenize
+
+DEFAULT_HEAD = 3
+MIN_TOKENS = 6  # fewer tokens: navigation, a byline or a caption credit, not a headline or a lead
+
+
+def is_substantive(text: str) -> bool:
+    return len(tokenize(text)) >= MIN_TOKENS
+
+
+class DocumentHeads:
+    """doc id -> its first `head` substantive paragraphs, filled as records stream past."""
+
+    def __init__(self, head: int = DEFAULT_HEAD):
+        self.head = head
+        self.heads: dict[object, list[str]] = {}
+
+    def add(self, texts: list[str], doc_ids: list) -> None:
+        for text, doc in zip(texts, doc_ids):
+            if doc is None:
+                continue
+            head = self.heads.setdefault(doc, [])
+            if len(head) < self.head and is_substantive(text):
+                head.append(text)
+
+    def context(self, text: str, doc) -> str:
+        head = self.heads.get(doc, []) if doc is not None else []
+        return "\n".join(paragraph for paragraph in head if paragraph != text)
+
+
+def contexts(texts: list[str], doc_ids: list | None, head: int = DEFAULT_HEAD) -> list[str]:
+    """The context of each text: its document's head less itself ("" without a document)."""
+    if doc_ids is None:
+        return [""] * len(texts)
+    heads = DocumentHeads(head)
+    heads.add(texts, doc_ids)
+    return [heads.context(text, doc) for text, doc in zip(texts, doc_ids)]

@@ -1,0 +1,51 @@
+"""The project's one JSONL reader: every non-blank line gives one row, good or bad.
+
+Lines are decoded one by one, so a stray invalid UTF-8 byte costs only its own line,
+and any parse failure (bad JSON, nesting too deep, an integer too long to convert)
+becomes an error row instead of ending the file:
+
+    >>> import io
+    >>> rows = list(read_jsonl(io.BytesIO(b'{"text": "a"}\\n\\n{bad\\n'), "in.jsonl"))
+    >>> [(r.line, r.value, r.error is not None) for r in rows]
+    [(1, {'text': 'a'}, False), (3, None, True)]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import IO, Any, Iterator
+
+
+@dataclass
+class JsonlRow:
+    line: int
+    value: Any = None
+    error: str | None = None  # "<name>:<line>: why; the fix", when the line could not be read
+
+
+def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
+    where = f"{name}:{number}"
+    try:
+        text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8")
+    try:
+        return JsonlRow(number, json.loads(text))
+    except json.JSONDecodeError as err:
+        return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg} at column {err.colno}); fix the line")
+    except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
+        return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
+                                      f"{str(err)[:60]}); simplify the line")
+
+
+def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
+    """Rows of a binary handle, skipping blank lines."""
+    for number, raw in enumerate(handle, start=1):
+        if raw.strip():
+            yield parse_line(raw, name, number)
+
+
+def read_jsonl_file(path, name: str | None = None) -> Iterator[JsonlRow]:
+    with open(path, "rb") as handle:
+        yield from read_jsonl(handle, name or str(path))

@@ -1,0 +1,81 @@
+"""The MLflow pyfunc model: a DataFrame with `text` (and optional `doc_id`) in, lang/label/scores out.
+
+It is logged as models-from-code (`pyfunc_entry.py`) with this package as its code, so the
+logged model loads wherever its requirements are installed, with nothing from the project's
+checkout:
+
+    >>> model = mlflow.pyfunc.load_model("models:/vn-china-topics-tfidf@champion")
+    >>> model.predict(pd.DataFrame({"text": ["中越贸易额创新高"]}))
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mlflow.pyfunc import PythonModel
+
+from vnzh_runtime.errors import UserError
+
+MODEL_ARTIFACT = "model_dir"
+OUTPUT_COLUMNS = ["lang", "label", "scores"]
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def quiet_mlflow() -> None:
+    """MLflow's INFO lines, progress bars and warnings drown the one line a user needs."""
+    import logging
+    import warnings
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"mlflow\..*")
+
+
+class TaggerPyfunc(PythonModel):
+    def load_context(self, context) -> None:
+        from vnzh_runtime.predictor import Predictor
+
+        self.predictor = Predictor.load(context.artifacts[MODEL_ARTIFACT])
+
+    def predict(self, context, model_input, params=None):
+        import pandas as pd
+
+        if isinstance(model_input, pd.DataFrame):
+            texts = model_input["text"].tolist()
+            doc_ids = model_input["doc_id"].tolist() if "doc_id" in model_input.columns else None
+        else:
+            texts, doc_ids = list(model_input), None
+        if doc_ids is not None:
+            doc_ids = [None if pd.isna(doc) else doc for doc in doc_ids]
+        results = self.predictor.predict([str(t) for t in texts], doc_ids=doc_ids)
+        return pd.DataFrame(results, columns=OUTPUT_COLUMNS)
+
+
+def load_from_mlflow(uri: str, threshold=None, options: dict | None = None):
+    """The `Predictor` of a logged model (models:/name@alias, runs:/id/model)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from vnzh_runtime.predictor import Predictor
+
+    quiet_mlflow()
+    store = tracking_uri()
+    if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
+        # MLflow would create an empty database here; say where it looked instead.
+        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
+    mlflow.set_tracking_uri(store)
+    try:
+        # Only the model directory is read: the logged model's code is never run to tag.
+        root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+        flavor = mlflow.models.Model.load(str(root)).flavors["python_function"]
+        local = root / flavor["artifacts"][MODEL_ARTIFACT]["path"]
+    except (MlflowException, OSError, KeyError) as err:
+        first = str(getattr(err, "message", err)).splitlines()[0][:160]
+        raise UserError(f"{uri}: cannot load from MLflow at {store} ({first}); "
+                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
+    return Predictor.load(local, threshold=threshold, options=options)

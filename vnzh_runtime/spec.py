@@ -1,0 +1,122 @@
+"""The model directory: a versioned inference spec, plain-data files, and their digests.
+
+    models/tfidf/
+      spec.json      what the runtime reads: format version, model type, labels, runtime
+                     options, context settings, the dev-chosen threshold, and the sha256
+                     of every file under model/
+      meta.json      a record of training: metrics, data sizes, MLflow run (never read to tag)
+      config.yaml    the training config, as a record (never read to tag)
+      model/         the type's own files (JSON and .npz arrays, or safetensors weights)
+
+`read_spec` refuses, in one line, a directory of another format version or whose files
+do not match their digests, so a tampered or half-copied directory is never loaded.
+Loading runs no code from the directory: no pickle is ever read.
+
+    >>> spec = read_spec("models/tfidf")
+    >>> spec["model_type"], spec["labels"][0]
+    ('tfidf', 'economy')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from vnzh_runtime.errors import UserError
+
+FORMAT_VERSION = 2
+SPEC_FILE = "spec.json"
+META_FILE = "meta.json"
+MODEL_SUBDIR = "model"
+MODEL_TYPES = ("tfidf", "transformer")
+# Runtime options a spec may carry; `serve tag` / `serve api` flags override them.
+DEFAULT_OPTIONS = {"batch_size": 64, "cpu_batch_size": 8, "cpu_int8": False, "device": "auto"}
+
+
+def file_digests(directory: Path) -> dict[str, str]:
+    """sha256 of every file under model/, keyed by its path relative to the model directory."""
+    digests = {}
+    for path in sorted((directory / MODEL_SUBDIR).rglob("*")):
+        if path.is_file():
+            digests[path.relative_to(directory).as_posix()] = _sha256(path)
+    return digests
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_spec(directory: str | Path, spec: dict) -> dict:
+    """Write spec.json with the digests of the files now under model/."""
+    directory = Path(directory)
+    spec = {"format_version": FORMAT_VERSION, **spec, "files": file_digests(directory)}
+    write_json(directory / SPEC_FILE, spec)
+    return spec
+
+
+def write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def read_json(path: Path, what: str):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing {what} (fix: copy the whole model directory, or retrain it)") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: {what} is corrupt ({str(err).splitlines()[0][:80]}); retrain or re-copy it") from None
+
+
+def read_spec(directory: str | Path, verify: bool = True) -> dict:
+    directory = Path(directory)
+    if not (directory / SPEC_FILE).is_file():
+        old = (directory / META_FILE).is_file()
+        raise UserError(f"{directory}: " + (
+            f"a model of an older format (no {SPEC_FILE}); this runtime reads format {FORMAT_VERSION}: retrain it"
+            if old else "not a model directory (no spec.json); train one with: python -m train --config configs/tfidf.yaml"))
+    spec = read_json(directory / SPEC_FILE, "inference spec")
+    version = spec.get("format_version") if isinstance(spec, dict) else None
+    if version != FORMAT_VERSION:
+        raise UserError(f"{directory}: model format {version!r}; this runtime reads format {FORMAT_VERSION} only (retrain it)")
+    if spec.get("model_type") not in MODEL_TYPES:
+        raise UserError(f"{directory}: unknown model_type {spec.get('model_type')!r}; this runtime knows {', '.join(MODEL_TYPES)}")
+    if verify:
+        verify_files(directory, spec.get("files") or {})
+    return spec
+
+
+def verify_files(directory: Path, expected: dict[str, str]) -> None:
+    if not expected:
+        raise UserError(f"{directory}/{SPEC_FILE}: lists no model files; the directory is incomplete, retrain it")
+    actual = file_digests(directory)
+    for name, digest in expected.items():
+        if name not in actual:
+            raise UserError(f"{directory}: {name} is missing (fix: copy the whole model directory)")
+        if actual[name] != digest:
+            raise UserError(f"{directory}: {name} does not match its sha256 in {SPEC_FILE}; refusing a tampered or corrupt model")
+    extra = sorted(set(actual) - set(expected))
+    if extra:
+        raise UserError(f"{directory}: {extra[0]} is not listed in {SPEC_FILE}; refusing a directory with unknown files")
+
+
+def runtime_options(spec: dict, overrides: dict | None = None) -> dict:
+    """The spec's runtime options, with the caller's non-None overrides on top."""
+    options = {**DEFAULT_OPTIONS, **(spec.get("options") or {})}
+    options.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return options
+
+
+def load_model(directory: str | Path, options: dict | None = None):
+    """(inference model, spec) of a model directory, through the runtime's model types."""
+    import importlib
+
+    directory = Path(directory)
+    spec = read_spec(directory)
+    module = importlib.import_module(f"vnzh_runtime.{spec['model_type']}")
+    model = module.load(directory / MODEL_SUBDIR, spec, runtime_options(spec, options))
+    return model, spec

@@ -1,0 +1,68 @@
+"""Transformer classifiers routed by language, at inference.
+
+The spec's `model` section maps each language to an encoder key (`routes`) and gives each
+encoder's settings (`encoders`: segmenter, max_length, long_text); `model/<key>/` holds its
+safetensors weights and tokenizer files.
+
+    >>> model = load(Path("models/phobert/model"), spec, {"device": "cpu", "cpu_batch_size": 8})
+    >>> model.predict_proba(texts, langs)          # (n, labels), columns in spec label order
+
+Batch sizes depend on the device: `batch_size` paragraphs per forward pass on a GPU, and
+`cpu_batch_size` on a CPU, which is compute-bound at any batch size, so small
+length-sorted batches pad least (bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vnzh_runtime.encoder import Encoder
+
+
+class RoutedEncoders:
+    def __init__(self, labels: list[str], routes: dict[str, str], encoders: dict[str, Encoder], options: dict):
+        self.labels = list(labels)
+        self.routes = dict(routes)
+        self.encoders = encoders
+        self.options = options
+
+    def route(self, lang: str) -> str:
+        return self.routes.get(lang) or sorted(set(self.routes.values()))[0]
+
+    def batch_size(self, encoder: Encoder) -> int:
+        on_cpu = encoder.device.type == "cpu"
+        return int(self.options["cpu_batch_size"] if on_cpu else self.options["batch_size"])
+
+    def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
+        from vnzh_runtime.langid import detect_lang
+
+        langs = langs or [detect_lang(t) for t in texts]
+        out = np.zeros((len(texts), len(self.labels)))
+        for key, encoder in self.encoders.items():
+            members = [i for i, lang in enumerate(langs) if self.route(lang) == key]
+            if members:
+                out[members] = encoder.predict_proba([texts[i] for i in members], self.batch_size(encoder))
+        return out
+
+
+def pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
+    section = spec["model"]
+    device = pick_device(options["device"])
+    encoders = {}
+    for key in sorted(set(section["routes"].values())):
+        encoder = Encoder.load(directory / key, **section["encoders"][key])
+        encoder.model.to(device)
+        if device == "cpu" and options["cpu_int8"]:
+            encoder.quantize_for_cpu()
+        encoders[key] = encoder
+    return RoutedEncoders(spec["labels"], section["routes"], encoders, options)
