@@ -20,6 +20,8 @@ evaluated is exactly what is served.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -36,52 +38,55 @@ def ngrams(text: str, low: int, high: int) -> list[str]:
     tokens = tokenize(normalize(text, lowercase=True, collapse_digits=True))
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), high + 1):
-        grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        grams += map(" ".join, zip(*(tokens[i:] for i in range(n))))  # C-level loops, no per-token bytecode
     return grams
 
 
 class Featurizer:
-    """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf."""
+    """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf.
+
+    Per paragraph only C-implemented loops run (regex tokenising, `map`, `Counter`);
+    tf, idf and the norms are computed for the whole batch at once.
+    """
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range=(1, 2), sublinear_tf: bool = True):
         self.vocabulary = list(vocabulary)
-        self.index = {gram: i for i, gram in enumerate(self.vocabulary)}
+        self.index = dict(zip(self.vocabulary, range(len(self.vocabulary))))
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
 
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        counts: dict[int, int] = {}
-        index = self.index
-        for gram in ngrams(text, *self.ngram_range):
-            column = index.get(gram)
-            if column is not None:
-                counts[column] = counts.get(column, 0) + 1
-        columns = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
-        tf = np.array([counts[c] for c in columns], dtype=np.float64)
-        values = (np.log(tf) + 1.0 if self.sublinear_tf else tf) * self.idf[columns]
-        norm = np.sqrt(values @ values)
-        return columns, values / norm if norm else values
-
     def transform(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return to_csr([self.row(text) for text in texts])
-
-
-def to_csr(rows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    indptr[1:] = np.cumsum([len(columns) for columns, _ in rows])
-    if not rows:
-        return indptr, np.zeros(0, np.int64), np.zeros(0)
-    return indptr, np.concatenate([c for c, _ in rows]), np.concatenate([v for _, v in rows])
+        lookup, span = self.index.get, self.ngram_range
+        columns: list[int] = []
+        counts: list[int] = []
+        lengths = []
+        for text in texts:
+            grams = ngrams(text, *span)
+            found = Counter(map(lookup, grams, repeat(-1, len(grams))))
+            found.pop(-1, None)  # n-grams outside the vocabulary
+            columns += found.keys()
+            counts += found.values()
+            lengths.append(len(found))
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.array(columns, dtype=np.int64)
+        tf = np.array(counts, dtype=np.float64)
+        values = (np.log(tf) + 1.0 if self.sublinear_tf else tf) * self.idf[indices]
+        rows = np.repeat(np.arange(len(texts)), lengths)
+        norms = np.sqrt(np.bincount(rows, values * values, minlength=len(texts)))
+        values /= np.where(norms > 0, norms, 1.0)[rows]
+        return indptr, indices, values
 
 
 def sparse_dot(csr: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray) -> np.ndarray:
-    """(n, features) CSR @ (features, k) dense, in numpy alone."""
+    """(n, features) CSR @ (features, k) dense (C-contiguous), in numpy alone."""
     indptr, indices, data = csr
-    n = len(indptr) - 1
-    rows = np.repeat(np.arange(n), np.diff(indptr))
-    contributions = weights[indices] * data[:, None]
-    return np.stack([np.bincount(rows, contributions[:, k], minlength=n) for k in range(weights.shape[1])], axis=1)
+    out = np.zeros((len(indptr) - 1, weights.shape[1]))
+    filled = np.flatnonzero(np.diff(indptr))
+    if len(filled):  # reduceat over the non-empty rows only: their starts strictly increase
+        out[filled] = np.add.reduceat(weights[indices] * data[:, None], indptr[filled], axis=0)
+    return out
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -104,15 +109,17 @@ class TfidfModel:
         self.labels, self.topics = list(labels), list(topics)
         self.featurizer = featurizer
         self.weights = weights
+        # Every head's weights side by side, features x outputs, so one gather scores them all.
+        names = ["joint"] if "joint_coef" in weights else ["relevance", "topic"]
+        self.stacked = np.ascontiguousarray(np.concatenate([weights[f"{n}_coef"] for n in names]).T)
+        self.intercepts = np.concatenate([weights[f"{n}_intercept"] for n in names])
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
-        x = self.featurizer.transform(texts)
-        w = self.weights
-        if "joint_coef" in w:  # one softmax over all labels, columns already in label order
-            return softmax(sparse_dot(x, w["joint_coef"].T) + w["joint_intercept"])
-        relevance = 1.0 / (1.0 + np.exp(-(sparse_dot(x, w["relevance_coef"].T)[:, 0] + w["relevance_intercept"][0])))
-        topic = softmax(sparse_dot(x, w["topic_coef"].T) + w["topic_intercept"])
-        return combine(relevance, topic, self.labels, self.topics)
+        z = sparse_dot(self.featurizer.transform(texts), self.stacked) + self.intercepts
+        if "joint_coef" in self.weights:  # one softmax over all labels, columns already in label order
+            return softmax(z)
+        relevance = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        return combine(relevance, softmax(z[:, 1:]), self.labels, self.topics)
 
     def save(self, directory: Path) -> dict:
         """Write the plain-data files; returns the spec's `model` section."""
