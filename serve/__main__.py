@@ -18,6 +18,13 @@ def threshold_arg(value: str):
         raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError) else f"{value!r} is not a number") from None
 
 
+def label_threshold(value: str) -> tuple[str, float]:
+    label, sep, number = value.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected LABEL=VALUE, e.g. border_sea=0.3")
+    return label, threshold_arg(number)
+
+
 def positive(value: str) -> int:
     try:
         number = int(value)
@@ -43,9 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
         sub.add_argument("--threshold", type=threshold_arg, default=None,
                          help="abstain ('uncertain') below this top score, 0-1; 'auto' = the threshold chosen on dev")
+        sub.add_argument("--label-threshold", dest="label_thresholds", action="append", default=[], type=label_threshold,
+                         metavar="LABEL=VALUE", help="multi-label models: this label's threshold (repeatable)")
         sub.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="transformers: where to run")
         sub.add_argument("--cpu-int8", action="store_true", default=None,
                          help="transformers on CPU: int8 linear layers, ~1.6x faster, scores shift slightly")
+    commands.add_parser("spark", add_help=False,
+                        help="tag a file or folder on Spark with the logged MLflow model (python -m serve spark --help)")
     tag = commands.choices["tag"]
     tag.add_argument("--input", required=True, help=".jsonl (text, id, doc_id), .csv (text column) or a raw article (.txt)")
     tag.add_argument("--output", required=True, help="output .jsonl, or .csv")
@@ -61,32 +72,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["spark"]:  # its own flags and engine: serve/spark.py
+        from serve.spark import main as spark_main
+
+        return spark_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         import vnzh_runtime
 
         options = {"device": args.device, "cpu_int8": args.cpu_int8}
-        predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options)
+        predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options,
+                                      label_thresholds=dict(args.label_thresholds))
         if args.command == "tag":
+            import signal
+
             from serve.files import tag_file
+
+            previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
 
             # Transformer models use all cores inside torch already; forking them only contends.
             default_workers = (os.cpu_count() or 1) if predictor.spec["model_type"] == "tfidf" else 1
-            stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
-                             workers=args.workers or default_workers)
+            try:
+                stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
+                                 workers=args.workers or default_workers)
+            finally:
+                signal.signal(signal.SIGTERM, previous)  # main() may be called in-process (tests, notebooks)
             print(f"tagged {stats.tagged} of {stats.records} records ({stats.errors} errors) -> {args.output}", file=sys.stderr)
         else:
             import uvicorn
 
             from serve.api import create_app
 
-            uvicorn.run(create_app(predictor, args.workers), host=args.host, port=args.port, timeout_keep_alive=5)
+            app = create_app(predictor, args.workers, source=args.model)
+            uvicorn.run(app, host=args.host, port=args.port, timeout_keep_alive=5)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
+        raise
     return 0
 
 

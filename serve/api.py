@@ -3,6 +3,8 @@
     GET  /health                          {"status": "ok", "model_type": "tfidf", "labels": [...]}
     POST /tag          {"texts": [...], "doc_ids": [...]?}   {"results": [{"lang", "label", "scores"}, ...]}
     POST /tag/article  {"text": "..."}    {"results": [{"line", "text", "lang", "label", "scores"}, ...]}
+    POST /tag/file?filename=x.jsonl       body: a file; serve tag's records for it (serve/page.py)
+    GET  /                                the analyst's page (serve/static/)
 
 Both POSTs take an optional `threshold` (abstain below it, 0-1; "auto" = chosen on dev).
 An article's paragraphs are read with its head (`vnzh_runtime.context`), as are texts of
@@ -21,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from serve.page import add_page, model_info
 from vnzh_runtime.article import split_paragraphs
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
@@ -28,6 +31,7 @@ from vnzh_runtime.predictor import Predictor
 MAX_TEXTS = 256
 MAX_CHARS = 20_000
 MAX_ARTICLE_CHARS = 500_000
+MAX_FILE_BYTES = 2_000_000
 
 Threshold = Optional[Union[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)], Literal["auto"]]]
 
@@ -52,11 +56,13 @@ class ArticleRequest(BaseModel):
     threshold: Threshold = None
 
 
-def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
+def create_app(predictor: Predictor, workers: int = 2, source: str | None = None) -> FastAPI:
+    """The app; `source` (the --model given) names the model on /health and the page."""
     if workers < 1:
         raise UserError(f"workers: {workers} must be at least 1")
     app = FastAPI(title="VN–China topic tagger", version=str(predictor.spec.get("format_version", "")))
     limiter = anyio.CapacityLimiter(workers)
+    info = model_info(predictor, source)
 
     @app.exception_handler(RequestValidationError)
     async def short_422(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,7 +82,9 @@ def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "model_type": predictor.spec.get("model_type"), "labels": predictor.labels,
-                "threshold": predictor.threshold}
+                "threshold": predictor.threshold, "auto_threshold": predictor.resolve_threshold("auto"),
+                "model": info, "limits": {"texts": MAX_TEXTS, "chars": MAX_CHARS, "article_chars": MAX_ARTICLE_CHARS,
+                                          "file_bytes": MAX_FILE_BYTES}}
 
     @app.post("/tag")
     async def tag_texts(request: TagRequest) -> dict:
@@ -92,4 +100,5 @@ def create_app(predictor: Predictor, workers: int = 2) -> FastAPI:
             results += [{"line": line, "text": text, **r} for (line, text), r in zip(chunk, tagged)]
         return {"results": results}
 
+    add_page(app, predictor, limiter, max_file_bytes=MAX_FILE_BYTES, max_chars=MAX_CHARS)
     return app

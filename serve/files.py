@@ -90,12 +90,12 @@ class JsonlWriter:
 class CsvWriter:
     def __init__(self, handle: IO[str], labels: list[str]):
         self.writer = csv.writer(handle)
-        self.writer.writerow(["id", "doc_id", "lang", "label", *(f"score_{label}" for label in labels), "error"])
+        self.writer.writerow(["id", "doc_id", "lang", "label", "labels", *(f"score_{label}" for label in labels), "error"])
         self.labels = labels
 
     def write(self, row: dict) -> None:
         scores = row.get("scores", {})
-        cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"),
+        cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"), "|".join(row.get("labels", [])),
                  *(scores.get(label, "") for label in self.labels), row.get("error", "")]
         self.writer.writerow(["" if c is None else str(c).encode("utf-8", "backslashreplace").decode("utf-8") for c in cells])
 
@@ -113,6 +113,8 @@ def check_paths(input_path: str, output_path: str) -> None:
 def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size: int = 512,
              progress: bool = True, workers: int = 1) -> TagStats:
     from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: forking worker processes while a thread runs can deadlock
 
     check_paths(input_path, output_path)
     try:
@@ -132,6 +134,9 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
                 stats.errors += "error" in row
         os.replace(partial, target)
     except BaseException as err:
+        if stats.records == 0:  # e.g. a CSV with no 'text' column: nothing to keep, and the error says why
+            os.unlink(partial)
+            raise
         kept = f"{output_path}.partial"
         os.replace(partial, kept)
         why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"

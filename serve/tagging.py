@@ -95,6 +95,23 @@ def _tag_in_worker(job: tuple[list[InputRecord], list[str] | None]) -> list[dict
     return tag_batch(_WORKER_PREDICTOR, *job)
 
 
+def _set_worker_predictor(predictor: Predictor) -> None:
+    global _WORKER_PREDICTOR
+    _WORKER_PREDICTOR = predictor
+
+
+def worker_pool(predictor: Predictor, workers: int):
+    """Forked workers share the loaded model for free, but forking is only safe in a single-threaded
+    process (a lock held by another thread stays held in the child); otherwise start clean workers."""
+    import threading
+
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        _set_worker_predictor(predictor)
+        return multiprocessing.get_context("fork").Pool(workers)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method).Pool(workers, _set_worker_predictor, (predictor,))
+
+
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
     """(batch, contexts) with each document's head remembered across batches."""
     heads = DocumentHeads(predictor.context_head)
@@ -109,14 +126,12 @@ def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
 
 def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512,
                 workers: int = 1) -> Iterator[dict]:
-    """Tagged rows in input order; with workers > 1, batches are tagged in forked processes."""
+    """Tagged rows in input order; with workers > 1, batches are tagged in worker processes."""
     jobs = with_contexts(predictor, document_batches(records, batch_size))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1:
         for batch, contexts in jobs:
             yield from tag_batch(predictor, batch, contexts)
         return
-    global _WORKER_PREDICTOR
-    _WORKER_PREDICTOR = predictor
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with worker_pool(predictor, workers) as pool:
         for rows in pool.imap(_tag_in_worker, jobs):  # imap keeps order and streams
             yield from rows

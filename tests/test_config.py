@@ -74,3 +74,11 @@ def test_missing_and_invalid_yaml(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(write(tmp_path, "a: [1,\n"))
+
+
+def test_name_and_output_dir_cannot_climb_out_of_the_project():
+    with pytest.raises(ConfigError, match="name: String should match pattern"):
+        config_from_dict({"name": "../../../somewhere"})
+    with pytest.raises(ConfigError, match="climbs out of the project"):
+        config_from_dict({"output_dir": "models/../../elsewhere"})
+    assert config_from_dict({"output_dir": "/tmp/explicit"}).output_dir == "/tmp/explicit"

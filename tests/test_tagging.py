@@ -90,3 +90,32 @@ def test_threshold_abstains(tfidf_predictor):
     texts = ["Hai nước ký kết 14 văn kiện hợp tác"]
     assert tfidf_predictor.predict(texts, threshold=1.01)[0]["label"] == "uncertain"
     assert tfidf_predictor.predict(texts, threshold=0.0)[0]["label"] != "uncertain"
+
+
+def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src, out = tmp_path / "big.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"Kim ngạch thương mại tăng {i}%"}) + "\n" for i in range(400_000)),
+                   encoding="utf-8")
+    out.write_text("the user's old output\n", encoding="utf-8")
+    child = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
+                              "--output", str(out), "--quiet", "--workers", "1"], stderr=subprocess.PIPE, text=True)
+    partial = tmp_path / "out.jsonl.partial"
+    deadline = time.time() + 60
+    while not any(p.name.startswith(".out.jsonl.") for p in tmp_path.iterdir()) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert out.read_text(encoding="utf-8") == "the user's old output\n"
+    written = partial.read_text(encoding="utf-8").splitlines()
+    assert f"{len(written)} records written to {partial}" in err
+    assert all(json.loads(line)["id"] == i for i, line in enumerate(written))
+    os.remove(partial)

@@ -165,3 +165,31 @@ def test_mlflow_models_serve_matches_predictor(tfidf_run, tfidf_predictor, mlflo
         os.killpg(server.pid, 15)
         server.wait(30)
     assert answer["predictions"] == tfidf_predictor.predict(texts)
+
+
+def test_evaluate_command_reproduces_the_training_figures_from_a_directory_and_a_uri(tfidf_run, capsys):
+    from train.evaluate import main as evaluate_main
+
+    for model in (str(tfidf_run.output_dir), tfidf_run.model_uri):
+        assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "data/authored/*.jsonl"]) == 0
+        table = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[:12] if line.strip()}
+        for scope in ("dev", "test", "test_vi", "test_zh", "test_en", "seed"):
+            assert float(table[scope][3]) == pytest.approx(tfidf_run.metrics[f"{scope}_macro_f1"], abs=5e-4), (model, scope)
+
+
+def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_path, capsys):
+    from train.evaluate import main as evaluate_main
+
+    sample = tmp_path / "mine.jsonl"
+    sample.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in [
+        {"text": "Kim ngạch thương mại Việt Nam - Trung Quốc tăng 20%", "labels": ["economy"]},
+        {"text": "中越海警在北部湾开展联合巡逻", "labels": ["border_sea"]},
+        {"text": "Gold prices rose in Hanoi on Monday", "labels": ["other"]}]) + "\n", encoding="utf-8")
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[:2] == ["test", "3"] and "confusion" in out
+    assert evaluate_main(["--model", str(tmp_path / "none"), "--data", str(sample)]) == 2
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--log"]) == 0
+    run_id = capsys.readouterr().out.strip().splitlines()[-1].split()[-1]
+    run = mlflow.MlflowClient().get_run(run_id)
+    assert run.data.tags["evaluated_model"] == str(tfidf_run.output_dir) and "test_macro_f1" in run.data.metrics

@@ -91,7 +91,7 @@ def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
     src.write_text("\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\n{bad\n", encoding="utf-8")
     tag_file(predictor, str(src), str(dst), progress=False)
     rows = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
-    assert [{k: r[k] for k in ("lang", "label", "scores")} for r in rows[:3]] == expected and "error" in rows[3]
+    assert [{k: r[k] for k in ("lang", "label", "labels", "scores")} for r in rows[:3]] == expected and "error" in rows[3]
     pyfunc = mlflow.pyfunc.load_model(tiny_run.model_uri)
     assert pyfunc.predict(pd.DataFrame({"text": texts})).to_dict("records") == expected
 
@@ -130,3 +130,19 @@ def test_segmentation_pool_gives_the_same_output_in_order():
     pooled = segment(texts, "pyvi", workers=2)
     assert pooled == segment(texts, "pyvi", workers=1)
     assert pooled[7].startswith("Hợp_tác kinh_tế Việt_Nam") and pooled[7].endswith("năm 7")
+
+
+def test_tiny_transformer_trains_in_multilabel_mode(mlflow_uri, tmp_path):
+    from train.config import load_config
+    from train.run import train
+
+    config = load_config("configs/tiny-transformer.yaml", [f"output_dir={tmp_path / 'tiny-ml'}", "task=multilabel",
+                                                           "mlflow.experiment=tests", "model.transformer.epochs=1",
+                                                           "data.files=[data/authored/*-a.jsonl, data/authored/*-y.jsonl]"])
+    run = train(config, log=lambda *a, **k: None)
+    assert "test_sets_micro_f1" in run.metrics and "test_macro_f1" in run.metrics
+    predictor = Predictor.load(run.output_dir)
+    assert predictor.multilabel
+    assert predictor.model.encoders["phobert"].model.config.problem_type == "multi_label_classification"
+    for result in predictor.predict(["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商"]):
+        assert result["labels"][0] == result["label"] and set(result["label_scores"]) == set(predictor.labels)

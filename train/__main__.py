@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; the previous model directory, if any, is untouched", file=sys.stderr)
         return 130
+    except Exception:
+        print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
+        raise
     return 0
 
 

@@ -82,7 +82,9 @@ ModelConfig = Annotated[Union[tuple(t.Config for t in REGISTRY.values())], Field
 
 
 class Config(Strict):
-    name: str = ""
+    name: str = Field("", pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a plain name: it becomes a directory
+    # single: one topic per paragraph (labels[0]); multilabel: every topic a paragraph carries, dominant first.
+    task: Literal["single", "multilabel"] = "single"
     seed: int = Field(13, ge=0, le=2**32 - 1)
     output_dir: str = ""
     data: DataConfig = DataConfig()
@@ -128,6 +130,9 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
         raise ConfigError(describe(err.errors()[0], source)) from None
     cfg.name = cfg.name or default_name
     cfg.output_dir = cfg.output_dir or f"models/{cfg.name}"
+    if not Path(cfg.output_dir).is_absolute() and ".." in Path(cfg.output_dir).parts:
+        raise ConfigError(f"{source}: output_dir: {cfg.output_dir!r} climbs out of the project "
+                          "(fix: a path without '..', or an explicit absolute path)")
     cfg.mlflow.registered_model = cfg.mlflow.registered_model or f"vn-china-topics-{cfg.name}"
     routes = getattr(cfg.model, "transformer", None)
     if routes is not None:

@@ -105,6 +105,18 @@ def count_table(records: list[Record]) -> str:
     mixed = sum(len(r.labels) > 1 for r in records)
     seeds = sum(r.is_seed for r in records)
     lines.append(f"records {len(records)}; seed {seeds}; mixed-topic {mixed} ({mixed / max(len(records), 1):.0%})")
+    lines.append(mixed_table(records))
+    return "\n".join(lines)
+
+
+def mixed_table(records: list[Record]) -> str:
+    """Mixed-topic records (more than one label) per language and split: what multi-label models learn from."""
+    mixed = Counter((r.lang, r.split) for r in records if len(r.labels) > 1)
+    total = Counter((r.lang, r.split) for r in records)
+    lines = [f"{'mixed':<22}" + "".join(f"{s:>13}" for s in SPLITS)]
+    for lang in LANGS:
+        cells = [f"{mixed[(lang, s)]:>5} / {total[(lang, s)]:<5}" for s in SPLITS]
+        lines.append(f"{lang:<22}" + "".join(f"{c:>13}" for c in cells))
     return "\n".join(lines)
 
 

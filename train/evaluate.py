@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
         results, _ = evaluate_records(predictor, records)
         report = format_report(results)
+        if predictor.multilabel:
+            from train.multilabel import label_set_metrics
+
+            report += "\n\n" + label_set_metrics(predictor, records)[1]
         print(report)
         if args.log:
             from train.tracking import log_evaluation_run

@@ -22,7 +22,9 @@ from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, write_json, wr
 
 
 def is_model_dir(path: Path) -> bool:
-    return (path / SPEC_FILE).is_file() or (path / META_FILE).is_file()
+    """This runtime's model directory, or an older format's (meta.json + config.yaml + model/)."""
+    old = (path / META_FILE).is_file() and (path / "config.yaml").is_file() and (path / MODEL_SUBDIR).is_dir()
+    return (path / SPEC_FILE).is_file() or old
 
 
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
@@ -49,7 +51,7 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool) -
         (staging / MODEL_SUBDIR).mkdir()
         section = trainer.save(staging / MODEL_SUBDIR)
         options = config.predict.model_dump(exclude={"threshold"})
-        write_spec(staging, {"model_type": config.model.type, "labels": list(config.data.labels), "task": "single",
+        write_spec(staging, {"model_type": config.model.type, "labels": list(config.data.labels), "task": config.task,
                              "context": {"head": config.context.head}, "options": options,
                              "threshold": {"value": config.predict.threshold}, "model": section})
         (staging / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), allow_unicode=True, sort_keys=False),

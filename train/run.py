@@ -25,7 +25,8 @@ from train.data import DataError, by_split, load_records
 from train.evaluate import choose_threshold, evaluate_records, format_report
 from train.modeldir import check_output_dir, save_model_dir, update_spec
 from train.models import create_model
-from train.tracking import TrainingRun, check_tracking_server
+from train.multilabel import choose_label_thresholds, label_set_metrics
+from train.tracking import TrainingRun, check_tracking_server, is_main_process
 from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.spec import META_FILE, read_json, write_json
 
@@ -51,12 +52,14 @@ def set_seed(seed: int, torch: bool = False) -> None:
 
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
+    check_tracking_server()  # an http(s) MLFLOW_TRACKING_URI that does not answer: one line, before any work
     splits = by_split(load_records(config.data.files), config.data.labels)
     for split in ("train", "dev"):
         if not splits[split]:
             raise DataError(f"data.files: no '{split}' records with labels {config.data.labels}; add some or fix data.files")
-    check_tracking_server()
-    log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
+    main_process = is_main_process()  # torchrun/accelerate: every rank fits; only rank 0 saves, evaluates and logs
+    if main_process:
+        log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
     set_seed(config.seed, torch=config.model.type == "transformer")
     model = create_model(config)  # before the run: missing weights stop here, with no empty run left behind
     with TrainingRun(config) as run:
@@ -64,6 +67,8 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         started = time.perf_counter()
         model.fit(splits["train"], splits["dev"], on_epoch=run.log_metrics)
         fit_seconds = time.perf_counter() - started
+        if not main_process:
+            return TrainResult(target, {}, "", None, None)
         output_dir = save_model_dir(target, config, model, {"train_size": len(splits["train"])}, overwrite)
 
         gate = fit_gate(Predictor.load(output_dir), splits["dev"], config.context.head)
@@ -75,6 +80,11 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         update_spec(output_dir, threshold=threshold)
         metrics = {**{k: v for r in results.values() for k, v in r.metrics().items()}, "fit_seconds": fit_seconds}
         report = format_report(results)
+        if config.task == "multilabel":  # per-label thresholds on dev, then the label-set tables
+            update_spec(output_dir, label_thresholds=choose_label_thresholds(predictor, splits["dev"]))
+            set_metrics, set_report = label_set_metrics(Predictor.load(output_dir), evaluated)
+            metrics.update(set_metrics)
+            report += "\n\n" + set_report
 
         meta = {**read_json(output_dir / META_FILE, "meta"), "metrics": metrics, "threshold": threshold,
                 "mlflow_run_id": run.run_id}

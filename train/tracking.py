@@ -29,6 +29,14 @@ DISTRIBUTION = "vnzh-topics"
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}  # the UI opens on runs, not GenAI views
 
 
+def is_main_process() -> bool:
+    """Rank 0 of a multi-process run (torchrun / accelerate launch set RANK), or a plain single process.
+
+    Only the main process opens the MLflow run, writes the model directory and registers;
+    the other ranks only help the Trainer fit (data parallelism)."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
 def check_tracking_server() -> None:
     """An http(s) tracking server must answer before any work starts."""
     uri = tracking_uri()
@@ -65,10 +73,14 @@ class TrainingRun:
     def __init__(self, config: Config):
         self.config = config
         self.run_id: str | None = None
+        self.active = False
 
     def __enter__(self) -> "TrainingRun":
         import mlflow
 
+        self.active = is_main_process()  # other ranks of a multi-process run log nothing
+        if not self.active:
+            return self
         quiet_mlflow()
         mlflow.set_tracking_uri(tracking_uri())
         name = self.config.mlflow.experiment
@@ -79,24 +91,29 @@ class TrainingRun:
             mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, *next(iter(EXPERIMENT_KIND.items())))
         run = mlflow.start_run(run_name=self.config.name)
         self.run_id = run.info.run_id
-        mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name})
+        mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name,
+                         "world_size": os.environ.get("WORLD_SIZE", "1")})  # processes training (torchrun)
         mlflow.log_params(flatten(self.config.to_dict()))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         import mlflow
 
-        mlflow.end_run(status="FINISHED" if exc_type is None else "FAILED")
+        if self.active:
+            mlflow.end_run(status="FINISHED" if exc_type is None else "FAILED")
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         import mlflow
 
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+        if self.active:
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
     def log_datasets(self, splits: dict[str, list]) -> None:
         import mlflow
         import pandas as pd
 
+        if not self.active:
+            return
         for split, records in splits.items():
             frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "source": r.source}
                                   for r in records], columns=["id", "lang", "label", "text", "source"])
@@ -128,15 +145,19 @@ class TrainingRun:
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
+        from mlflow.types.schema import ColSpec, Schema
 
         if not self.config.mlflow.log_model:
             return None
         example = pd.DataFrame({"text": input_example})
         output = predictor.predict(input_example)  # the loaded model dir's predictor: no second load
+        signature = infer_signature(example, pd.DataFrame(output))
+        # An optional doc_id (article context): a column the signature lacks is dropped before predict.
+        signature.inputs = Schema([*signature.inputs.inputs, ColSpec("string", "doc_id", required=False)])
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
-            code_paths=[str(RUNTIME_CODE)], signature=infer_signature(example, pd.DataFrame(output)),
+            code_paths=[str(RUNTIME_CODE)], signature=signature,
             input_example=example, registered_model_name=name,
             pip_requirements=model_requirements(self.config.model.type))
         version = info.registered_model_version

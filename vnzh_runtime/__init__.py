@@ -16,7 +16,7 @@ from __future__ import annotations
 MLFLOW_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")
 
 
-def load(model, threshold=None, options: dict | None = None):
+def load(model, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):
     """The `Predictor` of a model directory or an MLflow model URI (loading runs no code from either)."""
     from pathlib import Path
 
@@ -27,8 +27,8 @@ def load(model, threshold=None, options: dict | None = None):
     if model.startswith(MLFLOW_SCHEMES):
         from vnzh_runtime.pyfunc import load_from_mlflow
 
-        return load_from_mlflow(model, threshold=threshold, options=options)
+        return load_from_mlflow(model, threshold=threshold, options=options, label_thresholds=label_thresholds)
     if not Path(model).is_dir():
         raise UserError(f"{model}: no such model directory (fix: train one with python -m train --config configs/tfidf.yaml, "
                         "or pass an MLflow URI such as models:/vn-china-topics-tfidf@champion)")
-    return Predictor.load(model, threshold=threshold, options=options)
+    return Predictor.load(model, threshold=threshold, options=options, label_thresholds=label_thresholds)

@@ -11,4 +11,5 @@ Each paragraph keeps its 1-based line number so results can be traced back.
 
 
 def split_paragraphs(text: str) -> list[tuple[int, str]]:
-    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    # "\n" alone ends a line, as in `serve tag`'s reading of a file, so line numbers agree between the two.
+    return [(number, line.strip()) for number, line in enumerate(text.split("\n"), start=1) if line.strip()]

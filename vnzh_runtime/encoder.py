@@ -48,6 +48,11 @@ class Encoder:
         return next(self.model.parameters()).device
 
     def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        logits = self.predict_logits(texts, batch_size)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         import torch
 
         ids = self.encode(self.prepare(texts))
@@ -61,7 +66,7 @@ class Encoder:
                 batch = self.tokenizer.pad({"input_ids": [ids[i] for i in chunk]}, return_tensors="pt")
                 logits = self.model(input_ids=batch["input_ids"].to(device),
                                     attention_mask=batch["attention_mask"].to(device)).logits
-                out[chunk] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                out[chunk] = logits.float().cpu().numpy()
         return out
 
     def quantize_for_cpu(self) -> None:

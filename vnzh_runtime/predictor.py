@@ -9,6 +9,12 @@ Paragraphs of one article pass `doc_ids` (or ready `contexts`), so each is read 
 article's head (`vnzh_runtime.context`) through the model's context gate
 (`vnzh_runtime.relevance`); without them every paragraph stands alone.
 Below `threshold` (if set) the top score is not trusted and the label is `uncertain`.
+
+Every result carries `labels`, dominant first. A single-label model gives `[label]`; a
+multi-label model (`task: multilabel` in its spec) adds each other topic whose independent
+probability reaches its own threshold (chosen on dev, `label_thresholds` in the spec,
+overridable), most probable first, with those probabilities in `label_scores`. `other`
+stays alone.
 """
 
 from __future__ import annotations
@@ -38,18 +44,28 @@ def check_threshold(value, where: str = "threshold"):
 
 
 class Predictor:
-    def __init__(self, model, spec: dict, threshold: float | None = None):
+    def __init__(self, model, spec: dict, threshold: float | None = None, label_thresholds: dict | None = None):
         self.model = model
         self.spec = spec
         self.labels = list(spec["labels"])
         self.threshold = threshold
+        self.label_thresholds = {**(spec.get("label_thresholds") or {}), **(label_thresholds or {})}
+        for label, value in self.label_thresholds.items():
+            if label not in self.labels:
+                raise UserError(f"label threshold {label}: not a label of this model ({', '.join(self.labels)})")
+            check_threshold(value, f"label threshold {label}")
 
     @classmethod
-    def load(cls, directory: str | Path, threshold: float | str | None = None, options: dict | None = None) -> "Predictor":
+    def load(cls, directory: str | Path, threshold: float | str | None = None, options: dict | None = None,
+             label_thresholds: dict | None = None) -> "Predictor":
         model, spec = load_model(directory, options)
-        predictor = cls(model, spec)
+        predictor = cls(model, spec, label_thresholds=label_thresholds)
         predictor.threshold = predictor.resolve_threshold(threshold)
         return predictor
+
+    @property
+    def multilabel(self) -> bool:
+        return self.spec.get("task") == "multilabel"
 
     @property
     def context_head(self) -> int:
@@ -74,14 +90,30 @@ class Predictor:
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
                       contexts: list[str] | None = None) -> np.ndarray:
+        return self.predict_both(texts, langs, doc_ids, contexts)[0]
+
+    def predict_both(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
+                     contexts: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(dominant-label scores, through the context gate; independent p(label) of a multi-label model or None)."""
         if not texts:
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, len(self.labels))), None
         langs = langs or [detect_lang(t) for t in texts]
-        alone = self.model.predict_proba(list(texts), langs)
+        if self.multilabel:
+            alone, independent = self.model.predict_both(list(texts), langs)
+        else:
+            alone, independent = self.model.predict_proba(list(texts), langs), None
         contexts = contexts if contexts is not None else self.contexts(texts, doc_ids)
         if not self.gate or not contexts or not any(contexts):
-            return alone
-        return self.with_context(alone, contexts)
+            return alone, independent
+        return self.with_context(alone, contexts), independent
+
+    def label_set(self, label: str, independent: np.ndarray | None) -> list[str]:
+        """The dominant label first, then the other topics over their thresholds, most probable first."""
+        if independent is None or label in ("other", UNCERTAIN):
+            return [label]
+        extra = [(p, name) for name, p in zip(self.labels, independent)
+                 if name not in (label, "other") and p >= self.label_thresholds.get(name, 0.5)]
+        return [label] + [name for _, name in sorted(extra, reverse=True)]
 
     def with_context(self, alone: np.ndarray, contexts: list[str]) -> np.ndarray:
         """Scores through the context gate, each distinct article head tagged once."""
@@ -96,11 +128,15 @@ class Predictor:
                 contexts: list[str] | None = None) -> list[dict]:
         threshold = self.threshold if threshold is None else threshold
         langs = [detect_lang(t) for t in texts]
-        probs = self.predict_proba(texts, langs, doc_ids, contexts)
+        probs, independent = self.predict_both(texts, langs, doc_ids, contexts)
         results = []
-        for lang, row in zip(langs, probs):
+        for i, (lang, row) in enumerate(zip(langs, probs)):
             best = int(np.argmax(row))
             label = self.labels[best] if threshold is None or row[best] >= threshold else UNCERTAIN
             scores = {name: round(float(p), SCORE_DECIMALS) for name, p in zip(self.labels, row)}
-            results.append({"lang": lang, "label": label, "scores": scores})
+            own = independent[i] if independent is not None else None
+            result = {"lang": lang, "label": label, "labels": self.label_set(label, own), "scores": scores}
+            if own is not None:
+                result["label_scores"] = {name: round(float(p), SCORE_DECIMALS) for name, p in zip(self.labels, own)}
+            results.append(result)
         return results

@@ -18,7 +18,7 @@ from mlflow.pyfunc import PythonModel
 from vnzh_runtime.errors import UserError
 
 MODEL_ARTIFACT = "model_dir"
-OUTPUT_COLUMNS = ["lang", "label", "scores"]
+OUTPUT_COLUMNS = ["lang", "label", "labels", "scores"]
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
@@ -53,10 +53,11 @@ class TaggerPyfunc(PythonModel):
         if doc_ids is not None:
             doc_ids = [None if pd.isna(doc) else doc for doc in doc_ids]
         results = self.predictor.predict([str(t) for t in texts], doc_ids=doc_ids)
-        return pd.DataFrame(results, columns=OUTPUT_COLUMNS)
+        extra = ["label_scores"] if self.predictor.multilabel else []
+        return pd.DataFrame(results, columns=OUTPUT_COLUMNS + extra)
 
 
-def load_from_mlflow(uri: str, threshold=None, options: dict | None = None):
+def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):
     """The `Predictor` of a logged model (models:/name@alias, runs:/id/model)."""
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -78,4 +79,4 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None):
         first = str(getattr(err, "message", err)).splitlines()[0][:160]
         raise UserError(f"{uri}: cannot load from MLflow at {store} ({first}); "
                         "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
-    return Predictor.load(local, threshold=threshold, options=options)
+    return Predictor.load(local, threshold=threshold, options=options, label_thresholds=label_thresholds)

@@ -26,7 +26,9 @@ from vnzh_runtime.langid import HAN
 _TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
           "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
           "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
-_OLD_TONE = re.compile("(" + "|".join(_TONES) + r")(?![^\W\d_])", re.IGNORECASE)
+# The keys of _TONES in either case, as character classes: the regex engine scans classes far
+# faster than a 15-way case-insensitive alternation (same matches, checked on the corpus).
+_OLD_TONE = re.compile(r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ])(?![^\W\d_])")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

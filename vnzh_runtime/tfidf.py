@@ -20,7 +20,6 @@ evaluated is exactly what is served.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from itertools import repeat
 from pathlib import Path
 
@@ -45,8 +44,8 @@ def ngrams(text: str, low: int, high: int) -> list[str]:
 class Featurizer:
     """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf.
 
-    Per paragraph only C-implemented loops run (regex tokenising, `map`, `Counter`);
-    tf, idf and the norms are computed for the whole batch at once.
+    Per paragraph only C-implemented loops run (regex tokenising, `map` over the vocabulary);
+    counts, tf, idf and the norms are computed for the whole batch at once in numpy.
     """
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range=(1, 2), sublinear_tf: bool = True):
@@ -58,22 +57,22 @@ class Featurizer:
 
     def transform(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lookup, span = self.index.get, self.ngram_range
-        columns: list[int] = []
-        counts: list[int] = []
+        found: list[int] = []  # every n-gram's column (-1: not in the vocabulary), the whole batch in a row
         lengths = []
         for text in texts:
             grams = ngrams(text, *span)
-            found = Counter(map(lookup, grams, repeat(-1, len(grams))))
-            found.pop(-1, None)  # n-grams outside the vocabulary
-            columns += found.keys()
-            counts += found.values()
-            lengths.append(len(found))
+            found += map(lookup, grams, repeat(-1, len(grams)))
+            lengths.append(len(grams))
+        columns = np.array(found, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        known = columns >= 0
+        # One sort of (row, column) keys counts every n-gram of every paragraph at once.
+        keys, tf = np.unique(rows[known] * len(self.vocabulary) + columns[known], return_counts=True)
+        rows, indices = np.divmod(keys, len(self.vocabulary))
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        indices = np.array(columns, dtype=np.int64)
-        tf = np.array(counts, dtype=np.float64)
+        np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+        tf = tf.astype(np.float64)
         values = (np.log(tf) + 1.0 if self.sublinear_tf else tf) * self.idf[indices]
-        rows = np.repeat(np.arange(len(texts)), lengths)
         norms = np.sqrt(np.bincount(rows, values * values, minlength=len(texts)))
         values /= np.where(norms > 0, norms, 1.0)[rows]
         return indptr, indices, values
@@ -111,15 +110,23 @@ class TfidfModel:
         self.weights = weights
         # Every head's weights side by side, features x outputs, so one gather scores them all.
         names = ["joint"] if "joint_coef" in weights else ["relevance", "topic"]
+        names += ["ovr"] if "ovr_coef" in weights else []
         self.stacked = np.ascontiguousarray(np.concatenate([weights[f"{n}_coef"] for n in names]).T)
         self.intercepts = np.concatenate([weights[f"{n}_intercept"] for n in names])
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
+        return self.predict_both(texts, langs)[0]
+
+    def predict_both(self, texts: list[str], langs: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(scores of the dominant label, summing to 1; independent p(label) of multi-label models, or None)."""
         z = sparse_dot(self.featurizer.transform(texts), self.stacked) + self.intercepts
+        independent = None
+        if "ovr_coef" in self.weights:
+            z, independent = z[:, :-len(self.labels)], 1.0 / (1.0 + np.exp(-z[:, -len(self.labels):]))
         if "joint_coef" in self.weights:  # one softmax over all labels, columns already in label order
-            return softmax(z)
+            return softmax(z), independent
         relevance = 1.0 / (1.0 + np.exp(-z[:, 0]))
-        return combine(relevance, softmax(z[:, 1:]), self.labels, self.topics)
+        return combine(relevance, softmax(z[:, 1:]), self.labels, self.topics), independent
 
     def save(self, directory: Path) -> dict:
         """Write the plain-data files; returns the spec's `model` section."""

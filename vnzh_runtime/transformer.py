@@ -22,7 +22,9 @@ from vnzh_runtime.encoder import Encoder
 
 
 class RoutedEncoders:
-    def __init__(self, labels: list[str], routes: dict[str, str], encoders: dict[str, Encoder], options: dict):
+    def __init__(self, labels: list[str], routes: dict[str, str], encoders: dict[str, Encoder], options: dict,
+                 multilabel: bool = False):
+        self.multilabel = multilabel
         self.labels = list(labels)
         self.routes = dict(routes)
         self.encoders = encoders
@@ -36,15 +38,21 @@ class RoutedEncoders:
         return int(self.options["cpu_batch_size"] if on_cpu else self.options["batch_size"])
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
+        return self.predict_both(texts, langs)[0]
+
+    def predict_both(self, texts: list[str], langs: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(softmax of the logits: the dominant label's scores; their sigmoid for a multi-label model, else None)."""
         from vnzh_runtime.langid import detect_lang
 
         langs = langs or [detect_lang(t) for t in texts]
-        out = np.zeros((len(texts), len(self.labels)))
+        logits = np.zeros((len(texts), len(self.labels)))
         for key, encoder in self.encoders.items():
             members = [i for i, lang in enumerate(langs) if self.route(lang) == key]
             if members:
-                out[members] = encoder.predict_proba([texts[i] for i in members], self.batch_size(encoder))
-        return out
+                logits[members] = encoder.predict_logits([texts[i] for i in members], self.batch_size(encoder))
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        independent = 1.0 / (1.0 + np.exp(-logits)) if self.multilabel else None
+        return e / e.sum(axis=1, keepdims=True), independent
 
 
 def pick_device(requested: str) -> str:
@@ -65,4 +73,4 @@ def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
         if device == "cpu" and options["cpu_int8"]:
             encoder.quantize_for_cpu()
         encoders[key] = encoder
-    return RoutedEncoders(spec["labels"], section["routes"], encoders, options)
+    return RoutedEncoders(spec["labels"], section["routes"], encoders, options, spec.get("task") == "multilabel")

@@ -10,8 +10,11 @@ which the training run forwards to MLflow.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
-from typing import TYPE_CHECKING, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -37,12 +40,19 @@ def to_dataset(encoder: Encoder, records: list[Record], labels: list[str]):
     from datasets import Dataset
 
     ids = encoder.encode(encoder.prepare([r.text for r in records]))
-    return Dataset.from_dict({"input_ids": ids, "label": [labels.index(r.label) for r in records]})
+    if encoder.model.config.problem_type == "multi_label_classification":  # the whole label set, as floats for BCE
+        targets = [[float(label in r.labels) for label in labels] for r in records]
+    else:
+        targets = [labels.index(r.label) for r in records]
+    return Dataset.from_dict({"input_ids": ids, "label": targets})
 
 
 def macro_f1(prediction) -> dict[str, float]:
     from sklearn.metrics import accuracy_score, f1_score
 
+    if prediction.label_ids.ndim == 2:  # multi-label: label sets, each label present where its logit is > 0
+        return {"macro_f1": f1_score(prediction.label_ids > 0.5, prediction.predictions > 0, average="macro", zero_division=0),
+                "accuracy": float(((prediction.predictions > 0) == (prediction.label_ids > 0.5)).all(axis=1).mean())}
     predicted = np.argmax(prediction.predictions, axis=-1)
     return {"macro_f1": f1_score(prediction.label_ids, predicted, average="macro"),
             "accuracy": accuracy_score(prediction.label_ids, predicted)}
@@ -63,12 +73,53 @@ def epoch_logger(log: Callable):
     return EpochLogger()
 
 
+def world_size() -> int:
+    """Processes in this training (torchrun / accelerate launch set WORLD_SIZE); 1 for a plain run."""
+    return int(os.environ.get("WORLD_SIZE", "1") or 1)
+
+
+def distributed_on_cpu() -> bool:
+    """Several processes and no accelerator: the Trainer must be told (use_cpu), or each process trains alone."""
+    import torch
+
+    return world_size() > 1 and torch.accelerator.current_accelerator() is None
+
+
+@contextmanager
+def checkpoint_dir() -> Iterator[str]:
+    """Scratch space for the Trainer's checkpoints, removed afterwards.
+
+    With several processes every rank must name the same directory, since the best
+    checkpoint that rank 0 saved is loaded back by all of them: rank 0 picks it and
+    broadcasts the path, and each node's first process creates it (`save_on_each_node`
+    then writes it on every node, so several nodes need no shared disk)."""
+    if world_size() <= 1:
+        with tempfile.TemporaryDirectory(prefix="vnzh-checkpoints-") as path:
+            yield path
+        return
+    import torch.distributed as dist
+    from accelerate import PartialState
+
+    state = PartialState(cpu=distributed_on_cpu())  # joins the process group that torchrun / accelerate launch set up (gloo on CPU)
+    path = [tempfile.mkdtemp(prefix="vnzh-checkpoints-") if state.is_main_process else None]
+    dist.broadcast_object_list(path, src=0)
+    if state.is_local_main_process:
+        os.makedirs(path[0], exist_ok=True)
+    state.wait_for_everyone()
+    try:
+        yield path[0]
+    finally:
+        state.wait_for_everyone()
+        if state.is_local_main_process:
+            shutil.rmtree(path[0], ignore_errors=True)
+
+
 def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labels: list[str],
                   settings: "TransformerSettings", seed: int, log: Callable) -> Encoder:
     import torch
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
 
-    with tempfile.TemporaryDirectory() as checkpoints:
+    with checkpoint_dir() as checkpoints:
         args = TrainingArguments(
             output_dir=checkpoints, num_train_epochs=settings.epochs, learning_rate=settings.learning_rate,
             per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=max(64, settings.batch_size),
@@ -76,8 +127,8 @@ def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labe
             weight_decay=settings.weight_decay, lr_scheduler_type="linear", seed=seed,
             eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch", save_total_limit=2,
             load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
-            save_only_model=True, dataloader_pin_memory=torch.cuda.is_available(),
-            train_sampling_strategy="group_by_length", report_to="none",
+            save_only_model=True, save_on_each_node=world_size() > 1, dataloader_pin_memory=torch.cuda.is_available(),
+            train_sampling_strategy="group_by_length", report_to="none", use_cpu=distributed_on_cpu(),
             **precision_flags(settings.precision))
         trainer = Trainer(
             model=encoder.model, args=args, train_dataset=to_dataset(encoder, train, labels),
@@ -85,5 +136,7 @@ def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labe
             compute_metrics=macro_f1,
             callbacks=[EarlyStoppingCallback(settings.early_stopping_patience), epoch_logger(log)])
         trainer.train()
+        # Optimizer steps: with N data-parallel processes, about 1/N of a single process's.
+        log({"steps": trainer.state.global_step}, step=round(trainer.state.epoch or 0))
         encoder.model = trainer.model
     return encoder

@@ -110,6 +110,11 @@ class TfidfTrainer:
             t_coef, t_intercept = fit_head(x[relevant], [y[i] for i in relevant], topics, self.settings, seed)
             weights = {"relevance_coef": r_coef, "relevance_intercept": r_intercept,
                        "topic_coef": t_coef, "topic_intercept": t_intercept}
+        if self.config.task == "multilabel":  # one-vs-rest heads over whole label sets: independent p(label)
+            heads = [fit_head(x, ["yes" if l in r.labels else "no" for r in train], ["no", "yes"], self.settings, seed)
+                     for l in self.labels]
+            weights["ovr_coef"] = np.concatenate([coef for coef, _ in heads])
+            weights["ovr_intercept"] = np.concatenate([intercept for _, intercept in heads])
         self.model = TfidfModel(self.labels, topics, featurizer, weights)
         return self
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from train.config import Config
 
 
+PROBLEM_TYPES = {"single": "single_label_classification", "multilabel": "multi_label_classification"}
+
+
 class EncoderConfig(Strict):
     name_or_path: str = "vinai/phobert-base"
     segmenter: Literal["none", "pyvi"] = "none"
@@ -75,7 +78,7 @@ class TransformerModelConfig(Strict):
     transformer: TransformerSettings = TransformerSettings()
 
 
-def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: str) -> Encoder:
+def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: str, task: str = "single") -> Encoder:
     """An encoder from a hub name or a local directory; no weights there is one line naming the fix."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -83,7 +86,7 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
         tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path)
         model = AutoModelForSequenceClassification.from_pretrained(
             cfg.name_or_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)})
+            label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task])
     except (OSError, ValueError) as err:
         local = f"/models/{Path(cfg.name_or_path).name}"
         raise UserError(
@@ -103,12 +106,13 @@ class TransformerTrainer:
         self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else {
-            key: from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text)
+            key: from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text, config.task)
             for key in sorted(set(self.routes.values()))}
 
     @property
     def routed(self) -> RoutedEncoders:
-        return RoutedEncoders(self.labels, self.routes, self.encoders, self.config.predict.model_dump())
+        return RoutedEncoders(self.labels, self.routes, self.encoders, self.config.predict.model_dump(),
+                              self.config.task == "multilabel")
 
     def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TransformerTrainer":
         from train.models.hf_training import train_encoder
@@ -132,6 +136,7 @@ class TransformerTrainer:
         workdir = Path(tempfile.mkdtemp(prefix=f"tiny-{key}-"))
         tokenizer, model = build_tiny_encoder(texts, cfg.segmenter != "none", self.settings.tiny, cfg.max_length,
                                               self.labels, workdir)
+        model.config.problem_type = PROBLEM_TYPES[self.config.task]
         return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, self.settings.long_text)
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None):

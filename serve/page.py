@@ -1,0 +1,231 @@
+"""The analyst's page at `/` and the endpoint it tags files with, `POST /tag/file`.
+
+    GET  /                 the page (serve/static/: one HTML, one JS, one CSS file; nothing external)
+    POST /tag/file?filename=x.jsonl&threshold=auto&format=json|jsonl|csv     body: the file's bytes
+
+`/tag/file` is `serve tag` over HTTP: the file is read by `serve.files`' readers (picked by
+its name: .jsonl/.json, .csv, anything else a raw article) and tagged by `tag_records`, so
+its records, per-record errors and ids are exactly those `serve tag` writes for a file of
+that name. `format=jsonl` or `csv` answers with the very bytes `serve tag --output x.jsonl`
+(or `.csv`) writes; `format=json` (the page's) gives `{"records": [...], "texts": [...],
+"furniture": [...], ...}`: the same records, with each record's text and whether it is page
+furniture (too short to be a headline or body text, `vnzh_runtime.context`).
+Limits are the API's: at most `MAX_FILE_BYTES` per file and `MAX_CHARS` per text (413).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Literal, Optional
+
+import anyio
+import yaml
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from serve.files import CsvWriter, JsonlWriter, read_records
+from serve.tagging import tag_records
+from vnzh_runtime.context import is_substantive
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.predictor import Predictor, check_threshold
+
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
+# /tag/file reads its body raw (no multipart): say so in the OpenAPI docs.
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+FILE_BODY = {"requestBody": {"required": True, "description": "the file's bytes, as on disk",
+                             "content": {"application/octet-stream": BINARY}}}
+# The page loads only its own files; user text is only ever set as text, never as markup.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+def model_info(predictor: Predictor, source: str | None) -> dict:
+    """Name, registered version and alias of the served model, as far as they can be known.
+
+    A `models:/NAME@ALIAS` (or `models:/NAME/VERSION`) source names them; a model directory
+    names itself in its training record (config.yaml, meta.json), and its registered version
+    and aliases are looked up in the local MLflow store when there is one.
+    """
+    info = {"name": None, "version": None, "alias": None, "source": source,
+            "model_type": predictor.spec.get("model_type"), "format_version": predictor.spec.get("format_version"),
+            "run_id": None}
+    if not source:
+        return info
+    if source.startswith("models:/"):
+        rest = source.removeprefix("models:/")
+        name, _, alias = rest.partition("@")
+        if not alias and "/" in rest:
+            name, _, info["version"] = rest.partition("/")
+        info["name"], info["alias"] = name, alias or None
+        if alias:
+            info["version"] = _registry(lambda client: str(client.get_model_version_by_alias(name, alias).version))
+        return info
+    directory = Path(source)
+    if not directory.is_dir():
+        return info
+    info["name"] = directory.name
+    try:
+        config = yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")) or {}
+        info["name"] = (config.get("mlflow") or {}).get("registered_model") or config.get("name") or directory.name
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):
+        pass
+    try:
+        info["run_id"] = json.loads((directory / "meta.json").read_text(encoding="utf-8")).get("mlflow_run_id")
+    except (OSError, ValueError, AttributeError):
+        pass
+    if info["run_id"]:
+        found = _registered_version(info["run_id"])
+        if found:
+            info["name"], info["version"], info["alias"] = found
+    return info
+
+
+def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
+    """(name, version, aliases) registered from `run_id` in the local MLflow store, if there is one.
+
+    The store is read directly, read-only, in milliseconds (importing MLflow to ask it would
+    add seconds to every start); the answer is for display, so any surprise gives None.
+    """
+    import os
+    import sqlite3
+
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    path = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1) as db:
+            row = db.execute("SELECT name, version FROM model_versions WHERE run_id = ? "
+                             "ORDER BY version DESC LIMIT 1", (run_id,)).fetchone()
+            if not row:
+                return None
+            aliases = [a for (a,) in db.execute("SELECT alias FROM registered_model_aliases WHERE name = ? "
+                                                "AND version = ? ORDER BY alias", row)]
+        return row[0], str(row[1]), ", ".join(aliases) or None
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+
+
+def _registry(ask):
+    try:
+        from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
+
+        quiet_mlflow()
+        import mlflow
+
+        return ask(mlflow.MlflowClient(tracking_uri()))
+    except Exception:  # noqa: BLE001 - model info is for display; serving never depends on it
+        return None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is known to be over `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the file has {int(declared)} bytes; the limit is {limit} bytes per file")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the file has more than {limit} bytes; the limit is {limit} bytes per file")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def query_threshold(text: str | None):
+    """None, "auto" or a number in [0, 1] from a query string; else a 422 naming the fix."""
+    if text is None or text == "auto":
+        return text
+    try:
+        number = float(text)
+    except ValueError:
+        number = text  # not a number: check_threshold refuses it in its own words
+    try:
+        return check_threshold(number, "threshold")
+    except UserError as err:
+        raise HTTPException(422, str(err)) from None
+
+
+def render(rows: list[dict], labels: list[str], fmt: str) -> str:
+    """The records as `serve tag` writes them (serve.files' writers, line ends and all)."""
+    sink = io.StringIO(newline="")
+    writer = (CsvWriter if fmt == "csv" else JsonlWriter)(sink, labels)
+    for row in rows:
+        writer.write(row)
+    return sink.getvalue()
+
+
+def json_bytes(payload: dict) -> bytes:
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in an id or a text: escaped JSON is the same value
+        return json.dumps(payload).encode("ascii")
+
+
+def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter, *,
+             max_file_bytes: int, max_chars: int) -> None:
+    """Serve the page at `/` and `/static/`, and `POST /tag/file`."""
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> FileResponse:
+        if name not in ASSETS:
+            raise HTTPException(404, f"/static/{name}: no such file; the page is at /")
+        return FileResponse(STATIC / name, media_type=ASSETS[name], headers=PAGE_HEADERS)
+
+    def tag_upload(body: bytes, filename: str, threshold) -> tuple[list, list[dict]]:
+        records = list(read_records(io.BytesIO(body), filename))
+        for number, record in enumerate(records, start=1):
+            if record.text is not None and len(record.text) > max_chars:
+                raise HTTPException(413, f"{filename}: record {number} has {len(record.text)} characters; "
+                                         f"the limit is {max_chars} per text")
+        view = predictor
+        if threshold is not None:  # the same model, another threshold: a shallow copy per request
+            view = copy.copy(predictor)
+            view.threshold = predictor.resolve_threshold(threshold)
+        return records, list(tag_records(view, records, workers=1))
+
+    @app.post("/tag/file", responses={413: {"description": "over the file or text limit"}}, openapi_extra=FILE_BODY)
+    async def tag_file(
+        request: Request,
+        filename: str = Query(..., min_length=1, max_length=255,
+                              description="the file's name; .jsonl/.json, .csv, or anything else for a raw article"),
+        threshold: Optional[str] = Query(None, description="abstain below this top score (0-1); 'auto': chosen on dev"),
+        format: Literal["json", "jsonl", "csv"] = Query("json", description="json: the page's; jsonl/csv: serve tag's"),
+    ) -> Response:
+        """Tag a file (the request body, raw bytes) exactly as `python -m serve tag` tags a file of that name."""
+        name = Path(filename.replace("\\", "/")).name
+        if not name or name in (".", ".."):
+            raise HTTPException(422, f"filename: {filename!r} is not a file name; send e.g. filename=paragraphs.jsonl")
+        value = query_threshold(threshold)
+        body = await read_body(request, max_file_bytes)
+        try:
+            records, rows = await anyio.to_thread.run_sync(lambda: tag_upload(body, name, value), limiter=limiter)
+        except UserError as err:  # e.g. a CSV without a 'text' column: serve tag stops with the same line
+            raise HTTPException(422, str(err)) from None
+        if format != "json":
+            stem = Path(name).stem or "tags"
+            return Response(render(rows, predictor.labels, format).encode("utf-8"),
+                            media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
+                            headers={"Content-Disposition": f'attachment; filename="{_ascii(stem)}.tags.{format}"'})
+        used = predictor.threshold if value is None else predictor.resolve_threshold(value)
+        payload = {"name": name, "threshold": used, "labels": predictor.labels, "records": rows,
+                   "texts": [r.text for r in records],
+                   "furniture": [r.text is not None and not is_substantive(r.text) for r in records]}
+        return Response(json_bytes(payload), media_type="application/json")
+
+
+def _ascii(stem: str) -> str:
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in stem)
+    return cleaned.strip("._") or "tags"

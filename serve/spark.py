@@ -1,0 +1,464 @@
+"""`python -m serve spark`: tag a file, or a folder of files, on Spark with the logged MLflow model.
+
+    python -m serve spark --model models:/vn-china-topics-tfidf@champion --input paragraphs.jsonl --output tags.parquet
+    spark-submit --master yarn serve/spark.py --model runs:/<id>/model --input hdfs:///feed/day/ --output hdfs:///tags/day.jsonl
+
+Local mode (`local[*]`, no cluster) is the default when the command is not run by
+`spark-submit`. The model is applied through `mlflow.pyfunc.spark_udf(env_manager="local")`:
+the executors' Python must have the model's requirements (its requirements.txt) and
+pyspark; this code (`serve`, `vnzh_runtime`) is shipped to them as a zip, so they need no
+checkout of the project.
+
+Input, by name: `.parquet` (or a folder of parquet files), `.csv` (header with a `text`
+column), otherwise JSONL (`text`, optional `id` and `doc_id`); JSONL and CSV are read with
+the same rules as `serve tag` (serve/files.py, serve/tagging.py), so the same record gets
+the same `error`. Output, by name: `.parquet`, or `.jsonl` (one `serve tag` record per
+line). Spark writes a folder of part files, in input order; it replaces the target only
+when complete (`--overwrite`), and an existing output is otherwise refused.
+
+One output row per input row (JSONL blank lines are not rows, as in `serve tag`). Each
+keeps `id` and `doc_id`; an untaggable row gets `error` (`<input>:<line>: why`, `:row N`
+for parquet) instead of the model's columns. Article context is exact: all paragraphs of
+one `doc_id` are tagged in one batch (rows are range-partitioned by the first row of
+their article and each partition is one Arrow batch), so labels and scores equal
+`serve tag`'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): make `serve` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vnzh_runtime.errors import UserError  # noqa: E402
+
+ROW_SCHEMA = "_row long, _id string, _doc string, text string, error string"
+UDF_COLUMN = "_tagged"
+
+
+# ---- reading: every format becomes (_row, _id as JSON, _doc as JSON or null, text, error) ----
+
+def _record(index: int, record) -> tuple:
+    """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true stay distinct."""
+    doc = None if record.doc_id is None else json.dumps(record.doc_id)
+    return (index, json.dumps(record.id), doc, record.text if record.error is None else None, record.error)
+
+
+def _jsonl_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import InputRecord, checked
+        from vnzh_runtime.jsonl import parse_line
+
+        for raw, index in pairs:
+            if not raw.strip():
+                continue  # a blank line is not a record (serve tag skips it too)
+            row = parse_line(raw, name, index + 1)
+            yield _record(index, InputRecord(None, None, error=row.error) if row.error
+                          else checked(row.value, f"{name}:{row.line}"))
+    return parse
+
+
+def _csv_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import InputRecord, checked
+
+        for row, index in pairs:
+            values = row.asDict()
+            where = f"{name}:{index + 2}"  # the header is line 1; exact while records are one line each
+            if "\ufffd" in "".join(v for v in values.values() if isinstance(v, str)):
+                yield _record(index, InputRecord(values.get("id"), None, values.get("doc_id"),
+                                                 f"{where}: not UTF-8; re-save the file as UTF-8"))
+                continue
+            kept = {k: v for k, v in values.items() if k in ("id", "doc_id") and v not in ("", None)}
+            yield _record(index, checked(kept | {"text": values.get("text") or ""}, where))
+    return parse
+
+
+def _parquet_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import checked
+
+        for row, index in pairs:
+            yield _record(index, checked(row.asDict(), f"{name}:row {index + 1}"))
+    return parse
+
+
+def input_format(path: str) -> str:
+    suffix = Path(path.rstrip("/")).suffix.lower()
+    return {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
+
+
+def read_input(spark, path: str):
+    """(rows, source id/doc_id types or None): one row per input record, numbered in input order."""
+    kind = input_format(path)
+    types = None
+    try:
+        if kind == "jsonl":
+            # Bytes, not strings: a line that is not UTF-8 is that line's error, as in serve tag.
+            pairs = spark.sparkContext.textFile(path, use_unicode=False).zipWithIndex()
+            rows = pairs.mapPartitions(_jsonl_rows(path))
+        else:
+            if kind == "csv":
+                frame = (spark.read.option("header", True).option("multiLine", True).option("escape", '"')
+                         .option("encoding", "UTF-8").option("mode", "PERMISSIVE").csv(path))
+                frame = frame.toDF(*[c.lstrip("\ufeff") for c in frame.columns])  # an Excel BOM
+                if "text" not in frame.columns:
+                    raise UserError(f"{path}:1: the CSV header has no 'text' column (found {frame.columns}); add one")
+            else:
+                frame = spark.read.parquet(path)
+                if "text" not in frame.columns:
+                    raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
+                types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}
+            frame = frame.select(*[c for c in ("id", "doc_id", "text") if c in frame.columns])
+            rows = frame.rdd.zipWithIndex().mapPartitions((_csv_rows if kind == "csv" else _parquet_rows)(path))
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - Spark reports a missing path as an AnalysisException/Py4JJavaError
+        raise UserError(f"{path}: cannot read input ({_first_line(err)})") from None
+    return spark.createDataFrame(rows, ROW_SCHEMA), types
+
+
+def _first_line(err: Exception) -> str:
+    text = str(getattr(err, "desc", None) or err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:200]
+
+
+# ---- the model ----
+
+def download_model(uri: str) -> Path:
+    """The logged MLflow model as a local folder (the one that holds MLmodel)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
+
+    quiet_mlflow()
+    local = Path(uri)
+    if local.is_dir():
+        if not (local / "MLmodel").is_file():
+            raise UserError(f"{uri}: not an MLflow model (no MLmodel file); serve spark tags with a logged model: "
+                            "pass models:/NAME@ALIAS, runs:/RUN_ID/model, or a downloaded model folder")
+        return local
+    store = tracking_uri()
+    if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
+        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
+    mlflow.set_tracking_uri(store)
+    try:
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    except (MlflowException, OSError) as err:
+        raise UserError(f"{uri}: cannot load from MLflow at {store} ({_first_line(err)}); "
+                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
+
+
+def model_labels(root: Path) -> list[str]:
+    from mlflow.models import Model
+
+    from vnzh_runtime.pyfunc import MODEL_ARTIFACT
+    from vnzh_runtime.spec import read_spec
+
+    flavor = Model.load(str(root)).flavors["python_function"]
+    return list(read_spec(root / flavor["artifacts"][MODEL_ARTIFACT]["path"])["labels"])
+
+
+def accepts_doc_id(root: Path) -> bool:
+    """Models logged before doc_id was in the signature: MLflow drops the column before predict."""
+    from mlflow.models import Model
+
+    schema = Model.load(str(root)).get_input_schema()
+    return schema is None or "doc_id" in schema.input_names()
+
+
+# ---- the job ----
+
+def runtime_zip(folder: Path) -> Path:
+    """`serve` and `vnzh_runtime` as one zip for the executors (spark.sparkContext.addPyFile)."""
+    import serve
+    import vnzh_runtime
+
+    target = folder / "vnzh_serve_code.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for package in (serve, vnzh_runtime):
+            root = Path(package.__file__).parent
+            for path in sorted(root.rglob("*.py")):
+                archive.write(path, Path(root.name) / path.relative_to(root))
+    return target
+
+
+_SHIPPED: set[int] = set()
+
+
+def ship_code(spark) -> None:
+    """Once per SparkContext: executors import this code from the zip, not from a checkout."""
+    context = spark.sparkContext
+    if id(context) not in _SHIPPED:
+        folder = Path(tempfile.mkdtemp(prefix="vnzh-spark-"))
+        atexit.register(shutil.rmtree, folder, True)  # Spark has copied it by then
+        context.addPyFile(str(runtime_zip(folder)))
+        _SHIPPED.add(id(context))
+
+
+def _ordered(value, labels: list[str]):
+    """Row -> dict, with any struct keyed by the labels put back in label order (as serve tag writes it)."""
+    if isinstance(value, dict):
+        if set(value) == set(labels):
+            return {label: _ordered(value[label], labels) for label in labels}
+        return {k: _ordered(v, labels) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ordered(v, labels) for v in value]
+    return value
+
+
+def _jsonl_line(labels: list[str]):
+    def line(row) -> str:
+        record = {"id": json.loads(row["_id"])}
+        if row["_doc"] is not None:
+            record["doc_id"] = json.loads(row["_doc"])
+        if row["error"] is not None:
+            record["error"] = row["error"]
+        else:
+            record.update(_ordered(row[UDF_COLUMN].asDict(recursive=True), labels))
+        text = json.dumps(record, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in an id: escaped JSON is still the same value
+            text = json.dumps(record)
+        return text
+    return line
+
+
+def _plain_id(value: str | None) -> str | None:
+    """A JSON-encoded id as parquet's string column: strings as they are, numbers and booleans as JSON text."""
+    if value is None:
+        return None
+    decoded = json.loads(value)
+    return decoded if isinstance(decoded, str) or decoded is None else value
+
+
+def tag(spark, model: str, input_path: str, output_path: str, partitions: int | None = None,
+        overwrite: bool = False, log=print) -> dict:
+    """Tag `input_path` into `output_path` with the MLflow model `model`; returns counts and timings."""
+    import mlflow.pyfunc
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    from pyspark.sql.window import Window
+
+    started = time.perf_counter()
+    out_kind = Path(output_path.rstrip("/")).suffix.lower()
+    if out_kind not in (".parquet", ".jsonl"):
+        raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
+    if Path(output_path).resolve() == Path(input_path).resolve():
+        raise UserError(f"{output_path}: the output is the input; write the tags elsewhere")
+    fs, jvm = _filesystem(spark, output_path)
+    target = jvm.org.apache.hadoop.fs.Path(output_path)
+    if fs.exists(target) and not overwrite:
+        raise UserError(f"{output_path}: exists; pass --overwrite to replace it (replaced only once the new output is complete)")
+    parent = target.getParent()
+    if parent is not None and not fs.exists(parent):
+        raise UserError(f"{output_path}: the folder {parent} does not exist; create it first")
+
+    ship_code(spark)
+    rows, id_types = read_input(spark, input_path)  # a missing input stops here, before the model is fetched
+    root = download_model(model)
+    labels = model_labels(root)
+    tagger = mlflow.pyfunc.spark_udf(spark, str(root), env_manager="local")
+    with_docs = accepts_doc_id(root)
+    if not with_docs:
+        log(f"warning: {model} was logged without doc_id in its signature (MLflow drops it), so paragraphs that "
+            "share a doc_id are tagged without article context; retrain to log a model that takes doc_id")
+    # Each article, whole, in one partition, and partitions in input order: rows go by the first row of
+    # their article (their own row when they have none), range-partitioned, then sorted by row.
+    key = F.coalesce(F.col("_doc"), F.concat(F.lit("#"), F.col("_row").cast("string")))
+    cores = spark.sparkContext.defaultParallelism  # a whole number of rounds: 3 tasks on 2 cores cost 2 rounds
+    count = partitions or cores * math.ceil(rows.rdd.getNumPartitions() / cores)
+    rows = rows.withColumn("_first", F.min("_row").over(Window.partitionBy(key)))
+    rows = rows.repartitionByRange(count, "_first").sortWithinPartitions("_row")
+    # Spark runs a Python UDF on every row, even under a condition: error rows go in as "" with no
+    # article (so they touch no article's head) and their result is dropped.
+    good = F.col("error").isNull()
+    inputs = F.struct(F.coalesce(F.col("text"), F.lit("")).alias("text"),
+                      *([F.when(good, F.col("_doc")).alias("doc_id")] if with_docs else []))
+    tagged = rows.withColumn(UDF_COLUMN, tagger(inputs)).withColumn(UDF_COLUMN, F.when(good, F.col(UDF_COLUMN)))
+
+    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "0")  # one batch per partition: whole articles
+    staging = f"{output_path.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        if out_kind == ".jsonl":
+            to_line = F.udf(_jsonl_line(labels), T.StringType())
+            tagged.select(to_line(F.struct("_id", "_doc", "error", UDF_COLUMN)).alias("value")).write.text(staging)
+        else:
+            tagged_type = tagged.schema[UDF_COLUMN].dataType
+            model_columns = [_label_ordered(F.col(f"{UDF_COLUMN}.{field.name}"), field, labels).alias(field.name)
+                             for field in tagged_type.fields]
+            plain = F.udf(_plain_id, T.StringType())
+            ids = [_typed(plain(F.col(column)), (id_types or {}).get(name), name)
+                   for column, name in (("_id", "id"), ("_doc", "doc_id"))]
+            tagged.select(*ids, *model_columns, "error").write.parquet(staging)
+        _replace(fs, jvm, staging, output_path)
+    except BaseException:
+        fs.delete(jvm.org.apache.hadoop.fs.Path(staging), True)
+        raise
+    finally:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
+    written = spark.read.parquet(output_path) if out_kind == ".parquet" else spark.read.text(output_path)
+    error = F.col("error") if out_kind == ".parquet" else F.get_json_object("value", "$.error")
+    counts = written.agg(F.count(F.lit(1)).alias("records"), F.count(error).alias("errors")).first()
+    return {"records": counts["records"], "errors": counts["errors"], "seconds": time.perf_counter() - started}
+
+
+def _label_ordered(column, field, labels: list[str]):
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if isinstance(field.dataType, T.StructType) and {f.name for f in field.dataType.fields} == set(labels):
+        return F.struct(*[column.getField(label).alias(label) for label in labels])
+    return column
+
+
+def _typed(column, source_type, name: str):
+    """Parquet in, parquet out: ids keep their column type; from JSONL/CSV they are strings."""
+    from pyspark.sql import types as T
+
+    numeric = (T.IntegralType, T.FractionalType, T.BooleanType)
+    if source_type is not None and isinstance(source_type, numeric):
+        return column.cast(source_type).alias(name)
+    return column.alias(name)
+
+
+def _filesystem(spark, path: str):
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jvm
+
+
+def _replace(fs, jvm, staging: str, output_path: str) -> None:
+    """Move the finished output into place; an old one is moved aside first and deleted last."""
+    Path_ = jvm.org.apache.hadoop.fs.Path
+    target, old = Path_(output_path), None
+    if fs.exists(target):
+        old = Path_(f"{output_path.rstrip('/')}.old-{uuid.uuid4().hex[:8]}")
+        fs.rename(target, old)
+    if not fs.rename(Path_(staging), target):
+        raise UserError(f"{output_path}: could not move the finished output into place (it is in {staging})")
+    if old is not None:
+        fs.delete(old, True)
+
+
+# ---- the command line ----
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m serve spark",
+                                     description="Tag a file or folder on Spark with a logged MLflow model.")
+    parser.add_argument("--model", required=True, help="MLflow model: models:/NAME@ALIAS, runs:/RUN_ID/model or an MLflow model folder")
+    parser.add_argument("--input", required=True, help=".jsonl (text, id, doc_id), .csv (text column) or .parquet; a file or folder")
+    parser.add_argument("--output", required=True, help="output folder named .parquet or .jsonl")
+    parser.add_argument("--master", default=None,
+                        help="Spark master (default: spark-submit's, else local[*])")
+    parser.add_argument("--partitions", type=int, default=None,
+                        help="partitions to tag in (default: the input's, rounded up to a multiple of the cores); "
+                             "each is one model call, held in memory")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output once the new one is complete")
+    parser.add_argument("--quiet", action="store_true", help="no Spark progress bar")
+    return parser
+
+
+def quiet_log4j() -> Path:
+    """A log4j2 configuration that prints only errors (Spark's default prints INFO/WARN lines at start)."""
+    path = Path(tempfile.gettempdir()) / "vnzh-spark-log4j2.properties"
+    if not path.is_file():
+        path.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+                        "appender.console.type = Console\nappender.console.name = console\n"
+                        "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+                        "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n", encoding="utf-8")
+    return path
+
+
+def quiet_warnings() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark(\..*)?")
+    warnings.filterwarnings("ignore", message="Cannot infer the eval type")
+    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+
+
+def session(master: str | None, conf: list[str], quiet: bool):
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("vnzh-serve-spark")
+    under_submit = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit already started the JVM with its master
+    if master or not under_submit:
+        master = master or "local[*]"
+        builder = builder.master(master)
+    if master and master.startswith("local"):
+        # Executors are this machine's Python workers: the same interpreter as this one, unless told otherwise;
+        # they inherit this environment, so pandas-3 and type-hint warnings stay out of the output too.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning,ignore::UserWarning")
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # one machine: loopback only
+        builder = builder.config("spark.ui.enabled", "false").config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet_log4j().as_uri()}")
+    for item in conf:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--conf {item}: expected KEY=VALUE, e.g. --conf spark.driver.memory=4g")
+        builder = builder.config(key, value)
+    if quiet:
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    try:
+        spark = builder.getOrCreate()
+    except Exception as err:  # noqa: BLE001 - e.g. JAVA_GATEWAY_EXITED when there is no Java
+        raise UserError(f"cannot start Spark ({_first_line(err)}); it needs Java 17+ "
+                        "(apt-get install default-jre-headless, or set JAVA_HOME)") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.partitions is not None and args.partitions < 1:
+        print("error: --partitions must be at least 1", file=sys.stderr)
+        return 2
+    spark, owned = None, False
+    try:
+        from pyspark.sql import SparkSession
+
+        quiet_warnings()
+        started = time.perf_counter()
+        owned = SparkSession.getActiveSession() is None
+        spark = session(args.master, args.conf, args.quiet)
+        startup = time.perf_counter() - started
+        stats = tag(spark, args.model, args.input, args.output, args.partitions, args.overwrite,
+                    log=lambda line: print(line, file=sys.stderr))
+        print(f"tagged {stats['records'] - stats['errors']} of {stats['records']} records ({stats['errors']} errors) "
+              f"-> {args.output}  [{stats['seconds']:.1f} s tagging, {startup:.1f} s Spark start-up]", file=sys.stderr)
+    except ImportError as err:
+        print(f"error: serve spark needs pyspark ({err}); install it with pip install -e \".[spark]\" and a Java runtime",
+              file=sys.stderr)
+        return 2
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; the output is untouched", file=sys.stderr)
+        return 130
+    finally:
+        if spark is not None and owned:
+            spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,400 @@
+// The analyst's page: everything is tagged by the API that serves this page (POST /tag/file,
+// which is `serve tag` over HTTP), so what is shown and downloaded is what `serve tag` writes.
+// User text is only ever set with textContent, never as markup.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+
+  // Colours that stay apart for the common colour-vision deficiencies (Okabe & Ito); the
+  // label is always written out too, so colour is never the only signal.
+  const COLOURS = {
+    economy: "#E69F00", border_sea: "#0072B2", people_to_people: "#CC79A7",
+    science_tech: "#009E73", party_relations: "#D55E00", other: "#8A8F98",
+    uncertain: "#6B5B95", error: "#B00020",
+  };
+  const EXTRA = ["#56B4E9", "#F0E442", "#7F3C8D", "#11A579", "#3969AC", "#E73F74"];
+  const NAMES = {
+    economy: "Economy", border_sea: "Border & sea", people_to_people: "People-to-people",
+    science_tech: "Science & tech", party_relations: "Party relations", other: "Other (not VN–China)",
+    uncertain: "Uncertain", error: "Error",
+  };
+  const LANGS = { vi: "Vietnamese", zh: "Chinese", en: "English" };
+
+  const state = {
+    health: null,
+    source: null,   // {name, body}: what was tagged last, sent again for the slider and downloads
+    shown: null,    // the source whose results are on the page
+    auto: true,
+    seq: 0,
+    timer: null,
+  };
+
+  const colour = (label) => {
+    if (COLOURS[label]) return COLOURS[label];
+    const labels = (state.health && state.health.labels) || [];
+    return EXTRA[Math.max(0, labels.indexOf(label)) % EXTRA.length];
+  };
+  const labelName = (label) => NAMES[label] || String(label).replace(/_/g, " ");
+  const langName = (lang) => LANGS[lang] || lang || "unknown";
+
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key === "colour") node.style.setProperty("--c", value);
+      else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+    }
+    for (const child of children) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  // ---- messages -------------------------------------------------------------------------
+  function status(text) { $("status").textContent = text; }
+
+  function showError(sentence) {
+    const box = $("error");
+    box.textContent = sentence;
+    box.hidden = false;
+    status("");
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+    $("error").textContent = "";
+  }
+
+  function sentence(text) {
+    const s = String(text).trim().replace(/\s+/g, " ");
+    // "the file has..." becomes "The file has..."; "x.csv:1: ..." and "threshold: ..." stay as they are.
+    const first = /^[a-z]+\s/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+    return /[.!?]$/.test(first) ? first : first + ".";
+  }
+
+  // One sentence from any answer of the API: {"detail": "..."} or FastAPI's 422 list.
+  async function apiError(response) {
+    let detail = null;
+    try { detail = (await response.json()).detail; } catch (_) { /* not JSON */ }
+    if (typeof detail === "string" && detail) return sentence(detail);
+    if (Array.isArray(detail) && detail.length) {
+      const first = detail[0];
+      const where = (first.loc || []).filter((part) => part !== "body" && part !== "query").join(".");
+      return sentence((where ? where + ": " : "") + (first.msg || "invalid request"));
+    }
+    return sentence(`The tagger answered ${response.status} ${response.statusText || ""}`.trim());
+  }
+
+  // ---- threshold --------------------------------------------------------------------------
+  function autoValue() {
+    const value = state.health && state.health.auto_threshold;
+    return typeof value === "number" ? value : null;
+  }
+
+  function thresholdParam() {
+    return state.auto ? "auto" : String(Number($("threshold").value));
+  }
+
+  function showThreshold() {
+    const value = Number($("threshold").value);
+    const auto = autoValue();
+    const text = state.auto
+      ? (auto === null ? "auto (never)" : `auto (${auto.toFixed(2)})`)
+      : (value === 0 ? "0 (never)" : value.toFixed(2));
+    $("threshold-value").textContent = text;
+    $("threshold").setAttribute("aria-valuetext", text);
+    $("auto").setAttribute("aria-pressed", String(state.auto));
+  }
+
+  function setAuto() {
+    state.auto = true;
+    $("threshold").value = String(autoValue() ?? 0);
+    showThreshold();
+  }
+
+  function retagSoon() {
+    clearTimeout(state.timer);
+    if (state.source) state.timer = setTimeout(tagCurrent, 200);
+  }
+
+  // ---- talking to the API -------------------------------------------------------------------
+  function fileUrl(format) {
+    const query = new URLSearchParams({ filename: state.source.name, threshold: thresholdParam(), format });
+    return `/tag/file?${query}`;
+  }
+
+  async function post(format) {
+    let response;
+    try {
+      response = await fetch(fileUrl(format), {
+        method: "POST", body: state.source.body, headers: { "content-type": "application/octet-stream" },
+      });
+    } catch (_) {
+      throw new Error("The tagger could not be reached; check that python -m serve api is still running.");
+    }
+    if (!response.ok) throw new Error(await apiError(response));
+    return response;
+  }
+
+  async function tag(name, body) {
+    state.source = { name, body };
+    await tagCurrent();
+  }
+
+  async function tagCurrent() {
+    if (!state.source) return;
+    const seq = ++state.seq;
+    const started = performance.now();
+    clearError();
+    status(`Tagging ${state.source.name}…`);
+    document.body.setAttribute("aria-busy", "true");
+    try {
+      const data = await (await post("json")).json();
+      if (seq !== state.seq) return;   // a newer request (slider moved) owns the page now
+      render(data);
+      state.shown = state.source;
+      const ms = performance.now() - started;
+      document.body.dataset.tagMs = ms.toFixed(1);
+      document.body.dataset.tagged = String(seq);
+      status(`Tagged ${data.records.length} records of ${data.name} in ${Math.round(ms)} ms.`);
+    } catch (err) {
+      if (seq !== state.seq) return;
+      showError(err.message);
+      if (state.shown !== state.source) {   // the results on the page are another input's: take them away
+        $("summary").hidden = true;
+        $("results").hidden = true;
+        state.shown = state.source = null;
+      }
+    } finally {
+      if (seq === state.seq) document.body.removeAttribute("aria-busy");
+    }
+  }
+
+  async function download(format) {
+    if (!state.source) return;
+    clearError();
+    try {
+      const response = await post(format);
+      const blob = await response.blob();
+      const header = response.headers.get("content-disposition") || "";
+      const match = /filename="([^"]+)"/.exec(header);
+      const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : `tags.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+      status(`Downloaded ${link.download}.`);
+    } catch (err) {
+      showError(err.message);
+    }
+  }
+
+  // ---- rendering --------------------------------------------------------------------------
+  const labelsOf = (record) => (Array.isArray(record.labels) && record.labels.length ? record.labels : [record.label]);
+  const kindOf = (record) => ("error" in record ? "error" : record.label);
+
+  function bestOf(scores) {
+    return Object.entries(scores || {}).sort((a, b) => b[1] - a[1]);
+  }
+
+  // Two decimals, cut rather than rounded, so a score shown as 0.68 is never below a 0.68 threshold.
+  function fmt(score) { return (Math.floor(Number(score) * 100) / 100).toFixed(2); }
+
+  function render(data) {
+    const { records, texts, furniture } = data;
+    $("source-name").textContent = data.name;
+    renderSummary(data);
+    const list = $("paragraphs");
+    const isRecords = /\.(jsonl|json|csv)$/i.test(data.name);   // records may come from several documents
+    const items = records.map((record, i) => {
+      const item = paragraph(record, texts[i], furniture[i], i, isRecords);
+      if (isRecords && i > 0 && record.doc_id !== records[i - 1].doc_id) item.classList.add("doc-start");
+      return item;
+    });
+    list.replaceChildren(...items);
+    $("summary").hidden = false;
+    $("results").hidden = false;
+  }
+
+  function paragraph(record, text, isFurniture, index, showDoc) {
+    const kind = kindOf(record);
+    const ranked = bestOf(record.scores);
+    const muted = kind === "other" || isFurniture;
+    const classes = ["para", `k-${kind}`, muted ? "muted" : "", kind === "uncertain" ? "uncertain" : "",
+      kind === "error" ? "failed" : ""].filter(Boolean).join(" ");
+    const chips = el("div", { class: "chips" });
+    if (kind === "error") {
+      chips.append(el("span", { class: "chip label", colour: colour("error"), text: "Error" }));
+    } else {
+      labelsOf(record).forEach((label, rank) => {
+        let name = labelName(label);
+        if (label === "uncertain" && ranked.length) {
+          name += ` · best guess ${labelName(ranked[0][0])} ${fmt(ranked[0][1])}`;
+        } else if (ranked.length && rank === 0) {
+          name += ` ${fmt(record.scores[label] ?? ranked[0][1])}`;
+        } else if (record.label_scores && label in record.label_scores) {
+          name += ` ${fmt(record.label_scores[label])}`;   // a multi-label model's further topics
+        }
+        chips.append(el("span", { class: `chip label${rank ? " secondary" : ""}`, colour: colour(label), text: name }));
+      });
+      chips.append(el("span", { class: "chip lang", title: langName(record.lang) },
+        el("span", { "aria-hidden": "true", text: record.lang || "?" }),
+        el("span", { class: "visually-hidden", text: `language: ${langName(record.lang)}` })));
+    }
+    if (isFurniture) chips.append(el("span", { class: "chip furniture", text: "furniture" }));
+    if (showDoc && record.doc_id !== undefined && record.doc_id !== null) {
+      chips.append(el("span", { class: "chip doc", text: `document ${record.doc_id}` }));
+    }
+    chips.append(el("span", { class: "rid", text: record.id === null || record.id === undefined ? `#${index + 1}` : String(record.id) }));
+
+    const body = kind === "error"
+      ? el("p", { class: "text error-text", text: record.error })
+      : el("p", { class: "text", lang: record.lang || undefined, text: text ?? "" });
+
+    const item = el("li", { class: classes, colour: colour(kind === "uncertain" || kind === "error" ? kind : labelsOf(record)[0]) },
+      chips, body);
+    if (ranked.length) {
+      item.title = ranked.map(([label, p]) => `${labelName(label)}: ${fmt(p)}`).join("\n");
+      item.append(scoreTable(ranked));
+    }
+    return item;
+  }
+
+  function scoreTable(ranked) {
+    const rows = ranked.map(([label, p]) => el("tr", {},
+      el("th", { scope: "row", text: labelName(label) }),
+      el("td", { class: "bar-cell" }, el("span", { class: "bar", "aria-hidden": "true" },
+        el("span", { class: "fill", colour: colour(label) }))),
+      el("td", { class: "num", text: Number(p).toFixed(4) })));
+    rows.forEach((row, i) => { row.querySelector(".fill").style.width = `${(ranked[i][1] * 100).toFixed(1)}%`; });
+    return el("details", { class: "scores" }, el("summary", { text: "Scores" }),
+      el("table", {}, el("caption", { class: "visually-hidden", text: "Score per topic, highest first" }),
+        el("tbody", {}, ...rows)));
+  }
+
+  function renderSummary(data) {
+    const { records, furniture } = data;
+    const counts = new Map();
+    const langs = new Map();
+    const labels = [...((state.health && state.health.labels) || data.labels || [])];
+    labels.forEach((label) => counts.set(label, 0));
+    records.forEach((record) => {
+      const kind = kindOf(record);
+      counts.set(kind, (counts.get(kind) || 0) + 1);
+      if (record.lang) langs.set(record.lang, (langs.get(record.lang) || 0) + 1);
+    });
+    const total = records.length;
+    const errors = counts.get("error") || 0;
+    const uncertain = counts.get("uncertain") || 0;
+    const furnitureCount = furniture.filter(Boolean).length;
+    const topics = labels.filter((l) => l !== "other" && counts.get(l) > 0)
+      .sort((a, b) => counts.get(b) - counts.get(a));
+    const unit = /\.(jsonl|json|csv)$/i.test(data.name) ? "record" : "paragraph";
+    const parts = [`${total} ${unit}${total === 1 ? "" : "s"}`];
+    if (topics.length) parts.push(`mostly ${labelName(topics[0])} (${counts.get(topics[0])})`);
+    parts.push(`${counts.get("other") || 0} other`, `${furnitureCount} furniture`, `${uncertain} uncertain`);
+    if (errors) parts.push(`${errors} ${errors === 1 ? "error" : "errors"}`);
+    if (langs.size) parts.push("languages: " + [...langs].map(([l, n]) => `${langName(l)} ${n}`).join(", "));
+    $("counts").textContent = parts.join(" · ");
+
+    const shown = [...labels, ...(uncertain ? ["uncertain"] : []), ...(errors ? ["error"] : [])];
+    const most = Math.max(1, ...shown.map((l) => counts.get(l) || 0));
+    $("chart").replaceChildren(...shown.map((label) => {
+      const n = counts.get(label) || 0;
+      const fill = el("span", { class: "fill", colour: colour(label) });
+      fill.style.width = `${(100 * n / most).toFixed(1)}%`;
+      return el("li", { class: n ? "" : "zero" },
+        el("span", { class: "name", text: labelName(label) }),
+        el("span", { class: "bar", "aria-hidden": "true" }, fill),
+        el("span", { class: "num" }, String(n),
+          el("span", { class: "visually-hidden", text: n === 1 ? " paragraph" : " paragraphs" })));
+    }));
+
+    const used = typeof data.threshold === "number" ? data.threshold.toFixed(2) : "none";
+    $("used").textContent = `${modelLine()} · uncertain below: ${used}${state.auto ? " (auto)" : ""}`;
+  }
+
+  function modelLine() {
+    const health = state.health;
+    if (!health) return "Model: unknown";
+    const m = health.model || {};
+    const parts = [`Model ${m.name || m.source || health.model_type || "unknown"}`];
+    if (m.version) parts.push(`version ${m.version}`);
+    if (m.alias) parts.push(`alias @${m.alias}`);
+    parts.push(`${health.model_type || m.model_type} model`);
+    return parts.join(" · ");
+  }
+
+  // ---- start ------------------------------------------------------------------------------
+  async function loadHealth() {
+    try {
+      const response = await fetch("/health");
+      if (!response.ok) throw new Error(await apiError(response));
+      state.health = await response.json();
+      $("model").textContent = modelLine();
+      const bytes = state.health.limits && state.health.limits.file_bytes;
+      if (bytes) $("limit").textContent = `up to ${(bytes / 1e6).toLocaleString("en")} MB`;
+    } catch (err) {
+      $("model").textContent = "The model’s details could not be read.";
+      showError(err.message || "The tagger could not be reached.");
+    }
+    setAuto();
+  }
+
+  function wire() {
+    $("form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = $("article").value;
+      if (!text.trim()) {
+        showError("Paste an article first, or choose a file.");
+        $("article").focus();
+        return;
+      }
+      tag("article.txt", text);
+    });
+    $("article").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        $("form").requestSubmit();
+      }
+    });
+    $("file").addEventListener("change", () => {
+      const file = $("file").files[0];
+      if (file) tag(file.name, file);
+      $("file").value = "";
+    });
+    $("threshold").addEventListener("input", () => {
+      state.auto = false;
+      showThreshold();
+      retagSoon();
+    });
+    $("auto").addEventListener("click", () => {
+      setAuto();
+      retagSoon();
+    });
+    $("download-jsonl").addEventListener("click", () => download("jsonl"));
+    $("download-csv").addEventListener("click", () => download("csv"));
+
+    // Dropping a file anywhere on the page tags it; text dropped into the box stays text.
+    const drop = $("drop");
+    const hasFiles = (event) => Array.from(event.dataTransfer ? event.dataTransfer.types : []).includes("Files");
+    document.addEventListener("dragover", (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      drop.classList.add("over");
+    });
+    document.addEventListener("dragleave", (event) => {
+      if (event.relatedTarget === null) drop.classList.remove("over");
+    });
+    document.addEventListener("drop", (event) => {
+      drop.classList.remove("over");
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      const file = event.dataTransfer.files[0];
+      if (file) tag(file.name, file);
+    });
+  }
+
+  wire();
+  loadHealth();
+})();

@@ -1,0 +1,84 @@
+"""Multi-label tagging: label sets with the dominant label first, everywhere the tagger answers."""
+
+import csv
+import json
+
+import pytest
+
+from serve.__main__ import main as serve_main
+
+TEXTS = ["Kim ngạch thương mại qua cửa khẩu Hữu Nghị tăng 30%, lực lượng biên phòng hai bên tăng cường tuần tra chung",
+         "中越两党举行理论研讨会，双方同意妥善管控海上分歧", "Giá vàng hôm nay tăng mạnh",
+         "Vietnam and China agree to expand youth exchanges and scholarships"]
+
+
+@pytest.fixture(scope="module")
+def multilabel_run(mlflow_uri, tmp_path_factory):
+    from train.config import load_config
+    from train.run import train
+
+    out = tmp_path_factory.mktemp("models") / "tfidf-multilabel"
+    config = load_config("configs/tfidf-multilabel.yaml", [f"output_dir={out}", "mlflow.experiment=tests"])
+    return train(config, log=lambda *a, **k: None)
+
+
+def test_spec_metrics_and_the_dominant_label_match_the_single_label_model(multilabel_run, tfidf_run):
+    from vnzh_runtime.spec import read_spec
+
+    spec = read_spec(multilabel_run.output_dir)
+    assert spec["task"] == "multilabel" and set(spec["label_thresholds"]) == set(spec["labels"]) - {"other"}
+    assert all(0 < t < 1 for t in spec["label_thresholds"].values())
+    for name in ("test_sets_micro_f1", "test_sets_macro_f1", "test_sets_samples_f1", "per_label/test_border_sea_set_f1"):
+        assert 0 < multilabel_run.metrics[name] <= 1, name
+    # The dominant label comes from the same relevance x topic heads, so the compare view lines up exactly.
+    assert multilabel_run.metrics["test_macro_f1"] == pytest.approx(tfidf_run.metrics["test_macro_f1"], abs=1e-12)
+    assert "label sets" in multilabel_run.report
+
+
+def test_every_result_has_labels_with_the_dominant_first_and_other_alone(multilabel_run):
+    import vnzh_runtime
+
+    predictor = vnzh_runtime.load(multilabel_run.output_dir)
+    results = predictor.predict(TEXTS)
+    for result in results:
+        assert result["labels"][0] == result["label"] and len(set(result["labels"])) == len(result["labels"])
+        assert result["labels"] == ["other"] or "other" not in result["labels"]
+        assert set(result["label_scores"]) == set(predictor.labels)
+    assert any(len(r["labels"]) > 1 for r in results)
+    # Thresholds are overridable at tagging time: 0 keeps every topic, 1 none but the dominant one.
+    everything = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 0.0 for l in predictor.labels})
+    nothing = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 1.0 for l in predictor.labels})
+    assert all(len(r["labels"]) == 5 for r in everything.predict(TEXTS) if r["label"] != "other")
+    assert all(len(r["labels"]) == 1 for r in nothing.predict(TEXTS))
+
+
+def test_serve_tag_writes_labels_in_jsonl_and_csv(multilabel_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in enumerate(TEXTS)), encoding="utf-8")
+    model = str(multilabel_run.output_dir)
+    assert serve_main(["tag", "--model", model, "--input", str(src), "--output", str(tmp_path / "o.jsonl"), "--quiet"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len(TEXTS) and all(r["labels"][0] == r["label"] for r in rows)
+    assert serve_main(["tag", "--model", model, "--input", str(src), "--output", str(tmp_path / "o.csv"), "--quiet",
+                       "--label-threshold", "economy=0.0"]) == 0
+    table = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8")))
+    assert [row["labels"].split("|")[0] for row in table] == [row["label"] for row in table]
+    with pytest.raises(SystemExit):
+        serve_main(["tag", "--model", model, "--input", str(src), "--output", str(tmp_path / "x.csv"),
+                    "--label-threshold", "economy"])
+
+
+def test_api_and_pyfunc_return_labels(multilabel_run):
+    import mlflow
+    import pandas as pd
+    from fastapi.testclient import TestClient
+
+    import vnzh_runtime
+    from serve.api import create_app
+
+    predictor = vnzh_runtime.load(multilabel_run.output_dir)
+    expected = predictor.predict(TEXTS)
+    with TestClient(create_app(predictor)) as client:
+        assert client.post("/tag", json={"texts": TEXTS}).json()["results"] == expected
+    got = mlflow.pyfunc.load_model(multilabel_run.model_uri).predict(pd.DataFrame({"text": TEXTS}))
+    assert [list(labels) for labels in got["labels"]] == [r["labels"] for r in expected]

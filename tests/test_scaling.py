@@ -1,0 +1,361 @@
+"""Scaling out (README "Scaling out"): `serve spark` in local mode, transformer training with two
+processes (torchrun, gloo on CPU), and a team MLflow server on PostgreSQL with served artifacts.
+
+Each part skips, saying why, where its engine is missing: pyspark + a Java runtime, torch's
+gloo backend, PostgreSQL's initdb/pg_ctl + psycopg2 (.ci/run installs all of them).
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import math
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_DATA = "data.files=[data/seeds.jsonl,data/authored/vi-a.jsonl,data/authored/zh-a.jsonl,data/authored/en-a.jsonl]"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def corpus_lines() -> list[str]:
+    """Real paragraphs: whole articles (doc_id), paragraphs that stand alone, and records serve tag refuses."""
+    records = [json.loads(line) for line in (ROOT / "data/seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    records += [json.loads(line) for line in (ROOT / "data/authored/vi-g.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = []
+    for number, record in enumerate(records[:330]):
+        row = {"id": record["id"], "text": record["text"]}
+        if record.get("doc_id") and number % 4:  # most paragraphs with their article, some alone
+            row["doc_id"] = record["doc_id"]
+        lines.append(json.dumps(row, ensure_ascii=False))
+    lines[7:7] = ["{broken json", json.dumps({"id": 7}), json.dumps({"id": "n", "text": 12}), "",
+                  json.dumps(["not", "an", "object"]), json.dumps({"id": 1.5, "text": "   "}),
+                  json.dumps({"id": True, "doc_id": 3, "text": "中越陆地边界联合委员会举行会议"}, ensure_ascii=False)]
+    return lines
+
+
+def part_lines(folder: Path) -> list[str]:
+    return [line for part in sorted(folder.glob("part-*")) for line in part.read_text(encoding="utf-8").splitlines()]
+
+
+# ------------------------------------------------------------------ serve spark
+
+def test_logged_pyfunc_reads_doc_id(tfidf_run, tfidf_predictor):
+    """doc_id is in the logged signature (MLflow drops columns it does not name), so the pyfunc, and
+    with it spark_udf, reads paragraphs with their article's head, as serve tag does."""
+    import mlflow
+    import pandas as pd
+
+    model = mlflow.pyfunc.load_model(tfidf_run.model_uri)
+    assert "doc_id" in model.metadata.get_input_schema().input_names()
+    rows = [json.loads(line) for line in (ROOT / "data/authored/vi-g.jsonl").read_text(encoding="utf-8").splitlines()[:12]]
+    texts, docs = [r["text"] for r in rows], [r["doc_id"] for r in rows]
+    got = model.predict(pd.DataFrame({"text": texts, "doc_id": docs})).to_dict("records")
+    assert [g["scores"] for g in got] == [e["scores"] for e in tfidf_predictor.predict(texts, doc_ids=docs)]
+    assert [g["scores"] for g in got] != [e["scores"] for e in tfidf_predictor.predict(texts)]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java runtime for Spark (fix: apt-get install default-jre-headless)")
+    from serve.spark import quiet_warnings, session
+
+    quiet_warnings()
+    saved = dict(os.environ)
+    spark = session("local[2]", [], quiet=True)
+    os.environ.clear()
+    os.environ.update(saved)  # what session() set was for the Spark JVM and its workers only
+    yield spark
+    spark.stop()
+
+
+def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, tmp_path, capsys):
+    from serve.__main__ import main as serve_main
+    from serve.files import tag_file
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(corpus_lines()) + "\n", encoding="utf-8")
+    expected = tmp_path / "tag.jsonl"
+    tag_file(tfidf_predictor, str(src), str(expected), batch_size=64, progress=False)
+
+    out = tmp_path / "spark.jsonl"
+    args = ["spark", "--model", tfidf_run.model_uri, "--input", str(src), "--output", str(out), "--partitions", "3"]
+    assert serve_main(args) == 0
+    assert "tagged 331 of 336 records (5 errors)" in capsys.readouterr().err
+    # One record per input record, in input order, byte for byte what serve tag writes: ids, doc_ids,
+    # errors naming file:line, and the labels and scores of paragraphs read with their article's head.
+    got = part_lines(out)
+    assert got == expected.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in got]
+    assert sum("error" in r for r in rows) == 5 and f"{src}:8: not valid JSON" in rows[7]["error"]
+    with_docs = [i for i, r in enumerate(rows) if "doc_id" in r and "error" not in r]
+    alone = tfidf_predictor.predict([json.loads(corpus_lines()[i])["text"] for i in with_docs])  # no context
+    assert any(a["scores"] != rows[i]["scores"] for a, i in zip(alone, with_docs)), "article context was not used"
+
+    # An existing output is kept unless --overwrite; then it is replaced whole.
+    assert serve_main(args) == 2 and "--overwrite" in capsys.readouterr().err
+    assert part_lines(out) == got
+
+
+def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path, capsys):
+    import pandas as pd
+
+    from serve.__main__ import main as serve_main
+    from serve.files import tag_file
+    from serve.tagging import InputRecord, tag_records
+
+    seeds = (ROOT / "data/seeds.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in seeds[:30]] + [None, ""]
+    docs = [f"d{i // 5}" if i % 3 else None for i in range(len(texts))]
+    frame = pd.DataFrame({"id": range(100, 100 + len(texts)), "doc_id": docs, "text": texts})
+    frame.to_parquet(tmp_path / "in.parquet")
+    out = tmp_path / "tags.parquet"
+    assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", str(tmp_path / "in.parquet"),
+                       "--output", str(out)]) == 0
+    tagged = pd.read_parquet(out)
+    assert tagged["id"].tolist() == frame["id"].tolist() and str(tagged["id"].dtype) == "int64"
+    assert [None if pd.isna(d) else d for d in tagged["doc_id"]] == docs
+    records = [InputRecord(int(i), t, d) if t and t.strip() else InputRecord(int(i), None, d, "x")
+               for i, t, d in zip(frame["id"], texts, docs)]
+    expected = list(tag_records(tfidf_predictor, records))
+    for row, want in zip(tagged.to_dict("records"), expected):
+        if "error" in want:
+            assert isinstance(row["error"], str) and pd.isna(row["label"])
+        else:
+            assert pd.isna(row["error"]) and row["label"] == want["label"] and row["lang"] == want["lang"]
+            assert list(row["scores"]) == list(want["scores"]) and row["scores"] == want["scores"]
+    assert f"in.parquet:row {len(texts)}: 'text' is empty" in tagged["error"].iloc[-1]
+
+    # CSV in (as serve tag reads it), JSONL out: again byte for byte serve tag's output.
+    src = tmp_path / "in.csv"
+    with open(src, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "doc_id", "text"])
+        for i, (t, d) in enumerate(zip(texts, docs)):
+            writer.writerow([f"c{i}", d or "", t or ""])
+    tag_file(tfidf_predictor, str(src), str(tmp_path / "tag.jsonl"), progress=False)
+    assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", str(src),
+                       "--output", str(tmp_path / "spark.jsonl")]) == 0
+    assert part_lines(tmp_path / "spark.jsonl") == (tmp_path / "tag.jsonl").read_text(encoding="utf-8").splitlines()
+
+    # User errors are one line each.
+    capsys.readouterr()
+    assert serve_main(["spark", "--model", str(tfidf_run.output_dir), "--input", str(src),
+                       "--output", str(tmp_path / "x.jsonl")]) == 2
+    assert "not an MLflow model" in capsys.readouterr().err
+    assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", str(src),
+                       "--output", str(tmp_path / "x.csv")]) == 2
+    assert "name the output .parquet or .jsonl" in capsys.readouterr().err
+    assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", str(tmp_path / "missing.jsonl"),
+                       "--output", str(tmp_path / "y.jsonl")]) == 2
+    assert "missing.jsonl: cannot read input" in capsys.readouterr().err
+
+
+def test_spark_submit_runs_the_script(spark, tfidf_run, tfidf_predictor, mlflow_uri, tmp_path):
+    """The cluster path: `spark-submit serve/spark.py` (its own JVM and driver; master from spark-submit)."""
+    from serve.files import tag_file
+
+    submit = shutil.which("spark-submit") or str(Path(sys.executable).with_name("spark-submit"))
+    if not Path(submit).exists() and not shutil.which(submit):
+        pytest.skip("no spark-submit next to this Python")
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(corpus_lines()[:40]) + "\n", encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(tmp_path / "tag.jsonl"), progress=False)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri, "PYSPARK_PYTHON": sys.executable,
+           "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    done = subprocess.run([submit, "--master", "local[2]", "serve/spark.py", "--model", tfidf_run.model_uri,
+                           "--input", str(src), "--output", str(tmp_path / "spark.jsonl"), "--quiet"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert part_lines(tmp_path / "spark.jsonl") == (tmp_path / "tag.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+# ------------------------------------------------------------------ torchrun
+
+def test_torchrun_two_processes_train_one_run_one_model_dir(tmp_path, mlflow_uri):
+    torch = pytest.importorskip("torch")
+    if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
+        pytest.skip("this torch build has no gloo backend")
+    import mlflow
+
+    from train.data import by_split, load_records
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    models = tmp_path / "models"
+    experiment = f"ddp-{os.getpid()}-{time.time_ns()}"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+               "-m", "train", "--config", "configs/tiny-transformer.yaml",
+               "--set", "name=tiny-ddp", "--set", f"output_dir={models / 'tiny-ddp'}",
+               "--set", f"mlflow.experiment={experiment}", "--set", SMALL_DATA,
+               "--set", "model.transformer.epochs=1", "--set", "model.transformer.tiny.vocab_size=200"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri, "TMPDIR": str(scratch), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=420)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.stdout.count("registered: models:/vn-china-topics-tiny-ddp@champion") == 1  # rank 0 alone reports
+
+    client = mlflow.MlflowClient(mlflow_uri)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    run = runs[0]
+    assert run.data.tags["world_size"] == "2" and "test_macro_f1" in run.data.metrics
+    assert len(client.search_model_versions("name='vn-china-topics-tiny-ddp'")) == 1
+    assert [p.name for p in models.iterdir()] == ["tiny-ddp"] and (models / "tiny-ddp" / "spec.json").is_file()
+    assert not list(scratch.glob("vnzh-checkpoints-*"))  # the shared checkpoint folder is gone
+    # Data parallelism, not two copies of one training: each process saw half of each encoder's data.
+    files = SMALL_DATA.split("=", 1)[1].strip("[]").split(",")
+    from train.config import load_config
+
+    labels = load_config(ROOT / "configs/tiny-transformer.yaml").data.labels
+    vi = [r for r in by_split(load_records(files), labels)["train"] if r.lang == "vi"]
+    assert run.data.metrics["phobert_steps"] == math.ceil(math.ceil(len(vi) / 2) / 16)
+
+
+# ------------------------------------------------------------------ team MLflow server on PostgreSQL
+
+def pg_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway PostgreSQL cluster on a loopback port (as the `postgres` user when run as root)."""
+    pytest.importorskip("psycopg2", reason="the server extra: pip install -e '.[server]'")
+    initdb, pg_ctl, createdb = pg_binary("initdb"), pg_binary("pg_ctl"), pg_binary("createdb")
+    if not (initdb and pg_ctl and createdb):
+        pytest.skip("no PostgreSQL server binaries (fix: apt-get install postgresql)")
+    run_as: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="vnzh-pg-"))  # pytest's tmp folders are private to root
+    if os.geteuid() == 0:
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user for initdb")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "vnzh", "--auth=trust", "-E", "UTF8", "--no-sync"],
+                   check=True, capture_output=True, timeout=120)
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"],
+                   check=True, capture_output=True, timeout=120)
+    try:
+        subprocess.run([*run_as, createdb, "-h", "127.0.0.1", "-p", str(port), "-U", "vnzh", "mlflow"],
+                       check=True, capture_output=True, timeout=60)
+        yield f"postgresql://vnzh@127.0.0.1:{port}/mlflow"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def team_server(postgres, tmp_path_factory):
+    """`mlflow server` on the PostgreSQL store, serving artifacts from its own folder, on loopback."""
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen(
+        # The driver named: SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the server extra is psycopg2.
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", postgres.replace("postgresql://", "postgresql+psycopg2://"),
+         "--serve-artifacts",
+         "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"mlflow server did not start:\n{(folder / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield url, folder / "artifacts"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)  # the server and its workers: the group this test started
+            try:
+                server.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, tmp_path):
+    import mlflow
+    import psycopg2
+
+    from serve.files import tag_file
+    from vnzh_runtime.predictor import Predictor
+
+    url, artifacts = team_server
+    env = {**os.environ, "MLFLOW_TRACKING_URI": url, "PYTHONWARNINGS": "ignore"}
+    out = tmp_path / "tfidf-team"
+    done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/tfidf.yaml", "--set", "name=tfidf-team",
+                           "--set", f"output_dir={out}", "--set", "mlflow.experiment=team"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "registered: models:/vn-china-topics-tfidf-team@champion" in done.stdout
+
+    client = mlflow.MlflowClient(url)
+    runs = client.search_runs([client.get_experiment_by_name("team").experiment_id])
+    assert len(runs) == 1 and runs[0].info.artifact_uri.startswith("mlflow-artifacts:")  # uploaded through the server
+    assert list(artifacts.rglob("MLmodel")) and list(artifacts.rglob("spec.json"))
+    with psycopg2.connect(postgres) as connection, connection.cursor() as cursor:  # the store is PostgreSQL
+        cursor.execute("select count(*) from runs where run_uuid = %s", (runs[0].info.run_id,))
+        assert cursor.fetchone()[0] == 1
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(corpus_lines()[:60]) + "\n", encoding="utf-8")
+    tagged = subprocess.run([sys.executable, "-m", "serve", "tag", "--model", "models:/vn-china-topics-tfidf-team@champion",
+                             "--input", str(src), "--output", str(tmp_path / "tags.jsonl"), "--quiet"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert tagged.returncode == 0, tagged.stderr[-3000:]
+    tag_file(Predictor.load(out), str(src), str(tmp_path / "local.jsonl"), progress=False)
+    assert (tmp_path / "tags.jsonl").read_text(encoding="utf-8") == (tmp_path / "local.jsonl").read_text(encoding="utf-8")
+
+
+def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):
+    from train.tracking import check_tracking_server
+    from vnzh_runtime.errors import UserError
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", url)
+    with pytest.raises(UserError, match="the tracking server does not answer"):
+        check_tracking_server()
+
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/tfidf.yaml",
+                           "--set", f"output_dir={tmp_path / 'never'}"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "MLFLOW_TRACKING_URI": url, "PYTHONWARNINGS": "ignore"}, timeout=120)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]  # (MLflow's import warning aside)
+    assert len(lines) == 1 and lines[0].startswith(f"error: MLFLOW_TRACKING_URI={url}: the tracking server does not answer")
+    assert "Traceback" not in done.stderr and "data:" not in done.stderr and not (tmp_path / "never").exists()
+    assert time.monotonic() - started < 60

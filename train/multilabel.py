@@ -1,0 +1,64 @@
+"""Multi-label tagging at training time: per-label thresholds chosen on dev, and label-set metrics.
+
+    >>> thresholds = choose_label_thresholds(predictor, dev_records)    # {"economy": 0.35, ...}
+    >>> metrics, report = label_set_metrics(predictor, dev_records + test_records)
+    >>> metrics["test_sets_micro_f1"]
+
+The rule for thresholds: a paragraph's label set is its dominant label plus every other
+topic whose independent probability reaches that topic's threshold (`other` stays alone).
+Each topic's threshold is the value on a 0.05 grid that maximises that topic's F1 over the
+dev label sets; ties go to the higher threshold (fewer secondary labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from train.data import Record
+from train.evaluate import scope_members
+
+GRID = np.round(np.arange(0.05, 1.0, 0.05), 2)
+
+
+def choose_label_thresholds(predictor, records: list[Record]) -> dict[str, float]:
+    dominant, independent = predictor.predict_both([r.text for r in records], doc_ids=[r.doc_id for r in records])
+    labels = predictor.labels
+    top = dominant.argmax(axis=1)
+    relevant = top != labels.index("other")
+    thresholds = {}
+    for column, label in enumerate(labels):
+        if label == "other":
+            continue
+        truth = np.array([label in r.labels for r in records])
+        scores = [(f1_score(truth, (top == column) | (relevant & (independent[:, column] >= t)), zero_division=0), t)
+                  for t in GRID]
+        thresholds[label] = float(max(scores)[1])
+    return thresholds
+
+
+def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels: list[str]) -> dict[str, float]:
+    binarizer = MultiLabelBinarizer(classes=labels)
+    y_true, y_pred = binarizer.fit_transform(truth), binarizer.transform(predicted)
+    metrics = {f"{name}_sets_{average}_f1": float(f1_score(y_true, y_pred, average=average, zero_division=0))
+               for average in ("micro", "macro", "samples")}
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    for i, label in enumerate(labels):
+        metrics.update({f"per_label/{name}_{label}_set_precision": float(p[i]),
+                        f"per_label/{name}_{label}_set_recall": float(r[i]), f"per_label/{name}_{label}_set_f1": float(f[i])})
+    return metrics
+
+
+def label_set_metrics(predictor, records: list[Record]) -> tuple[dict[str, float], str]:
+    """Micro, macro and samples F1 of the label sets, and per-label precision/recall/F1, per scope."""
+    results = predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])
+    predicted = [result["labels"] for result in results]
+    metrics: dict[str, float] = {}
+    lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9}"]
+    for name, members in scope_members(records).items():
+        scores = set_scores(name, [records[i].labels for i in members], [predicted[i] for i in members], predictor.labels)
+        metrics.update(scores)
+        lines.append(f"{name:<10} {len(members):>5} {scores[f'{name}_sets_micro_f1']:>9.3f} "
+                     f"{scores[f'{name}_sets_macro_f1']:>9.3f} {scores[f'{name}_sets_samples_f1']:>9.3f}")
+    return metrics, "\n".join(lines)
