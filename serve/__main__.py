@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from vnzh_runtime.errors import UserError
+from vnzh_runtime.errors import UserError, run_cli
 
 
 def threshold_arg(value: str):
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return spark_main(argv[1:])
     args = build_parser().parse_args(argv)
-    try:
+
+    def job() -> None:
         import vnzh_runtime
 
         options = {"device": args.device, "cpu_int8": args.cpu_int8}
@@ -106,16 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
             app = create_app(predictor, args.workers, source=args.model)
             uvicorn.run(app, host=args.host, port=args.port, timeout_keep_alive=5)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception:
-        print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
-        raise
-    return 0
+
+    return run_cli(job)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from vnzh_runtime.errors import UserError
+from vnzh_runtime.errors import run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,21 +13,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a config value, e.g. --set model.tfidf.C=4 (repeatable)")
     parser.add_argument("--overwrite", action="store_true", help="replace the model directory of an earlier run")
     args = parser.parse_args(argv)
-    try:
+
+    def job() -> None:
         from train.config import load_config
         from train.run import train
 
         train(load_config(args.config, args.overrides), overwrite=args.overwrite)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; the previous model directory, if any, is untouched", file=sys.stderr)
-        return 130
-    except Exception:
-        print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
-        raise
-    return 0
+
+    return run_cli(job, "interrupted; the previous model directory, if any, is untouched")
 
 
 if __name__ == "__main__":

@@ -3,3 +3,26 @@
 
 class UserError(Exception):
     """Something the user fixes: a config key, a data line, a missing model. The message names the fix."""
+
+
+def run_cli(job, interrupted: str = "interrupted") -> int:
+    """Run a command's job and turn its end into an exit code, with at most one line on stderr.
+
+    0 when it completes; 2 and `error: <message>` for a `UserError` (the message names the fix);
+    130 and `error: <interrupted>` for Ctrl-C or SIGTERM; anything else is a bug: one line says
+    so, then the traceback.
+    """
+    import sys
+
+    try:
+        job()
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"error: {interrupted}", file=sys.stderr)
+        return 130
+    except Exception:
+        print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
+        raise
+    return 0
