@@ -71,18 +71,19 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
             return TrainResult(target, {}, "", None, None)
         output_dir = save_model_dir(target, config, model, {"train_size": len(splits["train"])}, overwrite)
 
-        gate = fit_gate(Predictor.load(output_dir), splits["dev"], config.context.head)
-        update_spec(output_dir, context={"head": config.context.head if gate else 0, "gate": gate})
+        # One load; each spec.json update is mirrored into it (the spec is all that changes).
         predictor = Predictor.load(output_dir)
+        gate = fit_gate(predictor, splits["dev"], config.context.head)
+        predictor.spec = update_spec(output_dir, context={"head": config.context.head if gate else 0, "gate": gate})
         evaluated = splits["dev"] + splits["test"]
         results, probs = evaluate_records(predictor, evaluated)
         threshold = choose_threshold(probs[: len(splits["dev"])], [r.label for r in splits["dev"]], predictor.labels)
-        update_spec(output_dir, threshold=threshold)
+        predictor.spec = update_spec(output_dir, threshold=threshold)
         metrics = {**{k: v for r in results.values() for k, v in r.metrics().items()}, "fit_seconds": fit_seconds}
         report = format_report(results)
         if config.task == "multilabel":  # per-label thresholds on dev, then the label-set tables
-            update_spec(output_dir, label_thresholds=choose_label_thresholds(predictor, splits["dev"]))
-            set_metrics, set_report = label_set_metrics(Predictor.load(output_dir), evaluated)
+            predictor.spec = update_spec(output_dir, label_thresholds=choose_label_thresholds(predictor, splits["dev"]))
+            set_metrics, set_report = label_set_metrics(predictor, evaluated)
             metrics.update(set_metrics)
             report += "\n\n" + set_report
 
@@ -91,8 +92,7 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         write_json(output_dir / META_FILE, meta)
         run.log_metrics(metrics)
         run.log_evaluation(results, report, meta)
-        model_uri = run.log_model(output_dir, Predictor.load(output_dir),
-                                  [r.text for r in splits["test"][:3] or splits["dev"][:3]])
+        model_uri = run.log_model(output_dir, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
     log(report)
     log(f"\nmodel: {output_dir}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}")
     return TrainResult(output_dir, metrics, report, run.run_id, model_uri)

@@ -49,7 +49,7 @@ class Predictor:
         self.spec = spec
         self.labels = list(spec["labels"])
         self.threshold = threshold
-        self.label_thresholds = {**(spec.get("label_thresholds") or {}), **(label_thresholds or {})}
+        self.threshold_overrides = dict(label_thresholds or {})
         for label, value in self.label_thresholds.items():
             if label not in self.labels:
                 raise UserError(f"label threshold {label}: not a label of this model ({', '.join(self.labels)})")
@@ -62,6 +62,11 @@ class Predictor:
         predictor = cls(model, spec, label_thresholds=label_thresholds)
         predictor.threshold = predictor.resolve_threshold(threshold)
         return predictor
+
+    @property
+    def label_thresholds(self) -> dict[str, float]:
+        """The dev-chosen thresholds of the spec, with the caller's overrides on top."""
+        return {**(self.spec.get("label_thresholds") or {}), **self.threshold_overrides}
 
     @property
     def multilabel(self) -> bool:
@@ -111,8 +116,9 @@ class Predictor:
         """The dominant label first, then the other topics over their thresholds, most probable first."""
         if independent is None or label in ("other", UNCERTAIN):
             return [label]
+        thresholds = self.label_thresholds
         extra = [(p, name) for name, p in zip(self.labels, independent)
-                 if name not in (label, "other") and p >= self.label_thresholds.get(name, 0.5)]
+                 if name not in (label, "other") and p >= thresholds.get(name, 0.5)]
         return [label] + [name for _, name in sorted(extra, reverse=True)]
 
     def with_context(self, alone: np.ndarray, contexts: list[str]) -> np.ndarray:
