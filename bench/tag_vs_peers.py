@@ -1,6 +1,6 @@
 """`serve tag` end to end against fastText and against the previous scikit-learn path, in one run.
 
-    python bench/tag_vs_peers.py --sizes 1000 50000 500000 [--old-checkout /tmp/old]
+    python bench/tag_vs_peers.py --sizes 1000 50000 500000 [--old-checkout /tmp/old] [--repeat 3]
 
 - **ours:** `python -m serve tag` on a JSONL file of N corpus paragraphs (process start,
   model load, reading, tagging with 2 workers, writing), with the child's peak memory;
@@ -11,6 +11,8 @@
 - **old:** the same `serve tag` command in a checkout of the previous scikit-learn
   pipeline (`git worktree add /tmp/old f1a6074`, with its model trained there), if given.
 
+Each command runs `--repeat` times per size, interleaved with the others, and the fastest run
+counts, as `timeit` reports: on a shared machine the slower runs measure its other load.
 Also prints each model's test macro-F1, so speed is read next to quality.
 """
 
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--model", default="models/tfidf")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000])
     parser.add_argument("--old-checkout", default=None, help="a checkout of f1a6074 with models/tfidf trained in it")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per command and size; the fastest counts")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tag-vs-peers-"))
     ft_model, ft_f1 = train_fasttext(work)
@@ -90,13 +93,18 @@ def main() -> None:
         src.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)),
                        encoding="utf-8")
         plain.write_text("".join(t.replace("\n", " ") + "\n" for t in texts), encoding="utf-8")
-        ours = timed([sys.executable, "-m", "serve", "tag", "--model", args.model, "--input", str(src),
-                      "--output", str(work / "out.jsonl"), "--quiet"])
-        fast = timed([sys.executable, str(script), ft_model, str(plain), str(work / "ft.out")])
-        old = (float("nan"), float("nan"))
+        commands = {"ours": ([sys.executable, "-m", "serve", "tag", "--model", args.model, "--input", str(src),
+                              "--output", str(work / "out.jsonl"), "--quiet"], None),
+                    "fast": ([sys.executable, str(script), ft_model, str(plain), str(work / "ft.out")], None)}
         if args.old_checkout:
-            old = timed([sys.executable, "-m", "serve", "tag", "--model", "models/tfidf", "--input", str(src),
-                         "--output", str(work / "old.jsonl"), "--quiet"], cwd=args.old_checkout)
+            commands["old"] = ([sys.executable, "-m", "serve", "tag", "--model", "models/tfidf", "--input", str(src),
+                                "--output", str(work / "old.jsonl"), "--quiet"], args.old_checkout)
+        runs = {name: [] for name in commands}
+        for _ in range(args.repeat):  # interleaved, so a burst of load elsewhere hits every command alike
+            for name, (command, cwd) in commands.items():
+                runs[name].append(timed(command, cwd))
+        best = {name: (min(s for s, _ in r), max(mb for _, mb in r)) for name, r in runs.items()}
+        ours, fast, old = best["ours"], best["fast"], best.get("old", (float("nan"), float("nan")))
         rate = [n / ours[0], n / fast[0], n / old[0]]
         print(f"{n:>8} {rate[0]:>9,.0f} {ours[1]:>5.0f} {rate[1]:>12,.0f} {fast[1]:>5.0f} {rate[2]:>8,.0f} {old[1]:>5.0f}"
               f" {rate[0] / rate[1]:>13.2f}x {rate[0] / rate[2]:>8.2f}x", flush=True)

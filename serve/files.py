@@ -20,7 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from serve.tagging import InputRecord, TagStats, checked, tag_records
+import orjson
+
+from serve.tagging import InputRecord, TagStats, checked, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.jsonl import read_jsonl
 from vnzh_runtime.predictor import Predictor
@@ -74,20 +76,41 @@ def read_records(handle: IO[bytes], name: str) -> Iterator[InputRecord]:
     return READERS.get(Path(name).suffix.lower(), read_article_records)(handle, name)
 
 
+def jsonl_line(row: dict) -> bytes:
+    """One output line. orjson is the fast path; what it refuses (an integer id past 64 bits, a
+    lone surrogate) goes through json, escaped where needed: the same JSON value either way."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except (orjson.JSONEncodeError, TypeError):
+        line = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return line.encode("utf-8") + b"\n"
+        except UnicodeEncodeError:
+            return json.dumps(row, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def jsonl_lines(rows: list[dict]) -> tuple[bytes, int, int]:
+    """(the rows as UTF-8 JSON lines, how many rows, how many are errors): what a worker sends back for a JSONL output."""
+    return b"".join([jsonl_line(row) for row in rows]), len(rows), sum("error" in row for row in rows)
+
+
 class JsonlWriter:
+    encode = staticmethod(jsonl_lines)
+
     def __init__(self, handle: IO[str], labels: list[str]):
         self.handle = handle
 
     def write(self, row: dict) -> None:
-        line = json.dumps(row, ensure_ascii=False)
-        try:
-            line.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate in an id: escaped JSON is still the same value
-            line = json.dumps(row)
-        self.handle.write(line + "\n")
+        self.handle.write(jsonl_line(row).decode("utf-8"))
+
+    def write_encoded(self, lines: bytes) -> None:
+        self.handle.flush()
+        self.handle.buffer.write(lines)
 
 
 class CsvWriter:
+    encode = None  # rows come back as they are
+
     def __init__(self, handle: IO[str], labels: list[str]):
         self.writer = csv.writer(handle)
         self.writer.writerow(["id", "doc_id", "lang", "label", "labels", *(f"score_{label}" for label in labels), "error"])
@@ -127,11 +150,19 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
     try:
         with source, open(fd, "w", encoding="utf-8", newline="") as sink:
             writer = (CsvWriter if output_path.lower().endswith(".csv") else JsonlWriter)(sink, predictor.labels)
-            rows = tag_records(predictor, read_records(source, input_path), batch_size, workers)
-            for row in tqdm(rows, desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5):
-                writer.write(row)
-                stats.records += 1
-                stats.errors += "error" in row
+            batches = tag_batches(predictor, read_records(source, input_path), batch_size, workers, writer.encode)
+            with tqdm(desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5) as bar:
+                for batch in batches:
+                    if writer.encode:
+                        text, done, errors = batch
+                        writer.write_encoded(text)
+                    else:
+                        for row in batch:
+                            writer.write(row)
+                        done, errors = len(batch), sum("error" in row for row in batch)
+                    stats.records += done
+                    stats.errors += errors
+                    bar.update(done)
         os.replace(partial, target)
     except BaseException as err:
         if stats.records == 0:  # e.g. a CSV with no 'text' column: nothing to keep, and the error says why

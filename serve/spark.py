@@ -229,12 +229,9 @@ def _jsonl_line(labels: list[str]):
             record["error"] = row["error"]
         else:
             record.update(_ordered(row[UDF_COLUMN].asDict(recursive=True), labels))
-        text = json.dumps(record, ensure_ascii=False)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate in an id: escaped JSON is still the same value
-            text = json.dumps(record)
-        return text
+        from serve.files import jsonl_line
+
+        return jsonl_line(record).decode("utf-8").rstrip("\n")  # byte for byte what serve tag writes
     return line
 
 

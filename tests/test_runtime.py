@@ -86,5 +86,80 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
     future = copy("future")
     spec = json.loads((future / "spec.json").read_text(encoding="utf-8"))
     (future / "spec.json").write_text(json.dumps({**spec, "format_version": 99}), encoding="utf-8")
-    with pytest.raises(UserError, match="reads format 2 only"):
+    with pytest.raises(UserError, match="reads format 3 only"):
         vnzh_runtime.load(future)
+
+
+def corpus_texts() -> list[str]:
+    import glob
+    import json
+
+    return [json.loads(line)["text"] for path in sorted(glob.glob("data/authored/*.jsonl")) + ["data/seeds.jsonl"]
+            for line in open(path, encoding="utf-8")]
+
+
+def test_batch_tokens_and_languages_equal_each_texts_own_on_the_corpus_and_odd_strings():
+    import random
+
+    from vnzh_runtime.langid import detect_lang
+    from vnzh_runtime.textnorm import SEP, feature_tokens, tokenize_batch
+
+    def one_by_one(texts):
+        return [token for text in texts for token in feature_tokens(text) + [SEP]]
+
+    texts = corpus_texts()
+    assert tokenize_batch(texts) == one_by_one(texts)
+    featurizer = Featurizer(["việt", "nam"], np.ones(2))
+    assert featurizer.transform_with_langs(texts)[1] == [detect_lang(text) for text in texts]
+    # Case, tones, combining marks, digits, URLs, final sigma and SEP itself at every text edge.
+    alphabet = list("aáàoàOÀuýUÝ中邊 \t\n,.15٣_-ΣςhttpS:/www.x\u0301\u0300\x1eİK")
+    rng = random.Random(7)
+    for _ in range(2000):
+        batch = ["".join(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(rng.randint(1, 4))]
+        assert tokenize_batch(batch) == one_by_one(batch), batch
+        assert featurizer.transform_with_langs(batch)[1] == [detect_lang(text) for text in batch], batch
+
+
+def test_feature_tokens_equal_whole_text_normalisation_on_every_corpus_paragraph():
+    """Pieces are normalised one by one for speed; on real text that must read as the whole text does."""
+    from vnzh_runtime.textnorm import feature_tokens, normalize, tokenize
+
+    assert [t for t in corpus_texts() if feature_tokens(t) != tokenize(normalize(t, True, True))] == []
+
+
+def test_feature_tokens_normalise_each_piece():
+    from vnzh_runtime.textnorm import feature_tokens
+
+    assert feature_tokens("5G, 75th, 1.5km, 24℃, covid-19") == ["0g", "0th", "0km", "0", "c", "covid", "0"]
+
+    decomposed = "Ho\u0300a Bi\u0300nh"  # combining marks stay inside their word
+    assert feature_tokens(decomposed) == feature_tokens("Hoà BÌNH") == ["hòa", "bình"]
+    assert feature_tokens("Năm 2.024,5 tăng ２０% https://x.vn/a_b?c=1 ＡＢＣ") == ["năm", "0", "tăng", "0", "url", "abc"]
+    assert feature_tokens("中越邊界") == ["中", "越", "边", "界"]
+
+
+@pytest.mark.parametrize("span, min_df", [((1, 2), 1), ((1, 1), 1), ((1, 3), 2), ((2, 3), 1)])
+def test_featurizer_equals_scikit_learn_on_the_whole_corpus(span, min_df):
+    """Vocabularies whose n-grams' prefixes are not entries (min_df 2, no unigrams) included."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = corpus_texts()
+    reference = TfidfVectorizer(analyzer=lambda t: ngrams(t, *span), sublinear_tf=True, min_df=min_df).fit(texts[::2])
+    vocabulary = sorted(reference.vocabulary_, key=reference.vocabulary_.get)
+    indptr, indices, data = Featurizer(vocabulary, reference.idf_, span, True).transform(texts)
+    expected = reference.transform(texts).tocsr()
+    expected.sort_indices()
+    assert np.array_equal(indptr, expected.indptr) and np.array_equal(indices, expected.indices)
+    assert np.allclose(data, expected.data, atol=1e-12)
+
+
+def test_token_shortcuts_equal_the_full_rewrite_on_every_corpus_piece_and_odd_ones():
+    import random
+
+    from vnzh_runtime.textnorm import RAW_TOKEN, full_normalize_token, normalize_token
+
+    pieces = {piece for text in corpus_texts() for piece in RAW_TOKEN.findall(text)}
+    alphabet = list("aAáÁàÀoOòÒuUýÝyYđĐİIıK中邊丽乾\u0301\u0300０１2٣ＡΣσς")
+    rng = random.Random(5)
+    pieces |= {p for _ in range(20000) for p in RAW_TOKEN.findall("".join(rng.choices(alphabet, k=rng.randint(1, 6))))}
+    assert [p for p in pieces if normalize_token(p) != full_normalize_token(p)] == []

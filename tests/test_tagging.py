@@ -3,9 +3,12 @@
 import csv
 import json
 
+import numpy as np
+
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
 from vnzh_runtime.article import split_paragraphs
+from vnzh_runtime.predictor import Predictor
 
 LINES = [
     json.dumps({"id": "a", "text": "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"}, ensure_ascii=False),
@@ -119,3 +122,23 @@ def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp
     assert f"{len(written)} records written to {partial}" in err
     assert all(json.loads(line)["id"] == i for i, line in enumerate(written))
     os.remove(partial)
+
+
+def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(tfidf_run, tmp_path):
+    """What was evaluated is what is served: the whole corpus, articles read with their context."""
+    from train.data import DEFAULT_FILES, load_records
+    from train.evaluate import evaluate_records
+
+    records = load_records(DEFAULT_FILES)
+    src, out = tmp_path / "corpus.jsonl", tmp_path / "tags.jsonl"
+    src.write_text("".join(json.dumps({"id": r.id, "text": r.text} | ({"doc_id": r.doc_id} if r.doc_id else {}),
+                                      ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    model = str(tfidf_run.output_dir)
+    assert serve_main(["tag", "--model", model, "--input", str(src), "--output", str(out), "--quiet", "--workers", "2"]) == 0
+    served = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    predictor = Predictor.load(model)
+    _, evaluated = evaluate_records(predictor, records)
+    assert [row["id"] for row in served] == [r.id for r in records]
+    for row, probs in zip(served, evaluated):
+        assert list(row["scores"].values()) == [round(float(p), 4) for p in probs], row["id"]
+        assert row["label"] == predictor.labels[int(np.argmax(probs))]

@@ -13,8 +13,14 @@ becomes an error row instead of ending the file:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
+
+try:  # a native parser, 2-3x faster; a saved model's own environment need not have it
+    from orjson import loads as fast_loads
+except ImportError:  # pragma: no cover - exercised in the portable-model venv
+    fast_loads = None
 
 
 @dataclass
@@ -24,7 +30,19 @@ class JsonlRow:
     error: str | None = None  # "<name>:<line>: why; the fix", when the line could not be read
 
 
+# The fast path takes only lines whose reading json and orjson agree on: no 19+ digit run (an
+# integer past 64 bits, which some orjson versions read as a float) and little nesting (orjson
+# reads nesting that json refuses). Anything orjson refuses (NaN, a BOM, a lone surrogate)
+# goes the long way too, so every line reads as json reads it.
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
 def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
+    if fast_loads is not None and raw.count(b"[") + raw.count(b"{") < 32 and not _LONG_NUMBER.search(raw):
+        try:
+            return JsonlRow(number, fast_loads(raw))
+        except ValueError:
+            pass
     where = f"{name}:{number}"
     try:
         text = raw.decode("utf-8-sig" if number == 1 else "utf-8")

@@ -11,30 +11,81 @@ Script separates Chinese; Vietnamese and English are told apart by counting word
 with Vietnamese letters against English cues (function words, and words no
 Vietnamese syllable could be: "General", "Jinping"), so English copy naming
 "Tô Lâm" in "Hà Nội" stays English.
+
+It reads the normalised tokens the TF-IDF features read (`textnorm.tokenize_batch`); the
+TF-IDF featuriser keeps each token's kind beside its id, so its batches get their languages
+from the same pass (`kind_langs`).
 """
 
 import re
 
+import numpy as np
+
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN_WORD = re.compile(r"[^\W\d_\u3400-\u9fff]+")
 VI_LETTERS = re.compile(
     r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
 )
+DIGITS_ONLY = re.compile(r"\d+")
 
 # English cues: function words, and letters or word endings Vietnamese syllables never have.
 EN_WORDS = frozenset("the of and to in on a an for with is are was were said has have by from at its that this as be will".split())
 NOT_VI_SYLLABLE = re.compile(r"[fjwz]|[bdklqrsvx]$|(?<!n)g$", re.IGNORECASE)
 
 LANGS = ("vi", "zh", "en")
+NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, KINDS = range(7)
+
+
+class _TokenKind(dict):
+    """token -> its kind, worked out once per distinct token: paragraphs repeat most tokens, so
+    classifying a batch is C-level dict hits. Bounded, so memory stays flat on any stream."""
+
+    def __missing__(self, token: str) -> int:
+        from vnzh_runtime.textnorm import SEP
+
+        if len(self) > 200_000:
+            self.clear()
+        if token == SEP:
+            kind = SEPARATOR
+        elif HAN.fullmatch(token):
+            kind = HAN_CHAR
+        elif DIGITS_ONLY.fullmatch(token):
+            kind = NUMBER
+        elif VI_LETTERS.search(token):
+            kind = VI_WORD
+        elif token in EN_WORDS or (token.isascii() and NOT_VI_SYLLABLE.search(token)):
+            kind = EN_WORD
+        else:
+            kind = WORD
+        self[token] = kind
+        return kind
+
+
+_KINDS = _TokenKind()
+
+
+def token_kind(token: str) -> int:
+    return _KINDS[token]
+
+
+def token_langs(tokens: list[str]) -> list[str]:
+    """The language of each SEP-closed text in `tokens` (`textnorm.tokenize_batch`)."""
+    return kind_langs(np.fromiter(map(_KINDS.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+
+
+def kind_langs(kinds: np.ndarray) -> list[str]:
+    """The language of each SEP-closed text from its tokens' kinds."""
+    separator = kinds == SEPARATOR
+    rows = np.cumsum(separator) - separator
+    texts = int(separator.sum())
+    counts = np.bincount(rows * KINDS + kinds, minlength=texts * KINDS).reshape(texts, KINDS)
+    han, vi, en = counts[:, HAN_CHAR], counts[:, VI_WORD], counts[:, EN_WORD]
+    words = counts[:, WORD] + vi + en
+    langs = np.where((vi > en) & (vi >= 0.15 * words), "vi", "en")
+    langs = np.where((han > 0) & (han >= 0.5 * words), "zh", langs)
+    return langs.tolist()
 
 
 def detect_lang(text: str) -> str:
-    han = len(HAN.findall(text))
-    words = LATIN_WORD.findall(text)
-    if han and han >= 0.5 * len(words):
-        return "zh"
-    if not words:
-        return "zh" if han else "en"
-    vi_words = sum(1 for word in words if VI_LETTERS.search(word))
-    en_words = sum(1 for word in words if word.lower() in EN_WORDS or (word.isascii() and NOT_VI_SYLLABLE.search(word)))
-    return "vi" if vi_words > en_words and vi_words >= 0.15 * len(words) else "en"
+    from vnzh_runtime.textnorm import tokenize_batch
+
+    return token_langs(tokenize_batch([text]))[0]

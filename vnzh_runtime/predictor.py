@@ -20,15 +20,17 @@ stays alone.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from vnzh_runtime.context import contexts as article_contexts
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.langid import detect_lang
+from vnzh_runtime.langid import token_langs
 from vnzh_runtime.relevance import apply_gate
 from vnzh_runtime.spec import load_model
+from vnzh_runtime.textnorm import tokenize_batch
 
 UNCERTAIN = "uncertain"
 SCORE_DECIMALS = 4
@@ -100,17 +102,26 @@ class Predictor:
     def predict_both(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
                      contexts: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(dominant-label scores, through the context gate; independent p(label) of a multi-label model or None)."""
+        return self.score(texts, langs, doc_ids, contexts)[1:]
+
+    def score(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
+              contexts: list[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        """(languages, dominant-label scores, independent scores or None), tokenising the batch once for both."""
         if not texts:
-            return np.zeros((0, len(self.labels))), None
-        langs = langs or [detect_lang(t) for t in texts]
-        if self.multilabel:
-            alone, independent = self.model.predict_both(list(texts), langs)
+            return [], np.zeros((0, len(self.labels))), None
+        texts = list(texts)
+        if hasattr(self.model, "predict_with_langs"):  # TF-IDF: languages come from its own pass over the batch
+            found, alone, independent = self.model.predict_with_langs(texts)
+            langs = langs or found
         else:
-            alone, independent = self.model.predict_proba(list(texts), langs), None
+            langs = langs or token_langs(tokenize_batch(texts))
+            alone, independent = self.model.predict_both(texts, langs)
+        if not self.multilabel:
+            independent = None
         contexts = contexts if contexts is not None else self.contexts(texts, doc_ids)
         if not self.gate or not contexts or not any(contexts):
-            return alone, independent
-        return self.with_context(alone, contexts), independent
+            return langs, alone, independent
+        return langs, self.with_context(alone, contexts), independent
 
     def label_set(self, label: str, independent: np.ndarray | None) -> list[str]:
         """The dominant label first, then the other topics over their thresholds, most probable first."""
@@ -124,7 +135,7 @@ class Predictor:
     def with_context(self, alone: np.ndarray, contexts: list[str]) -> np.ndarray:
         """Scores through the context gate, each distinct article head tagged once."""
         heads = sorted({c for c in contexts if c})
-        head_probs = dict(zip(heads, self.model.predict_proba(heads, [detect_lang(h) for h in heads])))
+        head_probs = dict(zip(heads, self.model.predict_proba(heads)))
         rows = [i for i, c in enumerate(contexts) if c]
         out = alone.copy()
         out[rows] = apply_gate(alone[rows], np.stack([head_probs[contexts[i]] for i in rows]), self.gate, self.labels)
@@ -133,16 +144,14 @@ class Predictor:
     def predict(self, texts: list[str], threshold: float | None = None, doc_ids: list | None = None,
                 contexts: list[str] | None = None) -> list[dict]:
         threshold = self.threshold if threshold is None else threshold
-        langs = [detect_lang(t) for t in texts]
-        probs, independent = self.predict_both(texts, langs, doc_ids, contexts)
-        results = []
-        for i, (lang, row) in enumerate(zip(langs, probs)):
-            best = int(np.argmax(row))
-            label = self.labels[best] if threshold is None or row[best] >= threshold else UNCERTAIN
-            scores = {name: round(float(p), SCORE_DECIMALS) for name, p in zip(self.labels, row)}
-            own = independent[i] if independent is not None else None
-            result = {"lang": lang, "label": label, "labels": self.label_set(label, own), "scores": scores}
+        langs, probs, independent = self.score(texts, None, doc_ids, contexts)
+        labels, results = self.labels, []
+        own_rows = independent.tolist() if independent is not None else repeat(None)
+        for lang, row, best, own in zip(langs, probs.tolist(), probs.argmax(axis=1).tolist(), own_rows):
+            label = labels[best] if threshold is None or row[best] >= threshold else UNCERTAIN
+            result = {"lang": lang, "label": label, "labels": self.label_set(label, own),
+                      "scores": dict(zip(labels, map(round, row, repeat(SCORE_DECIMALS))))}
             if own is not None:
-                result["label_scores"] = {name: round(float(p), SCORE_DECIMALS) for name, p in zip(self.labels, own)}
+                result["label_scores"] = dict(zip(labels, map(round, own, repeat(SCORE_DECIMALS))))
             results.append(result)
         return results

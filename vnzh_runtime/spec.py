@@ -25,7 +25,9 @@ from pathlib import Path
 
 from vnzh_runtime.errors import UserError
 
-FORMAT_VERSION = 2
+# 3: TF-IDF tokens are cut from the raw text before each piece is normalised, and the n-gram
+# index ships as arrays; a format-2 model would be read with other tokens than it was trained on.
+FORMAT_VERSION = 3
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"
 MODEL_SUBDIR = "model"

@@ -20,13 +20,14 @@ evaluated is exactly what is served.
 from __future__ import annotations
 
 import json
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.textnorm import normalize, tokenize
+from vnzh_runtime.ngram_index import NgramIndex
+from vnzh_runtime.langid import kind_langs, token_kind
+from vnzh_runtime.textnorm import RAW_TOKEN, TOKEN_CACHE, feature_tokens, join_batch
 
 SETTINGS_FILE = "tfidf.json"
 WEIGHTS_FILE = "weights.npz"
@@ -34,46 +35,92 @@ WEIGHTS_FILE = "weights.npz"
 
 def ngrams(text: str, low: int, high: int) -> list[str]:
     """Normalised tokens joined into n-grams (as scikit-learn's word n-grams join them)."""
-    tokens = tokenize(normalize(text, lowercase=True, collapse_digits=True))
+    tokens = feature_tokens(text)
     grams = list(tokens) if low == 1 else []
     for n in range(max(low, 2), high + 1):
         grams += map(" ".join, zip(*(tokens[i:] for i in range(n))))  # C-level loops, no per-token bytecode
     return grams
 
 
+_EXPAND = -(1 << 40)  # the code of a piece that normalises to no token or to several (rare: "½" -> "1⁄2")
+
+
+class _Codes(dict):
+    """raw piece (`textnorm.RAW_TOKEN`) -> token id << 3 | token kind of its normalised token.
+
+    One dict hit per piece gives the features their ids and language id its kinds; each distinct
+    piece is normalised once. A piece of zero or several tokens maps to _EXPAND, its codes kept in
+    `expansions`. Bounded, so memory stays flat on any stream."""
+
+    def __init__(self, index: NgramIndex):
+        super().__init__()
+        self.index = index
+        self.expansions: dict[str, tuple[int, ...]] = {}
+
+    def __missing__(self, raw: str) -> int:
+        if len(self) > 300_000:
+            self.clear()
+            self.expansions.clear()
+        codes = tuple(self.index.token_id(t) << 3 | token_kind(t) for t in TOKEN_CACHE[raw])
+        if len(codes) != 1:
+            self.expansions[raw] = codes
+        code = self[raw] = codes[0] if len(codes) == 1 else _EXPAND
+        return code
+
+    def of(self, pieces: list[str]) -> np.ndarray:
+        """The codes of every piece's tokens, in order."""
+        codes = np.fromiter(map(self.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        expand = np.flatnonzero(codes == _EXPAND)
+        if not len(expand):
+            return codes
+        parts = [self.expansions[pieces[i]] for i in expand]
+        lengths = np.ones(len(codes), dtype=np.int64)
+        lengths[expand] = [len(part) for part in parts]
+        out = np.repeat(codes, lengths)
+        starts = np.cumsum(lengths) - lengths
+        for start, part in zip(starts[expand].tolist(), parts):
+            out[start:start + len(part)] = part
+        return out
+
+
 class Featurizer:
     """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf.
 
-    Per paragraph only C-implemented loops run (regex tokenising, `map` over the vocabulary);
-    counts, tf, idf and the norms are computed for the whole batch at once in numpy.
+    A batch is cut into raw pieces by one regex pass over its joined texts; one dict hit per
+    piece (`_Codes`) gives its normalised tokens' ids; n-grams are found as id arrays
+    (`NgramIndex`) and counts, tf, idf and norms computed in numpy: no per-text or per-token
+    Python work. Its columns are exactly those `ngrams` gives (tests/test_runtime.py).
     """
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range=(1, 2), sublinear_tf: bool = True):
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range=(1, 2), sublinear_tf: bool = True,
+                 index: NgramIndex | None = None):
         self.vocabulary = list(vocabulary)
-        self.index = dict(zip(self.vocabulary, range(len(self.vocabulary))))
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
+        self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range)
+        self.codes = _Codes(self.index)
 
     def transform(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lookup, span = self.index.get, self.ngram_range
-        found: list[int] = []  # every n-gram's column (-1: not in the vocabulary), the whole batch in a row
-        lengths = []
-        for text in texts:
-            grams = ngrams(text, *span)
-            found += map(lookup, grams, repeat(-1, len(grams)))
-            lengths.append(len(grams))
-        columns = np.array(found, dtype=np.int64)
-        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        known = columns >= 0
+        return self.transform_with_langs(texts)[0]
+
+    def transform_with_langs(self, texts: list[str]) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], list[str]]:
+        """(the CSR matrix, each text's language as `langid.detect_lang` gives it)."""
+        pieces = RAW_TOKEN.findall(join_batch(list(texts)))
+        codes = self.codes.of(pieces)
+        rows, columns = self.index.lookup(codes >> 3)
+        return self.tfidf(len(texts), rows, columns), kind_langs(codes & 7)
+
+    def tfidf(self, n_texts: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        width = max(len(self.vocabulary), 1)
         # One sort of (row, column) keys counts every n-gram of every paragraph at once.
-        keys, tf = np.unique(rows[known] * len(self.vocabulary) + columns[known], return_counts=True)
-        rows, indices = np.divmod(keys, len(self.vocabulary))
-        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=len(texts)), out=indptr[1:])
+        keys, tf = np.unique(rows * width + columns, return_counts=True)
+        rows, indices = np.divmod(keys, width)
+        indptr = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
         tf = tf.astype(np.float64)
         values = (np.log(tf) + 1.0 if self.sublinear_tf else tf) * self.idf[indices]
-        norms = np.sqrt(np.bincount(rows, values * values, minlength=len(texts)))
+        norms = np.sqrt(np.bincount(rows, values * values, minlength=n_texts))
         values /= np.where(norms > 0, norms, 1.0)[rows]
         return indptr, indices, values
 
@@ -119,22 +166,28 @@ class TfidfModel:
 
     def predict_both(self, texts: list[str], langs: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(scores of the dominant label, summing to 1; independent p(label) of multi-label models, or None)."""
-        z = sparse_dot(self.featurizer.transform(texts), self.stacked) + self.intercepts
+        return self.predict_with_langs(texts)[1:]
+
+    def predict_with_langs(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        """(languages, dominant-label scores, independent scores or None) from one pass over the batch."""
+        csr, langs = self.featurizer.transform_with_langs(texts)
+        z = sparse_dot(csr, self.stacked) + self.intercepts
         independent = None
         if "ovr_coef" in self.weights:
             z, independent = z[:, :-len(self.labels)], 1.0 / (1.0 + np.exp(-z[:, -len(self.labels):]))
         if "joint_coef" in self.weights:  # one softmax over all labels, columns already in label order
-            return softmax(z), independent
+            return langs, softmax(z), independent
         relevance = 1.0 / (1.0 + np.exp(-z[:, 0]))
-        return combine(relevance, softmax(z[:, 1:]), self.labels, self.topics), independent
+        return langs, combine(relevance, softmax(z[:, 1:]), self.labels, self.topics), independent
 
     def save(self, directory: Path) -> dict:
         """Write the plain-data files; returns the spec's `model` section."""
         directory.mkdir(parents=True, exist_ok=True)
-        settings = {"ngram_range": list(self.featurizer.ngram_range), "sublinear_tf": self.featurizer.sublinear_tf,
-                    "topics": self.topics, "vocabulary": self.featurizer.vocabulary}
+        featurizer = self.featurizer
+        settings = {"ngram_range": list(featurizer.ngram_range), "sublinear_tf": featurizer.sublinear_tf,
+                    "topics": self.topics, "vocabulary": featurizer.vocabulary, "tokens": featurizer.index.tokens}
         (directory / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False), encoding="utf-8")
-        np.savez(directory / WEIGHTS_FILE, idf=self.featurizer.idf, **self.weights)
+        np.savez(directory / WEIGHTS_FILE, idf=featurizer.idf, **featurizer.index.arrays(), **self.weights)
         return {"settings": SETTINGS_FILE, "weights": WEIGHTS_FILE}
 
 
@@ -148,7 +201,10 @@ def load(directory: Path, spec: dict, options: dict) -> TfidfModel:
     except (OSError, ValueError) as err:
         raise UserError(f"{directory / WEIGHTS_FILE}: cannot read the weights ({err}); retrain or re-copy the model") from None
     try:
-        featurizer = Featurizer(settings["vocabulary"], weights.pop("idf"), settings["ngram_range"], settings["sublinear_tf"])
+        span = tuple(settings["ngram_range"])
+        arrays = {name: weights.pop(name) for name in list(weights) if name.startswith("ngram_")}
+        index = NgramIndex.from_arrays(settings["tokens"], arrays, span)  # shipped as arrays: loading builds nothing
+        featurizer = Featurizer(settings["vocabulary"], weights.pop("idf"), span, settings["sublinear_tf"], index)
         return TfidfModel(spec["labels"], settings["topics"], featurizer, weights)
     except (KeyError, TypeError, ValueError) as err:
         raise UserError(f"{directory}: TF-IDF files lack or garble {err}; retrain or re-copy the model") from None
