@@ -56,7 +56,8 @@ class _TokenKind(dict):
             kind = EN_WORD
         else:
             kind = WORD
-        self[token] = kind
+        if len(token) <= 64:  # a huge token is classified each time rather than held
+            self[token] = kind
         return kind
 
 

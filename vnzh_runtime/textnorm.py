@@ -132,17 +132,25 @@ def full_normalize_token(raw: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(_rewrite(raw, lowercase=True, collapse_digits=True)))
 
 
+# The caches of pieces: at most this many entries, and only pieces this short (a 2 MB "word"
+# is worked out each time instead of held), so memory stays flat on any stream.
+CACHE_ENTRIES, CACHE_PIECE_CHARS = 300_000, 64
+
+
 class _TokenCache(dict):
-    """raw piece -> its normalised tokens, each distinct piece worked out once; bounded."""
+    """raw piece -> its normalised tokens, each distinct piece worked out once."""
 
     def __missing__(self, raw: str) -> tuple[str, ...]:
-        if len(self) > 300_000:
+        if len(self) > CACHE_ENTRIES:
             self.clear()
-        tokens = self[raw] = normalize_token(raw)
+        tokens = normalize_token(raw)
+        if len(raw) <= CACHE_PIECE_CHARS:
+            self[raw] = tokens
         return tokens
 
 
 TOKEN_CACHE = _TokenCache()
+normalize_piece = TOKEN_CACHE.__getitem__
 
 
 def feature_tokens(text: str) -> list[str]:

@@ -27,7 +27,7 @@ import numpy as np
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.ngram_index import NgramIndex
 from vnzh_runtime.langid import kind_langs, token_kind
-from vnzh_runtime.textnorm import RAW_TOKEN, TOKEN_CACHE, feature_tokens, join_batch
+from vnzh_runtime.textnorm import CACHE_ENTRIES, CACHE_PIECE_CHARS, RAW_TOKEN, feature_tokens, join_batch, normalize_piece
 
 SETTINGS_FILE = "tfidf.json"
 WEIGHTS_FILE = "weights.npz"
@@ -49,22 +49,23 @@ class _Codes(dict):
     """raw piece (`textnorm.RAW_TOKEN`) -> token id << 3 | token kind of its normalised token.
 
     One dict hit per piece gives the features their ids and language id its kinds; each distinct
-    piece is normalised once. A piece of zero or several tokens maps to _EXPAND, its codes kept in
-    `expansions`. Bounded, so memory stays flat on any stream."""
+    piece is normalised once. A piece of zero or several tokens maps to _EXPAND and is expanded
+    by `of`. Bounded in entries and in piece length, so memory stays flat on any stream."""
 
     def __init__(self, index: NgramIndex):
         super().__init__()
         self.index = index
-        self.expansions: dict[str, tuple[int, ...]] = {}
+
+    def codes(self, raw: str) -> tuple[int, ...]:
+        return tuple(self.index.token_id(t) << 3 | token_kind(t) for t in normalize_piece(raw))
 
     def __missing__(self, raw: str) -> int:
-        if len(self) > 300_000:
+        if len(self) > CACHE_ENTRIES:
             self.clear()
-            self.expansions.clear()
-        codes = tuple(self.index.token_id(t) << 3 | token_kind(t) for t in TOKEN_CACHE[raw])
-        if len(codes) != 1:
-            self.expansions[raw] = codes
-        code = self[raw] = codes[0] if len(codes) == 1 else _EXPAND
+        codes = self.codes(raw)
+        code = codes[0] if len(codes) == 1 else _EXPAND
+        if len(raw) <= CACHE_PIECE_CHARS:
+            self[raw] = code
         return code
 
     def of(self, pieces: list[str]) -> np.ndarray:
@@ -73,7 +74,7 @@ class _Codes(dict):
         expand = np.flatnonzero(codes == _EXPAND)
         if not len(expand):
             return codes
-        parts = [self.expansions[pieces[i]] for i in expand]
+        parts = [self.codes(pieces[i]) for i in expand.tolist()]  # rare: worked out again, never cached
         lengths = np.ones(len(codes), dtype=np.int64)
         lengths[expand] = [len(part) for part in parts]
         out = np.repeat(codes, lengths)
