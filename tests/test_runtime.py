@@ -167,11 +167,10 @@ def test_token_shortcuts_equal_the_full_rewrite_on_every_corpus_piece_and_odd_on
 
 def test_piece_caches_stay_bounded_and_right_when_they_empty_mid_batch(monkeypatch):
     """A piece of several tokens ("½" -> "1⁄2") cached before the cache empties must still expand."""
-    import vnzh_runtime.tfidf as tfidf
     from vnzh_runtime.textnorm import TOKEN_CACHE
 
-    monkeypatch.setattr(tfidf, "CACHE_ENTRIES", 50)
     featurizer = Featurizer(["0", "a", "0 0", "a b"], np.ones(4), (1, 2))
+    monkeypatch.setattr(featurizer.codes, "entries", 50)
     texts = ["½ a b"] + [" ".join(f"w{i}x{j}" for j in range(40)) for i in range(5)] + ["½ a b", "x" * 10_000]
     indptr, indices, _ = featurizer.transform(texts)
     assert indices[indptr[0]:indptr[1]].tolist() == indices[indptr[-3]:indptr[-2]].tolist() == [0, 1, 2, 3]

@@ -21,6 +21,8 @@ import re
 
 import numpy as np
 
+from vnzh_runtime.piece_cache import PieceCache
+
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 VI_LETTERS = re.compile(
     r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
@@ -35,33 +37,24 @@ LANGS = ("vi", "zh", "en")
 NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, KINDS = range(7)
 
 
-class _TokenKind(dict):
-    """token -> its kind, worked out once per distinct token: paragraphs repeat most tokens, so
-    classifying a batch is C-level dict hits. Bounded, so memory stays flat on any stream."""
+def _classify(token: str) -> int:
+    from vnzh_runtime.textnorm import SEP
 
-    def __missing__(self, token: str) -> int:
-        from vnzh_runtime.textnorm import SEP
-
-        if len(self) > 200_000:
-            self.clear()
-        if token == SEP:
-            kind = SEPARATOR
-        elif HAN.fullmatch(token):
-            kind = HAN_CHAR
-        elif DIGITS_ONLY.fullmatch(token):
-            kind = NUMBER
-        elif VI_LETTERS.search(token):
-            kind = VI_WORD
-        elif token in EN_WORDS or (token.isascii() and NOT_VI_SYLLABLE.search(token)):
-            kind = EN_WORD
-        else:
-            kind = WORD
-        if len(token) <= 64:  # a huge token is classified each time rather than held
-            self[token] = kind
-        return kind
+    if token == SEP:
+        return SEPARATOR
+    if HAN.fullmatch(token):
+        return HAN_CHAR
+    if DIGITS_ONLY.fullmatch(token):
+        return NUMBER
+    if VI_LETTERS.search(token):
+        return VI_WORD
+    if token in EN_WORDS or (token.isascii() and NOT_VI_SYLLABLE.search(token)):
+        return EN_WORD
+    return WORD
 
 
-_KINDS = _TokenKind()
+# token -> its kind, worked out once per distinct token: classifying a batch is C-level dict hits.
+_KINDS = PieceCache(_classify, entries=200_000)
 
 
 def token_kind(token: str) -> int:

@@ -29,10 +29,11 @@ tokens with `SEP`:
 
 import functools
 import re
-from itertools import chain
 import unicodedata
+from itertools import chain
 
 from vnzh_runtime.langid import HAN
+from vnzh_runtime.piece_cache import PieceCache
 
 # Old-style tone placement on the second vowel of oa/oe/uy at a syllable's end -> new style.
 _TONES = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
@@ -132,24 +133,7 @@ def full_normalize_token(raw: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(_rewrite(raw, lowercase=True, collapse_digits=True)))
 
 
-# The caches of pieces: at most this many entries, and only pieces this short (a 2 MB "word"
-# is worked out each time instead of held), so memory stays flat on any stream.
-CACHE_ENTRIES, CACHE_PIECE_CHARS = 300_000, 64
-
-
-class _TokenCache(dict):
-    """raw piece -> its normalised tokens, each distinct piece worked out once."""
-
-    def __missing__(self, raw: str) -> tuple[str, ...]:
-        if len(self) > CACHE_ENTRIES:
-            self.clear()
-        tokens = normalize_token(raw)
-        if len(raw) <= CACHE_PIECE_CHARS:
-            self[raw] = tokens
-        return tokens
-
-
-TOKEN_CACHE = _TokenCache()
+TOKEN_CACHE = PieceCache(normalize_token)  # raw piece -> its normalised tokens
 normalize_piece = TOKEN_CACHE.__getitem__
 
 
@@ -168,4 +152,4 @@ def join_batch(texts: list[str]) -> str:
 
 def tokenize_batch(texts: list[str]) -> list[str]:
     """`feature_tokens` of each text, each closed by SEP."""
-    return list(chain.from_iterable(map(TOKEN_CACHE.__getitem__, RAW_TOKEN.findall(join_batch(texts)))))
+    return list(chain.from_iterable(map(normalize_piece, RAW_TOKEN.findall(join_batch(texts)))))

@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.ngram_index import NgramIndex
 from vnzh_runtime.langid import kind_langs, token_kind
-from vnzh_runtime.textnorm import CACHE_ENTRIES, CACHE_PIECE_CHARS, RAW_TOKEN, feature_tokens, join_batch, normalize_piece
+from vnzh_runtime.ngram_index import NgramIndex
+from vnzh_runtime.piece_cache import PieceCache
+from vnzh_runtime.textnorm import RAW_TOKEN, feature_tokens, join_batch, normalize_piece
 
 SETTINGS_FILE = "tfidf.json"
 WEIGHTS_FILE = "weights.npz"
@@ -45,28 +46,23 @@ def ngrams(text: str, low: int, high: int) -> list[str]:
 _EXPAND = -(1 << 40)  # the code of a piece that normalises to no token or to several (rare: "½" -> "1⁄2")
 
 
-class _Codes(dict):
+class _Codes(PieceCache):
     """raw piece (`textnorm.RAW_TOKEN`) -> token id << 3 | token kind of its normalised token.
 
     One dict hit per piece gives the features their ids and language id its kinds; each distinct
     piece is normalised once. A piece of zero or several tokens maps to _EXPAND and is expanded
-    by `of`. Bounded in entries and in piece length, so memory stays flat on any stream."""
+    by `of`."""
 
     def __init__(self, index: NgramIndex):
-        super().__init__()
+        super().__init__(self.code)
         self.index = index
 
     def codes(self, raw: str) -> tuple[int, ...]:
         return tuple(self.index.token_id(t) << 3 | token_kind(t) for t in normalize_piece(raw))
 
-    def __missing__(self, raw: str) -> int:
-        if len(self) > CACHE_ENTRIES:
-            self.clear()
+    def code(self, raw: str) -> int:
         codes = self.codes(raw)
-        code = codes[0] if len(codes) == 1 else _EXPAND
-        if len(raw) <= CACHE_PIECE_CHARS:
-            self[raw] = code
-        return code
+        return codes[0] if len(codes) == 1 else _EXPAND
 
     def of(self, pieces: list[str]) -> np.ndarray:
         """The codes of every piece's tokens, in order."""
