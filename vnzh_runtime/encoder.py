@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vnzh_runtime.activations import softmax
 from vnzh_runtime.segment import segment
 
 
@@ -48,9 +49,7 @@ class Encoder:
         return next(self.model.parameters()).device
 
     def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        logits = self.predict_logits(texts, batch_size)
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.predict_logits(texts, batch_size))
 
     def predict_logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         import torch

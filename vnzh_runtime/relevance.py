@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vnzh_runtime.activations import sigmoid
+
 EPSILON = 1e-6
 
 
@@ -41,7 +43,7 @@ def gate_features(alone: np.ndarray, head: np.ndarray, labels: list[str]) -> np.
 def apply_gate(alone: np.ndarray, head: np.ndarray, gate: list[float], labels: list[str]) -> np.ndarray:
     other = labels.index("other")
     z = gate_features(alone, head, labels) @ np.asarray(gate[1:]) + gate[0]
-    relevance = 1.0 / (1.0 + np.exp(-z))
+    relevance = sigmoid(z)
     topic_mass = np.clip(1.0 - alone[:, other], EPSILON, None)
     out = alone * (relevance / topic_mass)[:, None]
     out[:, other] = 1.0 - relevance

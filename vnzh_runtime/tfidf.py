@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vnzh_runtime.activations import sigmoid, softmax
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import kind_langs, token_kind
 from vnzh_runtime.ngram_index import NgramIndex
@@ -132,12 +133,6 @@ def sparse_dot(csr: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarr
     return out
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def combine(relevance: np.ndarray, topic: np.ndarray, labels: list[str], topics: list[str]) -> np.ndarray:
     """Label scores in `labels` order from p(relevant) and p(topic | relevant)."""
     out = np.zeros((len(relevance), len(labels)))
@@ -171,10 +166,10 @@ class TfidfModel:
         z = sparse_dot(csr, self.stacked) + self.intercepts
         independent = None
         if "ovr_coef" in self.weights:
-            z, independent = z[:, :-len(self.labels)], 1.0 / (1.0 + np.exp(-z[:, -len(self.labels):]))
+            z, independent = z[:, :-len(self.labels)], sigmoid(z[:, -len(self.labels):])
         if "joint_coef" in self.weights:  # one softmax over all labels, columns already in label order
             return langs, softmax(z), independent
-        relevance = 1.0 / (1.0 + np.exp(-z[:, 0]))
+        relevance = sigmoid(z[:, 0])
         return langs, combine(relevance, softmax(z[:, 1:]), self.labels, self.topics), independent
 
     def save(self, directory: Path) -> dict:

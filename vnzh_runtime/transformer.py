@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vnzh_runtime.activations import sigmoid, softmax
 from vnzh_runtime.encoder import Encoder
 
 
@@ -50,9 +51,7 @@ class RoutedEncoders:
             members = [i for i, lang in enumerate(langs) if self.route(lang) == key]
             if members:
                 logits[members] = encoder.predict_logits([texts[i] for i in members], self.batch_size(encoder))
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        independent = 1.0 / (1.0 + np.exp(-logits)) if self.multilabel else None
-        return e / e.sum(axis=1, keepdims=True), independent
+        return softmax(logits), sigmoid(logits) if self.multilabel else None
 
 
 def pick_device(requested: str) -> str:
