@@ -62,7 +62,8 @@ class NgramIndex:
         for tokens in grams:
             for token in tokens:
                 token_ids.setdefault(token, len(token_ids))
-        unigram_columns = np.full(max(len(token_ids), 1), _UNKNOWN, dtype=np.int64)
+        width = max(len(token_ids), 1)
+        unigram_columns = np.full(width, _UNKNOWN, dtype=np.int64)
         for column, tokens in enumerate(grams):
             if len(tokens) == 1:
                 unigram_columns[token_ids[tokens[0]]] = column
@@ -77,7 +78,6 @@ class NgramIndex:
                         columns.append(_UNKNOWN)
                     if len(tokens) == k:
                         columns[key] = column
-            width = max(len(token_ids), 1)
             levels.append(_Level.build([prefix_ids[gram[:-1]] * width + token_ids[gram[-1]] for gram in ids], columns))
             prefix_ids = ids
         return cls(list(token_ids), unigram_columns, levels, ngram_range)
