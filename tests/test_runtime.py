@@ -51,7 +51,7 @@ def test_linear_heads_equal_scikit_learn_logistic_regression(tfidf_run):
     model = trainer.model
     from train.models.tfidf import to_scipy
 
-    x = to_scipy(model.featurizer.transform([r.text for r in train]), len(model.featurizer.vocabulary))
+    x = to_scipy(model.featurizer.transform([r.text for r in train]), model.featurizer.width)
     reference = LogisticRegression(C=config.model.tfidf.C, class_weight="balanced", max_iter=2000,
                                    random_state=config.seed).fit(x, [r.label for r in train])
     texts = [r.text for r in splits["dev"][:200]]
@@ -86,7 +86,9 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
     future = copy("future")
     spec = json.loads((future / "spec.json").read_text(encoding="utf-8"))
     (future / "spec.json").write_text(json.dumps({**spec, "format_version": 99}), encoding="utf-8")
-    with pytest.raises(UserError, match="reads format 3 only"):
+    from vnzh_runtime.spec import FORMAT_VERSION
+
+    with pytest.raises(UserError, match=f"reads format {FORMAT_VERSION} only"):
         vnzh_runtime.load(future)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from vnzh_runtime.textnorm import SEP
 
 _UNKNOWN, _SEPARATOR = -1, -2
+SEPARATOR_ID = _SEPARATOR  # the id `token_ids` gives SEP
 
 
 class _Level:
@@ -56,10 +57,11 @@ class NgramIndex:
         self.levels = levels
 
     @classmethod
-    def build(cls, vocabulary: list[str], ngram_range: tuple[int, int]) -> "NgramIndex":
+    def build(cls, vocabulary: list[str], ngram_range: tuple[int, int], extra_tokens: list[str] = ()) -> "NgramIndex":
+        """`extra_tokens` get ids too, in no n-gram (other components, e.g. country names, read their ids)."""
         grams = [tuple(gram.split(" ")) for gram in vocabulary]
         token_ids: dict[str, int] = {}
-        for tokens in grams:
+        for tokens in [*grams, extra_tokens]:
             for token in tokens:
                 token_ids.setdefault(token, len(token_ids))
         width = max(len(token_ids), 1)

@@ -27,7 +27,9 @@ from vnzh_runtime.errors import UserError
 
 # 3: TF-IDF tokens are cut from the raw text before each piece is normalised, and the n-gram
 # index ships as arrays; a format-2 model would be read with other tokens than it was trained on.
-FORMAT_VERSION = 3
+# 4: TF-IDF models carry named-country features (tfidf.json `countries`, 7 more weight rows);
+# a format-3 runtime would ignore them and tag with part of the model, so it must refuse.
+FORMAT_VERSION = 4
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"
 MODEL_SUBDIR = "model"

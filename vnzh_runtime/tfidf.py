@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.activations import sigmoid, softmax
+from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames, tokens_of
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import kind_langs, token_kind
 from vnzh_runtime.ngram_index import NgramIndex
@@ -82,7 +83,8 @@ class _Codes(PieceCache):
 
 
 class Featurizer:
-    """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf.
+    """Texts -> a CSR matrix (indptr, indices, data) of l2-normalised sublinear tf-idf, then the
+    named-country features (`vnzh_runtime.countries`) in the last 7 columns when the model has them.
 
     A batch is cut into raw pieces by one regex pass over its joined texts; one dict hit per
     piece (`_Codes`) gives its normalised tokens' ids; n-grams are found as id arrays
@@ -91,12 +93,15 @@ class Featurizer:
     """
 
     def __init__(self, vocabulary: list[str], idf: np.ndarray, ngram_range=(1, 2), sublinear_tf: bool = True,
-                 index: NgramIndex | None = None):
+                 index: NgramIndex | None = None, countries: dict | None = None):
         self.vocabulary = list(vocabulary)
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
-        self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range)
+        names = countries["names"] if countries else []
+        self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range, tokens_of(names))
+        self.countries = CountryNames(names, countries["sides"], countries["value"], self.index.tokens) if countries else None
+        self.width = len(self.vocabulary) + (len(COUNTRY_FEATURES) if self.countries else 0)
         self.codes = _Codes(self.index)
 
     def transform(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,10 +109,19 @@ class Featurizer:
 
     def transform_with_langs(self, texts: list[str]) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], list[str]]:
         """(the CSR matrix, each text's language as `langid.detect_lang` gives it)."""
+        csr, countries, langs = self.transform_parts(texts)
+        if countries is not None:
+            csr = append_columns(csr, countries, len(self.vocabulary))
+        return csr, langs
+
+    def transform_parts(self, texts: list[str]) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None, list[str]]:
+        """(the n-gram CSR matrix, the (n, 7) country features or None, the languages): the matrix in two parts."""
         pieces = RAW_TOKEN.findall(join_batch(list(texts)))
         codes = self.codes.of(pieces)
-        rows, columns = self.index.lookup(codes >> 3)
-        return self.tfidf(len(texts), rows, columns), kind_langs(codes & 7)
+        ids = codes >> 3
+        rows, columns = self.index.lookup(ids)
+        countries = self.countries.features(ids, len(texts)) if self.countries else None
+        return self.tfidf(len(texts), rows, columns), countries, kind_langs(codes & 7)
 
     def tfidf(self, n_texts: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         width = max(len(self.vocabulary), 1)
@@ -121,6 +135,26 @@ class Featurizer:
         norms = np.sqrt(np.bincount(rows, values * values, minlength=n_texts))
         values /= np.where(norms > 0, norms, 1.0)[rows]
         return indptr, indices, values
+
+
+def append_columns(csr: tuple[np.ndarray, np.ndarray, np.ndarray], dense: np.ndarray,
+                   offset: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR matrix with `dense`'s non-zero entries as columns offset, offset + 1, ... after each row's own."""
+    indptr, indices, data = csr
+    rows, columns = np.nonzero(dense)  # row-major: each row's entries together, in column order
+    own = np.diff(indptr)
+    added = np.bincount(rows, minlength=len(own))
+    out_indptr = np.zeros_like(indptr)
+    np.cumsum(own + added, out=out_indptr[1:])
+    out_indices = np.empty(out_indptr[-1], dtype=indices.dtype)
+    out_data = np.empty(out_indptr[-1], dtype=np.float64)
+    own_rows = np.repeat(np.arange(len(own)), own)
+    at = np.arange(len(indices)) - indptr[own_rows] + out_indptr[own_rows]
+    out_indices[at], out_data[at] = indices, data
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)  # place of each added entry within its row
+    at = out_indptr[rows] + own[rows] + rank
+    out_indices[at], out_data[at] = columns + offset, dense[rows, columns]
+    return out_indptr, out_indices, out_data
 
 
 def sparse_dot(csr: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray) -> np.ndarray:
@@ -152,6 +186,8 @@ class TfidfModel:
         names += ["ovr"] if "ovr_coef" in weights else []
         self.stacked = np.ascontiguousarray(np.concatenate([weights[f"{n}_coef"] for n in names]).T)
         self.intercepts = np.concatenate([weights[f"{n}_intercept"] for n in names])
+        if self.stacked.shape[0] != featurizer.width:
+            raise ValueError(f"weights for {self.stacked.shape[0]} features, {featurizer.width} expected")
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray:
         return self.predict_both(texts, langs)[0]
@@ -162,8 +198,11 @@ class TfidfModel:
 
     def predict_with_langs(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray | None]:
         """(languages, dominant-label scores, independent scores or None) from one pass over the batch."""
-        csr, langs = self.featurizer.transform_with_langs(texts)
-        z = sparse_dot(csr, self.stacked) + self.intercepts
+        csr, countries, langs = self.featurizer.transform_parts(texts)
+        width = len(self.featurizer.vocabulary)
+        z = sparse_dot(csr, self.stacked[:width]) + self.intercepts
+        if countries is not None:  # the last rows of the weights: a dense product, no matrix rebuilt
+            z += countries @ self.stacked[width:]
         independent = None
         if "ovr_coef" in self.weights:
             z, independent = z[:, :-len(self.labels)], sigmoid(z[:, -len(self.labels):])
@@ -178,6 +217,8 @@ class TfidfModel:
         featurizer = self.featurizer
         settings = {"ngram_range": list(featurizer.ngram_range), "sublinear_tf": featurizer.sublinear_tf,
                     "topics": self.topics, "vocabulary": featurizer.vocabulary, "tokens": featurizer.index.tokens}
+        if featurizer.countries:
+            settings["countries"] = featurizer.countries.settings()
         (directory / SETTINGS_FILE).write_text(json.dumps(settings, ensure_ascii=False), encoding="utf-8")
         np.savez(directory / WEIGHTS_FILE, idf=featurizer.idf, **featurizer.index.arrays(), **self.weights)
         return {"settings": SETTINGS_FILE, "weights": WEIGHTS_FILE}
@@ -196,7 +237,8 @@ def load(directory: Path, spec: dict, options: dict) -> TfidfModel:
         span = tuple(settings["ngram_range"])
         arrays = {name: weights.pop(name) for name in list(weights) if name.startswith("ngram_")}
         index = NgramIndex.from_arrays(settings["tokens"], arrays, span)  # shipped as arrays: loading builds nothing
-        featurizer = Featurizer(settings["vocabulary"], weights.pop("idf"), span, settings["sublinear_tf"], index)
+        featurizer = Featurizer(settings["vocabulary"], weights.pop("idf"), span, settings["sublinear_tf"], index,
+                                settings.get("countries"))
         return TfidfModel(spec["labels"], settings["topics"], featurizer, weights)
     except (KeyError, TypeError, ValueError) as err:
         raise UserError(f"{directory}: TF-IDF files lack or garble {err}; retrain or re-copy the model") from None

@@ -2,7 +2,8 @@
 
 scikit-learn fits the vocabularies and idf (`TfidfVectorizer`, over the runtime's own
 n-grams) and the linear heads (`LogisticRegression`); the training matrix is built by the
-runtime `Featurizer`, so the features trained on are the features served:
+runtime `Featurizer`, so the features trained on are the features served (with the
+country names of `train/countries.py` matched by `vnzh_runtime.countries`):
 
     >>> trainer = TfidfTrainer(config)                  # config.model.type == "tfidf"
     >>> trainer.fit(train_records, dev_records)
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Optional
 import numpy as np
 from pydantic import Field, field_validator
 
+from train.countries import country_names
 from train.data import Record
 from train.schema import Strict
 from vnzh_runtime.tfidf import Featurizer, TfidfModel, ngrams
@@ -39,6 +41,9 @@ class TfidfSettings(Strict):
     class_weight: Optional[Literal["balanced"]] = "balanced"
     max_iter: int = Field(2000, ge=10)
     heads: Literal["factored", "joint"] = "factored"
+    # value of the 7 named-country features (vnzh_runtime/countries.py) beside the l2-normalised
+    # n-grams; 0: none. bench/RESULTS.md has the measured choice.
+    country_features: float = Field(0.25, ge=0)
 
     @field_validator("word_ngrams")
     @classmethod
@@ -61,7 +66,11 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings) -> Featurizer:
                                  max_features=settings.max_features, sublinear_tf=settings.sublinear_tf)
     vectorizer.fit(texts)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
-    return Featurizer(vocabulary, vectorizer.idf_, span, settings.sublinear_tf)
+    countries = None
+    if settings.country_features:
+        names, sides = country_names(texts)
+        countries = {"names": names, "sides": sides, "value": settings.country_features}
+    return Featurizer(vocabulary, vectorizer.idf_, span, settings.sublinear_tf, countries=countries)
 
 
 def to_scipy(csr, width: int):
@@ -99,7 +108,7 @@ class TfidfTrainer:
         texts, y = [r.text for r in train], [r.label for r in train]
         topics = [label for label in self.labels if label != "other"]
         featurizer = fit_featurizer(texts, self.settings)
-        x = to_scipy(featurizer.transform(texts), len(featurizer.vocabulary))
+        x = to_scipy(featurizer.transform(texts), featurizer.width)
         seed = self.config.seed
         if self.settings.heads == "joint":
             coef, intercept = fit_head(x, y, self.labels, self.settings, seed)

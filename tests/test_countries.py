@@ -1,0 +1,73 @@
+"""Named-country features: CLDR names chosen at training, matched over a batch at tagging."""
+
+import numpy as np
+
+from tests.test_runtime import corpus_texts
+from train.countries import country_names
+from vnzh_runtime.countries import FEATURES
+from vnzh_runtime.textnorm import feature_tokens
+from vnzh_runtime.tfidf import Featurizer, append_columns
+
+
+def featurizer_with(names, sides, vocabulary=("việt", "nam", "việt nam"), value=0.5) -> Featurizer:
+    countries = {"names": list(names), "sides": list(sides), "value": value}
+    return Featurizer(list(vocabulary), np.ones(len(vocabulary)), (1, 2), True, countries=countries)
+
+
+def reference_features(text: str, names: dict[str, str], value: float) -> list[float]:
+    """One text, by brute force: every token span looked up in the names."""
+    tokens = feature_tokens(text)
+    found = {names[" ".join(tokens[i:j])] for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)
+             if " ".join(tokens[i:j]) in names}
+    china, vietnam, third = "china" in found, "vietnam" in found, "third" in found
+    row = [china, vietnam, third, third and not china, third and not vietnam, china and vietnam, not found]
+    return [value * flag for flag in row]
+
+
+def test_cldr_names_give_both_sides_and_third_countries_in_three_languages_and_skip_common_words():
+    names, sides = country_names(["Biện pháp mới", "các biện pháp", "Pháp và Đức"])
+    side = dict(zip(names, sides))
+    assert side["trung quốc"] == side["china"] == side["中 国"] == "china"
+    assert side["việt nam"] == side["vietnam"] == side["越 南"] == "vietnam"
+    assert side["hoa kỳ"] == side["timor leste"] == side["老 挝"] == side["laos"] == "third"
+    assert "pháp" not in side  # mostly "biện pháp" (measure) in this text, not France
+    assert len(names) > 500
+
+
+def test_batch_features_equal_each_texts_own_on_the_whole_corpus():
+    texts = corpus_texts()
+    names, sides = country_names(texts[::2])
+    featurizer = featurizer_with(names, sides)
+    indptr, indices, data = featurizer.transform(texts)
+    width = featurizer.width
+    from scipy.sparse import csr_matrix
+
+    got = csr_matrix((data, indices, indptr), shape=(len(texts), width)).toarray()[:, -len(FEATURES):]
+    side = dict(zip(names, sides))
+    expected = np.array([reference_features(text, side, 0.5) for text in texts])
+    assert np.array_equal(got, expected)
+    assert got[:, FEATURES.index("third_not_china")].sum() > 100  # the corpus's look-alikes are found
+
+
+def test_a_country_the_training_text_never_names_is_still_a_third_country():
+    names, sides = country_names(["Kim ngạch thương mại Việt Nam - Trung Quốc"])
+    featurizer = featurizer_with(names, sides)
+    indptr, indices, data = featurizer.transform(["Việt Nam và Timor-Leste thúc đẩy quan hệ hữu nghị", "Giá vàng"])
+    first = dict(zip(indices[indptr[0]:indptr[1]].tolist(), data[indptr[0]:indptr[1]].tolist()))
+    columns = {FEATURES[c - 3]: v for c, v in first.items() if c >= 3}
+    assert columns == {"names_vietnam": 0.5, "names_third": 0.5, "third_not_china": 0.5}
+    assert indices[indptr[1]:indptr[2]].tolist() == [3 + FEATURES.index("names_none")]
+
+
+def test_append_columns_equals_scipy_hstack_with_empty_rows_anywhere():
+    from scipy.sparse import csr_matrix, hstack
+
+    rng = np.random.default_rng(3)
+    left = rng.random((7, 5)) * (rng.random((7, 5)) > 0.5)
+    left[[0, 4]] = 0.0
+    right = (rng.random((7, 3)) > 0.6) * 0.5
+    right[[1, 4]] = 0.0
+    sparse = csr_matrix(left)
+    indptr, indices, data = append_columns((sparse.indptr, sparse.indices, sparse.data), right, 5)
+    got = csr_matrix((data, indices, indptr), shape=(7, 8)).toarray()
+    assert np.array_equal(got, hstack([csr_matrix(left), csr_matrix(right)]).toarray())

@@ -1,0 +1,81 @@
+"""Which countries a paragraph names, as seven features for the TF-IDF heads.
+
+A bag of n-grams weighs topic words against country names one by one, so a Vietnam–US
+story in the register of Vietnam–China coverage ("normalisation", "friendship", a
+humanitarian programme) reads as Vietnam–China coverage. These features say who the
+paragraph is about, for every country at once, including those the training text never
+names: whether it names China, Vietnam, a third country, and their combinations
+
+    FEATURES = names_china, names_vietnam, names_third, third_not_china,
+               third_not_vietnam, china_and_vietnam, names_none
+
+The names are the countries' own names in Vietnamese, Chinese and English from CLDR
+(chosen at training, `train/countries.py`) and kept in the model as plain data; the heads
+learn what each feature is worth. Names are matched as token n-grams after the runtime's
+normalisation, over a whole batch at once (`NgramIndex`):
+
+    >>> names = CountryNames(["trung quốc", "việt nam", "hoa kỳ"], ["china", "vietnam", "third"], 1.0, tokens)
+    >>> names.features(token_ids_of(["Việt Nam và Hoa Kỳ ..."]))[0].tolist()
+    [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vnzh_runtime.ngram_index import SEPARATOR_ID, NgramIndex
+
+SIDES = ("china", "vietnam", "third")
+FEATURES = ("names_china", "names_vietnam", "names_third", "third_not_china", "third_not_vietnam",
+            "china_and_vietnam", "names_none")
+
+
+def tokens_of(names: list[str]) -> list[str]:
+    """Every token of the names (the main index must know them to hand their ids on)."""
+    return sorted({token for name in names for token in name.split(" ")})
+
+
+class CountryNames:
+    """Country names (normalised tokens joined by spaces) and their sides -> (n, 7) features of token-id streams."""
+
+    def __init__(self, names: list[str], sides: list[str], value: float, main_tokens: list[str]):
+        unknown = sorted(set(sides) - set(SIDES))
+        if unknown or len(names) != len(sides):
+            raise ValueError(f"country names: sides must be {SIDES}, one per name (got {unknown or len(sides)})")
+        self.names, self.sides, self.value = list(names), list(sides), float(value)
+        longest = max((len(name.split(" ")) for name in self.names), default=1)
+        self.index = NgramIndex.build(self.names, (1, longest))
+        self.side_of = np.array([SIDES.index(side) for side in self.sides], dtype=np.int64)
+        # main token id -> this index's token id (-1: in no name), so one gather moves a batch over
+        lookup = self.index.lookup_table
+        self.to_local = np.array([lookup.get(token, -1) for token in main_tokens] or [-1], dtype=np.int64)
+
+    def features(self, ids: np.ndarray, n_texts: int) -> np.ndarray:
+        """(n_texts, 7) feature values of a SEP-closed stream of main token ids."""
+        rows, columns = self.index.lookup(self.name_stream(ids))
+        named = np.zeros((n_texts, len(SIDES)), dtype=bool)
+        named[rows, self.side_of[columns]] = True
+        china, vietnam, third = named.T
+        out = np.stack([china, vietnam, third, third & ~china, third & ~vietnam, china & vietnam, ~named.any(axis=1)],
+                       axis=1)
+        return out * self.value
+
+    def name_stream(self, ids: np.ndarray) -> np.ndarray:
+        """The stream cut down to the tokens of names and the text ends, in this index's ids.
+
+        Few tokens belong to a name, so the n-gram passes run over a short stream; a -1 after
+        each run of kept tokens stops a name from spanning the words dropped between them.
+        """
+        local = np.full(len(ids), -1, dtype=np.int64)
+        known = ids >= 0
+        local[known] = self.to_local[ids[known]]
+        local[ids == SEPARATOR_ID] = SEPARATOR_ID
+        keep = local != -1
+        run_ends = keep & ~np.append(keep[1:], False)
+        counts = keep.astype(np.int64) + run_ends
+        stream = np.repeat(local, counts)
+        stream[(np.cumsum(counts) - 1)[run_ends]] = -1
+        return stream
+
+    def settings(self) -> dict:
+        return {"names": self.names, "sides": self.sides, "value": self.value}
