@@ -25,7 +25,7 @@ def reference_features(text: str, names: dict[str, str], value: float) -> list[f
 
 
 def test_cldr_names_give_both_sides_and_third_countries_in_three_languages_and_skip_common_words():
-    names, sides = country_names(["Biện pháp mới", "các biện pháp", "Pháp và Đức"])
+    names, sides = country_names(["Biện pháp mới", "các biện pháp", "Pháp và Đức"], [False] * 3)
     side = dict(zip(names, sides))
     assert side["trung quốc"] == side["china"] == side["中 国"] == "china"
     assert side["việt nam"] == side["vietnam"] == side["越 南"] == "vietnam"
@@ -36,7 +36,7 @@ def test_cldr_names_give_both_sides_and_third_countries_in_three_languages_and_s
 
 def test_batch_features_equal_each_texts_own_on_the_whole_corpus():
     texts = corpus_texts()
-    names, sides = country_names(texts[::2])
+    names, sides = country_names(texts[::2], [False] * len(texts[::2]))  # no labels here: every name kept
     featurizer = featurizer_with(names, sides)
     indptr, indices, data = featurizer.transform(texts)
     width = featurizer.width
@@ -50,7 +50,7 @@ def test_batch_features_equal_each_texts_own_on_the_whole_corpus():
 
 
 def test_a_country_the_training_text_never_names_is_still_a_third_country():
-    names, sides = country_names(["Kim ngạch thương mại Việt Nam - Trung Quốc"])
+    names, sides = country_names(["Kim ngạch thương mại Việt Nam - Trung Quốc"], [True])
     featurizer = featurizer_with(names, sides)
     indptr, indices, data = featurizer.transform(["Việt Nam và Timor-Leste thúc đẩy quan hệ hữu nghị", "Giá vàng"])
     first = dict(zip(indices[indptr[0]:indptr[1]].tolist(), data[indptr[0]:indptr[1]].tolist()))
@@ -71,3 +71,30 @@ def test_append_columns_equals_scipy_hstack_with_empty_rows_anywhere():
     indptr, indices, data = append_columns((sparse.indptr, sparse.indices, sparse.data), right, 5)
     got = csr_matrix((data, indices, indptr), shape=(7, 8)).toarray()
     assert np.array_equal(got, hstack([csr_matrix(left), csr_matrix(right)]).toarray())
+
+
+def test_a_third_countrys_name_found_mostly_in_vn_china_paragraphs_is_not_used():
+    """"Đức" in given names of VN–China stories, not Germany; "Hàn Quốc" seen in look-alikes stays."""
+    texts = ["Chủ tịch nước Trần Đức Lương tiếp Đại sứ Trung Quốc", "Ông Nguyễn Minh Đức làm việc với phía Trung Quốc",
+             "TS Hoàng Đức nói về hợp tác Việt - Trung", "Việt Nam và Hàn Quốc ký hiệp định", "Hàn Quốc đầu tư vào Bắc Ninh",
+             "Đoàn Hàn Quốc thăm Đà Nẵng"]
+    names, sides = country_names(texts, [True, True, True, False, False, False])
+    assert "đức" not in names and ("hàn quốc", "third") in zip(names, sides)
+    assert ("trung quốc", "china") in zip(names, sides)  # the two sides are never dropped this way
+    names, _ = country_names(texts, [False] * 6)
+    assert "đức" in names
+
+
+def test_garbled_country_settings_are_refused_with_a_reason():
+    import pytest
+
+    for names, sides, value in [([1], ["third"], 0.5), (["x"], ["elsewhere"], 0.5), (["x"], [], 0.5),
+                                (["x"], ["third"], float("nan")), (["x"], ["third"], -1.0), (["x"], ["third"], True)]:
+        with pytest.raises(ValueError):
+            featurizer_with(names, sides, value=value)
+    from vnzh_runtime.countries import CountryNames, check_settings
+
+    with pytest.raises(ValueError, match="list of non-empty strings"):
+        check_settings("hoa kỳ", ["third"], 0.5)
+    with pytest.raises(ValueError, match="not in the token list"):
+        CountryNames(["hoa kỳ"], ["third"], 0.5, ["việt", "nam"])

@@ -15,11 +15,13 @@ learn what each feature is worth. Names are matched as token n-grams after the r
 normalisation, over a whole batch at once (`NgramIndex`):
 
     >>> names = CountryNames(["trung quốc", "việt nam", "hoa kỳ"], ["china", "vietnam", "third"], 1.0, tokens)
-    >>> names.features(token_ids_of(["Việt Nam và Hoa Kỳ ..."]))[0].tolist()
+    >>> names.features(token_ids_of(["Việt Nam và Hoa Kỳ ..."]), n_texts=1)[0].tolist()
     [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -35,14 +37,25 @@ def tokens_of(names: list[str]) -> list[str]:
     return sorted({token for name in names for token in name.split(" ")})
 
 
+def check_settings(names, sides, value) -> None:
+    """ValueError unless names and sides are lists of strings, one side of SIDES per name, and value >= 0."""
+    if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
+        raise ValueError("country names must be a list of non-empty strings")
+    if not isinstance(sides, list) or len(sides) != len(names) or not all(side in SIDES for side in sides):
+        raise ValueError(f"country sides must be one of {SIDES} per name")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"country feature value {value!r} must be a number >= 0")
+
+
 class CountryNames:
     """Country names (normalised tokens joined by spaces) and their sides -> (n, 7) features of token-id streams."""
 
     def __init__(self, names: list[str], sides: list[str], value: float, main_tokens: list[str]):
-        unknown = sorted(set(sides) - set(SIDES))
-        if unknown or len(names) != len(sides):
-            raise ValueError(f"country names: sides must be {SIDES}, one per name (got {unknown or len(sides)})")
+        check_settings(names, sides, value)
         self.names, self.sides, self.value = list(names), list(sides), float(value)
+        missing = sorted(set(tokens_of(self.names)) - set(main_tokens))
+        if missing:
+            raise ValueError(f"country name tokens {missing[:3]} not in the token list")
         longest = max((len(name.split(" ")) for name in self.names), default=1)
         self.index = NgramIndex.build(self.names, (1, longest))
         self.side_of = np.array([SIDES.index(side) for side in self.sides], dtype=np.int64)

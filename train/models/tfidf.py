@@ -58,7 +58,8 @@ class TfidfModelConfig(Strict):
     tfidf: TfidfSettings = TfidfSettings()
 
 
-def fit_featurizer(texts: list[str], settings: TfidfSettings) -> Featurizer:
+def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[bool]) -> Featurizer:
+    """The featuriser of the training texts (`relevant`: which are VN–China coverage, for the country names)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     span = tuple(settings.word_ngrams)
@@ -68,7 +69,7 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings) -> Featurizer:
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
     countries = None
     if settings.country_features:
-        names, sides = country_names(texts)
+        names, sides = country_names(texts, relevant)
         countries = {"names": names, "sides": sides, "value": settings.country_features}
     return Featurizer(vocabulary, vectorizer.idf_, span, settings.sublinear_tf, countries=countries)
 
@@ -107,7 +108,7 @@ class TfidfTrainer:
     def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TfidfTrainer":
         texts, y = [r.text for r in train], [r.label for r in train]
         topics = [label for label in self.labels if label != "other"]
-        featurizer = fit_featurizer(texts, self.settings)
+        featurizer = fit_featurizer(texts, self.settings, [label != "other" for label in y])
         x = to_scipy(featurizer.transform(texts), featurizer.width)
         seed = self.config.seed
         if self.settings.heads == "joint":
