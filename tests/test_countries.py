@@ -97,4 +97,4 @@ def test_garbled_country_settings_are_refused_with_a_reason():
     with pytest.raises(ValueError, match="list of non-empty strings"):
         check_settings("hoa kỳ", ["third"], 0.5)
     with pytest.raises(ValueError, match="not in the token list"):
-        CountryNames(["hoa kỳ"], ["third"], 0.5, ["việt", "nam"])
+        CountryNames(["hoa kỳ"], ["third"], 0.5).bind(["việt", "nam"])

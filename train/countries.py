@@ -28,6 +28,7 @@ from collections import Counter
 
 import numpy as np
 
+from vnzh_runtime.langid import HAN
 from vnzh_runtime.ngram_index import NgramIndex
 from vnzh_runtime.textnorm import feature_tokens, tokenize_batch
 
@@ -82,7 +83,7 @@ def country_names(texts: list[str], relevant: list[bool]) -> tuple[list[str], li
     names, sides = [], []
     for tokens, found in sorted(cldr_names().items()):
         word = tokens[0]
-        if len(found) > 1 or len(tokens) == 1 and word.isalpha() and not _is_han(word) and mostly_lower_case(word, counts):
+        if len(found) > 1 or len(tokens) == 1 and word.isalpha() and not HAN.match(word) and mostly_lower_case(word, counts):
             continue
         names.append(" ".join(tokens))
         sides.append(next(iter(found)))
@@ -90,7 +91,3 @@ def country_names(texts: list[str], relevant: list[bool]) -> tuple[list[str], li
     limit = RELEVANT_LIMIT * float(np.mean(relevant)) if len(relevant) else 1.0
     keep = [side != "third" or n < MIN_SEEN or s <= limit for side, n, s in zip(sides, seen, share)]
     return [n for n, k in zip(names, keep) if k], [s for s, k in zip(sides, keep) if k]
-
-
-def _is_han(token: str) -> bool:
-    return bool(re.match(r"[\u3400-\u9fff]", token))

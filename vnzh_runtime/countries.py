@@ -14,7 +14,7 @@ The names are the countries' own names in Vietnamese, Chinese and English from C
 learn what each feature is worth. Names are matched as token n-grams after the runtime's
 normalisation, over a whole batch at once (`NgramIndex`):
 
-    >>> names = CountryNames(["trung quốc", "việt nam", "hoa kỳ"], ["china", "vietnam", "third"], 1.0, tokens)
+    >>> names = CountryNames(["trung quốc", "việt nam", "hoa kỳ"], ["china", "vietnam", "third"], 1.0).bind(tokens)
     >>> names.features(token_ids_of(["Việt Nam và Hoa Kỳ ..."]), n_texts=1)[0].tolist()
     [0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
 """
@@ -32,11 +32,6 @@ FEATURES = ("names_china", "names_vietnam", "names_third", "third_not_china", "t
             "china_and_vietnam", "names_none")
 
 
-def tokens_of(names: list[str]) -> list[str]:
-    """Every token of the names (the main index must know them to hand their ids on)."""
-    return sorted({token for name in names for token in name.split(" ")})
-
-
 def check_settings(names, sides, value) -> None:
     """ValueError unless names and sides are lists of strings, one side of SIDES per name, and value >= 0."""
     if not isinstance(names, list) or not all(isinstance(name, str) and name.strip() for name in names):
@@ -50,18 +45,27 @@ def check_settings(names, sides, value) -> None:
 class CountryNames:
     """Country names (normalised tokens joined by spaces) and their sides -> (n, 7) features of token-id streams."""
 
-    def __init__(self, names: list[str], sides: list[str], value: float, main_tokens: list[str]):
+    def __init__(self, names: list[str], sides: list[str], value: float):
         check_settings(names, sides, value)
         self.names, self.sides, self.value = list(names), list(sides), float(value)
-        missing = sorted(set(tokens_of(self.names)) - set(main_tokens))
-        if missing:
-            raise ValueError(f"country name tokens {missing[:3]} not in the token list")
         longest = max((len(name.split(" ")) for name in self.names), default=1)
         self.index = NgramIndex.build(self.names, (1, longest))
         self.side_of = np.array([SIDES.index(side) for side in self.sides], dtype=np.int64)
-        # main token id -> this index's token id (-1: in no name), so one gather moves a batch over
+        self.to_local = np.array([-1], dtype=np.int64)  # set by `bind`: until then no token reaches a name
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every token of the names: the main index must give them ids (`NgramIndex.build`'s extra tokens)."""
+        return self.index.tokens
+
+    def bind(self, main_tokens: list[str]) -> "CountryNames":
+        """Read token ids of the main index from now on: main token id -> this index's (-1: in no name)."""
+        missing = sorted(set(self.tokens) - set(main_tokens))
+        if missing:
+            raise ValueError(f"country name tokens {missing[:3]} not in the token list")
         lookup = self.index.lookup_table
         self.to_local = np.array([lookup.get(token, -1) for token in main_tokens] or [-1], dtype=np.int64)
+        return self
 
     def features(self, ids: np.ndarray, n_texts: int) -> np.ndarray:
         """(n_texts, 7) feature values of a SEP-closed stream of main token ids."""

@@ -22,8 +22,7 @@ import numpy as np
 
 from vnzh_runtime.textnorm import SEP
 
-_UNKNOWN, _SEPARATOR = -1, -2
-SEPARATOR_ID = _SEPARATOR  # the id `token_ids` gives SEP
+_UNKNOWN, SEPARATOR_ID = -1, -2  # the ids `token_ids` gives an unknown token and SEP
 
 
 class _Level:
@@ -52,7 +51,7 @@ class NgramIndex:
         self.tokens = list(tokens)
         self.width = max(len(self.tokens), 1)
         self.lookup_table = dict(zip(self.tokens, range(len(self.tokens))))
-        self.lookup_table[SEP] = _SEPARATOR
+        self.lookup_table[SEP] = SEPARATOR_ID
         self.unigram_columns = unigram_columns
         self.levels = levels
 
@@ -106,7 +105,7 @@ class NgramIndex:
 
     def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every vocabulary n-gram occurrence in a stream of token ids, rows counting SEP-closed texts."""
-        separator = ids == _SEPARATOR
+        separator = ids == SEPARATOR_ID
         rows = np.cumsum(separator) - separator
         found_rows, found_columns = [], []
         if self.low == 1:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.activations import sigmoid, softmax
-from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames, check_settings, tokens_of
+from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import kind_langs, token_kind
 from vnzh_runtime.ngram_index import NgramIndex
@@ -98,11 +98,11 @@ class Featurizer:
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
-        if countries:
-            check_settings(countries["names"], countries["sides"], countries["value"])
-        names = countries["names"] if countries else []
-        self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range, tokens_of(names))
-        self.countries = CountryNames(names, countries["sides"], countries["value"], self.index.tokens) if countries else None
+        self.countries = CountryNames(countries["names"], countries["sides"], countries["value"]) if countries else None
+        extra_tokens = self.countries.tokens if self.countries else []
+        self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range, extra_tokens)
+        if self.countries:
+            self.countries.bind(self.index.tokens)
         self.width = len(self.vocabulary) + (len(COUNTRY_FEATURES) if self.countries else 0)
         self.codes = _Codes(self.index)
 
