@@ -37,7 +37,7 @@ def test_metrics_cover_splits_languages_and_seeds(tfidf_run):
 def test_mlflow_run_holds_params_metrics_inputs_artifacts_and_model(tfidf_run, mlflow_uri):
     client = mlflow.MlflowClient(mlflow_uri)
     run = client.get_run(tfidf_run.run_id)
-    assert run.data.params["model.tfidf.C"] == "10.0" and run.data.params["model.type"] == "tfidf"
+    assert run.data.params["model.tfidf.C"] == "20.0" and run.data.params["model.type"] == "tfidf"
     assert not [key for key in run.data.params if "transformer" in key]  # only this model type's keys
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens on runs
@@ -172,9 +172,37 @@ def test_evaluate_command_reproduces_the_training_figures_from_a_directory_and_a
 
     for model in (str(tfidf_run.output_dir), tfidf_run.model_uri):
         assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "data/authored/*.jsonl"]) == 0
-        table = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[:12] if line.strip()}
-        for scope in ("dev", "test", "test_vi", "test_zh", "test_en", "seed"):
+        out = capsys.readouterr().out
+        table = {line.split()[0]: line.split() for line in out.splitlines()[:12] if line.strip()}
+        for scope in ("test", "test_vi", "test_zh", "test_en", "seed"):
             assert float(table[scope][3]) == pytest.approx(tfidf_run.metrics[f"{scope}_macro_f1"], abs=5e-4), (model, scope)
+        # configs/tfidf.yaml refits on train + dev: training scored dev with the train-only model; the saved
+        # model has seen dev, scores it higher, and says its dev figures are not held out
+        assert float(table["dev"][3]) > tfidf_run.metrics["dev_macro_f1"] + 0.01
+        assert "its dev figures are not held out" in out
+
+
+def test_refit_on_dev_saves_a_model_fitted_on_train_and_dev_with_the_settings_tuned_on_dev(tmp_path):
+    from train.config import load_config
+    from train.run import train
+
+    files = "[data/authored/vi-a.jsonl,data/authored/zh-a.jsonl,data/authored/en-a.jsonl,data/authored/vi-y.jsonl]"
+    runs = {}
+    for refit in (True, False):
+        out = tmp_path / str(refit) / "m"
+        config = load_config("configs/tfidf.yaml", [f"output_dir={out}", f"refit_on_dev={refit}", f"data.files={files}",
+                                                    "mlflow.log_model=false", "mlflow.experiment=tests"])
+        runs[refit] = (train(config, log=lambda *a, **k: None), read_spec(out), json.loads((out / "meta.json").read_text()))
+        assert [p.name for p in out.parent.iterdir()] == ["m"]  # the train-only model of tuning is gone
+    (refit, spec, meta), (alone, alone_spec, alone_meta) = runs[True], runs[False]
+    assert spec["fitted_on"] == ["train", "dev"] and "fitted_on" not in alone_spec
+    assert meta["train_size"] > alone_meta["train_size"] > 0
+    # dev is scored, and the gate and threshold chosen, by the same train-only model in both runs
+    assert spec["context"] == alone_spec["context"] and spec["threshold"] == alone_spec["threshold"]
+    assert {k: v for k, v in refit.metrics.items() if k.startswith("dev")} == \
+           {k: v for k, v in alone.metrics.items() if k.startswith("dev")}
+    assert spec["files"]["model/weights.npz"] != alone_spec["files"]["model/weights.npz"]
+    assert "refit_on_dev" in refit.report and "refit_on_dev" not in alone.report
 
 
 def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_path, capsys):

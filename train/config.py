@@ -86,6 +86,9 @@ class Config(Strict):
     # single: one topic per paragraph (labels[0]); multilabel: every topic a paragraph carries, dominant first.
     task: Literal["single", "multilabel"] = "single"
     seed: int = Field(13, ge=0, le=2**32 - 1)
+    # true: after the context gate and thresholds are tuned on dev with a model fitted on train, the
+    # saved model is fitted again on train + dev with those settings (more data; test stays held out).
+    refit_on_dev: bool = False
     output_dir: str = ""
     data: DataConfig = DataConfig()
     context: ContextConfig = ContextConfig()

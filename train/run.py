@@ -12,7 +12,9 @@ load data -> fit the configured model -> save a self-describing model directory
 from __future__ import annotations
 
 import random
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,33 +68,78 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         run.log_datasets(splits)
         started = time.perf_counter()
         model.fit(splits["train"], splits["dev"], on_epoch=run.log_metrics)
-        fit_seconds = time.perf_counter() - started
         if not main_process:
             return TrainResult(target, {}, "", None, None)
-        output_dir = save_model_dir(target, config, model, {"train_size": len(splits["train"])}, overwrite)
+        tuned_dir = scratch_dir(target) if config.refit_on_dev else target
+        try:
+            save_model_dir(tuned_dir, config, model, {"train_size": len(splits["train"])}, overwrite)
+            tuned, tuning = tune_on_dev(tuned_dir, config, splits["dev"])
+            predictor = refit(target, config, splits, tuning, overwrite) if config.refit_on_dev else tuned
+            fit_seconds = time.perf_counter() - started
+            # dev is scored by the model the settings were tuned on (held out), test by the saved model
+            results, metrics, report = evaluate_parts([(tuned, splits["dev"]), (predictor, splits["test"])], config)
+        finally:
+            if tuned_dir != target:
+                shutil.rmtree(tuned_dir.parent, ignore_errors=True)
+        if config.refit_on_dev:
+            report += "\n\n" + REFIT_NOTE
+        metrics["fit_seconds"] = fit_seconds
 
-        # One load; each spec.json update is mirrored into it (the spec is all that changes).
-        predictor = Predictor.load(output_dir)
-        gate = fit_gate(predictor, splits["dev"], config.context.head)
-        predictor.spec = update_spec(output_dir, context={"head": config.context.head if gate else 0, "gate": gate})
-        evaluated = splits["dev"] + splits["test"]
-        results, probs = evaluate_records(predictor, evaluated)
-        threshold = choose_threshold(probs[: len(splits["dev"])], [r.label for r in splits["dev"]], predictor.labels)
-        predictor.spec = update_spec(output_dir, threshold=threshold)
-        metrics = {**{k: v for r in results.values() for k, v in r.metrics().items()}, "fit_seconds": fit_seconds}
-        report = format_report(results)
-        if config.task == "multilabel":  # per-label thresholds on dev, then the label-set tables
-            predictor.spec = update_spec(output_dir, label_thresholds=choose_label_thresholds(predictor, splits["dev"]))
-            set_metrics, set_report = label_set_metrics(predictor, evaluated)
-            metrics.update(set_metrics)
-            report += "\n\n" + set_report
-
-        meta = {**read_json(output_dir / META_FILE, "meta"), "metrics": metrics, "threshold": threshold,
+        meta = {**read_json(target / META_FILE, "meta"), "metrics": metrics, "threshold": tuning["threshold"],
                 "mlflow_run_id": run.run_id}
-        write_json(output_dir / META_FILE, meta)
+        write_json(target / META_FILE, meta)
         run.log_metrics(metrics)
         run.log_evaluation(results, report, meta)
-        model_uri = run.log_model(output_dir, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
+        model_uri = run.log_model(target, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
     log(report)
-    log(f"\nmodel: {output_dir}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}")
-    return TrainResult(output_dir, metrics, report, run.run_id, model_uri)
+    log(f"\nmodel: {target}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}")
+    return TrainResult(target, metrics, report, run.run_id, model_uri)
+
+
+REFIT_NOTE = ("dev: scored by the model fitted on train alone, which chose the context gate and thresholds; "
+              "the saved model was then fitted on train + dev (refit_on_dev), so its test figures are its own")
+
+
+def scratch_dir(target: Path) -> Path:
+    """A fresh directory beside `target` for the train-only model that tuning needs."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tuning-", dir=target.parent)) / "model"
+
+
+def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, dict]:
+    """The context gate, abstention threshold (and multi-label thresholds) chosen on dev, written into the spec."""
+    predictor = Predictor.load(directory)
+    gate = fit_gate(predictor, dev, config.context.head)
+    tuning = {"context": {"head": config.context.head if gate else 0, "gate": gate}}
+    predictor.spec = update_spec(directory, **tuning)  # the threshold is chosen on scores through the gate
+    probs = predictor.predict_proba([r.text for r in dev], doc_ids=[r.doc_id for r in dev])
+    tuning["threshold"] = choose_threshold(probs, [r.label for r in dev], predictor.labels)
+    if config.task == "multilabel":
+        tuning["label_thresholds"] = choose_label_thresholds(predictor, dev)
+    predictor.spec = update_spec(directory, **tuning)
+    return predictor, tuning
+
+
+def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: bool) -> Predictor:
+    """The saved model: the same config fitted again, from the same seed, on train + dev."""
+    set_seed(config.seed, torch=config.model.type == "transformer")
+    data = splits["train"] + splits["dev"]
+    model = create_model(config).fit(data, splits["dev"])
+    save_model_dir(target, config, model, {"train_size": len(data), "fitted_on": ["train", "dev"]}, overwrite)
+    predictor = Predictor.load(target)
+    predictor.spec = update_spec(target, fitted_on=["train", "dev"], **tuning)
+    return predictor
+
+
+def evaluate_parts(parts: list, config: Config) -> tuple[dict, dict[str, float], str]:
+    """(scope results, metrics, printed report) over (predictor, records) parts, tagged as `serve tag` tags."""
+    parts = [(predictor, records) for predictor, records in parts if records]
+    results = {name: result for predictor, records in parts for name, result in evaluate_records(predictor, records)[0].items()}
+    metrics = {k: v for r in results.values() for k, v in r.metrics().items()}
+    report = format_report(results)
+    if config.task == "multilabel":
+        tables = [label_set_metrics(predictor, records) for predictor, records in parts]
+        for set_metrics, _ in tables:
+            metrics.update(set_metrics)
+        report += "\n\n" + "\n".join([tables[0][1]] + [table.split("\n", 1)[1] for _, table in tables[1:]])
+    return results, metrics, report

@@ -37,7 +37,7 @@ class TfidfSettings(Strict):
     min_df: int = Field(1, ge=1)
     max_features: Optional[int] = Field(None, ge=1)
     sublinear_tf: bool = True
-    C: float = Field(10.0, gt=0)
+    C: float = Field(20.0, gt=0)
     class_weight: Optional[Literal["balanced"]] = "balanced"
     max_iter: int = Field(2000, ge=10)
     heads: Literal["factored", "joint"] = "factored"
