@@ -86,19 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options,
                                       label_thresholds=dict(args.label_thresholds))
         if args.command == "tag":
-            import signal
-
             from serve.files import tag_file
-
-            previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
 
             # Transformer models use all cores inside torch already; forking them only contends.
             default_workers = (os.cpu_count() or 1) if predictor.spec["model_type"] == "tfidf" else 1
-            try:
-                stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
-                                 workers=args.workers or default_workers)
-            finally:
-                signal.signal(signal.SIGTERM, previous)  # main() may be called in-process (tests, notebooks)
+            stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
+                             workers=args.workers or default_workers)  # SIGTERM stops like Ctrl-C (run_cli)
             print(f"tagged {stats.tagged} of {stats.records} records ({stats.errors} errors) -> {args.output}", file=sys.stderr)
         else:
             import uvicorn

@@ -59,6 +59,10 @@ def test_value_checks():
         config_from_dict({"model": {"tfidf": {"max_iter": 0}}})
     with pytest.raises(ConfigError, match="seed"):
         config_from_dict({"seed": -1})
+    # a transformer chooses its epoch on dev, which a refit on train + dev would train on
+    with pytest.raises(ConfigError, match="refit_on_dev: only for model.type tfidf.*fix: set refit_on_dev: false"):
+        config_from_dict({"refit_on_dev": True, "model": {"type": "transformer"}})
+    assert config_from_dict({"refit_on_dev": True}).refit_on_dev
 
 
 def test_each_model_type_carries_only_its_own_keys():

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from serve.__main__ import build_parser
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.spec import FORMAT_VERSION, SPEC_FILE
+from vnzh_runtime.spec import FORMAT_VERSION, SPEC_FILE, read_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 VI = "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"
@@ -318,6 +319,56 @@ def test_training_never_replaces_what_it_did_not_write(tfidf_run, tmp_path, monk
     assert train_main([*base, "--set", f"output_dir={model}", "--overwrite"]) == 0
     assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["train_size"] == 18  # the small corpus, train + dev (refit_on_dev)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")]  # no staging or old copy left
+
+
+def test_sigterm_stops_a_command_like_ctrl_c_so_its_clean_up_runs():
+    import os
+    import signal
+
+    from vnzh_runtime.errors import run_cli
+
+    cleaned = []
+
+    def job():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        finally:
+            cleaned.append(True)
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_cli(job) == 130 and cleaned == [True]
+    assert signal.getsignal(signal.SIGTERM) == before  # put back: main() may run in-process
+
+
+@pytest.mark.parametrize("stop_in", ["tuning", "refit"])
+def test_interrupted_training_leaves_the_earlier_model_or_the_new_one_whole(tfidf_run, tmp_path, monkeypatch, stop_in):
+    import train.run as run_module
+    from train.config import load_config
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    model = tmp_path / "model"
+    shutil.copytree(tfidf_run.output_dir, model)
+    before = {p.name: p.read_bytes() for p in model.rglob("*") if p.is_file()}
+    if stop_in == "tuning":  # Ctrl-C (or SIGTERM, see above) while the train-only model is tuned beside the target
+        monkeypatch.setattr(run_module, "fit_gate", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    else:  # ... or just after the refitted model has been moved into place
+        tune, tuned = run_module.tune_on_dev, []
+        monkeypatch.setattr(run_module, "tune_on_dev", lambda *a: tuned.append(tune(*a)[1]) or tune(*a))
+        load = run_module.Predictor.load
+        monkeypatch.setattr(run_module.Predictor, "load", lambda d, *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
+                            if Path(d) == model else load(d, *a, **k))
+    config = load_config("configs/tfidf.yaml", [f"output_dir={model}", f"data.files=[{small_corpus(tmp_path / 's.jsonl')}]",
+                                                "mlflow.log_model=false", "mlflow.experiment=hostile"])
+    with pytest.raises(KeyboardInterrupt):
+        run_module.train(config, log=lambda *a, **k: None, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")] == []  # no tuning or staging left
+    spec = read_spec(model)
+    if stop_in == "tuning":
+        assert {p.name: p.read_bytes() for p in model.rglob("*") if p.is_file()} == before
+    else:  # the new model, already carrying the settings tuned on dev
+        assert spec["fitted_on"] == ["train", "dev"] and json.loads((model / "meta.json").read_text())["train_size"] == 18
+        assert {k: spec[k] for k in tuned[0]} == tuned[0] and set(tuned[0]) >= {"context", "threshold"}
 
 
 # --- untrusted model directories -----------------------------------------------------------------

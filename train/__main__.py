@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
 
         train(load_config(args.config, args.overrides), overwrite=args.overwrite)
 
-    return run_cli(job, "interrupted; the previous model directory, if any, is untouched")
+    return run_cli(job, "interrupted; the model directory holds the previous model, or the new one whole if it was finished")
 
 
 if __name__ == "__main__":

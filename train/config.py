@@ -88,6 +88,7 @@ class Config(Strict):
     seed: int = Field(13, ge=0, le=2**32 - 1)
     # true: after the context gate and thresholds are tuned on dev with a model fitted on train, the
     # saved model is fitted again on train + dev with those settings (more data; test stays held out).
+    # TF-IDF only: a transformer chooses its epoch on dev, which a refit would train on.
     refit_on_dev: bool = False
     output_dir: str = ""
     data: DataConfig = DataConfig()
@@ -137,6 +138,9 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
         raise ConfigError(f"{source}: output_dir: {cfg.output_dir!r} climbs out of the project "
                           "(fix: a path without '..', or an explicit absolute path)")
     cfg.mlflow.registered_model = cfg.mlflow.registered_model or f"vn-china-topics-{cfg.name}"
+    if cfg.refit_on_dev and cfg.model.type != "tfidf":
+        raise ConfigError(f"{source}: refit_on_dev: only for model.type tfidf; a {cfg.model.type} model chooses its "
+                          "best epoch on dev, which a refit would train on (fix: set refit_on_dev: false)")
     routes = getattr(cfg.model, "transformer", None)
     if routes is not None:
         for lang, key in routes.routes.items():

@@ -159,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
         results, _ = evaluate_records(predictor, records)
         report = format_report(results)
+        if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+            report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
         if predictor.multilabel:
             from train.multilabel import label_set_metrics
 
             report += "\n\n" + label_set_metrics(predictor, records)[1]
-        if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
-            report += "\n\nnote: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out"
         print(report)
         if args.log:
             from train.tracking import log_evaluation_run

@@ -42,8 +42,9 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
     return path
 
 
-def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool) -> Path:
-    """Write model/, spec.json, config.yaml and meta.json beside `target`, then move it into place."""
+def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, spec: dict | None = None) -> Path:
+    """Write model/, spec.json (with `spec`'s settings), config.yaml and meta.json beside `target`, then move
+    it into place."""
     check_output_dir(str(target), overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
@@ -53,7 +54,7 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool) -
         options = config.predict.model_dump(exclude={"threshold"})
         write_spec(staging, {"model_type": config.model.type, "labels": list(config.data.labels), "task": config.task,
                              "context": {"head": config.context.head}, "options": options,
-                             "threshold": {"value": config.predict.threshold}, "model": section})
+                             "threshold": {"value": config.predict.threshold}, "model": section, **(spec or {})})
         (staging / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), allow_unicode=True, sort_keys=False),
                                              encoding="utf-8")
         write_json(staging / META_FILE, {"model_type": config.model.type, "labels": list(config.data.labels), **meta})
@@ -61,6 +62,13 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool) -
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return target
+
+
+def install_dir(finished: Path, target: Path, overwrite: bool) -> Path:
+    """Move a finished model directory (written beside `target`) into place, on the same terms as saving."""
+    check_output_dir(str(target), overwrite)
+    replace_dir(finished, target)
     return target
 
 

@@ -50,12 +50,13 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
     return metrics
 
 
-def label_set_metrics(predictor, records: list[Record]) -> tuple[dict[str, float], str]:
-    """Micro, macro and samples F1 of the label sets, and per-label precision/recall/F1, per scope."""
+def label_set_metrics(predictor, records: list[Record], header: bool = True) -> tuple[dict[str, float], str]:
+    """Micro, macro and samples F1 of the label sets, and per-label precision/recall/F1, per scope
+    (`header=False`: the table's rows only, to follow another part's table)."""
     results = predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])
     predicted = [result["labels"] for result in results]
     metrics: dict[str, float] = {}
-    lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9}"]
+    lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9}"] if header else []
     for name, members in scope_members(records).items():
         scores = set_scores(name, [records[i].labels for i in members], [predicted[i] for i in members], predictor.labels)
         metrics.update(scores)

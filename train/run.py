@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, load_records
 from train.evaluate import choose_threshold, evaluate_records, format_report
-from train.modeldir import check_output_dir, save_model_dir, update_spec
+from train.modeldir import check_output_dir, install_dir, save_model_dir, update_spec
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
 from train.tracking import TrainingRun, check_tracking_server, is_main_process
@@ -68,21 +69,22 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         run.log_datasets(splits)
         started = time.perf_counter()
         model.fit(splits["train"], splits["dev"], on_epoch=run.log_metrics)
+        fit_seconds = time.perf_counter() - started
         if not main_process:
             return TrainResult(target, {}, "", None, None)
-        tuned_dir = scratch_dir(target) if config.refit_on_dev else target
-        try:
-            save_model_dir(tuned_dir, config, model, {"train_size": len(splits["train"])}, overwrite)
-            tuned, tuning = tune_on_dev(tuned_dir, config, splits["dev"])
-            predictor = refit(target, config, splits, tuning, overwrite) if config.refit_on_dev else tuned
-            fit_seconds = time.perf_counter() - started
+        with tuning_dir(target) as scratch:  # the model is tuned beside its target, then moved into place whole
+            first = save_model_dir(scratch / "model", config, model, {"train_size": len(splits["train"])}, overwrite)
+            tuned, tuning = tune_on_dev(first, config, splits["dev"])
+            if config.refit_on_dev:
+                predictor, refit_seconds = refit(target, config, splits, tuning, overwrite)
+                fit_seconds += refit_seconds
+            else:
+                predictor = tuned
+                install_dir(first, target, overwrite)
             # dev is scored by the model the settings were tuned on (held out), test by the saved model
             results, metrics, report = evaluate_parts([(tuned, splits["dev"]), (predictor, splits["test"])], config)
-        finally:
-            if tuned_dir != target:
-                shutil.rmtree(tuned_dir.parent, ignore_errors=True)
         if config.refit_on_dev:
-            report += "\n\n" + REFIT_NOTE
+            report += "\n\n" + refit_note(bool(splits["test"]))
         metrics["fit_seconds"] = fit_seconds
 
         meta = {**read_json(target / META_FILE, "meta"), "metrics": metrics, "threshold": tuning["threshold"],
@@ -96,14 +98,21 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     return TrainResult(target, metrics, report, run.run_id, model_uri)
 
 
-REFIT_NOTE = ("dev: scored by the model fitted on train alone, which chose the context gate and thresholds; "
-              "the saved model was then fitted on train + dev (refit_on_dev), so its test figures are its own")
+def refit_note(has_test: bool) -> str:
+    return ("dev: scored by the model fitted on train alone, which chose the context gate and thresholds; the saved "
+            "model was then fitted on train + dev (refit_on_dev)" + (", and test scores it" if has_test else
+                                                                     ", and no test split scores it"))
 
 
-def scratch_dir(target: Path) -> Path:
-    """A fresh directory beside `target` for the train-only model that tuning needs."""
+@contextmanager
+def tuning_dir(target: Path):
+    """A fresh directory beside `target` (same file system, so a finished model moves by rename), removed after."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.tuning-", dir=target.parent)) / "model"
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.tuning-", dir=target.parent))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, dict]:
@@ -120,26 +129,31 @@ def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, 
     return predictor, tuning
 
 
-def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: bool) -> Predictor:
-    """The saved model: the same config fitted again, from the same seed, on train + dev."""
-    set_seed(config.seed, torch=config.model.type == "transformer")
+def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: bool) -> tuple[Predictor, float]:
+    """The saved model: the same config fitted again, from the same seed, on train + dev; and its fit's seconds."""
+    set_seed(config.seed)
     data = splits["train"] + splits["dev"]
-    model = create_model(config).fit(data, splits["dev"])
-    save_model_dir(target, config, model, {"train_size": len(data), "fitted_on": ["train", "dev"]}, overwrite)
-    predictor = Predictor.load(target)
-    predictor.spec = update_spec(target, fitted_on=["train", "dev"], **tuning)
-    return predictor
+    started = time.perf_counter()
+    model = create_model(config).fit(data, [])
+    seconds = time.perf_counter() - started
+    # the tuned settings go in before the directory is moved into place: no moment shows an untuned model
+    save_model_dir(target, config, model, {"train_size": len(data)}, overwrite, spec={**tuning, "fitted_on": FITTED_ON})
+    return Predictor.load(target), seconds
+
+
+FITTED_ON = ["train", "dev"]
 
 
 def evaluate_parts(parts: list, config: Config) -> tuple[dict, dict[str, float], str]:
-    """(scope results, metrics, printed report) over (predictor, records) parts, tagged as `serve tag` tags."""
+    """(scope results, metrics, printed report) over (predictor, records) parts; scopes are split names, so
+    parts of different splits never share one. Articles are read with their context, as `serve tag` reads them."""
     parts = [(predictor, records) for predictor, records in parts if records]
     results = {name: result for predictor, records in parts for name, result in evaluate_records(predictor, records)[0].items()}
     metrics = {k: v for r in results.values() for k, v in r.metrics().items()}
     report = format_report(results)
     if config.task == "multilabel":
-        tables = [label_set_metrics(predictor, records) for predictor, records in parts]
+        tables = [label_set_metrics(predictor, records, header=i == 0) for i, (predictor, records) in enumerate(parts)]
         for set_metrics, _ in tables:
             metrics.update(set_metrics)
-        report += "\n\n" + "\n".join([tables[0][1]] + [table.split("\n", 1)[1] for _, table in tables[1:]])
+        report += "\n\n" + "\n".join(table for _, table in tables)
     return results, metrics, report

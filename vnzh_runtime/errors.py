@@ -12,8 +12,12 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     130 and `error: <interrupted>` for Ctrl-C or SIGTERM; anything else is a bug: one line says
     so, then the traceback.
     """
+    import signal
     import sys
+    import threading
 
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
     try:
         job()
     except UserError as err:
@@ -25,4 +29,7 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     except Exception:
         print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
         raise
+    finally:
+        if main_thread:  # main() may be called in-process (tests, notebooks)
+            signal.signal(signal.SIGTERM, previous)
     return 0
