@@ -120,13 +120,16 @@ def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, 
     predictor = Predictor.load(directory)
     gate = fit_gate(predictor, dev, config.context.head)
     tuning = {"context": {"head": config.context.head if gate else 0, "gate": gate}}
-    predictor.spec = update_spec(directory, **tuning)  # the threshold is chosen on scores through the gate
+    predictor.spec = {**predictor.spec, **tuning}  # in memory: the threshold is chosen on scores through the gate
     probs = predictor.predict_proba([r.text for r in dev], doc_ids=[r.doc_id for r in dev])
     tuning["threshold"] = choose_threshold(probs, [r.label for r in dev], predictor.labels)
     if config.task == "multilabel":
         tuning["label_thresholds"] = choose_label_thresholds(predictor, dev)
-    predictor.spec = update_spec(directory, **tuning)
+    predictor.spec = update_spec(directory, **tuning)  # one write: the digests of the model files are hashed once
     return predictor, tuning
+
+
+FITTED_ON = ["train", "dev"]  # spec.json `fitted_on` of a refitted model (train.evaluate reads it)
 
 
 def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: bool) -> tuple[Predictor, float]:
@@ -139,9 +142,6 @@ def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: b
     # the tuned settings go in before the directory is moved into place: no moment shows an untuned model
     save_model_dir(target, config, model, {"train_size": len(data)}, overwrite, spec={**tuning, "fitted_on": FITTED_ON})
     return Predictor.load(target), seconds
-
-
-FITTED_ON = ["train", "dev"]
 
 
 def evaluate_parts(parts: list, config: Config) -> tuple[dict, dict[str, float], str]:
