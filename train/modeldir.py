@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -63,6 +64,18 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+@contextmanager
+def tuning_dir(target: Path):
+    """A fresh directory beside `target` to build and tune a model in (same file system, so a finished model
+    moves by rename), removed after."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.tuning-", dir=target.parent))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def install_dir(finished: Path, target: Path, overwrite: bool) -> Path:

@@ -12,11 +12,8 @@ load data -> fit the configured model -> save a self-describing model directory
 from __future__ import annotations
 
 import random
-import shutil
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +22,8 @@ import numpy as np
 from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, load_records
-from train.evaluate import choose_threshold, evaluate_records, format_report
-from train.modeldir import check_output_dir, install_dir, save_model_dir, update_spec
+from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
+from train.modeldir import check_output_dir, install_dir, save_model_dir, tuning_dir, update_spec
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
 from train.tracking import TrainingRun, check_tracking_server, is_main_process
@@ -74,7 +71,7 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
             return TrainResult(target, {}, "", None, None)
         with tuning_dir(target) as scratch:  # the model is tuned beside its target, then moved into place whole
             first = save_model_dir(scratch / "model", config, model, {"train_size": len(splits["train"])}, overwrite)
-            tuned, tuning = tune_on_dev(first, config, splits["dev"])
+            tuned, tuning, dev_probs = tune_on_dev(first, config, splits["dev"])
             if config.refit_on_dev:
                 predictor, refit_seconds = refit(target, config, splits, tuning, overwrite)
                 fit_seconds += refit_seconds
@@ -82,7 +79,8 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
                 predictor = tuned
                 install_dir(first, target, overwrite)
             # dev is scored by the model the settings were tuned on (held out), test by the saved model
-            results, metrics, report = evaluate_parts([(tuned, splits["dev"]), (predictor, splits["test"])], config)
+            results, metrics, report = evaluate_parts([(tuned, splits["dev"], dev_probs), (predictor, splits["test"], None)],
+                                                      config)
         if config.refit_on_dev:
             report += "\n\n" + refit_note(bool(splits["test"]))
         metrics["fit_seconds"] = fit_seconds
@@ -104,19 +102,9 @@ def refit_note(has_test: bool) -> str:
                                                                      ", and no test split scores it"))
 
 
-@contextmanager
-def tuning_dir(target: Path):
-    """A fresh directory beside `target` (same file system, so a finished model moves by rename), removed after."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.tuning-", dir=target.parent))
-    try:
-        yield scratch
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, dict]:
-    """The context gate, abstention threshold (and multi-label thresholds) chosen on dev, written into the spec."""
+def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, dict, np.ndarray]:
+    """The context gate, abstention threshold (and multi-label thresholds) chosen on dev, written into the spec;
+    and dev's scores through the gate (the thresholds do not change them), so dev is tagged once."""
     predictor = Predictor.load(directory)
     gate = fit_gate(predictor, dev, config.context.head)
     tuning = {"context": {"head": config.context.head if gate else 0, "gate": gate}}
@@ -126,7 +114,7 @@ def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, 
     if config.task == "multilabel":
         tuning["label_thresholds"] = choose_label_thresholds(predictor, dev)
     predictor.spec = update_spec(directory, **tuning)  # one write: the digests of the model files are hashed once
-    return predictor, tuning
+    return predictor, tuning, probs
 
 
 FITTED_ON = ["train", "dev"]  # spec.json `fitted_on` of a refitted model (train.evaluate reads it)
@@ -145,14 +133,17 @@ def refit(target: Path, config: Config, splits: dict, tuning: dict, overwrite: b
 
 
 def evaluate_parts(parts: list, config: Config) -> tuple[dict, dict[str, float], str]:
-    """(scope results, metrics, printed report) over (predictor, records) parts; scopes are split names, so
-    parts of different splits never share one. Articles are read with their context, as `serve tag` reads them."""
-    parts = [(predictor, records) for predictor, records in parts if records]
-    results = {name: result for predictor, records in parts for name, result in evaluate_records(predictor, records)[0].items()}
+    """(scope results, metrics, printed report) over (predictor, records, scores or None) parts; scopes are split
+    names, so parts of different splits never share one. Articles are read with their context, as `serve tag`
+    reads them; a part that comes with its scores is not tagged again."""
+    parts = [part for part in parts if part[1]]
+    results = {name: result for predictor, records, probs in parts for name, result in
+               (evaluate_records(predictor, records)[0] if probs is None else
+                evaluate_scopes(records, probs, predictor.labels)).items()}
     metrics = {k: v for r in results.values() for k, v in r.metrics().items()}
     report = format_report(results)
     if config.task == "multilabel":
-        tables = [label_set_metrics(predictor, records, header=i == 0) for i, (predictor, records) in enumerate(parts)]
+        tables = [label_set_metrics(predictor, records, header=i == 0) for i, (predictor, records, _) in enumerate(parts)]
         for set_metrics, _ in tables:
             metrics.update(set_metrics)
         report += "\n\n" + "\n".join(table for _, table in tables)
