@@ -27,220 +27,21 @@ their article and each partition is one Arrow batch), so labels and scores equal
 from __future__ import annotations
 
 import argparse
-import atexit
-import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
 import uuid
-import zipfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): make `serve` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from serve.spark_input import first_line, read_input  # noqa: E402
+from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
+from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
 from vnzh_runtime.errors import UserError  # noqa: E402
-
-ROW_SCHEMA = "_row long, _id string, _doc string, text string, error string"
-UDF_COLUMN = "_tagged"
-
-
-# ---- reading: every format becomes (_row, _id as JSON, _doc as JSON or null, text, error) ----
-
-def _record(index: int, record) -> tuple:
-    """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true stay distinct."""
-    doc = None if record.doc_id is None else json.dumps(record.doc_id)
-    return (index, json.dumps(record.id), doc, record.text if record.error is None else None, record.error)
-
-
-def _jsonl_rows(name: str):
-    def parse(pairs):
-        from serve.tagging import InputRecord, checked
-        from vnzh_runtime.jsonl import parse_line
-
-        for raw, index in pairs:
-            if not raw.strip():
-                continue  # a blank line is not a record (serve tag skips it too)
-            row = parse_line(raw, name, index + 1)
-            yield _record(index, InputRecord(None, None, error=row.error) if row.error
-                          else checked(row.value, f"{name}:{row.line}"))
-    return parse
-
-
-def _csv_rows(name: str):
-    def parse(pairs):
-        from serve.tagging import InputRecord, checked
-
-        for row, index in pairs:
-            values = row.asDict()
-            where = f"{name}:{index + 2}"  # the header is line 1; exact while records are one line each
-            if "\ufffd" in "".join(v for v in values.values() if isinstance(v, str)):
-                yield _record(index, InputRecord(values.get("id"), None, values.get("doc_id"),
-                                                 f"{where}: not UTF-8; re-save the file as UTF-8"))
-                continue
-            kept = {k: v for k, v in values.items() if k in ("id", "doc_id") and v not in ("", None)}
-            yield _record(index, checked(kept | {"text": values.get("text") or ""}, where))
-    return parse
-
-
-def _parquet_rows(name: str):
-    def parse(pairs):
-        from serve.tagging import checked
-
-        for row, index in pairs:
-            yield _record(index, checked(row.asDict(), f"{name}:row {index + 1}"))
-    return parse
-
-
-def input_format(path: str) -> str:
-    suffix = Path(path.rstrip("/")).suffix.lower()
-    return {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
-
-
-def read_input(spark, path: str):
-    """(rows, source id/doc_id types or None): one row per input record, numbered in input order."""
-    kind = input_format(path)
-    types = None
-    try:
-        if kind == "jsonl":
-            # Bytes, not strings: a line that is not UTF-8 is that line's error, as in serve tag.
-            pairs = spark.sparkContext.textFile(path, use_unicode=False).zipWithIndex()
-            rows = pairs.mapPartitions(_jsonl_rows(path))
-        else:
-            if kind == "csv":
-                frame = (spark.read.option("header", True).option("multiLine", True).option("escape", '"')
-                         .option("encoding", "UTF-8").option("mode", "PERMISSIVE").csv(path))
-                frame = frame.toDF(*[c.lstrip("\ufeff") for c in frame.columns])  # an Excel BOM
-                if "text" not in frame.columns:
-                    raise UserError(f"{path}:1: the CSV header has no 'text' column (found {frame.columns}); add one")
-            else:
-                frame = spark.read.parquet(path)
-                if "text" not in frame.columns:
-                    raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
-                types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}
-            frame = frame.select(*[c for c in ("id", "doc_id", "text") if c in frame.columns])
-            rows = frame.rdd.zipWithIndex().mapPartitions((_csv_rows if kind == "csv" else _parquet_rows)(path))
-    except UserError:
-        raise
-    except Exception as err:  # noqa: BLE001 - Spark reports a missing path as an AnalysisException/Py4JJavaError
-        raise UserError(f"{path}: cannot read input ({_first_line(err)})") from None
-    return spark.createDataFrame(rows, ROW_SCHEMA), types
-
-
-def _first_line(err: Exception) -> str:
-    text = str(getattr(err, "desc", None) or err).strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:200]
-
-
-# ---- the model ----
-
-def download_model(uri: str) -> Path:
-    """The logged MLflow model as a local folder (the one that holds MLmodel)."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
-
-    quiet_mlflow()
-    local = Path(uri)
-    if local.is_dir():
-        if not (local / "MLmodel").is_file():
-            raise UserError(f"{uri}: not an MLflow model (no MLmodel file); serve spark tags with a logged model: "
-                            "pass models:/NAME@ALIAS, runs:/RUN_ID/model, or a downloaded model folder")
-        return local
-    store = tracking_uri()
-    if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
-        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
-    mlflow.set_tracking_uri(store)
-    try:
-        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
-    except (MlflowException, OSError) as err:
-        raise UserError(f"{uri}: cannot load from MLflow at {store} ({_first_line(err)}); "
-                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
-
-
-def model_labels(root: Path) -> list[str]:
-    from mlflow.models import Model
-
-    from vnzh_runtime.pyfunc import MODEL_ARTIFACT
-    from vnzh_runtime.spec import read_spec
-
-    flavor = Model.load(str(root)).flavors["python_function"]
-    return list(read_spec(root / flavor["artifacts"][MODEL_ARTIFACT]["path"])["labels"])
-
-
-def accepts_doc_id(root: Path) -> bool:
-    """Models logged before doc_id was in the signature: MLflow drops the column before predict."""
-    from mlflow.models import Model
-
-    schema = Model.load(str(root)).get_input_schema()
-    return schema is None or "doc_id" in schema.input_names()
-
-
-# ---- the job ----
-
-def runtime_zip(folder: Path) -> Path:
-    """`serve` and `vnzh_runtime` as one zip for the executors (spark.sparkContext.addPyFile)."""
-    import serve
-    import vnzh_runtime
-
-    target = folder / "vnzh_serve_code.zip"
-    with zipfile.ZipFile(target, "w") as archive:
-        for package in (serve, vnzh_runtime):
-            root = Path(package.__file__).parent
-            for path in sorted(root.rglob("*.py")):
-                archive.write(path, Path(root.name) / path.relative_to(root))
-    return target
-
-
-_SHIPPED: set[int] = set()
-
-
-def ship_code(spark) -> None:
-    """Once per SparkContext: executors import this code from the zip, not from a checkout."""
-    context = spark.sparkContext
-    if id(context) not in _SHIPPED:
-        folder = Path(tempfile.mkdtemp(prefix="vnzh-spark-"))
-        atexit.register(shutil.rmtree, folder, True)  # Spark has copied it by then
-        context.addPyFile(str(runtime_zip(folder)))
-        _SHIPPED.add(id(context))
-
-
-def _ordered(value, labels: list[str]):
-    """Row -> dict, with any struct keyed by the labels put back in label order (as serve tag writes it)."""
-    if isinstance(value, dict):
-        if set(value) == set(labels):
-            return {label: _ordered(value[label], labels) for label in labels}
-        return {k: _ordered(v, labels) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ordered(v, labels) for v in value]
-    return value
-
-
-def _jsonl_line(labels: list[str]):
-    def line(row) -> str:
-        record = {"id": json.loads(row["_id"])}
-        if row["_doc"] is not None:
-            record["doc_id"] = json.loads(row["_doc"])
-        if row["error"] is not None:
-            record["error"] = row["error"]
-        else:
-            record.update(_ordered(row[UDF_COLUMN].asDict(recursive=True), labels))
-        from serve.files import jsonl_line
-
-        return jsonl_line(record).decode("utf-8").rstrip("\n")  # byte for byte what serve tag writes
-    return line
-
-
-def _plain_id(value: str | None) -> str | None:
-    """A JSON-encoded id as parquet's string column: strings as they are, numbers and booleans as JSON text."""
-    if value is None:
-        return None
-    decoded = json.loads(value)
-    return decoded if isinstance(decoded, str) or decoded is None else value
 
 
 def tag(spark, model: str, input_path: str, output_path: str, partitions: int | None = None,
@@ -257,7 +58,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
         raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
     if Path(output_path).resolve() == Path(input_path).resolve():
         raise UserError(f"{output_path}: the output is the input; write the tags elsewhere")
-    fs, jvm = _filesystem(spark, output_path)
+    fs, jvm = filesystem(spark, output_path)
     target = jvm.org.apache.hadoop.fs.Path(output_path)
     if fs.exists(target) and not overwrite:
         raise UserError(f"{output_path}: exists; pass --overwrite to replace it (replaced only once the new output is complete)")
@@ -293,17 +94,17 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     staging = f"{output_path.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
     try:
         if out_kind == ".jsonl":
-            to_line = F.udf(_jsonl_line(labels), T.StringType())
+            to_line = F.udf(jsonl_line_of(labels), T.StringType())
             tagged.select(to_line(F.struct("_id", "_doc", "error", UDF_COLUMN)).alias("value")).write.text(staging)
         else:
             tagged_type = tagged.schema[UDF_COLUMN].dataType
-            model_columns = [_label_ordered(F.col(f"{UDF_COLUMN}.{field.name}"), field, labels).alias(field.name)
+            model_columns = [label_ordered(F.col(f"{UDF_COLUMN}.{field.name}"), field, labels).alias(field.name)
                              for field in tagged_type.fields]
-            plain = F.udf(_plain_id, T.StringType())
-            ids = [_typed(plain(F.col(column)), (id_types or {}).get(name), name)
+            plain = F.udf(plain_id, T.StringType())
+            ids = [typed(plain(F.col(column)), (id_types or {}).get(name), name)
                    for column, name in (("_id", "id"), ("_doc", "doc_id"))]
             tagged.select(*ids, *model_columns, "error").write.parquet(staging)
-        _replace(fs, jvm, staging, output_path)
+        replace_output(fs, jvm, staging, output_path)
     except BaseException:
         fs.delete(jvm.org.apache.hadoop.fs.Path(staging), True)
         raise
@@ -314,46 +115,6 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     counts = written.agg(F.count(F.lit(1)).alias("records"), F.count(error).alias("errors")).first()
     return {"records": counts["records"], "errors": counts["errors"], "seconds": time.perf_counter() - started}
 
-
-def _label_ordered(column, field, labels: list[str]):
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
-
-    if isinstance(field.dataType, T.StructType) and {f.name for f in field.dataType.fields} == set(labels):
-        return F.struct(*[column.getField(label).alias(label) for label in labels])
-    return column
-
-
-def _typed(column, source_type, name: str):
-    """Parquet in, parquet out: ids keep their column type; from JSONL/CSV they are strings."""
-    from pyspark.sql import types as T
-
-    numeric = (T.IntegralType, T.FractionalType, T.BooleanType)
-    if source_type is not None and isinstance(source_type, numeric):
-        return column.cast(source_type).alias(name)
-    return column.alias(name)
-
-
-def _filesystem(spark, path: str):
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jvm
-
-
-def _replace(fs, jvm, staging: str, output_path: str) -> None:
-    """Move the finished output into place; an old one is moved aside first and deleted last."""
-    Path_ = jvm.org.apache.hadoop.fs.Path
-    target, old = Path_(output_path), None
-    if fs.exists(target):
-        old = Path_(f"{output_path.rstrip('/')}.old-{uuid.uuid4().hex[:8]}")
-        fs.rename(target, old)
-    if not fs.rename(Path_(staging), target):
-        raise UserError(f"{output_path}: could not move the finished output into place (it is in {staging})")
-    if old is not None:
-        fs.delete(old, True)
-
-
-# ---- the command line ----
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m serve spark",
@@ -417,7 +178,7 @@ def session(master: str | None, conf: list[str], quiet: bool):
     try:
         spark = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001 - e.g. JAVA_GATEWAY_EXITED when there is no Java
-        raise UserError(f"cannot start Spark ({_first_line(err)}); it needs Java 17+ "
+        raise UserError(f"cannot start Spark ({first_line(err)}); it needs Java 17+ "
                         "(apt-get install default-jre-headless, or set JAVA_HOME)") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark

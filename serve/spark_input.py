@@ -1,0 +1,104 @@
+"""Reading `serve spark`'s input: every format becomes rows of (_row, _id as JSON, _doc as JSON or null, text, error).
+
+JSONL is read as bytes, line by line, with `serve tag`'s own parser (`vnzh_runtime.jsonl`), so a
+line that is not UTF-8 or not JSON is that line's error; CSV needs a `text` column in its
+header; parquet needs a `text` column and keeps the types of `id` and `doc_id`:
+
+    >>> rows, id_types = read_input(spark, "feed/day.jsonl")
+    >>> rows.columns
+    ['_row', '_id', '_doc', 'text', 'error']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vnzh_runtime.errors import UserError
+
+ROW_SCHEMA = "_row long, _id string, _doc string, text string, error string"
+
+
+def as_row(index: int, record) -> tuple:
+    """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true stay distinct."""
+    doc = None if record.doc_id is None else json.dumps(record.doc_id)
+    return (index, json.dumps(record.id), doc, record.text if record.error is None else None, record.error)
+
+
+def jsonl_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import InputRecord, checked
+        from vnzh_runtime.jsonl import parse_line
+
+        for raw, index in pairs:
+            if not raw.strip():
+                continue  # a blank line is not a record (serve tag skips it too)
+            row = parse_line(raw, name, index + 1)
+            yield as_row(index, InputRecord(None, None, error=row.error) if row.error
+                          else checked(row.value, f"{name}:{row.line}"))
+    return parse
+
+
+def csv_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import InputRecord, checked
+
+        for row, index in pairs:
+            values = row.asDict()
+            where = f"{name}:{index + 2}"  # the header is line 1; exact while records are one line each
+            if "\ufffd" in "".join(v for v in values.values() if isinstance(v, str)):
+                yield as_row(index, InputRecord(values.get("id"), None, values.get("doc_id"),
+                                                 f"{where}: not UTF-8; re-save the file as UTF-8"))
+                continue
+            kept = {k: v for k, v in values.items() if k in ("id", "doc_id") and v not in ("", None)}
+            yield as_row(index, checked(kept | {"text": values.get("text") or ""}, where))
+    return parse
+
+
+def parquet_rows(name: str):
+    def parse(pairs):
+        from serve.tagging import checked
+
+        for row, index in pairs:
+            yield as_row(index, checked(row.asDict(), f"{name}:row {index + 1}"))
+    return parse
+
+
+def input_format(path: str) -> str:
+    suffix = Path(path.rstrip("/")).suffix.lower()
+    return {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
+
+
+def read_input(spark, path: str):
+    """(rows, source id/doc_id types or None): one row per input record, numbered in input order."""
+    kind = input_format(path)
+    types = None
+    try:
+        if kind == "jsonl":
+            # Bytes, not strings: a line that is not UTF-8 is that line's error, as in serve tag.
+            pairs = spark.sparkContext.textFile(path, use_unicode=False).zipWithIndex()
+            rows = pairs.mapPartitions(jsonl_rows(path))
+        else:
+            if kind == "csv":
+                frame = (spark.read.option("header", True).option("multiLine", True).option("escape", '"')
+                         .option("encoding", "UTF-8").option("mode", "PERMISSIVE").csv(path))
+                frame = frame.toDF(*[c.lstrip("\ufeff") for c in frame.columns])  # an Excel BOM
+                if "text" not in frame.columns:
+                    raise UserError(f"{path}:1: the CSV header has no 'text' column (found {frame.columns}); add one")
+            else:
+                frame = spark.read.parquet(path)
+                if "text" not in frame.columns:
+                    raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
+                types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}
+            frame = frame.select(*[c for c in ("id", "doc_id", "text") if c in frame.columns])
+            rows = frame.rdd.zipWithIndex().mapPartitions((csv_rows if kind == "csv" else parquet_rows)(path))
+    except UserError:
+        raise
+    except Exception as err:  # noqa: BLE001 - Spark reports a missing path as an AnalysisException/Py4JJavaError
+        raise UserError(f"{path}: cannot read input ({first_line(err)})") from None
+    return spark.createDataFrame(rows, ROW_SCHEMA), types
+
+
+def first_line(err: Exception) -> str:
+    text = str(getattr(err, "desc", None) or err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:200]
