@@ -8,13 +8,16 @@
 
 Both POSTs take an optional `threshold` (abstain below it, 0-1; "auto" = chosen on dev).
 An article's paragraphs are read with its head (`vnzh_runtime.context`), as are texts of
-/tag that share a `doc_ids` entry. Errors say what is wrong without echoing the body.
+/tag that share a `doc_ids` entry. /tag/article splits, numbers and tags an article exactly
+as `serve tag` does the same article saved as a .txt file (same lines, head, labels and
+scores, however long the article). Errors say what is wrong without echoing the body.
 Inference runs in worker threads behind a capacity limiter, so a burst of clients
 queues (slower answers) instead of failing.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Literal, Optional, Union
 
 import anyio
@@ -24,7 +27,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve.page import add_page, model_info
-from vnzh_runtime.article import split_paragraphs
+from serve.readers import article_paragraphs
+from serve.tagging import InputRecord, tag_records
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
 
@@ -90,15 +94,25 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
     async def tag_texts(request: TagRequest) -> dict:
         return {"results": await tag(request.texts, request.threshold, request.doc_ids)}
 
+    def tag_paragraphs(paragraphs: list[tuple[int, str]], threshold) -> list[dict]:
+        """`serve tag`'s own batching and article heads (a head is the article's, not a batch's)."""
+        view = predictor
+        if threshold is not None:  # the same model, another threshold: a shallow copy per request
+            view = copy.copy(predictor)
+            view.threshold = predictor.resolve_threshold(threshold)
+        records = [InputRecord(line, text, "article") for line, text in paragraphs]
+        return [{"line": line, "text": text, **{k: v for k, v in row.items() if k not in ("id", "doc_id")}}
+                for (line, text), row in zip(paragraphs, tag_records(view, records))]
+
     @app.post("/tag/article")
     async def tag_article(request: ArticleRequest) -> dict:
-        paragraphs = split_paragraphs(request.text)
-        results = []
-        for start in range(0, len(paragraphs), MAX_TEXTS):
-            chunk = paragraphs[start:start + MAX_TEXTS]
-            tagged = await tag([text for _, text in chunk], request.threshold, ["article"] * len(chunk))
-            results += [{"line": line, "text": text, **r} for (line, text), r in zip(chunk, tagged)]
-        return {"results": results}
+        paragraphs = article_paragraphs(request.text)
+        for line, text in paragraphs:
+            if len(text) > MAX_CHARS:
+                raise HTTPException(413, f"line {line} of the article has {len(text)} characters; "
+                                         f"the limit is {MAX_CHARS} per paragraph")
+        return {"results": await anyio.to_thread.run_sync(lambda: tag_paragraphs(paragraphs, request.threshold),
+                                                          limiter=limiter)}
 
     add_page(app, predictor, limiter, max_file_bytes=MAX_FILE_BYTES, max_chars=MAX_CHARS)
     return app

@@ -3,14 +3,16 @@
     GET  /                 the page (serve/static/: one HTML, one JS, one CSS file; nothing external)
     POST /tag/file?filename=x.jsonl&threshold=auto&format=json|jsonl|csv     body: the file's bytes
 
-`/tag/file` is `serve tag` over HTTP: the file is read by `serve.files`' readers (picked by
-its name: .jsonl/.json, .csv, anything else a raw article) and tagged by `tag_records`, so
+`/tag/file` is `serve tag` over HTTP: the file is read by `serve.readers` (picked by
+its name: .jsonl/.json/.ndjson, .csv, anything else a raw article) and tagged by `tag_records`, so
 its records, per-record errors and ids are exactly those `serve tag` writes for a file of
 that name. `format=jsonl` or `csv` answers with the very bytes `serve tag --output x.jsonl`
 (or `.csv`) writes; `format=json` (the page's) gives `{"records": [...], "texts": [...],
 "furniture": [...], ...}`: the same records, with each record's text and whether it is page
 furniture (too short to be a headline or body text, `vnzh_runtime.context`).
 Limits are the API's: at most `MAX_FILE_BYTES` per file and `MAX_CHARS` per text (413).
+The body is the file itself (`curl --data-binary @x.jsonl`); a form upload (`curl -F`,
+multipart/form-data) is refused with 415, as its wrapper lines would be read as records.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import yaml
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from serve.files import CsvWriter, JsonlWriter, read_records
+from serve.files import CsvWriter, JsonlWriter
+from serve.readers import read_records
 from serve.tagging import tag_records
 from vnzh_runtime.context import is_substantive
 from vnzh_runtime.errors import UserError
@@ -140,6 +143,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def refuse_form_upload(request: Request, name: str) -> None:
+    """415 for a form upload (curl -F): its boundary and part headers are not the file, and read
+    as the file they would be tagged as records and shift every line number."""
+    if request.headers.get("content-type", "").strip().lower().startswith("multipart/"):
+        raise HTTPException(415, "the body is a form upload (multipart, as curl -F sends); send the file's own "
+                                 f"bytes as the body instead: curl --data-binary @{name} '.../tag/file?filename={name}'")
+
+
 def query_threshold(text: str | None):
     """None, "auto" or a number in [0, 1] from a query string; else a 422 naming the fix."""
     if text is None or text == "auto":
@@ -196,11 +207,13 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
             view.threshold = predictor.resolve_threshold(threshold)
         return records, list(tag_records(view, records, workers=1))
 
-    @app.post("/tag/file", responses={413: {"description": "over the file or text limit"}}, openapi_extra=FILE_BODY)
+    @app.post("/tag/file", responses={413: {"description": "over the file or text limit"},
+                                      415: {"description": "a form upload (multipart) instead of the file's bytes"}},
+              openapi_extra=FILE_BODY)
     async def tag_file(
         request: Request,
         filename: str = Query(..., min_length=1, max_length=255,
-                              description="the file's name; .jsonl/.json, .csv, or anything else for a raw article"),
+                              description="the file's name; .jsonl/.json/.ndjson, .csv, or anything else for a raw article"),
         threshold: Optional[str] = Query(None, description="abstain below this top score (0-1); 'auto': chosen on dev"),
         format: Literal["json", "jsonl", "csv"] = Query("json", description="json: the page's; jsonl/csv: serve tag's"),
     ) -> Response:
@@ -209,6 +222,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         if not name or name in (".", ".."):
             raise HTTPException(422, f"filename: {filename!r} is not a file name; send e.g. filename=paragraphs.jsonl")
         value = query_threshold(threshold)
+        refuse_form_upload(request, name)
         body = await read_body(request, max_file_bytes)
         try:
             records, rows = await anyio.to_thread.run_sync(lambda: tag_upload(body, name, value), limiter=limiter)

@@ -11,8 +11,9 @@ checkout of the project.
 
 Input, by name: `.parquet` (or a folder of parquet files), `.csv` (header with a `text`
 column), otherwise JSONL (`text`, optional `id` and `doc_id`); JSONL and CSV are read with
-the same rules as `serve tag` (serve/files.py, serve/tagging.py), so the same record gets
-the same `error`. Output, by name: `.parquet`, or `.jsonl` (one `serve tag` record per
+the same rules as `serve tag` (serve/readers.py, serve/tagging.py), so the same record gets
+the same `error` (one difference: Spark's CSV reader decodes bad bytes as U+FFFD, so a CSV
+row holding a real U+FFFD is refused as not UTF-8 here and tagged by `serve tag`). Output, by name: `.parquet`, or `.jsonl` (one `serve tag` record per
 line). Spark writes a folder of part files, in input order; it replaces the target only
 when complete (`--overwrite`), and an existing output is otherwise refused.
 

@@ -27,15 +27,13 @@ def as_row(index: int, record) -> tuple:
 
 def jsonl_rows(name: str):
     def parse(pairs):
-        from serve.tagging import InputRecord, checked
+        from serve.readers import jsonl_record
         from vnzh_runtime.jsonl import parse_line
 
         for raw, index in pairs:
             if not raw.strip():
                 continue  # a blank line is not a record (serve tag skips it too)
-            row = parse_line(raw, name, index + 1)
-            yield as_row(index, InputRecord(None, None, error=row.error) if row.error
-                          else checked(row.value, f"{name}:{row.line}"))
+            yield as_row(index, jsonl_record(parse_line(raw, name, index + 1), name))
     return parse
 
 

@@ -1,7 +1,7 @@
 """Batch tagging: a file of paragraphs in, one tagged record per input record out, in order.
 
 Inputs, by file name:
-  *.jsonl / *.json   one JSON object per line with `text` (and optional `id`, `doc_id`, kept)
+  *.jsonl / *.json / *.ndjson   one JSON object per line with `text` (and optional `id`, `doc_id`, kept)
   *.csv              a `text` column (and optional `id`, `doc_id`)
   anything else      a raw article: every non-blank line is a paragraph of one document
 
@@ -18,10 +18,10 @@ still writing results in input order.
 from __future__ import annotations
 
 import math
-import multiprocessing
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
+from serve.workers import OrderedWorkers, start_method
 from vnzh_runtime.context import DocumentHeads
 from vnzh_runtime.predictor import Predictor
 
@@ -103,29 +103,18 @@ def _tag_in_worker(job: tuple[tuple[list, ...], list[str] | None, Callable | Non
 
 
 def _set_worker_predictor(predictor: Predictor | None) -> None:
-    """Pool initializer. A worker dies at once on the pool's SIGTERM (not as a KeyboardInterrupt that
-    `serve tag`'s handler, inherited by fork, would raise wherever it lands, possibly holding the task
-    queue's lock and hanging the pool's shutdown) and leaves Ctrl-C to the parent, which stops the pool."""
-    import signal
-
+    """Worker set-up: a forked worker has the model already; a spawned one gets it once here."""
     global _WORKER_PREDICTOR
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if predictor is not None:
         _WORKER_PREDICTOR = predictor
 
 
-def worker_pool(predictor: Predictor, workers: int):
-    """Forked workers share the loaded model for free, but forking is only safe in a single-threaded
-    process (a lock held by another thread stays held in the child); otherwise start clean workers."""
-    import threading
-
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+def worker_processes(predictor: Predictor, workers: int) -> OrderedWorkers:
+    method = start_method()
+    if method == "fork":  # the children inherit the loaded model (copy-on-write): nothing pickled
         global _WORKER_PREDICTOR
         _WORKER_PREDICTOR = predictor
-        return multiprocessing.get_context("fork").Pool(workers, _set_worker_predictor, (None,))
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method).Pool(workers, _set_worker_predictor, (predictor,))
+    return OrderedWorkers(workers, _tag_in_worker, _set_worker_predictor, None if method == "fork" else predictor, method)
 
 
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
@@ -157,6 +146,5 @@ def tag_batches(predictor: Predictor, records: Iterable[InputRecord], batch_size
             rows = tag_batch(predictor, batch, contexts)
             yield encode(rows) if encode else rows
         return
-    with worker_pool(predictor, workers) as pool:
-        packed = ((pack(batch), contexts, encode) for batch, contexts in jobs)
-        yield from pool.imap(_tag_in_worker, packed)  # imap keeps order and streams
+    with worker_processes(predictor, workers) as pool:
+        yield from pool.imap((pack(batch), contexts, encode) for batch, contexts in jobs)  # in order, streamed

@@ -68,7 +68,7 @@ HOSTILE = [
     (jsonl({"id": "blank", "text": " \t\u3000 "}), ("error", "blank", "empty")),
     (jsonl({"id": "int-text", "text": 12}), ("error", "int-text", "must be a string")),
     (jsonl({"id": "list-text", "text": ["a"]}), ("error", "list-text", "must be a string")),
-    (b'{"id": "bad-utf8", "text": "abc \xff def"}', ("error", None, "not UTF-8")),
+    (b'{"id": "bad-utf8", "text": "abc \xff def"}', ("error", "bad-utf8", "not UTF-8")),  # the id is kept
     (b"[" * 100_000 + b"]" * 100_000, ("error", None, "refuses")),
     (b'{"id": ' + b"9" * 5000 + b', "text": "x"}', ("error", None, "refuses")),
     (b'{"id": "\\ud800", "text": "' + ZH.encode() + b'"}', ("ok", "\ud800")),
@@ -178,10 +178,10 @@ def test_csv_unclosed_quote_is_an_error_record_not_silently_swallowed(tfidf_pred
     src.write_text(f'id,text\n1,{VI}\n2,"unclosed {EN}\n3,{ZH}\n4,{EN}\n', encoding="utf-8")
     stats = tag_file(tfidf_predictor, str(src), str(out), progress=False)
     rows = read_output(out)
-    # The rows before the quote are tagged; the quote swallows the rest of the file into one field,
-    # so the reader stops there with an error record that names the line and the fix.
-    assert len(rows) == stats.records == 2 and stats.errors == 1
-    assert rows[0]["id"] == "1" and "error" not in rows[0]
+    # The unclosed quote would swallow the rest of the file into one field: its row is an error record
+    # that names the line and the fix, and reading goes on from the next line, so no row is lost.
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"] and stats.records == 4 and stats.errors == 1
+    assert "error" not in rows[0] and "error" not in rows[2] and "error" not in rows[3]
     assert rows[1]["error"].startswith(f"{src}:3: CSV error") and "quote" in rows[1]["error"]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
-from vnzh_runtime.article import split_paragraphs
+from serve.readers import article_paragraphs
 from vnzh_runtime.predictor import Predictor
 
 LINES = [
@@ -61,7 +61,7 @@ def test_csv_in_and_out(tfidf_predictor, tmp_path):
 
 def test_raw_article_is_split_into_paragraphs(tfidf_predictor, tmp_path):
     article = "Tiêu đề bài báo\n\nĐoạn thứ nhất về thương mại.\n   \nĐoạn thứ hai về biên giới.\n"
-    assert [n for n, _ in split_paragraphs(article)] == [1, 3, 5]
+    assert [n for n, _ in article_paragraphs(article)] == [1, 3, 5]
     src, out = tmp_path / "bai.txt", tmp_path / "out.jsonl"
     src.write_text(article, encoding="utf-8")
     tag_file(tfidf_predictor, str(src), str(out), progress=False)

@@ -120,7 +120,7 @@ def test_pyfunc_model_matches_predictor(tfidf_run, tfidf_predictor):
     texts = ["Hai bên nhất trí tăng cường tin cậy chính trị", "越南留学生在广西参加中越青年联欢", "Giá vàng hôm nay tăng"]
     model = mlflow.pyfunc.load_model(tfidf_run.model_uri)
     got = model.predict(pd.DataFrame({"text": texts}))
-    assert got.to_dict("records") == tfidf_predictor.predict(texts)
+    assert got.to_dict("records") == [row | {"error": None} for row in tfidf_predictor.predict(texts)]
 
 
 def test_cli_reports_config_and_data_errors_in_one_line(tmp_path, capsys):
@@ -164,7 +164,7 @@ def test_mlflow_models_serve_matches_predictor(tfidf_run, tfidf_predictor, mlflo
     finally:
         os.killpg(server.pid, 15)
         server.wait(30)
-    assert answer["predictions"] == tfidf_predictor.predict(texts)
+    assert answer["predictions"] == [row | {"error": None} for row in tfidf_predictor.predict(texts)]
 
 
 def test_evaluate_command_reproduces_the_training_figures_from_a_directory_and_a_uri(tfidf_run, capsys):

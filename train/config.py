@@ -9,7 +9,8 @@ type's keys. Any problem stops with one line that names the file, the key and th
     4.0
 
 `--set a.b=c` overrides are applied to the raw YAML before validation, and their
-values are parsed as YAML (`--set data.files=[a.jsonl]`, `--set seed=7`).
+values are parsed as YAML (`--set data.files=[a.jsonl]`, `--set seed=7`); an error in a
+value that came from `--set` names that flag, not the file.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class DataConfig(Strict):
         unknown = [label for label in labels if label not in LABELS]
         if unknown or "other" not in labels:
             raise ValueError(f"unknown labels {unknown} or no 'other' (fix: use labels from LABELS.md: {', '.join(LABELS)})")
+        # A repeated label is one output column twice: the model never predicts the first copy.
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once (fix: list each label once)")
         return labels
 
 
@@ -124,42 +129,58 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
     for item in overrides or []:
         apply_override(raw, item, path)
-    return config_from_dict(raw, source=str(path), default_name=path.stem)
+    return config_from_dict(raw, source=str(path), default_name=path.stem, overrides=overrides)
 
 
-def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run") -> Config:
+def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run",
+                     overrides: list[str] | None = None) -> Config:
+    """`overrides`: the --set items applied to `raw`, so an error in one of their values names the flag."""
+    def at(key: str) -> str:
+        return origin(key, source, overrides)
+
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(describe(err.errors()[0], source)) from None
+        raise ConfigError(describe(err.errors()[0], source, overrides)) from None
     cfg.name = cfg.name or default_name
     cfg.output_dir = cfg.output_dir or f"models/{cfg.name}"
     if not Path(cfg.output_dir).is_absolute() and ".." in Path(cfg.output_dir).parts:
-        raise ConfigError(f"{source}: output_dir: {cfg.output_dir!r} climbs out of the project "
+        raise ConfigError(f"{at('output_dir')}: output_dir: {cfg.output_dir!r} climbs out of the project "
                           "(fix: a path without '..', or an explicit absolute path)")
     cfg.mlflow.registered_model = cfg.mlflow.registered_model or f"vn-china-topics-{cfg.name}"
     if cfg.refit_on_dev and cfg.model.type != "tfidf":
-        raise ConfigError(f"{source}: refit_on_dev: only for model.type tfidf; a {cfg.model.type} model chooses its "
-                          "best epoch on dev, which a refit would train on (fix: set refit_on_dev: false)")
+        raise ConfigError(f"{at('refit_on_dev')}: refit_on_dev: only for model.type tfidf; a {cfg.model.type} model "
+                          "chooses its best epoch on dev, which a refit would train on (fix: set refit_on_dev: false)")
     routes = getattr(cfg.model, "transformer", None)
     if routes is not None:
         for lang, key in routes.routes.items():
             if key not in routes.encoders:
-                raise ConfigError(f"{source}: model.transformer.routes.{lang}: encoder '{key}' is not defined "
-                                  "under model.transformer.encoders (fix: add it or route to a defined one)")
+                raise ConfigError(f"{at(f'model.transformer.routes.{lang}')}: model.transformer.routes.{lang}: "
+                                  f"encoder '{key}' is not defined under model.transformer.encoders "
+                                  "(fix: add it or route to a defined one)")
     return cfg
 
 
-def describe(error: dict, source: str) -> str:
-    """One line for pydantic's first error: the file, the dotted key, what is wrong and the fix."""
+def origin(key: str, source: str, overrides: list[str] | None) -> str:
+    """Where the value at a dotted key came from: the last --set that set it or a section above it, else the file."""
+    for item in reversed(overrides or []):
+        set_key = item.partition("=")[0]
+        if key == set_key or key.startswith(set_key + "."):
+            return f"--set {item!r}"
+    return source
+
+
+def describe(error: dict, source: str, overrides: list[str] | None = None) -> str:
+    """One line for pydantic's first error: the file (or --set flag), the dotted key, what is wrong and the fix."""
     key, section = dotted_key(error["loc"])
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(sorted(section.model_fields)) if section else "see the shipped configs"
-        return f"{source}: unknown key '{key}' (fix: remove it or use one of: {allowed})"
+        return f"{origin(key, source, overrides)}: unknown key '{key}' (fix: remove it or use one of: {allowed})"
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        return f"{source}: model.type: {error.get('input', {}).get('type')!r} is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})"
+        return (f"{origin('model.type', source, overrides)}: model.type: {error.get('input', {}).get('type')!r} "
+                f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")
     message = error["msg"].removeprefix("Value error, ")
-    return f"{source}: {key}: {message}, got {error.get('input')!r}"
+    return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}"
 
 
 def dotted_key(loc: tuple) -> tuple[str, Optional[type]]:

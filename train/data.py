@@ -107,12 +107,16 @@ def iter_file(path: str | Path) -> Iterator[tuple[str, JsonlRow]]:
         yield f"{path}:{row.line}", row
 
 
-def resolve_files(patterns: list[str]) -> list[Path]:
+def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
+    """The files the globs name, in order, each once; `flag` is where the user wrote them."""
     files: list[Path] = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern))
         if not matches:
-            raise DataError(f"data.files: {pattern!r} matches no file (run from the project root or give an absolute path)")
+            raise DataError(f"{flag}: {pattern!r} matches no file (run from the project root or give an absolute path)")
+        folder = next((m for m in matches if Path(m).is_dir()), None)
+        if folder is not None:  # opening it would stop with a raw IsADirectoryError
+            raise DataError(f"{flag}: {folder!r} is a directory (fix: name its files or a glob, e.g. {folder}/*.jsonl)")
         files.extend(Path(m) for m in matches if Path(m) not in files)
     return files
 

@@ -15,6 +15,10 @@ The command evaluates any model (a directory or an MLflow URI) on labelled JSONL
 prints the same tables as training; `--log` records an MLflow evaluation run linked to it:
 
     $ python -m train.evaluate --model models/tfidf --data my_sample.jsonl [--log]
+
+A sample line needs `text` and `labels` (or a single `label`); `id` (any JSON scalar, as
+`serve tag` takes), `lang`, `doc_id`, `source` and `split` are optional. A directory given
+to `--data` is read as the *.jsonl files in it.
 """
 
 from __future__ import annotations
@@ -125,55 +129,112 @@ def format_per_label(result: ScopeResult) -> str:
     return "\n".join(lines)
 
 
+OPTIONAL = ("id", "lang", "doc_id", "source", "split")
+SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
+
+
 def load_labelled(files: list[str]) -> list[Record]:
     """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split."""
-    from train.data import iter_file, record_from, resolve_files
-    from vnzh_runtime.langid import detect_lang
+    from train.data import iter_file, record_from
 
     records = []
-    for path in resolve_files(files):
+    for path in sample_files(files):
         for where, row in iter_file(path):
-            if isinstance(row.value, dict) and isinstance(row.value.get("text"), str):
-                row.value = {"id": where, "source": "user", "split": "test",
-                             "lang": detect_lang(row.value["text"]), **row.value}
+            if row.error is None and isinstance(row.value, dict):
+                row.value = sample_row(row.value, where)
             records.append(record_from(row, where))
     return records
 
 
+def sample_files(patterns: list[str]) -> list:
+    """--data's files: files or globs as given, and a directory (named or matched) read as its *.jsonl files."""
+    import glob
+    from pathlib import Path
+
+    from train.data import DataError, resolve_files
+
+    concrete = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            concrete.append(pattern)  # resolve_files says it matches no file
+        for match in matches:
+            if not Path(match).is_dir():
+                concrete.append(glob.escape(match))
+            elif glob.glob(str(Path(glob.escape(match)) / "*.jsonl")):
+                concrete.append(str(Path(glob.escape(match)) / "*.jsonl"))
+            else:
+                raise DataError(f"--data: {match} is a directory with no *.jsonl files "
+                                "(fix: name the files or a glob, e.g. --data 'samples/*.jsonl')")
+    return resolve_files(concrete, flag="--data")
+
+
+def sample_row(row: dict, where: str) -> dict:
+    """A user's sample line as a corpus record: text and labels checked first, the optional fields filled in.
+
+    Ids may be any JSON scalar, as `serve tag` takes them (kept as their JSON text); a singular
+    `label` is read as `labels: [label]`; an optional field that is null counts as left out.
+    """
+    import json
+
+    from train.data import DataError
+    from vnzh_runtime.langid import detect_lang
+
+    text = row.get("text")
+    if text is None:
+        raise DataError(f"{where}: no 'text' field ({SAMPLE_FIELDS})")
+    if not isinstance(text, str) or not text.strip():
+        got = "an empty string" if isinstance(text, str) else f"{type(text).__name__} {json.dumps(text)[:40]}"
+        raise DataError(f"{where}: 'text' must be a non-empty string, got {got}")
+    row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
+    if "labels" not in row and isinstance(row.get("label"), str):
+        row["labels"] = [row["label"]]
+    if "labels" not in row:
+        raise DataError(f"{where}: no 'labels' field, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
+    for key in ("id", "doc_id"):
+        if key in row and not isinstance(row[key], str):
+            row[key] = json.dumps(row[key], ensure_ascii=False)  # 7 -> "7": an article or row name, not a number
+    if not str(row.get("id", "")).strip():
+        row["id"] = where  # ids only name rows in an evaluation: file:line names a row as well
+    return {"source": "user", "split": "test", "lang": detect_lang(text), **row}
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import sys
 
-    import vnzh_runtime
-    from vnzh_runtime.errors import UserError
+    from vnzh_runtime.errors import run_cli
 
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description="Evaluate a model on labelled JSONL.")
     parser.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
-    parser.add_argument("--data", nargs="+", required=True, help="labelled JSONL files or globs (text, labels, ...)")
+    parser.add_argument("--data", nargs="+", required=True,
+                        help="labelled JSONL files, globs, or directories (a directory: the *.jsonl files in it); "
+                             f"{SAMPLE_FIELDS} (a single \"label\" is read as labels: [label])")
     parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
     args = parser.parse_args(argv)
-    try:
-        predictor = vnzh_runtime.load(args.model)
-        records = [r for r in load_labelled(args.data) if r.split != "train"]
-        if not records:
-            raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
-        results, _ = evaluate_records(predictor, records)
-        report = format_report(results)
-        if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
-            report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
-        if predictor.multilabel:
-            from train.multilabel import label_set_metrics
+    return run_cli(lambda: evaluate_command(args))
 
-            report += "\n\n" + label_set_metrics(predictor, records)[1]
-        print(report)
-        if args.log:
-            from train.tracking import log_evaluation_run
 
-            print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, results, report, args.data)}")
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+def evaluate_command(args) -> None:
+    import vnzh_runtime
+    from vnzh_runtime.errors import UserError
+
+    predictor = vnzh_runtime.load(args.model)
+    records = [r for r in load_labelled(args.data) if r.split != "train"]
+    if not records:
+        raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
+    results, _ = evaluate_records(predictor, records)
+    report = format_report(results)
+    if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+        report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
+    if predictor.multilabel:
+        from train.multilabel import label_set_metrics
+
+        report += "\n\n" + label_set_metrics(predictor, records)[1]
+    print(report)
+    if args.log:
+        from train.tracking import log_evaluation_run
+
+        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, results, report, args.data)}")
 
 
 if __name__ == "__main__":

@@ -11,4 +11,5 @@ from pydantic import BaseModel, ConfigDict
 
 class Strict(BaseModel):
     # strict: "3" is not silently a number, 1 is not a bool; an int is still a fine float.
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+    # No setting means anything at infinity or NaN (.inf, .nan in YAML): C=.inf trains an unregularised model.
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, allow_inf_nan=False)

@@ -151,6 +151,8 @@ class TrainingRun:
             return None
         example = pd.DataFrame({"text": input_example})
         output = predictor.predict(input_example)  # the loaded model dir's predictor: no second load
+        # The pyfunc's `error` column (a row with no text) stays out of the signature: spark_udf returns
+        # the signature's fields only, and serve spark writes its own `error` beside them.
         signature = infer_signature(example, pd.DataFrame(output))
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
         signature.inputs = Schema([*signature.inputs.inputs, ColSpec("string", "doc_id", required=False)])

@@ -2,7 +2,9 @@
 
 Lines are decoded one by one, so a stray invalid UTF-8 byte costs only its own line,
 and any parse failure (bad JSON, nesting too deep, an integer too long to convert)
-becomes an error row instead of ending the file:
+becomes an error row instead of ending the file. A line whose only fault is a bad byte
+is still an error row, but its `salvaged` value (the line read past the bad bytes) keeps
+its ids, so the error record can be joined back to the input:
 
     >>> import io
     >>> rows = list(read_jsonl(io.BytesIO(b'{"text": "a"}\\n\\n{bad\\n'), "in.jsonl"))
@@ -28,6 +30,7 @@ class JsonlRow:
     line: int
     value: Any = None
     error: str | None = None  # "<name>:<line>: why; the fix", when the line could not be read
+    salvaged: Any = None  # an error row's value read past its bad bytes: for its ids only, never its text
 
 
 # The fast path takes only lines whose reading json and orjson agree on: no 19+ digit run (an
@@ -47,7 +50,8 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
     try:
         text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
     except UnicodeDecodeError as err:
-        return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8")
+        return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8",
+                        salvaged=read_past_bad_bytes(raw, number))
     try:
         return JsonlRow(number, json.loads(text))
     except json.JSONDecodeError as err:
@@ -55,6 +59,21 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
     except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
         return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
                                       f"{str(err)[:60]}); simplify the line")
+
+
+def read_past_bad_bytes(raw: bytes, number: int) -> Any:
+    """The line's value with each bad byte as a lone surrogate (U+DC80-U+DCFF), or None. Those
+    code points mark exactly the bad bytes, so `clean_id` can tell an id they touched."""
+    try:
+        return json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8", "surrogateescape"))
+    except (RecursionError, ValueError):
+        return None
+
+
+def clean_id(value: Any) -> Any:
+    """An id from `salvaged`, or None where a bad byte fell inside it (a mangled id would join wrongly)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return None if any("\udc80" <= c <= "\udcff" for c in text) else value
 
 
 def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:

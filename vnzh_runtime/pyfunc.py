@@ -1,5 +1,8 @@
 """The MLflow pyfunc model: a DataFrame with `text` (and optional `doc_id`) in, lang/label/scores out.
 
+Rows come out one per row in. A missing, empty or blank `text` is not tagged: its row has no
+lang or label and says why in `error` (null on tagged rows), as `serve tag` writes an error record.
+
 It is logged as models-from-code (`pyfunc_entry.py`) with this package as its code, so the
 logged model loads wherever its requirements are installed, with nothing from the project's
 checkout:
@@ -43,6 +46,7 @@ class TaggerPyfunc(PythonModel):
         self.predictor = Predictor.load(context.artifacts[MODEL_ARTIFACT])
 
     def predict(self, context, model_input, params=None):
+        """One output row per input row; a row whose text is missing or empty gets no label and an `error`."""
         import pandas as pd
 
         if isinstance(model_input, pd.DataFrame):
@@ -51,10 +55,34 @@ class TaggerPyfunc(PythonModel):
         else:
             texts, doc_ids = list(model_input), None
         if doc_ids is not None:
-            doc_ids = [None if pd.isna(doc) else doc for doc in doc_ids]
-        results = self.predictor.predict([str(t) for t in texts], doc_ids=doc_ids)
+            doc_ids = [None if pd.api.types.is_scalar(doc) and pd.isna(doc) else doc for doc in doc_ids]
+        errors = [text_error(text) for text in texts]
+        good = [i for i, error in enumerate(errors) if error is None]
+        # Untaggable rows touch no article's head, as in `serve tag`.
+        tagged = iter(self.predictor.predict([texts[i] for i in good],
+                                             doc_ids=[doc_ids[i] for i in good] if doc_ids is not None else None))
         extra = ["label_scores"] if self.predictor.multilabel else []
-        return pd.DataFrame(results, columns=OUTPUT_COLUMNS + extra)
+        rows = [next(tagged) | {"error": None} if error is None else self.error_row(error, extra) for error in errors]
+        # object columns keep None as None (pandas' str dtype would turn it into NaN): null, as in JSON.
+        return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object)
+
+    def error_row(self, error: str, extra: list[str]) -> dict:
+        # Scores are a mapping of nulls, not null: spark_udf converts each row's scores to a struct
+        # and stops on a null one (serve spark sends its own error rows through as "" and drops them).
+        nulls = dict.fromkeys(self.predictor.labels)
+        return {"lang": None, "label": None, "labels": None, "scores": nulls, **{k: dict(nulls) for k in extra},
+                "error": error}
+
+
+def text_error(text) -> str | None:
+    """Why a text cell cannot be tagged (as `serve tag` says it), or None when it can."""
+    import pandas as pd
+
+    if isinstance(text, str):
+        return None if text.strip() else "'text' is empty"
+    if pd.api.types.is_scalar(text) and pd.isna(text):  # None, NaN, pd.NA
+        return "'text' is missing"
+    return f"'text' must be a string, got {type(text).__name__}"
 
 
 def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):

@@ -1,0 +1,124 @@
+"""Where `serve tag`'s tags go: a file that replaces its target only when complete, or a stream.
+
+    >>> check_paths("in.jsonl", "tags.jsonl"); is_stream("tags.jsonl"), is_stream("-")
+    (False, True)
+
+A file is written beside its target (`open_partial`, with the mode of the file it replaces, or
+the umask's) and renamed into place; a run stopped midway keeps what it wrote as
+`<output>.partial`, or `.partial-2`, ... beside a file of that name (`keep_partial`): nothing
+the user has is written over. Standard output ("-", /dev/stdout, /dev/fd/N) and existing
+character devices, pipes and sockets have no file to replace and are written through.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from serve.tagging import TagStats
+from vnzh_runtime.errors import UserError
+
+STDOUT = "-"  # --output -: the tags on standard output
+# Names of an already open descriptor: written to it directly, so a shell's `>> log` still appends.
+_OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)")
+
+
+def check_paths(input_path: str, output_path: str) -> None:
+    if is_stream(output_path):
+        return
+    source, target = Path(input_path), Path(output_path)
+    if source.resolve() == target.resolve() or (target.exists() and source.exists() and os.path.samefile(source, target)):
+        raise UserError(f"{output_path}: the output is the input file; write the tags to another file")
+    if target.is_dir():
+        raise UserError(f"{output_path}: is a directory; name an output file, e.g. {target / 'tags.jsonl'}")
+    if target.exists() and not target.is_file():
+        raise UserError(f"{output_path}: is not a regular file, a pipe or a terminal; name an output file")
+    if not target.resolve().parent.is_dir():
+        raise UserError(f"{output_path}: the directory {target.resolve().parent} does not exist; create it first")
+
+
+def open_descriptor(output_path: str) -> int | None:
+    """The descriptor `output_path` names ("-", /dev/stdout, /dev/fd/3, ...), or None."""
+    if output_path == STDOUT:
+        return sys.stdout.fileno()
+    found = _OPEN_FD.fullmatch(output_path)
+    if not found:
+        return None
+    return 1 if found[1] else 2 if found[2] else int(found[3] or found[4])
+
+
+def is_stream(output_path: str) -> bool:
+    if open_descriptor(output_path) is not None:
+        return True
+    try:
+        mode = os.stat(output_path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+class StreamOutput:
+    """A text handle on a stream; a reader that goes away (`| head`) ends the run in one line."""
+
+    def __init__(self, output_path: str, stats: TagStats):
+        self.output_path, self.stats = output_path, stats
+        self.fd = open_descriptor(output_path)
+        try:
+            self.handle = (open(self.fd, "w", encoding="utf-8", newline="", closefd=False) if self.fd is not None
+                           else open(output_path, "w", encoding="utf-8", newline=""))
+        except OSError as err:
+            raise UserError(f"{output_path}: cannot write ({err.strerror}); choose another output") from None
+
+    def __enter__(self):
+        return self.handle
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            self.handle.close()
+        except BrokenPipeError:
+            kind = kind or BrokenPipeError
+        if kind is not None and issubclass(kind, BrokenPipeError):
+            if self.fd is not None:  # later flushes of this descriptor go nowhere instead of failing again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.fd)
+            raise UserError(f"{self.output_path}: the reader closed it after {self.stats.records} records") from None
+
+
+def new_file_mode(target: Path) -> int:
+    """The mode of the file being replaced, else what the umask gives a new file (mkstemp's is 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def open_partial(target: Path) -> tuple[int, str]:
+    try:
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as err:
+        raise UserError(f"{target}: cannot write in {target.parent} ({err.strerror}); choose another output") from None
+    os.chmod(partial, new_file_mode(target))
+    try:  # the replaced file's group too, where this user may set it
+        os.chown(partial, -1, os.stat(target).st_gid)
+    except OSError:
+        pass
+    return fd, partial
+
+
+def keep_partial(partial: str, output_path: str, records: int, err: BaseException) -> None:
+    """What a stopped run wrote, kept as `<output>.partial` (or `.partial-2`, ...: never over a file)."""
+    if records == 0:  # e.g. a CSV with no 'text' column: nothing to keep, and the error says why
+        os.unlink(partial)
+        return
+    kept, number = f"{output_path}.partial", 1
+    while os.path.lexists(kept):
+        number += 1
+        kept = f"{output_path}.partial-{number}"
+    os.replace(partial, kept)
+    why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
+    print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)

@@ -1,0 +1,213 @@
+"""`serve tag`'s input readers, one per format, picked by the file's name (in any case): JSONL
+(`.jsonl`, `.json`, `.ndjson`), CSV (`.csv`, a header with a `text` column), and anything else
+as a raw article (every non-blank line a paragraph of one document, id `<stem>:<line>`).
+
+    >>> records = list(read_records(open("feed.jsonl", "rb"), "feed.jsonl"))
+
+Every input record gives exactly one `InputRecord`: what cannot be tagged (a line that is not
+UTF-8, not JSON, a CSV row the CSV reader cannot parse, a record with no text) carries an
+`error` naming the file, line and fix. A CSV row that cannot be parsed (a stray quote) is one
+error record on its first line, and reading starts again at the first line after it that reads
+as a whole row (as many fields as the header), so the rows a stray quote would have pulled into
+that field are read as the rows they are, while the broken row's own continuation lines stay in
+its error record instead of becoming records of their own.
+
+Only a whole file in the wrong encoding stops the read: a UTF-16 or UTF-32 file is one
+`UserError` ("re-save as UTF-8"), not a record of junk per line. Decoding is decided on the
+bytes, so a real U+FFFD in the text is text. Raw articles and CSV end lines at `\\n`, `\\r\\n`
+or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same way).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import deque
+from itertools import chain
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from serve.tagging import InputRecord, checked, plain_id
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
+
+csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
+
+_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a \r that no \n follows: an old Mac line end
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Byte order marks of the encodings a Windows editor saves as "Unicode"; the UTF-32 ones first (FF FE 00 00 begins with FF FE).
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+              (b"\xfe\xff", "UTF-16"))
+
+
+def wide_encoding(first: bytes) -> str | None:
+    """"UTF-16"/"UTF-32" when the file's first line shows one (a BOM, or a NUL beside an ASCII byte:
+    no UTF-8 input of ours starts with NUL), else None."""
+    for bom, encoding in _WIDE_BOMS:
+        if first.startswith(bom):
+            return encoding
+    return "UTF-16" if len(first) >= 2 and (first[0] == 0) != (first[1] == 0) else None
+
+
+def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Binary lines (split at \\n) split again after each bare \\r, each piece keeping its line end.
+    A UTF-8 multi-byte character never holds a \\r or \\n byte, so splitting bytes is safe."""
+    for raw in lines:
+        if b"\r" in raw:
+            yield from (piece for piece in _BARE_CR.split(raw) if piece)
+        else:
+            yield raw
+
+
+def decode(raw: bytes, number: int) -> tuple[str, int | None]:
+    """(the line's text, None), or, when it is not UTF-8, (its text with each bad byte as a lone surrogate,
+    the first bad byte's offset). Decided by strict decoding of the bytes, so a real U+FFFD is text
+    like any other; the surrogates let `clean_id` drop an id that a bad byte fell in."""
+    codec = "utf-8-sig" if number == 1 else "utf-8"
+    try:
+        return raw.decode(codec), None
+    except UnicodeDecodeError as err:
+        return raw.decode(codec, "surrogateescape"), err.start
+
+
+def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    for row in read_jsonl(lines, name):
+        yield jsonl_record(row, name)
+
+
+def jsonl_record(row: JsonlRow, name: str) -> InputRecord:
+    """One JSONL line's record (also `serve spark`'s, so both keep the same ids and errors)."""
+    if row.error is None:
+        return checked(row.value, f"{name}:{row.line}")
+    # a line with a bad byte keeps the ids the rest of it holds: its error joins back to the input
+    ids = row.salvaged if isinstance(row.salvaged, dict) else {}
+    return InputRecord(plain_id(clean_id(ids.get("id"))), None, plain_id(clean_id(ids.get("doc_id"))), row.error)
+
+
+class CsvLines:
+    """The CSV file's decoded lines for `csv.reader`, numbered, keeping the lines of the row being read
+    (`row`: (number, text, first bad byte or None) each) so that a row the reader refuses can be
+    read again from its second line (`read_again_after_first`)."""
+
+    def __init__(self, lines: Iterable[bytes]):
+        self.lines = enumerate(split_bare_cr(lines), start=1)
+        self.again: deque[tuple[int, str, int | None]] = deque()
+        self.row: list[tuple[int, str, int | None]] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.again:
+            line = self.again.popleft()
+        else:
+            number, raw = next(self.lines)
+            line = (number, *decode(raw, number))
+        self.row.append(line)
+        return line[1]
+
+    def read_again_after_first(self, width: int) -> None:
+        """Read the refused row's lines again from the first after its first that holds `width` fields."""
+        rest = self.row[1:]
+        start = next((i for i, (_, text, _) in enumerate(rest) if loose_width(text) == width), len(rest))
+        self.again.extendleft(reversed(rest[start:]))
+
+
+def loose_width(text: str) -> int:
+    """How many fields a line holds when read leniently, alone."""
+    try:
+        return len(next(csv.reader([text], strict=False), []))
+    except csv.Error:
+        return 0
+
+
+def csv_header(reader, name: str) -> list[str]:
+    try:
+        header = next(reader, None)
+    except csv.Error as err:
+        raise UserError(f"{name}:1: the CSV header cannot be read ({err}); fix the first line") from None
+    if not header or "text" not in header:
+        raise UserError(f"{name}:1: the CSV header has no 'text' column (found {header}); add one")
+    return header
+
+
+def ids_of_broken_row(text: str, header: list[str]) -> tuple:
+    """The id and doc_id of a row the strict reader refused, as far as a lenient reading of its first line shows."""
+    try:
+        fields = next(csv.reader([text], strict=False), [])
+    except csv.Error:
+        return None, None
+    values = {k: v for k, v in zip(header, fields) if v != ""}
+    return clean_id(values.get("id")), clean_id(values.get("doc_id"))
+
+
+def csv_record(header: list[str], fields: list[str], lines: list, name: str) -> InputRecord:
+    """One parsed row as DictReader would make it (a missing field None, extra fields ignored)."""
+    values = dict(zip(header, fields))
+    bad = next(((number, offset) for number, _, offset in lines if offset is not None), None)
+    if bad:
+        return InputRecord(clean_id(values.get("id") or None), None, clean_id(values.get("doc_id") or None),
+                           f"{name}:{bad[0]}: not UTF-8 (byte {bad[1]}); re-save the file as UTF-8")
+    return checked({k: v for k, v in values.items() if k in ("id", "text", "doc_id") and v != ""}
+                   | {"text": values.get("text")}, f"{name}:{lines[0][0]}")
+
+
+def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    source = CsvLines(lines)
+    reader = csv.reader(source, strict=True)
+    header = csv_header(reader, name)
+    while True:
+        source.row = []
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # e.g. a stray quote: this row is the error, the rows after it go on
+            number, text, _ = source.row[0]
+            record_id, doc_id = ids_of_broken_row(text, header)
+            yield InputRecord(record_id, None, doc_id,
+                              f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")
+            source.read_again_after_first(len(header))
+            continue
+        if fields:  # [] is a blank line, not a record
+            yield csv_record(header, fields, source.row, name)
+
+
+def article_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, paragraph) for each non-blank line of a raw article's text."""
+    for number, line in enumerate(_LINE_END.split(text), start=1):
+        if line.strip():
+            yield number, line.strip()
+
+
+def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    """A raw article: every non-blank line is a paragraph of one document, id `<stem>:<line>`."""
+    stem = Path(name).stem
+    for number, raw in enumerate(split_bare_cr(lines), start=1):
+        text, bad = decode(raw, number)
+        if bad is not None:
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8 (byte {bad}); re-save as UTF-8")
+            continue
+        for _, paragraph in article_lines(text):  # one line, its end included: at most one paragraph
+            yield InputRecord(f"{stem}:{number}", paragraph, stem)
+
+
+def article_paragraphs(text: str) -> list[tuple[int, str]]:
+    """(line number, paragraph) of an article already decoded (the API's), split, stripped and
+    numbered as `read_article_records` reads the same article from a UTF-8 file."""
+    return list(article_lines(text.removeprefix("\ufeff")))  # a file's BOM is not text: utf-8-sig drops it
+
+
+READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
+           ".csv": read_csv_records}
+
+
+def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
+    lines = iter(handle)
+    first = next(lines, b"")
+    encoding = wide_encoding(first)
+    if encoding:
+        raise UserError(f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8")
+    reader = READERS.get(Path(name).suffix.lower(), read_article_records)
+    yield from reader(chain([first], lines) if first else lines, name)

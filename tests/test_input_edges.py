@@ -1,0 +1,225 @@
+"""Input edges a hostile review found: every input record still gives exactly one output record,
+a whole file in the wrong encoding is one line, and the API tags an article as `serve tag` does.
+
+  - a badly quoted CSV row is one error record; the rows after it are tagged
+  - U+FFFD is text; only bytes that are not UTF-8 make a "not UTF-8" error (CSV, JSONL)
+  - a JSONL line with a bad byte keeps its id
+  - .ndjson is JSONL; a bare \\r ends a line of a raw article; UTF-16 is one clear error
+  - POST /tag/article equals `serve tag` on the same article, past 256 paragraphs too
+  - POST /tag/file refuses a multipart form upload (curl -F)
+"""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from serve.__main__ import main as serve_main
+from serve.api import MAX_CHARS, MAX_TEXTS, create_app
+from serve.files import tag_file
+from serve.readers import article_paragraphs, read_records
+from vnzh_runtime.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+VI = "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"
+ZH = "中越陆地边界联合委员会举行会议"
+EN = "Vietnam and China agree to boost youth exchanges"
+SEED = "seed:000_7c8904df79475a7b.txt"
+
+
+def read(data: bytes, name: str) -> list:
+    return list(read_records(io.BytesIO(data), name))
+
+
+def tagged(predictor, tmp_path: Path, name: str, data: bytes) -> list[dict]:
+    src, out = tmp_path / name, tmp_path / f"{name}.out.jsonl"
+    src.write_bytes(data)
+    stats = tag_file(predictor, str(src), str(out), progress=False)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert stats.records == len(rows)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def client(tfidf_predictor):
+    with TestClient(create_app(tfidf_predictor)) as client:
+        yield client
+
+
+# --- CSV: a bad quote costs one record, not the rest of the file ----------------------------
+
+ODD_CSV = (f'id,text,doc_id\n1,{VI},d\n2,{ZH},d\n3,{EN},d\n4,"{VI}, quoted",d\n5,,d\n6,{ZH},d\n'
+           f'7,"broken "quote" here about China",d\n8,{EN},d\n9,{VI},d\n').encode("utf-8")
+
+
+def test_csv_badly_quoted_row_is_one_error_and_the_rows_after_it_are_tagged(tfidf_predictor, tmp_path):
+    rows = tagged(tfidf_predictor, tmp_path, "odd.csv", ODD_CSV)
+    assert [r["id"] for r in rows] == [str(i) for i in range(1, 10)]
+    errors = {r["id"]: r["error"] for r in rows if "error" in r}
+    assert set(errors) == {"5", "7"}
+    assert errors["7"].startswith(f"{tmp_path / 'odd.csv'}:8: CSV error") and 'escape it as ""' in errors["7"]
+    assert rows[7]["label"] and rows[8]["label"] and rows[8]["doc_id"] == "d"
+
+
+def test_csv_unclosed_quote_does_not_swallow_the_rows_after_it(tfidf_predictor, tmp_path):
+    rows = tagged(tfidf_predictor, tmp_path, "quote.csv",
+                  f'id,text\n1,{VI}\n2,"unclosed {EN}\n3,{ZH}\n4,{EN}\n'.encode("utf-8"))
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[1]["error"].startswith(f"{tmp_path / 'quote.csv'}:3: CSV error") and "quote" in rows[1]["error"]
+    assert all("error" not in rows[i] and rows[i]["label"] for i in (0, 2, 3))
+
+
+def test_csv_quote_that_swallows_lines_up_to_a_later_quote_loses_none_of_them():
+    # Row 2's quote runs on to row 4's; the strict reader fails there. Every row still gives one record.
+    data = f'id,text\n1,{VI}\n2,"opening {EN}\n3,{ZH}\n4,said "yes" to it\n5,{VI}\n'.encode("utf-8")
+    records = read(data, "s.csv")
+    assert [r.id for r in records] == ["1", "2", "3", "4", "5"]
+    assert [r.error is None for r in records] == [True, False, True, True, True]
+    assert records[1].error.startswith("s.csv:3: CSV error") and records[3].text == 'said "yes" to it'
+
+
+def test_csv_multi_line_fields_blank_lines_and_line_numbers_after_them():
+    data = f'id,text\n1,"{VI}\nsecond line"\n\n2,{ZH}\n3,"bad "q" x"\n'.encode("utf-8") + b"4,caf\xe9\n"
+    records = read(data, "m.csv")
+    assert [r.id for r in records] == ["1", "2", "3", "4"]
+    assert records[0].text == f"{VI}\nsecond line" and records[1].text == ZH
+    assert records[2].error.startswith("m.csv:6: CSV error")
+    assert records[3].error.startswith("m.csv:7: not UTF-8")
+
+
+def test_csv_with_bare_cr_line_ends_still_reads():
+    records = read(f"id,text\r1,{VI}\r2,{ZH}\r".encode("utf-8"), "mac.csv")
+    assert [(r.id, r.text, r.error) for r in records] == [("1", VI, None), ("2", ZH, None)]
+
+
+# --- UTF-8 is decided on the bytes ------------------------------------------------------------
+
+def test_csv_with_a_real_replacement_character_is_tagged(tfidf_predictor, tmp_path):
+    data = b"id,text\n1,Vietnam China trade \xef\xbf\xbd rose 19 percent\n2,caf\xe9 Trung Qu\xf4c\n"
+    rows = tagged(tfidf_predictor, tmp_path, "fffd.csv", data)
+    assert rows[0]["id"] == "1" and "error" not in rows[0] and rows[0]["label"]
+    assert rows[1]["id"] == "2" and rows[1]["error"].startswith(f"{tmp_path / 'fffd.csv'}:3: not UTF-8")
+
+
+def test_csv_id_holding_a_bad_byte_is_not_passed_off_as_the_id():
+    records = read(b"id,text\nab\xffc," + EN.encode() + b"\n", "x.csv")
+    assert records[0].id is None and records[0].error.startswith("x.csv:2: not UTF-8")
+
+
+def test_jsonl_line_with_a_bad_byte_keeps_its_ids(tfidf_predictor, tmp_path):
+    data = (json.dumps({"id": "a", "text": VI}).encode() + b"\n"
+            + b'{"text": "bad \xff\xfe bytes", "id": 6, "doc_id": "d1"}\n'
+            + b'{"id": "x\xffy", "text": "bad id"}\n'
+            + b'{"id": "z", "text": "ok \xef\xbf\xbd ' + EN.encode() + b'"}\n')
+    rows = tagged(tfidf_predictor, tmp_path, "b.jsonl", data)
+    assert [r["id"] for r in rows] == ["a", 6, None, "z"]
+    assert rows[1]["doc_id"] == "d1" and rows[1]["error"].startswith(f"{tmp_path / 'b.jsonl'}:2: not UTF-8 (byte 14)")
+    assert "label" not in rows[1]
+    assert rows[2]["error"].startswith(f"{tmp_path / 'b.jsonl'}:3: not UTF-8")  # the bad byte is in the id: no id
+    assert "error" not in rows[3] and rows[3]["label"]
+
+
+# --- formats by name, line ends, wide encodings --------------------------------------------
+
+@pytest.mark.parametrize("name", ["feed.ndjson", "feed.NDJSON", "feed.Json", "feed.JSONL"])
+def test_json_lines_under_any_of_their_names(name):
+    data = (json.dumps({"id": "p1", "text": VI}) + "\n" + json.dumps({"id": "p2", "text": ZH}) + "\n").encode()
+    assert [(r.id, r.text) for r in read(data, name)] == [("p1", VI), ("p2", ZH)]
+
+
+def test_raw_article_with_bare_cr_line_ends_is_split_into_paragraphs(tfidf_predictor, tmp_path):
+    data = f"\ufeffTiêu đề\r\r{VI}\r{ZH}\r\n{EN}\n".encode("utf-8")
+    rows = tagged(tfidf_predictor, tmp_path, "vi_cr.txt", data)
+    assert [r["id"] for r in rows] == ["vi_cr:1", "vi_cr:3", "vi_cr:4", "vi_cr:5"]
+    assert [r["lang"] for r in rows[1:]] == ["vi", "zh", "en"]
+    assert article_paragraphs(data.decode("utf-8")) == [(1, "Tiêu đề"), (3, VI), (4, ZH), (5, EN)]
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                                ("utf-16-le", "UTF-16"), ("utf-32", "UTF-32")])
+@pytest.mark.parametrize("name", ["a.txt", "a.jsonl", "a.csv"])
+def test_a_utf16_file_is_one_clear_error(name, encoding, expected):
+    text = "id,text\n1,x\n" if name.endswith(".csv") else json.dumps({"text": VI}) + "\n"
+    data = ("\ufeff" if encoding == "utf-16-be" else "") + text
+    with pytest.raises(UserError, match=rf"^{name}:1: the file is {expected}, not UTF-8; re-save it as UTF-8$"):
+        read(data.encode(encoding), name)
+
+
+def test_serve_tag_refuses_a_utf16_file_in_one_line_and_writes_nothing(tfidf_run, tmp_path, capsys):
+    src, out = tmp_path / "vi16.txt", tmp_path / "out.jsonl"
+    src.write_bytes(f"{VI}\n{ZH}\n".encode("utf-16"))
+    code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(out),
+                       "--quiet", "--workers", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [f"error: {src}:1: the file is UTF-16, not UTF-8; re-save it as UTF-8"]
+    assert not out.exists() and not list(tmp_path.glob("*partial*"))
+
+
+def test_file_endpoint_refuses_utf16_with_the_same_line(client):
+    response = client.post("/tag/file?filename=vi16.txt", content=f"{VI}\n".encode("utf-16"))
+    assert response.status_code == 422
+    assert response.json()["detail"] == "vi16.txt:1: the file is UTF-16, not UTF-8; re-save it as UTF-8"
+
+
+# --- /tag/article is serve tag on the article ----------------------------------------------
+
+def long_article(lines: int = 300) -> str:
+    rows = [json.loads(line) for line in (ROOT / "data/seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    paragraphs = [row["text"] for row in rows if row["source"] == SEED]
+    return "\n".join((paragraphs * (lines // len(paragraphs) + 1))[:lines]) + "\n"
+
+
+def test_article_endpoint_equals_serve_tag_past_256_paragraphs(client, tfidf_predictor, tmp_path):
+    assert tfidf_predictor.context_head  # else every paragraph stands alone and heads cannot differ
+    article = long_article(300)
+    rows = tagged(tfidf_predictor, tmp_path, "long_article.txt", article.encode("utf-8"))
+    response = client.post("/tag/article", json={"text": article})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == len(rows) == 300 > MAX_TEXTS
+    for result, row in zip(results, rows):
+        assert row["id"] == f"long_article:{result['line']}"
+        assert {k: v for k, v in result.items() if k not in ("line", "text")} == \
+               {k: v for k, v in row.items() if k not in ("id", "doc_id")}, result["line"]
+
+
+def test_article_endpoint_threshold_and_line_ends_as_serve_tag(client, tfidf_predictor, tmp_path):
+    article = long_article(40).replace("\n", "\r", 20)
+    rows = tagged(tfidf_predictor, tmp_path, "cr.txt", article.encode("utf-8"))
+    results = client.post("/tag/article", json={"text": article, "threshold": 1.0}).json()["results"]
+    assert [r["line"] for r in results] == [int(row["id"].split(":")[1]) for row in rows] == list(range(1, 41))
+    assert {r["label"] for r in results} == {"uncertain"}
+    assert [r["scores"] for r in results] == [row["scores"] for row in rows]
+
+
+def test_article_endpoint_names_the_line_of_an_over_long_paragraph(client):
+    article = long_article(299) + "\n" + "Việt Nam Trung Quốc " * (MAX_CHARS // 10)
+    response = client.post("/tag/article", json={"text": article})
+    assert response.status_code == 413
+    detail = response.json()["detail"]
+    assert detail.startswith("line 301 of the article has ") and f"the limit is {MAX_CHARS}" in detail
+    assert "texts[" not in detail
+
+
+# --- /tag/file takes the file's bytes, not a form --------------------------------------------
+
+def test_file_endpoint_refuses_a_multipart_form_upload(client):
+    data = f"{VI}\n{ZH}\n".encode("utf-8")
+    response = client.post("/tag/file?filename=vi.txt&format=jsonl", files={"file": ("vi.txt", data, "text/plain")})
+    assert response.status_code == 415
+    detail = response.json()["detail"]
+    assert "--data-binary" in detail and "multipart" in detail and "\n" not in detail
+    raw = client.post("/tag/file?filename=vi.txt&format=jsonl", content=data,
+                      headers={"content-type": "application/x-www-form-urlencoded"})  # curl --data-binary's type
+    assert raw.status_code == 200 and [json.loads(line)["id"] for line in raw.text.splitlines()] == ["vi:1", "vi:2"]
+
+
+def test_csv_continuation_lines_of_a_broken_field_are_not_records_of_their_own():
+    # A multi-line quoted field with a stray quote: its second line is not a row (3 fields, not 2),
+    # so it stays in the broken row's error record instead of becoming a tagged phantom record.
+    data = b'id,text\n1,"He said, quote:\nVietnam and China signed, at last, a deal" he "added"\n2,' + ZH.encode() + b"\n"
+    records = read(data, "p.csv")
+    assert [(r.id, r.error is None) for r in records] == [("1", False), ("2", True)]
+    assert records[0].error.startswith("p.csv:2: CSV error")

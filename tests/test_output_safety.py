@@ -1,0 +1,145 @@
+"""`serve tag` output: stopped at once by a signal with workers running, never written over a file
+it did not create, streamed to standard output, and given the permissions a new file would get."""
+
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from serve.files import tag_file
+from serve.workers import OrderedWorkers, WorkerDied
+
+
+def _digest(path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _exit_now(task):
+    os._exit(3)
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGTERM to the group"])
+def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfidf_run, tmp_path, how):
+    out = tmp_path / "out.jsonl"
+    src = tmp_path / "out.jsonl.partial"  # the user's input happens to bear the name a partial output would take
+    src.write_text("".join(json.dumps({"id": i, "text": f"Kim ngạch thương mại tăng {i}%", "doc_id": i // 40}) + "\n"
+                           for i in range(400_000)), encoding="utf-8")
+    notes = tmp_path / "out.jsonl.partial-2"
+    notes.write_text("my notes\n", encoding="utf-8")
+    before = _digest(src)
+    child = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
+                              "--output", str(out), "--quiet", "--workers", "2"], stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.time() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.") and p.stat().st_size > 0]:
+        assert time.time() < deadline, "no output written within a minute"
+        time.sleep(0.1)
+    sent = time.time()
+    if how == "SIGTERM to the group":  # a service manager: the workers get it too
+        os.killpg(child.pid, signal.SIGTERM)
+    else:
+        child.send_signal(getattr(signal, how))
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 130 and time.time() - sent < 10, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert _digest(src) == before and notes.read_text(encoding="utf-8") == "my notes\n" and not out.exists()
+    kept = tmp_path / "out.jsonl.partial-3"
+    written = kept.read_text(encoding="utf-8").splitlines()
+    assert f"{len(written)} records written to {kept}" in err and written
+    # its name makes it a raw article (not .jsonl): ids are <stem>:<line>, in order
+    assert [json.loads(line)["id"] for line in written] == [f"out.jsonl:{i + 1}" for i in range(len(written))]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no hidden temporary file left
+
+
+def test_ordered_workers_keep_order_and_a_dead_worker_is_an_error_not_a_hang():
+    with OrderedWorkers(2, work=str.upper, method="spawn") as workers:
+        assert list(workers.imap(["a", "b", "c", "d", "e"])) == ["A", "B", "C", "D", "E"]
+    started = time.time()
+    with pytest.raises(WorkerDied, match="died"), OrderedWorkers(2, work=_exit_now) as workers:
+        list(workers.imap(range(5)))
+    assert time.time() - started < 10
+
+
+def test_dash_and_dev_stdout_stream_the_tags_and_a_shell_append_still_appends(tfidf_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": "Kim ngạch thương mại Việt - Trung"}) + "\n" for i in range(5)),
+                   encoding="utf-8")
+    command = [sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--quiet"]
+    for target in ("-", "/dev/stdout"):
+        done = subprocess.run([*command, "--output", target], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == [0, 1, 2, 3, 4]
+    assert not (tmp_path / "-").exists()
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"id": "kept"}\n', encoding="utf-8")
+    with log.open("a", encoding="utf-8") as appended:  # serve tag ... --output /dev/stdout >> log.jsonl
+        assert subprocess.run([*command, "--output", "/dev/stdout"], stdout=appended, timeout=120).returncode == 0
+    assert [json.loads(line)["id"] for line in log.read_text(encoding="utf-8").splitlines()] == ["kept", 0, 1, 2, 3, 4]
+
+
+def test_a_reader_that_closes_standard_output_ends_the_run_in_one_line(tfidf_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"Giá vàng hôm nay {i}"}) + "\n" for i in range(50_000)),
+                   encoding="utf-8")
+    tagger = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
+                               "--output", "-", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert json.loads(tagger.stdout.readline())["id"] == 0
+    tagger.stdout.close()  # as `| head -1` does
+    err = tagger.stderr.read()
+    assert tagger.wait(timeout=120) == 2 and "Traceback" not in err
+    assert err.strip().count("\n") == 0 and "the reader closed it" in err
+
+
+def test_killed_parent_leaves_no_worker_behind(tfidf_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"Giá vàng hôm nay {i}"}) + "\n" for i in range(400_000)),
+                   encoding="utf-8")
+    tagger = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
+                               "--output", str(tmp_path / "out.jsonl"), "--quiet", "--workers", "2"], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(workers := subprocess.run(["pgrep", "-P", str(tagger.pid)], capture_output=True, text=True).stdout.split()) < 2:
+        assert time.time() < deadline, "the workers did not start"
+        time.sleep(0.1)
+    tagger.kill()
+    tagger.wait()
+    deadline = time.time() + 20
+    while any(os.path.exists(f"/proc/{pid}") and "Z" not in open(f"/proc/{pid}/stat").read().split()[2] for pid in workers):
+        assert time.time() < deadline, "a worker outlived its parent"
+        time.sleep(0.2)
+
+
+def test_outputs_get_the_umask_mode_or_keep_the_replaced_files_and_a_symlink_stays(tfidf_predictor, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Kim ngạch thương mại Việt - Trung"}) + "\n", encoding="utf-8")
+    old = os.umask(0o022)
+    try:
+        tag_file(tfidf_predictor, str(src), str(tmp_path / "new.jsonl"), progress=False)
+        kept = tmp_path / "kept.jsonl"
+        kept.write_text("old\n", encoding="utf-8")
+        kept.chmod(0o640)
+        tag_file(tfidf_predictor, str(src), str(kept), progress=False)
+        link = tmp_path / "link.jsonl"
+        link.symlink_to(kept)
+        tag_file(tfidf_predictor, str(src), str(link), progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.jsonl").stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text(encoding="utf-8") != "old\n"
+    assert link.is_symlink() and link.resolve() == kept.resolve()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_line(tfidf_run, tmp_path, capsys):
+    from serve.__main__ import main
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Giá vàng hôm nay"}) + "\n", encoding="utf-8")
+    assert main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", "/proc/tags.jsonl",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err

@@ -1,0 +1,211 @@
+"""What a user hands the tools: config values and --set flags, labelled samples for
+`train.evaluate`, and DataFrames for the logged pyfunc model (hostile-user report items 6, 9,
+10, 11 and 16)."""
+
+import json
+import math
+import os
+import signal
+
+import pytest
+
+from train.config import ConfigError, load_config
+from train.data import DataError
+from train.evaluate import load_labelled
+from train.evaluate import main as evaluate_main
+
+DUPLICATED = "data.labels=[economy,economy,border_sea,people_to_people,science_tech,party_relations,other]"
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ config (items 6 and 16)
+
+def test_duplicate_labels_are_refused_at_load(tmp_path):
+    with pytest.raises(ConfigError, match=r"data\.labels: 'economy' listed more than once \(fix: list each label once\)"):
+        load_config("configs/tfidf.yaml", [DUPLICATED])
+    path = tmp_path / "dup.yaml"
+    path.write_text("data:\n  labels: [economy, other, other]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^{path}: data.labels: 'other' listed more than once"):
+        load_config(path)
+
+
+def test_duplicate_labels_stop_the_train_cli_before_any_mlflow_run(tmp_path, monkeypatch, capsys):
+    from train.__main__ import main as train_main
+
+    store = tmp_path / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+    assert train_main(["--config", "configs/tfidf.yaml", "--set", DUPLICATED, "--set", f"output_dir={tmp_path / 'm'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "listed more than once" in err
+    assert not store.exists() and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("override, key", [
+    ("model.tfidf.C=.inf", "model.tfidf.C"),
+    ("model.tfidf.country_features=.inf", "model.tfidf.country_features"),
+    ("predict.threshold=-.inf", "predict.threshold"),
+    ("model={type: transformer, transformer: {epochs: .inf}}", "model.transformer.epochs"),
+])
+def test_settings_must_be_finite(override, key):
+    with pytest.raises(ConfigError, match=f"{key}: Input should be a finite number"):
+        load_config("configs/tfidf.yaml", [override])
+
+
+def test_errors_in_set_values_name_the_flag_not_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 1\n", encoding="utf-8")
+    for override in ("model.tfidf.C=abc", "model.tfidf.nope=1", "model.type=svm", "output_dir=../x", "model.tfidf={C: x}"):
+        with pytest.raises(ConfigError) as err:
+            load_config(path, ["seed=2", override])
+        assert str(err.value).startswith(f"--set {override!r}: ") and str(path) not in str(err.value)
+
+
+def test_errors_in_the_file_still_name_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("model:\n  tfidf:\n    C: .inf\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^{path}: model.tfidf.C: Input should be a finite number"):
+        load_config(path, ["seed=2", "model.tfidf.max_iter=100"])
+
+
+# ------------------------------------------------------------------ labelled samples (item 9)
+
+def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
+    sample = write_jsonl(tmp_path / "s.jsonl", [
+        {"text": "Hai nước tuần tra chung trên biên giới", "labels": ["border_sea"], "id": 7, "doc_id": 3},
+        {"text": "Kim ngạch thương mại tăng 20%", "label": "economy", "doc_id": 3, "id": None},
+        {"text": "中越两国举行海上问题磋商", "labels": ["border_sea"], "id": 2.5, "doc_id": None, "lang": None},
+    ])
+    records = load_labelled([str(sample)])
+    assert [r.id for r in records] == ["7", f"{sample}:2", "2.5"]
+    assert [r.doc_id for r in records] == ["3", "3", None]
+    assert [r.labels for r in records] == [("border_sea",), ("economy",), ("border_sea",)]
+    assert [r.lang for r in records] == ["vi", "vi", "zh"] and {r.split for r in records} == {"test"}
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"text": 5, "labels": ["economy"]}, "'text' must be a non-empty string, got int 5"),
+    ({"text": "  ", "labels": ["economy"]}, "'text' must be a non-empty string, got an empty string"),
+    ({"labels": ["economy"]}, "no 'text' field"),
+    ({"text": "Kim ngạch thương mại tăng"}, "no 'labels' field"),
+    ({"text": "Kim ngạch thương mại tăng", "label": 3}, "no 'labels' field"),
+    ({"text": "Kim ngạch thương mại tăng", "labels": "economy"}, "labels must be a non-empty list"),
+])
+def test_bad_sample_lines_name_the_field_and_no_optional_field_as_required(tmp_path, row, message):
+    sample = write_jsonl(tmp_path / "s.jsonl", [row])
+    with pytest.raises(DataError) as err:
+        load_labelled([str(sample)])
+    text = str(err.value)
+    assert text.startswith(f"{sample}:1: ") and message in text
+    assert "every record needs" not in text and "missing field" not in text
+
+
+def test_evaluate_cli_reads_a_user_sample_with_integer_ids(tfidf_run, tmp_path, capsys):
+    sample = write_jsonl(tmp_path / "s.jsonl", [
+        {"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "id": 1, "doc_id": 9},
+        {"text": "Hai nước tuần tra chung trên biên giới đất liền", "labels": ["border_sea"], "id": 2, "doc_id": 9},
+    ])
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["test", "2"]
+
+
+# ------------------------------------------------------------------ the evaluate CLI's contract (item 10)
+
+def test_evaluate_reads_the_jsonl_files_of_a_directory(tfidf_run, tmp_path, capsys):
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", [{"text": "Kim ngạch thương mại Việt - Trung tăng", "labels": ["economy"]}])
+    write_jsonl(folder / "b.jsonl", [{"text": "中越两国举行海上问题磋商", "labels": ["border_sea"]}])
+    (folder / "notes.txt").write_text("not a sample\n", encoding="utf-8")
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[:2] == ["test", "2"]
+
+
+def test_evaluate_a_directory_without_jsonl_is_one_line(tfidf_run, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "sub").mkdir()
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a directory with no *.jsonl files" in err and "name the files or a glob" in err
+    write_jsonl(tmp_path / "ok.jsonl", [{"text": "Kim ngạch tăng", "labels": ["economy"]}])
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(tmp_path / "*")]) == 2
+    assert "is a directory with no *.jsonl files" in capsys.readouterr().err
+
+
+class Escaped(Exception):
+    """SIGTERM reached the test's own handler: the command did not handle it."""
+
+
+def escaped(signum, frame):
+    raise Escaped
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_evaluate_interrupted_is_one_line_and_130(tfidf_run, tmp_path, monkeypatch, capsys, stop):
+    import train.evaluate
+
+    def interrupted(*args, **kwargs):
+        if stop == "ctrl-c":
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGTERM)  # as a supervisor stops it
+        raise AssertionError("SIGTERM did not stop the evaluation")
+
+    monkeypatch.setattr(train.evaluate, "evaluate_records", interrupted)
+    sample = write_jsonl(tmp_path / "s.jsonl", [{"text": "Kim ngạch tăng", "labels": ["economy"]}])
+    previous = signal.signal(signal.SIGTERM, escaped)  # an unhandled SIGTERM must not end the test session
+    try:
+        assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample)]) == 130
+        assert signal.getsignal(signal.SIGTERM) is escaped  # run_cli puts the caller's handler back
+    except (KeyboardInterrupt, Escaped):
+        pytest.fail(f"{stop} escaped the evaluate command instead of ending it with one line")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert capsys.readouterr().err == "error: interrupted\n"
+
+
+# ------------------------------------------------------------------ the pyfunc model (item 11)
+
+@pytest.fixture(scope="module")
+def pyfunc_model(tfidf_run):
+    import mlflow
+
+    return mlflow.pyfunc.load_model(tfidf_run.model_uri)
+
+
+def test_pyfunc_gives_missing_or_empty_text_an_error_and_no_label(pyfunc_model, tfidf_predictor):
+    import numpy as np
+    import pandas as pd
+
+    texts = ["Vietnam China trade rose 19 percent", None, np.nan, "", "   ", "中越两党理论研讨会在河内举行"]
+    got = pyfunc_model.predict(pd.DataFrame({"text": texts})).to_dict("records")
+    assert len(got) == len(texts)
+    expected = tfidf_predictor.predict([texts[0], texts[5]])
+    for row, want in zip([got[0], got[5]], expected):
+        assert row["error"] is None and {k: row[k] for k in want} == want
+    for row, why in zip(got[1:5], ["'text' is missing", "'text' is missing", "'text' is empty", "'text' is empty"]):
+        assert row["error"] == why and row["label"] is None and row["lang"] is None and row["labels"] is None
+        assert set(row["scores"]) == set(tfidf_predictor.labels) and all(v is None for v in row["scores"].values())
+
+
+def test_pyfunc_error_rows_leave_the_article_context_alone(pyfunc_model, tfidf_predictor):
+    import pandas as pd
+
+    texts = ["Hai nước ký kết 14 văn kiện hợp tác", "", "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", None]
+    docs = ["a", "a", "a", "a"]
+    got = pyfunc_model.predict(pd.DataFrame({"text": texts, "doc_id": docs})).to_dict("records")
+    expected = tfidf_predictor.predict([texts[0], texts[2]], doc_ids=["a", "a"])
+    assert [got[0]["scores"], got[2]["scores"]] == [e["scores"] for e in expected]
+    assert [r["error"] is None for r in got] == [True, False, True, False]
+
+
+def test_pyfunc_all_rows_bad_still_one_row_each(pyfunc_model):
+    import pandas as pd
+
+    got = pyfunc_model.predict(pd.DataFrame({"text": [None, " "]}))
+    assert list(got.columns) == ["lang", "label", "labels", "scores", "error"]
+    assert got["error"].tolist() == ["'text' is missing", "'text' is empty"]
+    assert not any(isinstance(v, float) and math.isnan(v) for v in got["label"])
