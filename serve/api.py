@@ -17,7 +17,6 @@ queues (slower answers) instead of failing.
 
 from __future__ import annotations
 
-import copy
 from typing import Annotated, Literal, Optional, Union
 
 import anyio
@@ -28,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serve.page import add_page, model_info
 from serve.readers import article_paragraphs
-from serve.tagging import InputRecord, tag_records
+from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
 
@@ -96,13 +95,9 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
 
     def tag_paragraphs(paragraphs: list[tuple[int, str]], threshold) -> list[dict]:
         """`serve tag`'s own batching and article heads (a head is the article's, not a batch's)."""
-        view = predictor
-        if threshold is not None:  # the same model, another threshold: a shallow copy per request
-            view = copy.copy(predictor)
-            view.threshold = predictor.resolve_threshold(threshold)
         records = [InputRecord(line, text, "article") for line, text in paragraphs]
         return [{"line": line, "text": text, **{k: v for k, v in row.items() if k not in ("id", "doc_id")}}
-                for (line, text), row in zip(paragraphs, tag_records(view, records))]
+                for (line, text), row in zip(paragraphs, tag_records(with_threshold(predictor, threshold), records))]
 
     @app.post("/tag/article")
     async def tag_article(request: ArticleRequest) -> dict:

@@ -122,5 +122,5 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
                 done, errors = len(batch), sum("error" in row for row in batch)
             stats.records += done
             stats.errors += errors
-            stats.tagged = stats.records - stats.errors
             bar.update(done)
+    stats.tagged = stats.records - stats.errors

@@ -17,7 +17,6 @@ multipart/form-data) is refused with 415, as its wrapper lines would be read as 
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 from pathlib import Path
@@ -30,7 +29,7 @@ from fastapi.responses import FileResponse, Response
 
 from serve.files import CsvWriter, JsonlWriter
 from serve.readers import read_records
-from serve.tagging import tag_records
+from serve.tagging import tag_records, with_threshold
 from vnzh_runtime.context import is_substantive
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor, check_threshold
@@ -201,11 +200,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
             if record.text is not None and len(record.text) > max_chars:
                 raise HTTPException(413, f"{filename}: record {number} has {len(record.text)} characters; "
                                          f"the limit is {max_chars} per text")
-        view = predictor
-        if threshold is not None:  # the same model, another threshold: a shallow copy per request
-            view = copy.copy(predictor)
-            view.threshold = predictor.resolve_threshold(threshold)
-        return records, list(tag_records(view, records, workers=1))
+        return records, list(tag_records(with_threshold(predictor, threshold), records, workers=1))
 
     @app.post("/tag/file", responses={413: {"description": "over the file or text limit"},
                                       415: {"description": "a form upload (multipart) instead of the file's bytes"}},

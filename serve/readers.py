@@ -86,8 +86,8 @@ def jsonl_record(row: JsonlRow, name: str) -> InputRecord:
 
 class CsvLines:
     """The CSV file's decoded lines for `csv.reader`, numbered, keeping the lines of the row being read
-    (`row`: (number, text, first bad byte or None) each) so that a row the reader refuses can be
-    read again from its second line (`read_again_after_first`)."""
+    (`row`: (number, text, first bad byte or None) each) so that the lines after the first of a row
+    the reader refuses can be read again (`read_again_after_first`)."""
 
     def __init__(self, lines: Iterable[bytes]):
         self.lines = enumerate(split_bare_cr(lines), start=1)
@@ -109,16 +109,16 @@ class CsvLines:
     def read_again_after_first(self, width: int) -> None:
         """Read the refused row's lines again from the first after its first that holds `width` fields."""
         rest = self.row[1:]
-        start = next((i for i, (_, text, _) in enumerate(rest) if loose_width(text) == width), len(rest))
+        start = next((i for i, (_, text, _) in enumerate(rest) if len(loose_fields(text)) == width), len(rest))
         self.again.extendleft(reversed(rest[start:]))
 
 
-def loose_width(text: str) -> int:
-    """How many fields a line holds when read leniently, alone."""
+def loose_fields(text: str) -> list[str]:
+    """A line's fields read leniently, alone ([] where even that fails)."""
     try:
-        return len(next(csv.reader([text], strict=False), []))
+        return next(csv.reader([text], strict=False), [])
     except csv.Error:
-        return 0
+        return []
 
 
 def csv_header(reader, name: str) -> list[str]:
@@ -133,11 +133,7 @@ def csv_header(reader, name: str) -> list[str]:
 
 def ids_of_broken_row(text: str, header: list[str]) -> tuple:
     """The id and doc_id of a row the strict reader refused, as far as a lenient reading of its first line shows."""
-    try:
-        fields = next(csv.reader([text], strict=False), [])
-    except csv.Error:
-        return None, None
-    values = {k: v for k, v in zip(header, fields) if v != ""}
+    values = {k: v for k, v in zip(header, loose_fields(text)) if v != ""}
     return clean_id(values.get("id")), clean_id(values.get("doc_id"))
 
 

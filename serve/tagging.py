@@ -17,6 +17,7 @@ still writing results in input order.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
@@ -61,6 +62,15 @@ def checked(row, where: str) -> InputRecord:
     if not text.strip():
         return InputRecord(record_id, None, doc_id, f"{where}: 'text' is empty")
     return InputRecord(record_id, text, doc_id)
+
+
+def with_threshold(predictor: Predictor, threshold) -> Predictor:
+    """The predictor, or for one request's threshold a shallow copy abstaining there (the model is shared)."""
+    if threshold is None:
+        return predictor
+    view = copy.copy(predictor)
+    view.threshold = predictor.resolve_threshold(threshold)
+    return view
 
 
 def document_batches(records: Iterable[InputRecord], batch_size: int) -> Iterator[list[InputRecord]]:

@@ -7,10 +7,11 @@
 Why not `multiprocessing.Pool`: its `imap` feeds tasks from a background thread with no limit,
 so the pipe to the workers is full whenever tagging runs; stopped then, `Pool.terminate` joins
 that thread while it is blocked writing to workers it has just killed, and hangs for good
-(seen under SIGTERM in 3 runs of 8). Here the calling thread does all the talking, one task in
-flight per worker: a task is sent only to a worker waiting for one, a result is read from the
-worker holding the oldest task (so results come in order), and stopping kills the workers
-outright, with no thread left to join. A worker that dies mid-task is an error, not a hang.
+(seen under SIGTERM in 3 runs of 8). Here the calling thread does all the talking, at most
+IN_FLIGHT tasks per worker, which a thread in the worker reads as they come (so a send never
+waits on a busy worker); a result is read from the worker holding the oldest task (so results
+come in order), and stopping kills the workers outright, with no thread of ours left to join.
+A worker that dies mid-task is an error, not a hang.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class OrderedWorkers:
         return f"tagging worker {worker + 1} died (exit code {process.exitcode}); rerun with --workers 1 to see why"
 
     def stop(self, graceful: bool = False) -> None:
-        """End the workers: asked to finish when `graceful`, killed otherwise (nothing is waited on)."""
+        """End the workers: asked to finish when `graceful` (a few seconds' grace), killed otherwise."""
         for connection, process in zip(self.connections, self.processes):
             if graceful and process.is_alive():
                 try:
