@@ -114,7 +114,7 @@ def test_batch_tokens_and_languages_equal_each_texts_own_on_the_corpus_and_odd_s
     featurizer = Featurizer(["việt", "nam"], np.ones(2))
     assert featurizer.transform_with_langs(texts)[1] == [detect_lang(text) for text in texts]
     # Case, tones, combining marks, digits, URLs, final sigma and SEP itself at every text edge.
-    alphabet = list("aáàoàOÀuýUÝ中邊 \t\n,.15٣_-ΣςhttpS:/www.x\u0301\u0300\x1eİK")
+    alphabet = list("aáàoàOÀuýUÝ中邊 \t\n,.15٣_-ΣςhttpS:/www.x\u0301\u0300\x1eİK>·|©")
     rng = random.Random(7)
     for _ in range(2000):
         batch = ["".join(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(rng.randint(1, 4))]
@@ -123,10 +123,14 @@ def test_batch_tokens_and_languages_equal_each_texts_own_on_the_corpus_and_odd_s
 
 
 def test_feature_tokens_equal_whole_text_normalisation_on_every_corpus_paragraph():
-    """Pieces are normalised one by one for speed; on real text that must read as the whole text does."""
-    from vnzh_runtime.textnorm import feature_tokens, normalize, tokenize
+    """Pieces are normalised one by one for speed; on real text that must read as the whole text does
+    (whose tokens have no punctuation, so the page marks are left out of the comparison)."""
+    from vnzh_runtime.textnorm import MARK_TOKENS, feature_tokens, normalize, tokenize
 
-    assert [t for t in corpus_texts() if feature_tokens(t) != tokenize(normalize(t, True, True))] == []
+    def words(text):
+        return [token for token in feature_tokens(text) if token not in MARK_TOKENS]
+
+    assert [t for t in corpus_texts() if words(t) != tokenize(normalize(t, True, True))] == []
 
 
 def test_feature_tokens_normalise_each_piece():
@@ -158,9 +162,9 @@ def test_featurizer_equals_scikit_learn_on_the_whole_corpus(span, min_df):
 def test_token_shortcuts_equal_the_full_rewrite_on_every_corpus_piece_and_odd_ones():
     import random
 
-    from vnzh_runtime.textnorm import RAW_TOKEN, full_normalize_token, normalize_token
+    from vnzh_runtime.textnorm import PAGE_MARKS, RAW_TOKEN, full_normalize_token, normalize_token
 
-    pieces = {piece for text in corpus_texts() for piece in RAW_TOKEN.findall(text)}
+    pieces = {piece for text in corpus_texts() for piece in RAW_TOKEN.findall(text)} - set(PAGE_MARKS)  # not words
     alphabet = list("aAáÁàÀoOòÒuUýÝyYđĐİIıK中邊丽乾\u0301\u0300０１2٣ＡΣσς")
     rng = random.Random(5)
     pieces |= {p for _ in range(20000) for p in RAW_TOKEN.findall("".join(rng.choices(alphabet, k=rng.randint(1, 6))))}

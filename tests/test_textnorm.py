@@ -27,6 +27,23 @@ def test_ngrams_are_normalised_syllable_and_character_ngrams():
     assert ngrams("中越", 2, 2) == ["中 越"]
 
 
+def test_page_marks_are_tokens_one_per_kind():
+    """Breadcrumbs, tag lists and site names after a title keep their separators, which tell page
+    furniture from the topic words it repeats; other punctuation is still dropped."""
+    from vnzh_runtime.textnorm import feature_tokens
+
+    assert feature_tokens("Trang chủ > Kinh doanh » Xuất khẩu") == ["trang", "chủ", "›", "kinh", "doanh", "›", "xuất", "khẩu"]
+    assert feature_tokens("首页＞国际｜正文") == ["首", "页", "›", "国", "际", "|", "正", "文"]
+    assert feature_tokens("Tags: Dừa • Bến Tre · Trung Quốc | © 2024") == ["tags", "dừa", "·", "bến", "tre", "·", "trung", "quốc", "|", "©", "0"]
+    assert feature_tokens("Việt - Trung, 20/11: “hợp tác”!") == ["việt", "trung", "0", "0", "hợp", "tác"]
+
+
+def test_page_marks_are_not_words_of_any_language():
+    # Counted as words, the three marks would outnumber the Han characters' half and read as English.
+    assert detect_lang("中越 | a | b | c") == detect_lang("中越 a b c") == "zh"
+    assert detect_lang("Trang chủ › Thế giới › Biển Đông") == "vi"
+
+
 def test_language_detection():
     assert detect_lang("Tổng Bí thư Tô Lâm hội đàm với Tổng Bí thư Tập Cận Bình") == "vi"
     assert detect_lang("越南总理范明政会见中国国务院总理李强") == "zh"

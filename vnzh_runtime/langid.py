@@ -34,14 +34,18 @@ EN_WORDS = frozenset("the of and to in on a an for with is are was were said has
 NOT_VI_SYLLABLE = re.compile(r"[fjwz]|[bdklqrsvx]$|(?<!n)g$", re.IGNORECASE)
 
 LANGS = ("vi", "zh", "en")
-NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, KINDS = range(7)
+# MARK: a page mark (`textnorm.PAGE_MARKS`), a token but not a word of any language. Eight kinds
+# fit the three bits the TF-IDF featuriser keeps beside each token id.
+NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, MARK, KINDS = range(8)
 
 
 def _classify(token: str) -> int:
-    from vnzh_runtime.textnorm import SEP
+    from vnzh_runtime.textnorm import MARK_TOKENS, SEP
 
     if token == SEP:
         return SEPARATOR
+    if token in MARK_TOKENS:
+        return MARK
     if HAN.fullmatch(token):
         return HAN_CHAR
     if DIGITS_ONLY.fullmatch(token):

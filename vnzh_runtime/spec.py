@@ -29,7 +29,9 @@ from vnzh_runtime.errors import UserError
 # index ships as arrays; a format-2 model would be read with other tokens than it was trained on.
 # 4: TF-IDF models carry named-country features (tfidf.json `countries`, 7 more weight rows);
 # a format-3 runtime would ignore them and tag with part of the model, so it must refuse.
-FORMAT_VERSION = 4
+# 5: page marks (breadcrumb, list and pipe separators, ©) are TF-IDF tokens; a format-4 model's
+# n-grams were cut without them and would be read with other neighbours.
+FORMAT_VERSION = 5
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"
 MODEL_SUBDIR = "model"

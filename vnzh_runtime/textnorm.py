@@ -16,13 +16,15 @@ and ever new numbers. Normalising them keeps features from splitting one word in
 Chinese, so word n-grams over its tokens are syllable n-grams and character n-grams.
 
 The features' tokens (`feature_tokens`) cut the raw text first (words, numbers, URLs and
-Han characters, `RAW_TOKEN`) and then normalise each piece (`normalize_token`). So a batch
+Han characters, page marks, `RAW_TOKEN`) and then normalise each piece (`normalize_token`). So a batch
 costs one regex pass over its joined texts plus one dict hit per piece: pieces repeat, and
 each distinct one is normalised once (`TOKEN_CACHE`). `tokenize_batch` closes each text's
 tokens with `SEP`:
 
     >>> feature_tokens("Hoà BÌNH năm 2.024,5 https://x.vn/a 5G")
     ['hòa', 'bình', 'năm', '0', 'url', '0g']
+    >>> feature_tokens("Trang chủ > Kinh doanh | Tags: sầu riêng · Trung Quốc")
+    ['trang', 'chủ', '›', 'kinh', 'doanh', '|', 'tags', 'sầu', 'riêng', '·', 'trung', 'quốc']
     >>> tokenize_batch(["Hoà BÌNH", "中越邊界"])
     ['hòa', 'bình', '\x1e', '中', '越', '边', '界', '\x1e']
 """
@@ -49,12 +51,19 @@ _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4d
 # across, and mapped by no step, so no step's result on one text depends on its neighbours.
 SEP = "\x1e"
 _HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Page marks: the separators of breadcrumbs ("Trang chủ > Kinh doanh"), tag and topic lists
+# ("Tags: sầu riêng · Trung Quốc"), site names after a title ("... | Báo Biên phòng") and copyright
+# lines. Punctuation is otherwise dropped; these are kept, as one token per kind, because they are
+# what tells page furniture from the topic words it repeats (bench/RESULTS.md, seventh session).
+PAGE_MARKS = {">": "›", "＞": "›", "›": "›", "»": "›", "→": "›", "▶": "›", "►": "›", "▸": "›",
+              "·": "·", "•": "·", "|": "|", "｜": "|", "©": "©"}
+MARK_TOKENS = frozenset(PAGE_MARKS.values())
 # A URL; a word: letters and digits (a "." or "," between two digits included, as the digit rule
 # reads "1.234,5"), and combining marks so that decomposed Vietnamese stays one piece; a Han
 # character; a letterlike or CJK compatibility symbol, which NFKC spells out ("℃" -> "°C", "㎡" -> "m2");
-# SEP. "5G", "75th" and "1.5km" stay one piece each, as whole-text normalising reads them.
+# SEP; a page mark. "5G", "75th" and "1.5km" stay one piece each, as whole-text normalising reads them.
 RAW_TOKEN = re.compile(rf"(?:https?://|www\.)\S+|[^\W_{_HAN_CLASS}](?:[^\W_{_HAN_CLASS}]+|[\u0300-\u036f]+|(?<=\d)[.,](?=\d))*"
-                       rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}")
+                       rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}|[{''.join(PAGE_MARKS)}]")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
@@ -119,6 +128,8 @@ def normalize_token(raw: str) -> tuple[str, ...]:
     letters with no old-style tone."""
     if raw == SEP:
         return (SEP,)
+    if raw in PAGE_MARKS:
+        return (PAGE_MARKS[raw],)
     if _PLAIN_NUMBER.fullmatch(raw):
         return ("0",)
     if len(raw) == 1 and "\u3400" <= raw <= "\u9fff":  # NFKC leaves these; only compatibility ideographs change
