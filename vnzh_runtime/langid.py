@@ -37,6 +37,7 @@ LANGS = ("vi", "zh", "en")
 # MARK: a page mark (`textnorm.PAGE_MARKS`), a token but not a word of any language. Eight kinds
 # fit the three bits the TF-IDF featuriser keeps beside each token id.
 NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, MARK, KINDS = range(8)
+assert KINDS <= 8, "token kinds must fit the three bits the TF-IDF featuriser keeps beside each token id"
 
 
 def _classify(token: str) -> int:

@@ -30,7 +30,8 @@ from vnzh_runtime.errors import UserError
 # 4: TF-IDF models carry named-country features (tfidf.json `countries`, 7 more weight rows);
 # a format-3 runtime would ignore them and tag with part of the model, so it must refuse.
 # 5: page marks (breadcrumb, list and pipe separators, ©) are TF-IDF tokens; a format-4 model's
-# n-grams were cut without them and would be read with other neighbours.
+# n-grams were cut without them and would be read with other neighbours. One version for every
+# model type, so a format-4 transformer directory is refused too: retrain it.
 FORMAT_VERSION = 5
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"

@@ -23,8 +23,10 @@ tokens with `SEP`:
 
     >>> feature_tokens("Hoà BÌNH năm 2.024,5 https://x.vn/a 5G")
     ['hòa', 'bình', 'năm', '0', 'url', '0g']
-    >>> feature_tokens("Trang chủ > Kinh doanh | Tags: sầu riêng · Trung Quốc")
-    ['trang', 'chủ', '›', 'kinh', 'doanh', '|', 'tags', 'sầu', 'riêng', '·', 'trung', 'quốc']
+    >>> feature_tokens("Trang chủ > Kinh doanh | Tags: sầu riêng · Trung Quốc · Lạng Sơn |")
+    ['trang', 'chủ', '›', 'kinh', 'doanh', '|', 'tags', 'sầu', 'riêng', '·', 'trung', 'quốc', 'lạng', 'sơn']
+    >>> feature_tokens("Sầu riêng sang Trung Quốc | VnExpress")
+    ['sầu', 'riêng', 'sang', 'trung', 'quốc', 'vnexpress']
     >>> tokenize_batch(["Hoà BÌNH", "中越邊界"])
     ['hòa', 'bình', '\x1e', '中', '越', '边', '界', '\x1e']
 """
@@ -51,19 +53,25 @@ _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4d
 # across, and mapped by no step, so no step's result on one text depends on its neighbours.
 SEP = "\x1e"
 _HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# Page marks: the separators of breadcrumbs ("Trang chủ > Kinh doanh"), tag and topic lists
-# ("Tags: sầu riêng · Trung Quốc"), site names after a title ("... | Báo Biên phòng") and copyright
-# lines. Punctuation is otherwise dropped; these are kept, as one token per kind, because they are
-# what tells page furniture from the topic words it repeats (bench/RESULTS.md, seventh session).
+# Page marks: the separators of breadcrumbs ("Trang chủ > Kinh doanh"), of tag and topic lists
+# ("Tags: sầu riêng · Trung Quốc · Lạng Sơn"), menus ("Thời sự | Thế giới | Kinh doanh") and
+# copyright lines. Punctuation is otherwise dropped; these are kept, one token per kind, because
+# they tell page furniture from the topic words it repeats (bench/RESULTS.md, seventh session).
+# Only where they separate: a breadcrumb mark after a word (not "» headline" or "→ Đọc thêm" at
+# a line's start), a pipe or bullet only when another follows in the same text (a menu or a tag
+# list, not "Headline | Site", "快讯｜...", "• a bulleted paragraph" or the dot of 菲德尔·卡斯特罗).
 PAGE_MARKS = {">": "›", "＞": "›", "›": "›", "»": "›", "→": "›", "▶": "›", "►": "›", "▸": "›",
               "·": "·", "•": "·", "|": "|", "｜": "|", "©": "©"}
 MARK_TOKENS = frozenset(PAGE_MARKS.values())
+_CRUMB, _PIPE, _DOT = "[>＞›»→▶►▸]", "[|｜]", "[·•]"
+_AFTER_WORD = rf"(?:(?<=[^\s{SEP}])|(?<=[^\s{SEP}][^\S{SEP}]))"  # SEP is whitespace to \s, and ends a text
+_PAGE_MARK = rf"©|{_AFTER_WORD}{_CRUMB}|{_PIPE}(?=[^{SEP}]*{_PIPE})|{_DOT}(?=[^{SEP}]*{_DOT})"
 # A URL; a word: letters and digits (a "." or "," between two digits included, as the digit rule
 # reads "1.234,5"), and combining marks so that decomposed Vietnamese stays one piece; a Han
 # character; a letterlike or CJK compatibility symbol, which NFKC spells out ("℃" -> "°C", "㎡" -> "m2");
 # SEP; a page mark. "5G", "75th" and "1.5km" stay one piece each, as whole-text normalising reads them.
 RAW_TOKEN = re.compile(rf"(?:https?://|www\.)\S+|[^\W_{_HAN_CLASS}](?:[^\W_{_HAN_CLASS}]+|[\u0300-\u036f]+|(?<=\d)[.,](?=\d))*"
-                       rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}|[{''.join(PAGE_MARKS)}]")
+                       rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}|{_PAGE_MARK}")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 
 
@@ -123,6 +131,7 @@ def tokenize(text: str) -> list[str]:
 def normalize_token(raw: str) -> tuple[str, ...]:
     """The normalised tokens of one RAW_TOKEN piece: usually one, none or several when NFKC says so.
 
+    A page mark is its kind's token (a rule of its own: the whole-text rewrite drops punctuation).
     The common pieces take shortcuts that give exactly what the full rewrite gives (tested on
     every piece of the corpus): a plain number, a unified Han character, an NFKC-stable word of
     letters with no old-style tone."""
