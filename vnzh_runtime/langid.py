@@ -34,8 +34,7 @@ EN_WORDS = frozenset("the of and to in on a an for with is are was were said has
 NOT_VI_SYLLABLE = re.compile(r"[fjwz]|[bdklqrsvx]$|(?<!n)g$", re.IGNORECASE)
 
 LANGS = ("vi", "zh", "en")
-# MARK: a page mark (`textnorm.PAGE_MARKS`), a token but not a word of any language. Eight kinds
-# fit the three bits the TF-IDF featuriser keeps beside each token id.
+# MARK: a page mark (`textnorm.PAGE_MARKS`), a token but not a word of any language.
 NUMBER, HAN_CHAR, WORD, VI_WORD, EN_WORD, SEPARATOR, MARK, KINDS = range(8)
 assert KINDS <= 8, "token kinds must fit the three bits the TF-IDF featuriser keeps beside each token id"
 

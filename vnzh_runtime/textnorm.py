@@ -63,9 +63,16 @@ _HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 PAGE_MARKS = {">": "›", "＞": "›", "›": "›", "»": "›", "→": "›", "▶": "›", "►": "›", "▸": "›",
               "·": "·", "•": "·", "|": "|", "｜": "|", "©": "©"}
 MARK_TOKENS = frozenset(PAGE_MARKS.values())
-_CRUMB, _PIPE, _DOT = "[>＞›»→▶►▸]", "[|｜]", "[·•]"
+
+
+def _marks_of(kind: str) -> str:
+    """A character class of the raw marks PAGE_MARKS maps to the token `kind`."""
+    return "[" + "".join(re.escape(raw) for raw, token in PAGE_MARKS.items() if token == kind) + "]"
+
+
+_CRUMB, _PIPE, _DOT = _marks_of("›"), _marks_of("|"), _marks_of("·")
 _AFTER_WORD = rf"(?:(?<=[^\s{SEP}])|(?<=[^\s{SEP}][^\S{SEP}]))"  # SEP is whitespace to \s, and ends a text
-_PAGE_MARK = rf"©|{_AFTER_WORD}{_CRUMB}|{_PIPE}(?=[^{SEP}]*?{_PIPE})|{_DOT}(?=[^{SEP}]*?{_DOT})"  # lazy: the next one, not the last
+_PAGE_MARK = rf"{_marks_of('©')}|{_AFTER_WORD}{_CRUMB}|{_PIPE}(?=[^{SEP}]*?{_PIPE})|{_DOT}(?=[^{SEP}]*?{_DOT})"  # lazy: the next one, not the last
 # A URL; a word: letters and digits (a "." or "," between two digits included, as the digit rule
 # reads "1.234,5"), and combining marks so that decomposed Vietnamese stays one piece; a Han
 # character; a letterlike or CJK compatibility symbol, which NFKC spells out ("℃" -> "°C", "㎡" -> "m2");
