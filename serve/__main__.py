@@ -9,11 +9,18 @@ import sys
 from vnzh_runtime.errors import UserError, run_cli
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A bad flag is one line, as every other user error: `error: ...`, exit 2 (not argparse's usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def threshold_arg(value: str):
     from vnzh_runtime.predictor import check_threshold
 
     try:
-        return check_threshold(value if value == "auto" else float(value), "--threshold")
+        return check_threshold(value if value == "auto" else float(value), "value")
     except (UserError, ValueError) as err:
         raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError) else f"{value!r} is not a number") from None
 
@@ -22,7 +29,13 @@ def label_threshold(value: str) -> tuple[str, float]:
     label, sep, number = value.partition("=")
     if not sep:
         raise argparse.ArgumentTypeError(f"{value!r}: expected LABEL=VALUE, e.g. border_sea=0.3")
-    return label, threshold_arg(number)
+    try:
+        threshold = float(number)
+    except ValueError:
+        threshold = float("nan")
+    if not 0 <= threshold <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: the value is not a number from 0 to 1 (e.g. {label}=0.3)")
+    return label, threshold
 
 
 def positive(value: str) -> int:
@@ -43,7 +56,7 @@ def port(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m serve", description="Tag paragraphs with a trained topic model.")
+    parser = OneLineParser(prog="python -m serve", description="Tag paragraphs with a trained topic model.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("tag", "tag a file in batches"), ("api", "serve the HTTP API")):
         sub = commands.add_parser(name, help=help_text)

@@ -75,7 +75,15 @@ class CsvWriter:
         scores = row.get("scores", {})
         cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"), "|".join(row.get("labels", [])),
                  *(scores.get(label, "") for label in self.labels), row.get("error", "")]
-        self.writer.writerow(["" if c is None else str(c).encode("utf-8", "backslashreplace").decode("utf-8") for c in cells])
+        self.writer.writerow([csv_cell(c) for c in cells])
+
+
+def csv_cell(value) -> str:
+    """A CSV cell: JSON's spelling of true and false (an id may be a JSON boolean), any text as UTF-8."""
+    if value is None:
+        return ""
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size: int = 512,

@@ -29,6 +29,7 @@ _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)"
 
 def check_paths(input_path: str, output_path: str) -> None:
     if is_stream(output_path):
+        check_stream(input_path, output_path)
         return
     source, target = Path(input_path), Path(output_path)
     if source.resolve() == target.resolve() or (target.exists() and source.exists() and os.path.samefile(source, target)):
@@ -39,6 +40,20 @@ def check_paths(input_path: str, output_path: str) -> None:
         raise UserError(f"{output_path}: is not a regular file, a pipe or a terminal; name an output file")
     if not target.resolve().parent.is_dir():
         raise UserError(f"{output_path}: the directory {target.resolve().parent} does not exist; create it first")
+
+
+def check_stream(input_path: str, output_path: str) -> None:
+    """A descriptor that is the input file (`--output - >> in.jsonl`) would be read back as it is
+    written, growing the file until the disk is full."""
+    fd = open_descriptor(output_path)
+    try:
+        written = os.fstat(fd) if fd is not None else os.stat(output_path)
+        read = os.stat(input_path)
+    except OSError:
+        return
+    if stat.S_ISREG(written.st_mode) and (written.st_dev, written.st_ino) == (read.st_dev, read.st_ino):
+        raise UserError(f"{output_path}: standard output is the input file {input_path} (a `>> {input_path}`?), "
+                        "which would be read back as it is written; write the tags to another file")
 
 
 def open_descriptor(output_path: str) -> int | None:

@@ -18,12 +18,13 @@ still writing results in input order.
 from __future__ import annotations
 
 import copy
+import json
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from serve.workers import OrderedWorkers, start_method
-from vnzh_runtime.context import DocumentHeads
+from vnzh_runtime.context import DocumentHeads, following
 from vnzh_runtime.predictor import Predictor
 
 
@@ -43,11 +44,14 @@ class TagStats:
 
 
 def plain_id(value):
-    """An id that JSON can carry as it is, else its string form (NaN, Infinity, nested values)."""
+    """An id that JSON can carry as it is, else its string form: NaN and Infinity as Python spells them,
+    an object or a list as compact JSON text (`{"a": 1}` -> '{"a":1}'), which reads back with json.loads."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
     return str(value)
 
 
@@ -86,10 +90,12 @@ def document_batches(records: Iterable[InputRecord], batch_size: int) -> Iterato
         yield batch
 
 
-def tag_batch(predictor: Predictor, batch: list[InputRecord], contexts: list[str] | None) -> list[dict]:
+def tag_batch(predictor: Predictor, batch: list[InputRecord], contexts: list[str] | None,
+              following: list[str | None] | None = None) -> list[dict]:
     good = [i for i, r in enumerate(batch) if r.error is None]
     own = [contexts[i] for i in good] if contexts is not None else None
-    results = iter(predictor.predict([batch[i].text for i in good], contexts=own))
+    own_following = [following[i] for i in good] if following is not None else None
+    results = iter(predictor.predict([batch[i].text for i in good], contexts=own, following=own_following))
     rows = []
     for record in batch:
         row = {"id": record.id} | ({"doc_id": record.doc_id} if record.doc_id is not None else {})
@@ -106,9 +112,9 @@ def pack(batch: list[InputRecord]) -> tuple[list, ...]:
     return [r.id for r in batch], [r.text for r in batch], [r.doc_id for r in batch], [r.error for r in batch]
 
 
-def _tag_in_worker(job: tuple[tuple[list, ...], list[str] | None, Callable | None]):
-    columns, contexts, encode = job
-    rows = tag_batch(_WORKER_PREDICTOR, list(map(InputRecord, *columns)), contexts)
+def _tag_in_worker(job: tuple[tuple[list, ...], list[str] | None, list[str | None] | None, Callable | None]):
+    columns, contexts, following, encode = job
+    rows = tag_batch(_WORKER_PREDICTOR, list(map(InputRecord, *columns)), contexts, following)
     return encode(rows) if encode else rows
 
 
@@ -128,15 +134,34 @@ def worker_processes(predictor: Predictor, workers: int) -> OrderedWorkers:
 
 
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
-    """(batch, contexts) with each document's head remembered across batches."""
+    """(batch, contexts, following) with each document's head remembered across batches, and each
+    paragraph's next paragraph of its document: a batch is held until the next one is read, whose
+    first paragraph may follow the batch's last."""
     heads = DocumentHeads(predictor.context_head)
+    held = None
     for batch in batches:
-        if not predictor.context_head or all(r.doc_id is None for r in batch):
-            yield batch, None
-            continue
-        good = [r for r in batch if r.error is None]
-        heads.add([r.text for r in good], [r.doc_id for r in good])
-        yield batch, [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
+        contexts = batch_contexts(heads, predictor, batch)
+        if held is not None:
+            yield held[0], held[1], following_paragraphs(held[0], batch) if held[1] else None
+        held = (batch, contexts)
+    if held is not None:
+        yield held[0], held[1], following_paragraphs(held[0], []) if held[1] else None
+
+
+def batch_contexts(heads: DocumentHeads, predictor: Predictor, batch: list[InputRecord]) -> list[str] | None:
+    if not predictor.context_head or all(r.doc_id is None for r in batch):
+        return None
+    good = [r for r in batch if r.error is None]
+    heads.add([r.text for r in good], [r.doc_id for r in good])
+    return [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
+
+
+def following_paragraphs(batch: list[InputRecord], after: list[InputRecord]) -> list[str | None]:
+    """Each record's next taggable record's text when it is of the same document (None otherwise)."""
+    good = [r for r in batch if r.error is None] + next(([r] for r in after if r.error is None), [])
+    texts = following([r.text for r in good], [r.doc_id for r in good])
+    by_record = {id(r): text for r, text in zip(good, texts)}
+    return [by_record.get(id(r)) for r in batch]
 
 
 def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512,
@@ -152,9 +177,10 @@ def tag_batches(predictor: Predictor, records: Iterable[InputRecord], batch_size
     lines, so neither the rows nor their encoding cost the parent process anything)."""
     jobs = with_contexts(predictor, document_batches(records, batch_size))
     if workers <= 1:
-        for batch, contexts in jobs:
-            rows = tag_batch(predictor, batch, contexts)
+        for batch, contexts, following in jobs:
+            rows = tag_batch(predictor, batch, contexts, following)
             yield encode(rows) if encode else rows
         return
     with worker_processes(predictor, workers) as pool:
-        yield from pool.imap((pack(batch), contexts, encode) for batch, contexts in jobs)  # in order, streamed
+        yield from pool.imap((pack(batch), contexts, following, encode)  # in order, streamed
+                             for batch, contexts, following in jobs)

@@ -86,3 +86,42 @@ def test_name_and_output_dir_cannot_climb_out_of_the_project():
     with pytest.raises(ConfigError, match="climbs out of the project"):
         config_from_dict({"output_dir": "models/../../elsewhere"})
     assert config_from_dict({"output_dir": "/tmp/explicit"}).output_dir == "/tmp/explicit"
+
+
+def test_a_set_model_type_is_named_beside_the_file_keys_it_leaves_unknown():
+    with pytest.raises(ConfigError) as err:
+        load_config("configs/tfidf.yaml", ["model.type=transformer"])
+    message = str(err.value)
+    assert message.startswith("configs/tfidf.yaml: unknown key 'model.tfidf' for the model.type given by "
+                              "--set 'model.type=transformer'") and "configs/tiny-transformer.yaml" in message
+
+
+def test_a_config_error_is_one_line_on_stderr_with_no_library_warning():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/tfidf.yaml", "--set", "model.tfidf.C=-1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == ["error: --set 'model.tfidf.C=-1': model.tfidf.C: Input should be greater than 0, got -1"]
+
+
+@pytest.mark.parametrize("alias, why", [("v1", "reserved"), ("V12", "reserved"), ("LATEST", "reserved"),
+                                        ("bad alias!", "only letters, digits"), ("", "only letters, digits")])
+def test_an_alias_mlflow_would_refuse_after_training_is_refused_at_load(alias, why):
+    with pytest.raises(ConfigError, match=f"mlflow.alias: .*{why}"):
+        config_from_dict({"mlflow": {"alias": alias}})
+    assert config_from_dict({"mlflow": {"alias": "candidate-2_b"}}).mlflow.alias == "candidate-2_b"
+
+
+def test_label_list_errors_name_the_actual_problem():
+    for labels, message in ((["economy", "economy"], "'economy' listed more than once"),
+                            (["economy", "sports", "other"], r"unknown labels \['sports'\]"),
+                            (["economy", "border_sea"], "no 'other'")):
+        with pytest.raises(ConfigError, match=f"data.labels: {message}"):
+            config_from_dict({"data": {"labels": labels}})
+
+
+def test_a_set_that_creates_a_section_of_another_model_type_is_named():
+    with pytest.raises(ConfigError, match=r"^--set 'model.transformer.epochs=3': unknown key 'model.transformer'"):
+        load_config("configs/tfidf.yaml", ["model.transformer.epochs=3"])

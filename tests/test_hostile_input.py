@@ -4,9 +4,11 @@ traceback, a lost record, a destroyed file or code run from a model directory.""
 
 import csv
 import json
+import os
 import pickle
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from serve.__main__ import build_parser
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.spec import FORMAT_VERSION, SPEC_FILE, read_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +79,7 @@ HOSTILE = [
     (b'{"id": Infinity, "text": "' + EN.encode() + b'"}', ("ok", "inf")),
     (b'{"id": -Infinity, "text": "' + EN.encode() + b'"}', ("ok", "-inf")),
     (b'{"id": 1e999, "text": "' + EN.encode() + b'"}', ("ok", "inf")),
-    (b'{"id": {"deep": [1, NaN]}, "text": "' + EN.encode() + b'"}', ("ok", "{'deep': [1, nan]}")),
+    (b'{"id": {"deep": [1, NaN]}, "text": "' + EN.encode() + b'"}', ("ok", '{"deep":[1,NaN]}')),  # an object id as its JSON text
     (b'{"id": "nan-doc", "doc_id": NaN, "text": "' + EN.encode() + b'"}', ("ok", "nan-doc")),
     (jsonl({"id": "u2028\u2028\x85x", "text": VI}), ("ok", "u2028\u2028\x85x")),
     (b'{"id": "lone-surrogate-text", "text": "abc \\udc00 ' + VI.encode() + b'"}', ("ok", "lone-surrogate-text")),
@@ -129,6 +132,9 @@ def test_jsonl_every_bad_record_kind_gives_one_strict_json_record_in_order(tfidf
         table = list(csv.DictReader(handle))
     assert len(table) == len(HOSTILE)
     assert [bool(r["error"]) for r in table] == [want[0] == "error" for want in expected]
+    object_id = next(r["id"] for r in table if r["id"].startswith("{"))
+    assert json.loads(object_id.replace("NaN", "null")) == {"deep": [1, None]}  # JSON text, not a Python repr
+    assert "true" in [r["id"] for r in table] and "True" not in [r["id"] for r in table]
 
 
 def test_twenty_thousand_records_with_bad_ones_sprinkled(tfidf_run, tmp_path, capsys):
@@ -319,6 +325,19 @@ def test_training_never_replaces_what_it_did_not_write(tfidf_run, tmp_path, monk
     assert train_main([*base, "--set", f"output_dir={model}", "--overwrite"]) == 0
     assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["train_size"] == 18  # the small corpus, train + dev (refit_on_dev)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")]  # no staging or old copy left
+    assert stat.S_IMODE(model.stat().st_mode) == 0o777 & ~current_umask()  # not mkdtemp's 0700
+    capsys.readouterr()
+    for nested in (model / "model" / "nested", model / "elsewhere"):  # an unlisted file would make `model` unloadable
+        assert train_main([*base, "--set", f"output_dir={nested}", "--overwrite"]) == 2
+        assert f"inside the model directory {model}" in one_line_error(capsys.readouterr().err)
+        assert not nested.exists()
+    Predictor.load(model)
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def test_sigterm_stops_a_command_like_ctrl_c_so_its_clean_up_runs():

@@ -82,3 +82,16 @@ def test_api_and_pyfunc_return_labels(multilabel_run):
         assert client.post("/tag", json={"texts": TEXTS}).json()["results"] == expected
     got = mlflow.pyfunc.load_model(multilabel_run.model_uri).predict(pd.DataFrame({"text": TEXTS}))
     assert [list(labels) for labels in got["labels"]] == [r["labels"] for r in expected]
+
+
+def test_label_thresholds_on_a_single_label_model_are_refused_in_one_line(tfidf_run, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": TEXTS[0]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    args = ["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(tmp_path / "o.jsonl")]
+    assert serve_main([*args, "--label-threshold", "border_sea=0.01"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "single-label" in err[0] and not (tmp_path / "o.jsonl").exists()
+    with pytest.raises(SystemExit) as stop:  # a bad value names its own flag, in one line
+        serve_main([*args, "--label-threshold", "border_sea=2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and "--label-threshold" in err[0] and "--threshold:" not in err[0]

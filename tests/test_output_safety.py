@@ -83,6 +83,20 @@ def test_dash_and_dev_stdout_stream_the_tags_and_a_shell_append_still_appends(tf
     assert [json.loads(line)["id"] for line in log.read_text(encoding="utf-8").splitlines()] == ["kept", 0, 1, 2, 3, 4]
 
 
+def test_standard_output_appended_to_the_input_file_is_refused_before_it_grows(tfidf_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    original = "".join(json.dumps({"id": i, "text": "Kim ngạch thương mại Việt - Trung"}) + "\n" for i in range(5))
+    src.write_text(original, encoding="utf-8")
+    command = [sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--quiet"]
+    for target in ("-", "/dev/stdout", "/dev/fd/1"):
+        with src.open("a", encoding="utf-8") as appended:  # serve tag --input in.jsonl --output - >> in.jsonl
+            done = subprocess.run([*command, "--output", target], stdout=appended, stderr=subprocess.PIPE, text=True,
+                                  timeout=120)
+        assert done.returncode == 2 and "standard output is the input file" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert src.read_text(encoding="utf-8") == original
+
+
 def test_a_reader_that_closes_standard_output_ends_the_run_in_one_line(tfidf_run, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"Giá vàng hôm nay {i}"}) + "\n" for i in range(50_000)),

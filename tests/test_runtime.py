@@ -182,3 +182,27 @@ def test_piece_caches_stay_bounded_and_right_when_they_empty_mid_batch(monkeypat
     assert indices[indptr[0]:indptr[1]].tolist() == indices[indptr[-3]:indptr[-2]].tolist() == [0, 1, 2, 3]
     assert len(featurizer.codes) <= 51 and max(map(len, featurizer.codes)) <= 64
     assert max(map(len, TOKEN_CACHE)) <= 64
+
+
+def test_the_gate_reads_the_next_paragraph_only_where_there_is_one():
+    from vnzh_runtime.context import following
+    from vnzh_runtime.relevance import apply_gate
+
+    labels = ["economy", "border_sea", "other"]
+    alone = np.array([[0.2, 0.1, 0.7], [0.2, 0.1, 0.7]])
+    head = np.array([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1]])
+    body, teasers = np.array([[0.9, 0.05, 0.05]] * 2), np.array([[0.02, 0.01, 0.97]] * 2)
+    none = np.full((2, 3), np.nan)
+    gate = [0.0, 1.0, 0.2, 0.3]
+    # no next paragraph (an article's last, a placed sidebar) reads as the three-weight gate
+    assert np.allclose(apply_gate(alone, head, gate, labels, none), apply_gate(alone, head, gate[:3], labels))
+    assert np.allclose(apply_gate(alone, head, gate, labels), apply_gate(alone, head, gate[:3], labels))
+    # a three-weight gate (no next-paragraph term) ignores it
+    assert np.allclose(apply_gate(alone, head, gate[:3], labels, body), apply_gate(alone, head, gate[:3], labels))
+    # followed by body text of the topic, a subhead is more likely coverage than followed by teasers
+    by_body, by_teasers = apply_gate(alone, head, gate, labels, body), apply_gate(alone, head, gate, labels, teasers)
+    assert (by_body[:, 2] < by_teasers[:, 2]).all() and np.allclose(by_body.sum(axis=1), 1.0)
+    assert by_body[0, 0] / by_body[0, 1] == pytest.approx(2.0)  # the topic ratios stay the paragraph's own
+    # the next paragraph is the next text of the same document only
+    assert following(["a", "b", "c", "d"], ["x", "x", "y", None]) == ["b", None, None, None]
+    assert following(["a", "b"], None) == [None, None]

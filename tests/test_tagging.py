@@ -49,6 +49,40 @@ def test_same_results_whatever_the_batch_size_and_workers(tfidf_predictor, tmp_p
     assert outputs[0] == outputs[1] == outputs[2] == outputs[3]
 
 
+ARTICLE = [  # three substantive paragraphs make the head before the subhead, which ends a batch of 4
+    {"id": 1, "doc_id": "a", "text": "Việt Nam và Trung Quốc nhất trí đưa kim ngạch thương mại song phương vượt 200 tỷ USD"},
+    {"id": 2, "doc_id": "a", "text": "Hai bên cam kết tạo thuận lợi cho hàng nông sản qua các cửa khẩu biên giới"},
+    {"id": 3, "doc_id": "a", "text": "Lãnh đạo hai nước đánh giá cao kết quả hợp tác kinh tế thời gian qua"},
+    {"id": 4, "doc_id": "a", "text": "Giữ nhịp giao thương"},
+    {"id": 5, "doc_id": "a", "text": 12},  # an error record between a subhead and its section
+    {"id": 6, "doc_id": "a", "text": "Mỗi ngày hơn 1.200 xe nông sản qua cửa khẩu Hữu Nghị sang Trung Quốc."},
+    {"id": 7, "doc_id": "a", "text": "Số hóa cửa khẩu"},
+    {"id": 8, "doc_id": "b", "text": "Giá vàng SJC hôm nay tăng 300.000 đồng mỗi lượng, giá USD tự do giảm nhẹ"},
+    {"id": 9, "doc_id": "b", "text": "Thị trường chờ tín hiệu"},
+    {"id": 10, "text": "中越陆地边界联合委员会举行会议"},
+]
+
+
+def test_articles_read_with_their_next_paragraph_whatever_the_batch_size_and_workers(tfidf_predictor, tmp_path):
+    records = [r | ({"doc_id": f"{r['doc_id']}{copy}"} if "doc_id" in r else {}) for copy in range(3) for r in ARTICLE]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    outputs = []
+    for size, workers in ((1, 1), (2, 1), (3, 1), (512, 1), (1, 2), (3, 2)):  # size 1: batches end inside an article
+        out = tmp_path / f"out{size}-{workers}.jsonl"
+        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False, workers=workers)
+        outputs.append(out.read_text(encoding="utf-8"))
+    assert all(output == outputs[0] for output in outputs)
+    rows = [json.loads(line) for line in outputs[0].splitlines()]
+    good = [r for r in records if isinstance(r["text"], str)]
+    # the error record is skipped: the subhead's next paragraph is the section's body, as the predictor reads it
+    expected = tfidf_predictor.predict([r["text"] for r in good], doc_ids=[r.get("doc_id") for r in good])
+    assert [r["scores"] for r in rows if "error" not in r] == [e["scores"] for e in expected]
+    assert [r.get("doc_id") for r in rows] == [r.get("doc_id") for r in records] and "error" in rows[4]
+    alone = tfidf_predictor.predict([r["text"] for r in good])
+    assert expected[3]["scores"]["other"] < alone[3]["scores"]["other"]  # the subhead, read with its article
+
+
 def test_csv_in_and_out(tfidf_predictor, tmp_path):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     src.write_text('id,text\n1,"Ngư dân Quảng Ngãi bị tàu lạ xua đuổi gần Hoàng Sa"\n2,\n', encoding="utf-8")

@@ -17,7 +17,7 @@ def test_model_directory_describes_itself(tfidf_run):
     assert spec["format_version"] == FORMAT_VERSION and spec["model_type"] == "tfidf"
     assert spec["labels"] == ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
     assert set(spec["files"]) == {"model/tfidf.json", "model/weights.npz"}  # plain data: no pickle
-    assert spec["context"]["head"] == 3 and len(spec["context"]["gate"]) == 3  # the article-context gate
+    assert spec["context"]["head"] == 3 and len(spec["context"]["gate"]) == 4  # the article-context gate
     assert 0 < spec["threshold"]["value"] < 1
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert (out / "config.yaml").is_file()
@@ -77,10 +77,28 @@ def test_article_context_goes_through_the_gate(tfidf_predictor):
     alone = tfidf_predictor.predict_proba(texts)
     read = tfidf_predictor.predict_proba(texts, doc_ids=[r.doc_id for r in dev])
     heads = tfidf_predictor.predict_proba(contexts)
+    # the next paragraph of the same article, NaN for an article's last
+    after = np.array([alone[i + 1] if i + 1 < len(dev) and dev[i + 1].doc_id == r.doc_id else [np.nan] * 6
+                      for i, r in enumerate(dev)])
     rows = [i for i, c in enumerate(contexts) if c]
     assert len(rows) > 50 and not np.allclose(read[rows], alone[rows])
-    assert np.allclose(read[rows], apply_gate(alone[rows], heads[rows], tfidf_predictor.gate, tfidf_predictor.labels))
+    gate, labels = tfidf_predictor.gate, tfidf_predictor.labels
+    assert np.allclose(read[rows], apply_gate(alone[rows], heads[rows], gate, labels, after[rows]))
+    assert not np.allclose(read[rows], apply_gate(alone[rows], heads[rows], gate[:3], labels))
     assert np.allclose(read.sum(axis=1), 1.0)
+
+
+def test_a_subhead_followed_by_its_section_reads_as_coverage_more_than_one_followed_by_teasers(tfidf_predictor):
+    head = "Việt Nam và Trung Quốc nhất trí thúc đẩy hợp tác thương mại, đưa kim ngạch song phương vượt 200 tỷ USD"
+    subhead = "Giữ nhịp giao thương"
+    body = "Mỗi ngày hơn 1.200 xe nông sản qua cửa khẩu Hữu Nghị sang Trung Quốc, thời gian thông quan rút xuống còn 2 giờ."
+    teaser = "Giá vàng SJC hôm nay tăng 300.000 đồng mỗi lượng"
+    other = tfidf_predictor.labels.index("other")
+    section = tfidf_predictor.predict_proba([head, subhead, body], doc_ids=["p", "p", "p"])
+    sidebar = tfidf_predictor.predict_proba([head, subhead, teaser], doc_ids=["p", "p", "p"])
+    assert tfidf_predictor.gate[3] > 0  # fitted on dev: the next paragraph's relevance counts
+    assert section[1, other] < sidebar[1, other]
+
 
 
 def test_row_i_of_a_batch_equals_text_i_tagged_alone(tfidf_predictor):
@@ -121,6 +139,9 @@ def test_pyfunc_model_matches_predictor(tfidf_run, tfidf_predictor):
     model = mlflow.pyfunc.load_model(tfidf_run.model_uri)
     got = model.predict(pd.DataFrame({"text": texts}))
     assert got.to_dict("records") == [row | {"error": None} for row in tfidf_predictor.predict(texts)]
+    # the caller's index comes back, so results join to the rows they came from
+    indexed = model.predict(pd.DataFrame({"text": texts}, index=[10, 5, 7]))
+    assert list(indexed.index) == [10, 5, 7] and indexed.loc[5, "label"] == got.loc[1, "label"]
 
 
 def test_cli_reports_config_and_data_errors_in_one_line(tmp_path, capsys):

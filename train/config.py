@@ -15,6 +15,8 @@ value that came from `--set` names that flag, not the file.
 
 from __future__ import annotations
 
+import re
+
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
@@ -40,13 +42,15 @@ class DataConfig(Strict):
     @field_validator("labels")
     @classmethod
     def _known(cls, labels: list[str]) -> list[str]:
-        unknown = [label for label in labels if label not in LABELS]
-        if unknown or "other" not in labels:
-            raise ValueError(f"unknown labels {unknown} or no 'other' (fix: use labels from LABELS.md: {', '.join(LABELS)})")
         # A repeated label is one output column twice: the model never predicts the first copy.
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
             raise ValueError(f"{', '.join(map(repr, repeated))} listed more than once (fix: list each label once)")
+        unknown = [label for label in labels if label not in LABELS]
+        if unknown:
+            raise ValueError(f"unknown labels {unknown} (fix: use labels from LABELS.md: {', '.join(LABELS)})")
+        if "other" not in labels:
+            raise ValueError("no 'other' (fix: add other, the label of everything that is not VN–China coverage)")
         return labels
 
 
@@ -64,8 +68,12 @@ class MlflowConfig(Strict):
     @field_validator("alias")
     @classmethod
     def _alias(cls, alias: str) -> str:
-        if not alias or alias.lower() == "latest":
-            raise ValueError("'latest' is reserved by MLflow (fix: use another alias, e.g. champion)")
+        # MLflow's own rules, checked here so that a bad alias stops the run before training, not at
+        # registration after it: letters, digits, _ and -; 'latest' and version names v1, V2, ... reserved.
+        if alias.lower() == "latest" or re.fullmatch(r"[vV]\d+", alias):
+            raise ValueError(f"'{alias}' is reserved by MLflow (fix: use another alias, e.g. champion)")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", alias):
+            raise ValueError("an alias holds only letters, digits, _ and - (fix: e.g. champion or candidate-2)")
         return alias
 
 
@@ -165,7 +173,8 @@ def origin(key: str, source: str, overrides: list[str] | None) -> str:
     """Where the value at a dotted key came from: the last --set that set it or a section above it, else the file."""
     for item in reversed(overrides or []):
         set_key = item.partition("=")[0]
-        if key == set_key or key.startswith(set_key + "."):
+        # the --set set this key, a section above it, or a key below it (which made the section)
+        if key == set_key or key.startswith(set_key + ".") or set_key.startswith(key + "."):
             return f"--set {item!r}"
     return source
 
@@ -175,7 +184,11 @@ def describe(error: dict, source: str, overrides: list[str] | None = None) -> st
     key, section = dotted_key(error["loc"])
     if error["type"] == "extra_forbidden":
         allowed = ", ".join(sorted(section.model_fields)) if section else "see the shipped configs"
-        return f"{origin(key, source, overrides)}: unknown key '{key}' (fix: remove it or use one of: {allowed})"
+        where, type_from = origin(key, source, overrides), origin("model.type", source, overrides)
+        if key.startswith("model.") and where == source != type_from:  # the file's key, the --set's model type
+            return (f"{where}: unknown key '{key}' for the model.type given by {type_from} (fix: use a config "
+                    f"of that type, e.g. configs/tiny-transformer.yaml, or one of: {allowed})")
+        return f"{where}: unknown key '{key}' (fix: remove it or use one of: {allowed})"
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         return (f"{origin('model.type', source, overrides)}: model.type: {error.get('input', {}).get('type')!r} "
                 f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")

@@ -1,18 +1,21 @@
 """Fitting the article-context gate (`vnzh_runtime.relevance`) on dev, for any model type.
 
-    >>> gate = fit_gate(predictor, dev_records, head=3)     # [w0, w1, w2], or None
+    >>> gate = fit_gate(predictor, dev_records, head=3)     # [w0, w1, w2, w3], or None
     >>> update_spec(output_dir, context={"head": 3, "gate": gate})
 
-The model itself is trained on paragraphs alone; the gate's three weights are all that
-is learned about context, from the dev paragraphs that sit in an article with a head.
-Real pages also carry neighbouring stories that keep their own label whatever the page is
-about, so the standalone dev paragraphs are added once more, each placed under the head of
-a dev article (seeded), as a sidebar would be.
+The model itself is trained on paragraphs alone; the gate's four weights (bias, paragraph,
+head, next paragraph) are all that is learned about context, from the dev paragraphs that sit
+in an article with a head. Real pages also carry neighbouring stories that keep their own
+label whatever the page is about, so the standalone dev paragraphs are added once more, each
+placed under the head of a dev article (seeded), as a sidebar would be, with no next paragraph.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from train.data import Record, record_contexts
+from vnzh_runtime.context import following
 from vnzh_runtime.relevance import gate_features
 
 MIN_ROWS = 20  # fewer dev paragraphs with an article head: no gate, paragraphs stand alone
@@ -36,5 +39,15 @@ def fit_gate(predictor, records: list[Record], head: int, seed: int = 13) -> lis
         return None
     alone = predictor.predict_proba(texts)
     heads = predictor.predict_proba([contexts[i] for i in rows] + placed)
-    fitted = LogisticRegression(C=1.0).fit(gate_features(alone, heads, predictor.labels), labels)
+    after = next_paragraph_scores(predictor, records, rows, len(sidebars))
+    fitted = LogisticRegression(C=1.0).fit(gate_features(alone, heads, predictor.labels, after), labels)
     return [float(fitted.intercept_[0]), *(float(w) for w in fitted.coef_[0])]
+
+
+def next_paragraph_scores(predictor, records: list[Record], rows: list[int], placed: int) -> np.ndarray:
+    """The scores of each row's next paragraph in its article, then `placed` sidebars': NaN where none."""
+    nexts = following([r.text for r in records], [r.doc_id for r in records])
+    known = sorted({nexts[i] for i in rows if nexts[i] is not None})
+    scores = dict(zip(known, predictor.predict_proba(known))) if known else {}
+    none = np.full(len(predictor.labels), np.nan)  # an article's last paragraph, or a placed sidebar
+    return np.stack([scores[nexts[i]] if nexts[i] is not None else none for i in rows] + [none] * placed)

@@ -11,6 +11,7 @@ replacing a model directory takes `--overwrite`.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -31,6 +32,10 @@ def is_model_dir(path: Path) -> bool:
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
     """The output directory, if training may write it; otherwise one line saying why and the fix."""
     path = Path(output_dir)
+    inside = next((parent for parent in path.resolve().parents if is_model_dir(parent)), None)
+    if inside is not None:  # an unlisted file under it would make that model refuse to load
+        raise UserError(f"output_dir {output_dir}: lies inside the model directory {inside} "
+                        "(fix: --set output_dir=<a directory outside it>)")
     if path.exists() and not path.is_dir():
         raise UserError(f"output_dir {output_dir}: is a file (fix: --set output_dir=<a new directory>)")
     if path.is_dir() and any(path.iterdir()):
@@ -49,6 +54,7 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
     check_output_dir(str(target), overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    os.chmod(staging, umask_mode(0o777))  # mkdtemp's 0700 would keep the model from other users and services
     try:
         (staging / MODEL_SUBDIR).mkdir()
         section = trainer.save(staging / MODEL_SUBDIR)
@@ -94,6 +100,13 @@ def replace_dir(new: Path, target: Path) -> None:
     new.rename(target)
     if old is not None:
         shutil.rmtree(old)
+
+
+def umask_mode(mode: int) -> int:
+    """`mode` less the process umask, as a plain mkdir would create it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
 
 
 def update_spec(directory: Path, **changes) -> dict:

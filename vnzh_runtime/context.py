@@ -15,6 +15,12 @@ the paragraph itself. A paragraph with no document has no context:
 `DocumentHeads` keeps the heads of documents seen so far, so a stream of records read in
 batches gets the same contexts as one whole batch, as long as a document's records are
 consecutive.
+
+A paragraph is also read with the paragraph after it, when that one is of the same document
+(a subhead is followed by its section's body, a sidebar teaser by more teasers):
+
+    >>> following(["Giữ nhịp giao thương", "Mỗi ngày hơn 1.200 xe...", "Giá vàng hôm nay"], ["d1", "d1", None])
+    ['Mỗi ngày hơn 1.200 xe...', None, None]
 """
 
 from __future__ import annotations
@@ -56,3 +62,11 @@ def contexts(texts: list[str], doc_ids: list | None, head: int = DEFAULT_HEAD) -
     heads = DocumentHeads(head)
     heads.add(texts, doc_ids)
     return [heads.context(text, doc) for text, doc in zip(texts, doc_ids)]
+
+
+def following(texts: list[str], doc_ids: list | None) -> list[str | None]:
+    """The next text when it is of the same document, else None (an article's last paragraph, no document)."""
+    if doc_ids is None:
+        return [None] * len(texts)
+    return [texts[i + 1] if doc is not None and i + 1 < len(texts) and doc_ids[i + 1] == doc else None
+            for i, doc in enumerate(doc_ids)]

@@ -5,9 +5,9 @@
     >>> predictor.predict(["Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD"])
     [{'lang': 'vi', 'label': 'economy', 'scores': {'economy': 0.91, ...}}]
 
-Paragraphs of one article pass `doc_ids` (or ready `contexts`), so each is read with its
-article's head (`vnzh_runtime.context`) through the model's context gate
-(`vnzh_runtime.relevance`); without them every paragraph stands alone.
+Paragraphs of one article pass `doc_ids` (or ready `contexts` and `following`), so each is read
+with its article's head and the paragraph after it (`vnzh_runtime.context`) through the model's
+context gate (`vnzh_runtime.relevance`); without them every paragraph stands alone.
 Below `threshold` (if set) the top score is not trusted and the label is `uncertain`.
 
 Every result carries `labels`, dominant first. A single-label model gives `[label]`; a
@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.context import contexts as article_contexts
+from vnzh_runtime.context import following as next_paragraphs
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import token_langs
 from vnzh_runtime.relevance import apply_gate
@@ -52,6 +53,9 @@ class Predictor:
         self.labels = list(spec["labels"])
         self.threshold = threshold
         self.threshold_overrides = dict(label_thresholds or {})
+        if self.threshold_overrides and not self.multilabel:  # they would change nothing: say so
+            raise UserError("label thresholds apply to multi-label models; this model is single-label "
+                            "(fix: drop --label-threshold, or train one with configs/tfidf-multilabel.yaml)")
         for label, value in self.label_thresholds.items():
             if label not in self.labels:
                 raise UserError(f"label threshold {label}: not a label of this model ({', '.join(self.labels)})")
@@ -96,17 +100,22 @@ class Predictor:
         return article_contexts(texts, doc_ids, self.context_head)
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
-                      contexts: list[str] | None = None) -> np.ndarray:
-        return self.predict_both(texts, langs, doc_ids, contexts)[0]
+                      contexts: list[str] | None = None, following: list[str | None] | None = None) -> np.ndarray:
+        return self.predict_both(texts, langs, doc_ids, contexts, following)[0]
 
     def predict_both(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
-                     contexts: list[str] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                     contexts: list[str] | None = None,
+                     following: list[str | None] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
         """(dominant-label scores, through the context gate; independent p(label) of a multi-label model or None)."""
-        return self.score(texts, langs, doc_ids, contexts)[1:]
+        return self.score(texts, langs, doc_ids, contexts, following)[1:]
 
     def score(self, texts: list[str], langs: list[str] | None = None, doc_ids: list | None = None,
-              contexts: list[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-        """(languages, dominant-label scores, independent scores or None), tokenising the batch once for both."""
+              contexts: list[str] | None = None,
+              following: list[str | None] | None = None) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        """(languages, dominant-label scores, independent scores or None), tokenising the batch once for both.
+
+        `contexts` and `following` (each text's article head, and the next paragraph of its article
+        or None) are what `doc_ids` gives within this batch; a stream passes them ready-made."""
         if not texts:
             return [], np.zeros((0, len(self.labels))), None
         texts = list(texts)
@@ -118,10 +127,12 @@ class Predictor:
             alone, independent = self.model.predict_both(texts, langs)
         if not self.multilabel:
             independent = None
-        contexts = contexts if contexts is not None else self.contexts(texts, doc_ids)
+        if contexts is None:
+            contexts = self.contexts(texts, doc_ids)
+            following = next_paragraphs(texts, doc_ids) if contexts else None
         if not self.gate or not contexts or not any(contexts):
             return langs, alone, independent
-        return langs, self.with_context(alone, contexts), independent
+        return langs, self.with_context(alone, texts, contexts, following), independent
 
     def label_set(self, label: str, independent: np.ndarray | None) -> list[str]:
         """The dominant label first, then the other topics over their thresholds, most probable first."""
@@ -132,19 +143,41 @@ class Predictor:
                  if name not in (label, "other") and p >= thresholds.get(name, 0.5)]
         return [label] + [name for _, name in sorted(extra, reverse=True)]
 
-    def with_context(self, alone: np.ndarray, contexts: list[str]) -> np.ndarray:
+    def with_context(self, alone: np.ndarray, texts: list[str], contexts: list[str],
+                     following: list[str | None] | None = None) -> np.ndarray:
         """Scores through the context gate, each distinct article head tagged once."""
         heads = sorted({c for c in contexts if c})
         head_probs = dict(zip(heads, self.model.predict_proba(heads)))
         rows = [i for i, c in enumerate(contexts) if c]
+        nexts = self.following_scores(alone, texts, following, rows) if following and len(self.gate) > 3 else None
         out = alone.copy()
-        out[rows] = apply_gate(alone[rows], np.stack([head_probs[contexts[i]] for i in rows]), self.gate, self.labels)
+        out[rows] = apply_gate(alone[rows], np.stack([head_probs[contexts[i]] for i in rows]), self.gate,
+                               self.labels, nexts)
+        return out
+
+    def following_scores(self, alone: np.ndarray, texts: list[str], following: list[str | None],
+                         rows: list[int]) -> np.ndarray:
+        """The label scores of each row's next paragraph (NaN where it has none): the batch's own next
+        row where it is that paragraph, else tagged here (a stream's last paragraph of a batch)."""
+        out = np.full((len(rows), alone.shape[1]), np.nan)
+        elsewhere = {}
+        for k, i in enumerate(rows):
+            text = following[i]
+            if text is None:
+                continue
+            if i + 1 < len(texts) and texts[i + 1] == text:
+                out[k] = alone[i + 1]
+            else:
+                elsewhere.setdefault(text, []).append(k)
+        if elsewhere:
+            for scores, ks in zip(self.model.predict_proba(list(elsewhere)), elsewhere.values()):
+                out[ks] = scores
         return out
 
     def predict(self, texts: list[str], threshold: float | None = None, doc_ids: list | None = None,
-                contexts: list[str] | None = None) -> list[dict]:
+                contexts: list[str] | None = None, following: list[str | None] | None = None) -> list[dict]:
         threshold = self.threshold if threshold is None else threshold
-        langs, probs, independent = self.score(texts, None, doc_ids, contexts)
+        langs, probs, independent = self.score(texts, None, doc_ids, contexts, following)
         labels, results = self.labels, []
         own_rows = independent.tolist() if independent is not None else repeat(None)
         for lang, row, best, own in zip(langs, probs.tolist(), probs.argmax(axis=1).tolist(), own_rows):

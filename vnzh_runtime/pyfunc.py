@@ -40,6 +40,11 @@ def quiet_mlflow() -> None:
 
 
 class TaggerPyfunc(PythonModel):
+    # predict reads a DataFrame or a list of texts itself. Without this MLflow asks, when the class is
+    # defined, for type hints (that would switch on its own input conversion): a warning that every
+    # `python -m train` and `train.evaluate` printed.
+    _skip_type_hint_validation = True
+
     def load_context(self, context) -> None:
         from vnzh_runtime.predictor import Predictor
 
@@ -64,7 +69,9 @@ class TaggerPyfunc(PythonModel):
         extra = ["label_scores"] if self.predictor.multilabel else []
         rows = [next(tagged) | {"error": None} if error is None else self.error_row(error, extra) for error in errors]
         # object columns keep None as None (pandas' str dtype would turn it into NaN): null, as in JSON.
-        return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object)
+        # The caller's index is kept, so results join back to the rows (and their ids) they came from.
+        index = model_input.index if isinstance(model_input, pd.DataFrame) else None
+        return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object, index=index)
 
     def error_row(self, error: str, extra: list[str]) -> dict:
         # Scores are a mapping of nulls, not null: spark_udf converts each row's scores to a struct

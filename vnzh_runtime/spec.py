@@ -32,7 +32,9 @@ from vnzh_runtime.errors import UserError
 # 5: page marks (breadcrumb, list and pipe separators, ©) are TF-IDF tokens; a format-4 model's
 # n-grams were cut without them and would be read with other neighbours. One version for every
 # model type, so a format-4 transformer directory is refused too: retrain it.
-FORMAT_VERSION = 5
+# 6: the context gate has a fourth weight, for the next paragraph of the article; a format-5
+# runtime would fail on it. A format-5 directory is refused: retrain it.
+FORMAT_VERSION = 6
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"
 MODEL_SUBDIR = "model"
