@@ -56,7 +56,7 @@ def main() -> None:
         for repeat in range(args.repeats):
             out = Path(tmp, "tag.jsonl")
             seconds, _ = timed([sys.executable, "-m", "serve", "tag", "--model", args.model, "--input", str(src),
-                                "--output", str(out), "--quiet"])
+                                "--output", str(out), "--quiet", "--overwrite"])
             results["serve tag"].append(args.n / seconds)
             print(f"serve tag:   {args.n} paragraphs in {seconds:6.1f} s: {args.n / seconds:8,.0f} paragraphs/s", flush=True)
 

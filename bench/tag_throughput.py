@@ -32,7 +32,7 @@ def main() -> None:
         for _ in range(args.repeats):
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "serve", "tag", "--model", args.model, "--input", str(src),
-                            "--output", str(dst), "--quiet"], check=True, stderr=subprocess.DEVNULL)
+                            "--output", str(dst), "--quiet", "--overwrite"], check=True, stderr=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
             assert sum(1 for _ in dst.open(encoding="utf-8")) == args.n
             rates.append(args.n / seconds)

@@ -94,7 +94,7 @@ def main() -> None:
                        encoding="utf-8")
         plain.write_text("".join(t.replace("\n", " ") + "\n" for t in texts), encoding="utf-8")
         commands = {"ours": ([sys.executable, "-m", "serve", "tag", "--model", args.model, "--input", str(src),
-                              "--output", str(work / "out.jsonl"), "--quiet"], None),
+                              "--output", str(work / "out.jsonl"), "--quiet", "--overwrite"], None),
                     "fast": ([sys.executable, str(script), ft_model, str(plain), str(work / "ft.out")], None)}
         if args.old_checkout:
             commands["old"] = ([sys.executable, "-m", "serve", "tag", "--model", "models/tfidf", "--input", str(src),

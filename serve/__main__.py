@@ -55,6 +55,18 @@ def port(value: str) -> int:
     return number
 
 
+def check_port(host: str, port: int) -> None:
+    """One line, before the model loads, for a port taken or a host not of this machine (uvicorn logs
+    several lines and exits 3)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        raise UserError(f"{host}:{port}: cannot listen there ({err.strerror or err}); pick another --port or --host") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m serve", description="Tag paragraphs with a trained topic model.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     tag = commands.choices["tag"]
     tag.add_argument("--input", required=True, help=".jsonl/.ndjson (text, id, doc_id), .csv (text column) or a raw article (.txt)")
     tag.add_argument("--output", required=True, help="output .jsonl, or .csv; - for JSONL on standard output")
+    tag.add_argument("--overwrite", action="store_true", help="replace an existing output file once the new one is complete")
     tag.add_argument("--batch-size", type=positive, default=512, help="records read and tagged at a time")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
     tag.add_argument("--workers", type=positive, default=None,
@@ -95,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     def job() -> None:
         import vnzh_runtime
 
+        if args.command == "tag":  # a refused output is said before the model loads
+            from serve.output import check_paths
+
+            check_paths(args.input, args.output, args.overwrite)
+        else:
+            check_port(args.host, args.port)
         options = {"device": args.device, "cpu_int8": args.cpu_int8}
         predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options,
                                       label_thresholds=dict(args.label_thresholds))
@@ -104,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             # Transformer models use all cores inside torch already; forking them only contends.
             default_workers = (os.cpu_count() or 1) if predictor.spec["model_type"] == "tfidf" else 1
             stats = tag_file(predictor, args.input, args.output, args.batch_size, progress=not args.quiet,
-                             workers=args.workers or default_workers)  # SIGTERM stops like Ctrl-C (run_cli)
+                             workers=args.workers or default_workers,  # SIGTERM stops like Ctrl-C (run_cli)
+                             overwrite=args.overwrite)
             print(f"tagged {stats.tagged} of {stats.records} records ({stats.errors} errors) -> {args.output}", file=sys.stderr)
         else:
             import uvicorn

@@ -35,6 +35,9 @@ MAX_TEXTS = 256
 MAX_CHARS = 20_000
 MAX_ARTICLE_CHARS = 500_000
 MAX_FILE_BYTES = 2_000_000
+# The largest valid /tag body: 256 texts of 20,000 characters, 4 UTF-8 bytes each at most (with
+# JSON escapes of 6 bytes per character rarer than that), and room for ids and keys.
+MAX_JSON_BYTES = 6 * MAX_TEXTS * MAX_CHARS + 1_000_000
 
 Threshold = Optional[Union[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)], Literal["auto"]]]
 
@@ -67,8 +70,24 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
     limiter = anyio.CapacityLimiter(workers)
     info = model_info(predictor, source)
 
+    @app.middleware("http")
+    async def refuse_oversized_json(request: Request, call_next):
+        # A body declared larger than any valid request is refused before it is read and parsed.
+        declared = request.headers.get("content-length", "")
+        if request.url.path in ("/tag", "/tag/article") and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+            return JSONResponse({"detail": f"the body has {int(declared):,} bytes; a request holds at most "
+                                           f"{MAX_TEXTS} texts of {MAX_CHARS:,} characters ({MAX_JSON_BYTES:,} bytes)"},
+                                status_code=413)
+        return await call_next(request)
+
     @app.exception_handler(RequestValidationError)
     async def short_422(request: Request, exc: RequestValidationError) -> JSONResponse:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        json_body = request.url.path in ("/tag", "/tag/article")  # /tag/file reads the raw body
+        if json_body and not (kind == "application/json" or kind.endswith("+json")):  # curl -d sends a form type
+            return JSONResponse({"detail": f"the body is sent as {kind or 'no content type'}; send JSON with "
+                                           "content-type: application/json (curl -H 'content-type: application/json')"},
+                                status_code=415)
         # Never echo the input: a 50 MB body must not come back in the error.
         detail = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()[:10]]
         return JSONResponse({"detail": detail}, status_code=422)

@@ -87,9 +87,10 @@ def csv_cell(value) -> str:
 
 
 def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size: int = 512,
-             progress: bool = True, workers: int = 1) -> TagStats:
-    """Tag a file into `output_path`, which appears whole or not at all ("-": standard output, JSONL)."""
-    check_paths(input_path, output_path)
+             progress: bool = True, workers: int = 1, overwrite: bool = False) -> TagStats:
+    """Tag a file into `output_path`, which appears whole or not at all ("-": standard output, JSONL);
+    an existing output file is replaced only with `overwrite`."""
+    check_paths(input_path, output_path, overwrite)
     try:
         source = open(input_path, "rb")
     except OSError as err:
@@ -107,7 +108,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
                 write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
             os.replace(partial, target)
         except BaseException as err:
-            keep_partial(partial, str(target) if Path(output_path).is_symlink() else output_path, stats.records, err)
+            keep_partial(partial, str(target) if Path(output_path).is_symlink() else output_path, err)
             raise
     return stats
 

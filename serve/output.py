@@ -12,6 +12,7 @@ character devices, pipes and sockets have no file to replace and are written thr
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import stat
@@ -27,7 +28,7 @@ STDOUT = "-"  # --output -: the tags on standard output
 _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)")
 
 
-def check_paths(input_path: str, output_path: str) -> None:
+def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> None:
     if is_stream(output_path):
         check_stream(input_path, output_path)
         return
@@ -38,6 +39,9 @@ def check_paths(input_path: str, output_path: str) -> None:
         raise UserError(f"{output_path}: is a directory; name an output file, e.g. {target / 'tags.jsonl'}")
     if target.exists() and not target.is_file():
         raise UserError(f"{output_path}: is not a regular file, a pipe or a terminal; name an output file")
+    if target.exists() and not overwrite:  # as `train` and `serve spark`: nothing is replaced unasked
+        raise UserError(f"{output_path}: exists (fix: pass --overwrite to replace it once the new tags are complete, "
+                        "or name another output)")
     if not target.resolve().parent.is_dir():
         raise UserError(f"{output_path}: the directory {target.resolve().parent} does not exist; create it first")
 
@@ -125,8 +129,12 @@ def open_partial(target: Path) -> tuple[int, str]:
     return fd, partial
 
 
-def keep_partial(partial: str, output_path: str, records: int, err: BaseException) -> None:
-    """What a stopped run wrote, kept as `<output>.partial` (or `.partial-2`, ...: never over a file)."""
+def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
+    """What a stopped run wrote, kept as `<output>.partial` (or `.partial-2`, ...: never over a file).
+
+    The records are counted in the file: a signal between writing a batch and counting it would
+    otherwise report one batch fewer than the file holds."""
+    records = written_records(partial, output_path.lower().endswith(".csv"))
     if records == 0:  # e.g. a CSV with no 'text' column: nothing to keep, and the error says why
         os.unlink(partial)
         return
@@ -137,3 +145,12 @@ def keep_partial(partial: str, output_path: str, records: int, err: BaseExceptio
     os.replace(partial, kept)
     why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
     print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)
+
+
+def written_records(path: str, is_csv: bool) -> int:
+    """Records in a (closed) output file: JSONL lines, or CSV rows after the header."""
+    if is_csv:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))

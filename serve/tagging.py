@@ -135,17 +135,25 @@ def worker_processes(predictor: Predictor, workers: int) -> OrderedWorkers:
 
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
     """(batch, contexts, following) with each document's head remembered across batches, and each
-    paragraph's next paragraph of its document: a batch is held until the next one is read, whose
-    first paragraph may follow the batch's last."""
+    paragraph's next paragraph of its document: a batch is held until a batch with a taggable
+    record is read, whose first one may follow the held batch's last (batches of error records
+    only, which have no text, wait behind it)."""
     heads = DocumentHeads(predictor.context_head)
-    held = None
+    held: list[tuple[list[InputRecord], list[str] | None]] = []
     for batch in batches:
         contexts = batch_contexts(heads, predictor, batch)
-        if held is not None:
-            yield held[0], held[1], following_paragraphs(held[0], batch) if held[1] else None
-        held = (batch, contexts)
-    if held is not None:
-        yield held[0], held[1], following_paragraphs(held[0], []) if held[1] else None
+        if held and any(r.error is None for r in batch):
+            yield from release(held, batch)
+            held = []
+        held.append((batch, contexts))
+    yield from release(held, [])
+
+
+def release(held: list, after: list[InputRecord]):
+    """The held batches, the first with its next paragraphs (looked up in `after`), the rest error records."""
+    for k, (batch, contexts) in enumerate(held):
+        nexts = following_paragraphs(batch, after if k == 0 else []) if contexts else None
+        yield batch, contexts, nexts
 
 
 def batch_contexts(heads: DocumentHeads, predictor: Predictor, batch: list[InputRecord]) -> list[str] | None:

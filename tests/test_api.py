@@ -61,6 +61,36 @@ def test_non_json_body_is_4xx(client):
     assert client.post("/tag/article", json={"text": ""}).status_code == 422
 
 
+def test_json_sent_with_another_content_type_is_415_naming_the_header(client):
+    for kind in ("text/plain", "application/x-www-form-urlencoded"):  # the second is what curl -d sends
+        for path, body in (("/tag", b'{"texts": ["Kim ngach"]}'), ("/tag/article", b'{"text": "Kim ngach"}')):
+            response = client.post(path, content=body, headers={"content-type": kind})
+            assert response.status_code == 415 and "content-type: application/json" in response.json()["detail"]
+            assert kind in response.json()["detail"]
+    assert client.post("/tag", json={"texts": 3}).status_code == 422  # JSON of the wrong shape: still 422
+
+
+def test_serve_api_on_a_port_in_use_is_one_line_before_the_model_loads(tmp_path, capsys):
+    import socket
+
+    from serve.__main__ import main as serve_main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert serve_main(["api", "--model", str(tmp_path / "no-model"), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"127.0.0.1:{port}: cannot listen there" in err[0]
+
+
+def test_a_body_larger_than_any_valid_request_is_413_before_it_is_parsed(client):
+    from serve.api import MAX_JSON_BYTES
+
+    body = b'{"texts": ["' + b"x" * MAX_JSON_BYTES + b'"]}'
+    response = client.post("/tag", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "bytes" in response.json()["detail"]
+    assert client.post("/tag", json={"texts": ["x" * 20_000] * 2}).status_code == 200  # valid large ones pass
+
+
 def test_openapi_docs(client):
     assert "/tag/article" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200

@@ -14,6 +14,7 @@ import pytest
 
 from serve.files import tag_file
 from serve.workers import OrderedWorkers, WorkerDied
+from vnzh_runtime.errors import UserError
 
 
 def _digest(path) -> str:
@@ -137,10 +138,13 @@ def test_outputs_get_the_umask_mode_or_keep_the_replaced_files_and_a_symlink_sta
         kept = tmp_path / "kept.jsonl"
         kept.write_text("old\n", encoding="utf-8")
         kept.chmod(0o640)
-        tag_file(tfidf_predictor, str(src), str(kept), progress=False)
+        with pytest.raises(UserError, match="exists .*--overwrite"):  # nothing replaced unasked
+            tag_file(tfidf_predictor, str(src), str(kept), progress=False)
+        assert kept.read_text(encoding="utf-8") == "old\n"
+        tag_file(tfidf_predictor, str(src), str(kept), progress=False, overwrite=True)
         link = tmp_path / "link.jsonl"
         link.symlink_to(kept)
-        tag_file(tfidf_predictor, str(src), str(link), progress=False)
+        tag_file(tfidf_predictor, str(src), str(link), progress=False, overwrite=True)
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "new.jsonl").stat().st_mode) == 0o644

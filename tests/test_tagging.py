@@ -55,6 +55,7 @@ ARTICLE = [  # three substantive paragraphs make the head before the subhead, wh
     {"id": 3, "doc_id": "a", "text": "Lãnh đạo hai nước đánh giá cao kết quả hợp tác kinh tế thời gian qua"},
     {"id": 4, "doc_id": "a", "text": "Giữ nhịp giao thương"},
     {"id": 5, "doc_id": "a", "text": 12},  # an error record between a subhead and its section
+    '{"id": 55, "doc_id": "a", "text": ',  # and a broken line: a batch of errors only at batch size 1
     {"id": 6, "doc_id": "a", "text": "Mỗi ngày hơn 1.200 xe nông sản qua cửa khẩu Hữu Nghị sang Trung Quốc."},
     {"id": 7, "doc_id": "a", "text": "Số hóa cửa khẩu"},
     {"id": 8, "doc_id": "b", "text": "Giá vàng SJC hôm nay tăng 300.000 đồng mỗi lượng, giá USD tự do giảm nhẹ"},
@@ -64,9 +65,11 @@ ARTICLE = [  # three substantive paragraphs make the head before the subhead, wh
 
 
 def test_articles_read_with_their_next_paragraph_whatever_the_batch_size_and_workers(tfidf_predictor, tmp_path):
-    records = [r | ({"doc_id": f"{r['doc_id']}{copy}"} if "doc_id" in r else {}) for copy in range(3) for r in ARTICLE]
+    records = [r if isinstance(r, str) else r | ({"doc_id": f"{r['doc_id']}{copy}"} if "doc_id" in r else {})
+               for copy in range(3) for r in ARTICLE]
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    src.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
+                   encoding="utf-8")
     outputs = []
     for size, workers in ((1, 1), (2, 1), (3, 1), (512, 1), (1, 2), (3, 2)):  # size 1: batches end inside an article
         out = tmp_path / f"out{size}-{workers}.jsonl"
@@ -74,11 +77,12 @@ def test_articles_read_with_their_next_paragraph_whatever_the_batch_size_and_wor
         outputs.append(out.read_text(encoding="utf-8"))
     assert all(output == outputs[0] for output in outputs)
     rows = [json.loads(line) for line in outputs[0].splitlines()]
-    good = [r for r in records if isinstance(r["text"], str)]
+    good = [r for r in records if isinstance(r, dict) and isinstance(r["text"], str)]
     # the error record is skipped: the subhead's next paragraph is the section's body, as the predictor reads it
     expected = tfidf_predictor.predict([r["text"] for r in good], doc_ids=[r.get("doc_id") for r in good])
     assert [r["scores"] for r in rows if "error" not in r] == [e["scores"] for e in expected]
-    assert [r.get("doc_id") for r in rows] == [r.get("doc_id") for r in records] and "error" in rows[4]
+    assert [r.get("doc_id") for r in rows] == [r.get("doc_id") if isinstance(r, dict) else None for r in records]
+    assert "error" in rows[4] and "error" in rows[5]
     alone = tfidf_predictor.predict([r["text"] for r in good])
     assert expected[3]["scores"]["other"] < alone[3]["scores"]["other"]  # the subhead, read with its article
 
@@ -100,6 +104,17 @@ def test_raw_article_is_split_into_paragraphs(tfidf_predictor, tmp_path):
     src.write_text(article, encoding="utf-8")
     tag_file(tfidf_predictor, str(src), str(out), progress=False)
     assert [json.loads(l)["id"] for l in out.read_text(encoding="utf-8").splitlines()] == ["bai:1", "bai:3", "bai:5"]
+
+
+def test_an_existing_output_is_refused_without_overwrite_before_the_model_loads(tmp_path, capsys):
+    src, out = tmp_path / "in.jsonl", tmp_path / "precious.csv"
+    src.write_text(json.dumps({"text": "Kim ngạch thương mại Việt - Trung"}) + "\n", encoding="utf-8")
+    out.write_text("years of work\n", encoding="utf-8")
+    # no such model: the output is refused first, in one line, and left as it was
+    assert serve_main(["tag", "--model", str(tmp_path / "no-model"), "--input", str(src), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]
+    assert out.read_text(encoding="utf-8") == "years of work\n"
 
 
 def test_cli_exit_codes(tfidf_run, tmp_path, capsys):
@@ -141,7 +156,7 @@ def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp
                    encoding="utf-8")
     out.write_text("the user's old output\n", encoding="utf-8")
     child = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
-                              "--output", str(out), "--quiet", "--workers", "1"], stderr=subprocess.PIPE, text=True)
+                              "--output", str(out), "--quiet", "--workers", "1", "--overwrite"], stderr=subprocess.PIPE, text=True)
     partial = tmp_path / "out.jsonl.partial"
     deadline = time.time() + 60
     while not any(p.name.startswith(".out.jsonl.") for p in tmp_path.iterdir()) and time.time() < deadline:

@@ -89,16 +89,24 @@ def test_article_context_goes_through_the_gate(tfidf_predictor):
 
 
 def test_a_subhead_followed_by_its_section_reads_as_coverage_more_than_one_followed_by_teasers(tfidf_predictor):
-    head = "Việt Nam và Trung Quốc nhất trí thúc đẩy hợp tác thương mại, đưa kim ngạch song phương vượt 200 tỷ USD"
+    import copy
+
+    head = ["Việt Nam và Trung Quốc nhất trí thúc đẩy hợp tác thương mại, đưa kim ngạch song phương vượt 200 tỷ USD",
+            "Hai bên cam kết tạo thuận lợi cho hàng nông sản qua các cửa khẩu biên giới",
+            "Lãnh đạo hai nước đánh giá cao kết quả hợp tác kinh tế thời gian qua"]  # the whole head: 3 paragraphs
     subhead = "Giữ nhịp giao thương"
     body = "Mỗi ngày hơn 1.200 xe nông sản qua cửa khẩu Hữu Nghị sang Trung Quốc, thời gian thông quan rút xuống còn 2 giờ."
     teaser = "Giá vàng SJC hôm nay tăng 300.000 đồng mỗi lượng"
-    other = tfidf_predictor.labels.index("other")
-    section = tfidf_predictor.predict_proba([head, subhead, body], doc_ids=["p", "p", "p"])
-    sidebar = tfidf_predictor.predict_proba([head, subhead, teaser], doc_ids=["p", "p", "p"])
-    assert tfidf_predictor.gate[3] > 0  # fitted on dev: the next paragraph's relevance counts
-    assert section[1, other] < sidebar[1, other]
+    other, docs = tfidf_predictor.labels.index("other"), ["p"] * 5
 
+    def subhead_other(predictor, after):
+        return predictor.predict_proba([*head, subhead, after], doc_ids=docs)[3, other]
+
+    assert tfidf_predictor.gate[3] > 0  # fitted on dev: the next paragraph's relevance counts
+    assert subhead_other(tfidf_predictor, body) < subhead_other(tfidf_predictor, teaser) - 0.2
+    without = copy.deepcopy(tfidf_predictor)  # the same model with no next-paragraph weight
+    without.spec["context"]["gate"] = tfidf_predictor.gate[:3] + [0.0]
+    assert subhead_other(without, body) == subhead_other(without, teaser)  # the head alone does not tell them apart
 
 
 def test_row_i_of_a_batch_equals_text_i_tagged_alone(tfidf_predictor):

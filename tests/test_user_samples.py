@@ -93,6 +93,8 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
     ({"text": "Kim ngạch thương mại tăng"}, "no 'labels' field"),
     ({"text": "Kim ngạch thương mại tăng", "label": 3}, "no 'labels' field"),
     ({"text": "Kim ngạch thương mại tăng", "labels": "economy"}, "labels must be a non-empty list"),
+    ({"text": "Kim ngạch thương mại tăng", "label": "other", "labels": ["economy"]},
+     "'label' 'other' is not the first of 'labels' ['economy']"),
 ])
 def test_bad_sample_lines_name_the_field_and_no_optional_field_as_required(tmp_path, row, message):
     sample = write_jsonl(tmp_path / "s.jsonl", [row])

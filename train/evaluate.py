@@ -189,6 +189,9 @@ def sample_row(row: dict, where: str) -> dict:
     row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
     if "labels" not in row and isinstance(row.get("label"), str):
         row["labels"] = [row["label"]]
+    elif "label" in row and isinstance(row.get("labels"), list) and row["labels"][:1] != [row["label"]]:
+        raise DataError(f"{where}: 'label' {row['label']!r} is not the first of 'labels' {row['labels']!r} "
+                        "(fix: keep one of the two fields)")
     if "labels" not in row:
         raise DataError(f"{where}: no 'labels' field, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
     for key in ("id", "doc_id"):
