@@ -34,9 +34,11 @@ def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfi
     notes = tmp_path / "out.jsonl.partial-2"
     notes.write_text("my notes\n", encoding="utf-8")
     before = _digest(src)
+    # Ctrl-C as a terminal sends it: a test session started in the background by a shell inherits
+    # SIGINT ignored, and so would the child, which then rightly runs to the end.
     child = subprocess.Popen([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", str(src),
                               "--output", str(out), "--quiet", "--workers", "2"], stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl.") and p.stat().st_size > 0]:
         assert time.time() < deadline, "no output written within a minute"
