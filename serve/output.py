@@ -22,6 +22,7 @@ from pathlib import Path
 
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.permissions import umask_mode
 
 STDOUT = "-"  # --output -: the tags on standard output
 # Names of an already open descriptor: written to it directly, so a shell's `>> log` still appends.
@@ -111,9 +112,7 @@ def new_file_mode(target: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return umask_mode(0o666)
 
 
 def open_partial(target: Path) -> tuple[int, str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.permissions import umask_mode
 from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, write_json, write_spec
 
 
@@ -100,17 +101,6 @@ def replace_dir(new: Path, target: Path) -> None:
     new.rename(target)
     if old is not None:
         shutil.rmtree(old)
-
-
-def umask_mode(mode: int) -> int:
-    """`mode` less the process umask, as a plain mkdir would create it."""
-    try:  # read, not set: setting it to read it would open a window for MLflow's threads' files
-        status = Path("/proc/self/status").read_text(encoding="utf-8")
-        umask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
-    except (OSError, StopIteration, ValueError):
-        umask = os.umask(0)
-        os.umask(umask)
-    return mode & ~umask
 
 
 def update_spec(directory: Path, **changes) -> dict:
