@@ -108,7 +108,8 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
                 "model": info, "limits": {"texts": MAX_TEXTS, "chars": MAX_CHARS, "article_chars": MAX_ARTICLE_CHARS,
                                           "file_bytes": MAX_FILE_BYTES}}
 
-    @app.post("/tag")
+    # The same limit on the bytes actually read (FastAPI's), for a body sent in chunks without a length.
+    @app.post("/tag", max_body_size=MAX_JSON_BYTES)
     async def tag_texts(request: TagRequest) -> dict:
         return {"results": await tag(request.texts, request.threshold, request.doc_ids)}
 
@@ -118,7 +119,7 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
         return [{"line": line, "text": text, **{k: v for k, v in row.items() if k not in ("id", "doc_id")}}
                 for (line, text), row in zip(paragraphs, tag_records(with_threshold(predictor, threshold), records))]
 
-    @app.post("/tag/article")
+    @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
         paragraphs = article_paragraphs(request.text)
         for line, text in paragraphs:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from serve.workers import OrderedWorkers, start_method
-from vnzh_runtime.context import DocumentHeads, following
+from vnzh_runtime.context import DocumentHeads, document_key, following
 from vnzh_runtime.predictor import Predictor
 
 
@@ -82,7 +82,8 @@ def document_batches(records: Iterable[InputRecord], batch_size: int) -> Iterato
     batch: list[InputRecord] = []
     for record in records:
         full = len(batch) >= batch_size
-        if full and (record.doc_id is None or record.doc_id != batch[-1].doc_id or len(batch) >= 4 * batch_size):
+        if full and (record.doc_id is None or document_key(record.doc_id) != document_key(batch[-1].doc_id)
+                     or len(batch) >= 4 * batch_size):
             yield batch
             batch = []
         batch.append(record)

@@ -91,6 +91,19 @@ def test_a_body_larger_than_any_valid_request_is_413_before_it_is_parsed(client)
     assert client.post("/tag", json={"texts": ["x" * 20_000] * 2}).status_code == 200  # valid large ones pass
 
 
+def test_a_body_sent_in_chunks_is_cut_off_at_the_same_size(client):
+    from serve.api import MAX_JSON_BYTES
+
+    def chunks():  # no Content-Length: the size is known only while reading
+        yield b'{"texts": ["'
+        yield from (b"x" * 1_000_000 for _ in range(MAX_JSON_BYTES // 1_000_000 + 2))
+        yield b'"]}'
+
+    for path in ("/tag", "/tag/article"):
+        response = client.post(path, content=chunks(), headers={"content-type": "application/json"})
+        assert response.status_code == 413 and response.json()["detail"] == "Content Too Large", path
+
+
 def test_openapi_docs(client):
     assert "/tag/article" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200

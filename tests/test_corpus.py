@@ -27,3 +27,15 @@ def test_near_duplicate_across_splits_is_an_error(tmp_path):
     errors, _, _ = check([str(path)], {})
     assert any("across splits train/test" in e for e in errors)
     assert any("duplicate text" in e for e in errors)
+
+
+def test_the_labelling_guide_in_the_repository_is_the_shared_one():
+    from pathlib import Path
+
+    import pytest
+
+    root = Path(__file__).resolve().parents[1]
+    shared = root.parent / "shared" / "LABELS.md"
+    if not shared.exists():
+        pytest.skip("no ../shared/LABELS.md beside this checkout")
+    assert (root / "data" / "LABELS.md").read_text(encoding="utf-8") == shared.read_text(encoding="utf-8")

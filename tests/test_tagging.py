@@ -191,3 +191,25 @@ def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(t
     for row, probs in zip(served, evaluated):
         assert list(row["scores"].values()) == [round(float(p), 4) for p in probs], row["id"]
         assert row["label"] == predictor.labels[int(np.argmax(probs))]
+
+
+def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor, tmp_path):
+    """7 and "7" are one article, 7.0 and true two more: the same documents for every path."""
+    from train.evaluate import evaluate_records, load_labelled
+
+    head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác trong chuyến thăm cấp Nhà nước của Tổng Bí thư"
+    follow = "Hai bên nhất trí tăng cường trao đổi đoàn các cấp và thúc đẩy hợp tác thực chất"
+    rows = [{"id": "a", "doc_id": 7, "text": head}, {"id": "b", "doc_id": "7", "text": follow},
+            {"id": "c", "doc_id": 7.0, "text": follow}, {"id": "d", "doc_id": True, "text": follow}]
+    src, out, labelled = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "labelled.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    labelled.write_text("".join(json.dumps(r | {"labels": ["party_relations"]}, ensure_ascii=False) + "\n"
+                                for r in rows), encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(out), batch_size=1, progress=False)
+    served = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["doc_id"] for r in served] == [7, "7", 7.0, True]  # echoed as the user wrote them
+    expected = tfidf_predictor.predict([r["text"] for r in rows], doc_ids=["7", "7", "7.0", "true"])
+    assert [r["scores"] for r in served] == [e["scores"] for e in expected]
+    assert served[1]["scores"] != served[2]["scores"]  # read with the head of article 7, and alone
+    _, evaluated = evaluate_records(tfidf_predictor, load_labelled([str(labelled)]))
+    assert [list(r["scores"].values()) for r in served] == [[round(float(p), 4) for p in row] for row in evaluated]

@@ -152,6 +152,16 @@ def test_pyfunc_model_matches_predictor(tfidf_run, tfidf_predictor):
     assert list(indexed.index) == [10, 5, 7] and indexed.loc[5, "label"] == got.loc[1, "label"]
 
 
+def test_defining_the_pyfunc_class_raises_no_mlflow_warning():
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('always'); w = warnings.catch_warnings(record=True); "
+            "caught = w.__enter__(); import vnzh_runtime.pyfunc; print([str(x.message)[:60] for x in caught])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "type hint" not in out.lower(), out
+
+
 def test_cli_reports_config_and_data_errors_in_one_line(tmp_path, capsys):
     assert train_main(["--config", "configs/tfidf.yaml", "--set", "model.tfidf.nope=1"]) == 2
     err = capsys.readouterr().err

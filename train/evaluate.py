@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.data import Record
+from vnzh_runtime.context import document_key
 from vnzh_runtime.langid import LANGS
 
 
@@ -194,9 +195,10 @@ def sample_row(row: dict, where: str) -> dict:
                         "(fix: keep one of the two fields)")
     if "labels" not in row:
         raise DataError(f"{where}: no 'labels' field, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
-    for key in ("id", "doc_id"):
-        if key in row and not isinstance(row[key], str):
-            row[key] = json.dumps(row[key], ensure_ascii=False)  # 7 -> "7": an article or row name, not a number
+    if "id" in row and not isinstance(row["id"], str):
+        row["id"] = json.dumps(row["id"], ensure_ascii=False)  # 7 -> "7": a row's name, not a number
+    if "doc_id" in row:
+        row["doc_id"] = document_key(row["doc_id"])  # as every tagging path names documents
     if not str(row.get("id", "")).strip():
         row["id"] = where  # ids only name rows in an evaluation: file:line names a row as well
     return {"source": "user", "split": "test", "lang": detect_lang(text), **row}

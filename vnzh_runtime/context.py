@@ -25,10 +25,26 @@ A paragraph is also read with the paragraph after it, when that one is of the sa
 
 from __future__ import annotations
 
+import json
+
 from vnzh_runtime.textnorm import tokenize
 
 DEFAULT_HEAD = 3
 MIN_TOKENS = 6  # fewer tokens: navigation, a byline or a caption credit, not a headline or a lead
+
+
+def document_key(doc_id):
+    """The name of a document: a string as it is, any other JSON value as its JSON text (None: no document).
+
+    A `doc_id` names an article, it is not a number: 7 and "7" are one document, while 7, 7.0 and
+    true are three, however a file spells them (`serve tag`, the pyfunc and `train.evaluate` alike).
+
+    >>> [document_key(d) for d in (7, "7", 7.0, True, None)]
+    ['7', '7', '7.0', 'true', None]
+    """
+    if doc_id is None or isinstance(doc_id, str):
+        return doc_id
+    return json.dumps(doc_id, ensure_ascii=False, default=str)
 
 
 def is_substantive(text: str) -> bool:
@@ -43,7 +59,7 @@ class DocumentHeads:
         self.heads: dict[object, list[str]] = {}
 
     def add(self, texts: list[str], doc_ids: list) -> None:
-        for text, doc in zip(texts, doc_ids):
+        for text, doc in zip(texts, map(document_key, doc_ids)):
             if doc is None:
                 continue
             head = self.heads.setdefault(doc, [])
@@ -51,7 +67,7 @@ class DocumentHeads:
                 head.append(text)
 
     def context(self, text: str, doc) -> str:
-        head = self.heads.get(doc, []) if doc is not None else []
+        head = self.heads.get(document_key(doc), []) if doc is not None else []
         return "\n".join(paragraph for paragraph in head if paragraph != text)
 
 
@@ -68,5 +84,6 @@ def following(texts: list[str], doc_ids: list | None) -> list[str | None]:
     """The next text when it is of the same document, else None (an article's last paragraph, no document)."""
     if doc_ids is None:
         return [None] * len(texts)
-    return [texts[i + 1] if doc is not None and i + 1 < len(texts) and doc_ids[i + 1] == doc else None
-            for i, doc in enumerate(doc_ids)]
+    keys = list(map(document_key, doc_ids))
+    return [texts[i + 1] if doc is not None and i + 1 < len(texts) and keys[i + 1] == doc else None
+            for i, doc in enumerate(keys)]

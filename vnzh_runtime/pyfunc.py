@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from vnzh_runtime.errors import UserError
@@ -40,20 +41,16 @@ def quiet_mlflow() -> None:
 
 
 class TaggerPyfunc(PythonModel):
-    # predict reads a DataFrame or a list of texts itself. Without this MLflow asks, when the class is
-    # defined, for type hints (that would switch on its own input conversion): a warning that every
-    # `python -m train` and `train.evaluate` printed.
-    _skip_type_hint_validation = True
-
     def load_context(self, context) -> None:
         from vnzh_runtime.predictor import Predictor
 
         self.predictor = Predictor.load(context.artifacts[MODEL_ARTIFACT])
 
-    def predict(self, context, model_input, params=None):
+    # `model_input: pd.DataFrame` is a hint MLflow documents as one it infers no schema from and converts
+    # nothing for: predict reads a DataFrame (or a list of texts) itself. Without a hint MLflow warned,
+    # when this class was defined, on every `python -m train` and `train.evaluate`.
+    def predict(self, context, model_input: pd.DataFrame, params=None):
         """One output row per input row; a row whose text is missing or empty gets no label and an `error`."""
-        import pandas as pd
-
         if isinstance(model_input, pd.DataFrame):
             texts = model_input["text"].tolist()
             doc_ids = model_input["doc_id"].tolist() if "doc_id" in model_input.columns else None
@@ -83,8 +80,6 @@ class TaggerPyfunc(PythonModel):
 
 def text_error(text) -> str | None:
     """Why a text cell cannot be tagged (as `serve tag` says it), or None when it can."""
-    import pandas as pd
-
     if isinstance(text, str):
         return None if text.strip() else "'text' is empty"
     if pd.api.types.is_scalar(text) and pd.isna(text):  # None, NaN, pd.NA
