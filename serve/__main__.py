@@ -61,7 +61,8 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     try:
-        with socket.create_server((host, port)):
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # IPv6 for "::1", as uvicorn binds it
+        with socket.create_server((host, port), family=family):
             pass
     except OSError as err:
         raise UserError(f"{host}:{port}: cannot listen there ({err.strerror or err}); pick another --port or --host") from None

@@ -23,7 +23,7 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from serve.page import add_page, model_info
 from serve.readers import article_paragraphs
@@ -46,7 +46,9 @@ class TagRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS,
                              description=f"1 to {MAX_TEXTS} paragraphs of at most {MAX_CHARS} characters each")
-    doc_ids: Optional[list[Optional[str]]] = Field(None, description="one per text: texts sharing one are one article")
+    doc_ids: Optional[list[Optional[Union[StrictStr, StrictBool, StrictInt, StrictFloat]]]] = Field(
+        None, description="one per text (a string or a JSON scalar, named as serve tag names it: 7 and \"7\" are "
+                          "one article): texts sharing one are one article")
     threshold: Threshold = Field(None, description="abstain below this top score (0-1); 'auto' = chosen on dev")
 
     @model_validator(mode="after")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 from typing import IO
@@ -23,7 +22,7 @@ try:  # a native encoder, 2-3x json's speed; where it is missing (a bare Spark e
 except ImportError:  # pragma: no cover
     orjson = None
 
-from serve.output import StreamOutput, check_paths, is_stream, keep_partial, open_partial
+from serve.output import StreamOutput, check_paths, is_stream, keep_partial, move_into_place, open_partial
 from serve.readers import read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
@@ -106,7 +105,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
                 write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
-            os.replace(partial, target)
+            move_into_place(partial, target, overwrite)
         except BaseException as err:
             keep_partial(partial, str(target) if Path(output_path).is_symlink() else output_path, err)
             raise

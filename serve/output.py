@@ -23,6 +23,7 @@ from pathlib import Path
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.permissions import umask_mode
+from vnzh_runtime.spec import enclosing_model_dir
 
 STDOUT = "-"  # --output -: the tags on standard output
 # Names of an already open descriptor: written to it directly, so a shell's `>> log` still appends.
@@ -43,6 +44,10 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
     if target.exists() and not overwrite:  # as `train` and `serve spark`: nothing is replaced unasked
         raise UserError(f"{output_path}: exists (fix: pass --overwrite to replace it once the new tags are complete, "
                         "or name another output)")
+    inside = enclosing_model_dir(target)
+    if inside is not None:
+        raise UserError(f"{output_path}: lies inside the model directory {inside}, which would then refuse to load "
+                        "(fix: write the tags outside it)")
     if not target.resolve().parent.is_dir():
         raise UserError(f"{output_path}: the directory {target.resolve().parent} does not exist; create it first")
 
@@ -128,6 +133,32 @@ def open_partial(target: Path) -> tuple[int, str]:
     return fd, partial
 
 
+def move_into_place(partial: str, target: Path, overwrite: bool) -> None:
+    """The finished file renamed to its target; without `overwrite` never over a file that appeared
+    at the target during the run (another program's, or a second run's): then it stays partial."""
+    if overwrite:
+        os.replace(partial, target)
+    elif not rename_no_clobber(partial, str(target)):
+        raise UserError(f"{target}: a file appeared there while tagging; it is left as it is "
+                        "(fix: pass --overwrite to replace it, or name another output)")
+
+
+def rename_no_clobber(source: str, target: str) -> bool:
+    """Rename `source` to `target` unless `target` exists, in one step (a hard link, which fails on an
+    existing name, then the old name's removal); False where `target` exists."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(target):
+            return False
+        os.rename(source, target)
+        return True
+    os.unlink(source)
+    return True
+
+
 def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
     """What a stopped run wrote, kept as `<output>.partial` (or `.partial-2`, ...: never over a file).
 
@@ -138,10 +169,9 @@ def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
         os.unlink(partial)
         return
     kept, number = f"{output_path}.partial", 1
-    while os.path.lexists(kept):
+    while not rename_no_clobber(partial, kept):
         number += 1
         kept = f"{output_path}.partial-{number}"
-    os.replace(partial, kept)
     why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
     print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)
 

@@ -198,6 +198,11 @@ READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson":
            ".csv": read_csv_records}
 
 
+# Magic bytes of the archives a feed comes in: read as text, each would be a page of error records.
+_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"PK\x03\x04", "zip", "unzip"), (b"BZh", "bzip2", "bunzip2 -k"),
+               (b"\xfd7zXZ\x00", "xz", "unxz -k"), (b"\x28\xb5\x2f\xfd", "zstd", "unzstd"))
+
+
 def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
     lines = iter(handle)
@@ -205,5 +210,12 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     encoding = wide_encoding(first)
     if encoding:
         raise UserError(f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8")
-    reader = READERS.get(Path(name).suffix.lower(), read_article_records)
+    for magic, kind, command in _COMPRESSED:
+        if first.startswith(magic):
+            raise UserError(f"{name}: a {kind} archive, not text; decompress it first ({command} {name})")
+    suffix = Path(name).suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson") and first.strip() == b"[":
+        raise UserError(f"{name}:1: a JSON array, not JSON Lines; write one object per line "
+                        f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")
+    reader = READERS.get(suffix, read_article_records)
     yield from reader(chain([first], lines) if first else lines, name)

@@ -78,7 +78,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
             "share a doc_id are tagged without article context; retrain to log a model that takes doc_id")
     # Each article, whole, in one partition, and partitions in input order: rows go by the first row of
     # their article (their own row when they have none), range-partitioned, then sorted by row.
-    key = F.coalesce(F.col("_doc"), F.concat(F.lit("#"), F.col("_row").cast("string")))
+    key = F.coalesce(F.col("_key"), F.concat(F.lit("#"), F.col("_row").cast("string")))
     cores = spark.sparkContext.defaultParallelism  # a whole number of rounds: 3 tasks on 2 cores cost 2 rounds
     count = partitions or cores * math.ceil(rows.rdd.getNumPartitions() / cores)
     rows = rows.withColumn("_first", F.min("_row").over(Window.partitionBy(key)))
@@ -87,13 +87,17 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     # article (so they touch no article's head) and their result is dropped.
     good = F.col("error").isNull()
     inputs = F.struct(F.coalesce(F.col("text"), F.lit("")).alias("text"),
-                      *([F.when(good, F.col("_doc")).alias("doc_id")] if with_docs else []))
+                      *([F.when(good, F.col("_key")).alias("doc_id")] if with_docs else []))
     tagged = rows.withColumn(UDF_COLUMN, tagger(inputs)).withColumn(UDF_COLUMN, F.when(good, F.col(UDF_COLUMN)))
 
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "0")  # one batch per partition: whole articles
     staging = f"{output_path.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
     try:
+        # Tagged once, whole articles per batch, then back to input order across partitions: an article
+        # interleaved with other rows sits in the partition of its first row, so ranges of `_first` need
+        # not be ranges of rows. (Sorted without the checkpoint, Spark would tag after the sort's shuffle.)
+        tagged = tagged.localCheckpoint(eager=True).orderBy("_row")
         if out_kind == ".jsonl":
             to_line = F.udf(jsonl_line_of(labels), T.StringType())
             tagged.select(to_line(F.struct("_id", "_doc", "error", UDF_COLUMN)).alias("value")).write.text(staging)

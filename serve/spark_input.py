@@ -1,4 +1,5 @@
-"""Reading `serve spark`'s input: every format becomes rows of (_row, _id as JSON, _doc as JSON or null, text, error).
+"""Reading `serve spark`'s input: every format becomes rows of (_row, _id as JSON, _doc as JSON or null,
+_key: the document's name as every tagging path gives it, text, error).
 
 JSONL is read as bytes, line by line, with `serve tag`'s own parser (`vnzh_runtime.jsonl`), so a
 line that is not UTF-8 or not JSON is that line's error; CSV needs a `text` column in its
@@ -6,7 +7,7 @@ header; parquet needs a `text` column and keeps the types of `id` and `doc_id`:
 
     >>> rows, id_types = read_input(spark, "feed/day.jsonl")
     >>> rows.columns
-    ['_row', '_id', '_doc', 'text', 'error']
+    ['_row', '_id', '_doc', '_key', 'text', 'error']
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from pathlib import Path
 
 from vnzh_runtime.errors import UserError
 
-ROW_SCHEMA = "_row long, _id string, _doc string, text string, error string"
+ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
 
 
 def as_row(index: int, record) -> tuple:
-    """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true stay distinct."""
+    """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true are written back as
+    they came, and the document is named by `document_key` (7 and "7" one article, 7.0 another)."""
+    from vnzh_runtime.context import document_key
+
     doc = None if record.doc_id is None else json.dumps(record.doc_id)
-    return (index, json.dumps(record.id), doc, record.text if record.error is None else None, record.error)
+    return (index, json.dumps(record.id), doc, document_key(record.doc_id),
+            record.text if record.error is None else None, record.error)
 
 
 def jsonl_rows(name: str):

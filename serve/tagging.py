@@ -134,34 +134,58 @@ def worker_processes(predictor: Predictor, workers: int) -> OrderedWorkers:
     return OrderedWorkers(workers, _tag_in_worker, _set_worker_predictor, None if method == "fork" else predictor, method)
 
 
+MAX_HELD = 100_000  # records held at most for a late head or a next paragraph (pathological inputs only)
+
+
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
-    """(batch, contexts, following) with each document's head remembered across batches, and each
-    paragraph's next paragraph of its document: a batch is held until a batch with a taggable
-    record is read, whose first one may follow the held batch's last (batches of error records
-    only, which have no text, wait behind it)."""
+    """(batch, contexts, following) for each batch, in order: each paragraph read with its whole
+    document's head and the next paragraph of its document, as the predictor reads a whole file.
+
+    A batch is held until what it needs has been read: a taggable record after its last one (the
+    next paragraph; batches of error records only wait behind it) and, for the document being read,
+    its head (its first `head` substantive paragraphs) or its end. So the results are the same for
+    any batch size, however the batches were cut (up to MAX_HELD held records)."""
     heads = DocumentHeads(predictor.context_head)
-    held: list[tuple[list[InputRecord], list[str] | None]] = []
+    held: list[list[InputRecord]] = []
+    current = None  # the document of the last taggable record read
+    for batch in batches:
+        good = [r for r in batch if r.error is None]
+        heads.add([r.text for r in good], [r.doc_id for r in good])
+        current = document_key(good[-1].doc_id) if good else current
+        held.append(batch)
+        ready = releasable(held, heads, current, sum(map(len, held)) > MAX_HELD)
+        yield from release(predictor, heads, held[:ready], held[ready:])
+        held = held[ready:]
+    yield from release(predictor, heads, held, [])
+
+
+def releasable(held: list[list[InputRecord]], heads: DocumentHeads, current, overfull: bool) -> int:
+    """How many of the held batches have all they need: those before the last batch with a taggable
+    record, and before the first batch of a document whose head is still incomplete."""
+    if overfull:
+        return len(held)
+    taggable = [k for k, batch in enumerate(held) if any(r.error is None for r in batch)]
+    ready = taggable[-1] if taggable else 0
+    if current is not None and len(heads.heads.get(current, [])) < heads.head:
+        ready = min(ready, next(k for k in taggable if any(document_key(r.doc_id) == current for r in held[k])))
+    return ready
+
+
+def release(predictor: Predictor, heads: DocumentHeads, batches: list[list[InputRecord]],
+            rest: list[list[InputRecord]]):
+    """The batches with their contexts and next paragraphs (the last one's looked up in `rest`)."""
+    records = [r for batch in batches for r in batch]
+    nexts = following_paragraphs(records, [r for batch in rest for r in batch])
+    start = 0
     for batch in batches:
         contexts = batch_contexts(heads, predictor, batch)
-        if held and any(r.error is None for r in batch):
-            yield from release(held, batch)
-            held = []
-        held.append((batch, contexts))
-    yield from release(held, [])
-
-
-def release(held: list, after: list[InputRecord]):
-    """The held batches, the first with its next paragraphs (looked up in `after`), the rest error records."""
-    for k, (batch, contexts) in enumerate(held):
-        nexts = following_paragraphs(batch, after if k == 0 else []) if contexts else None
-        yield batch, contexts, nexts
+        yield batch, contexts, nexts[start:start + len(batch)] if contexts else None
+        start += len(batch)
 
 
 def batch_contexts(heads: DocumentHeads, predictor: Predictor, batch: list[InputRecord]) -> list[str] | None:
     if not predictor.context_head or all(r.doc_id is None for r in batch):
         return None
-    good = [r for r in batch if r.error is None]
-    heads.add([r.text for r in good], [r.doc_id for r in good])
     return [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
 
 

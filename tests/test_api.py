@@ -34,6 +34,17 @@ def test_article_is_split_and_tagged(client, tfidf_predictor):
     assert [r["scores"] for r in results] == [p["scores"] for p in as_article]
 
 
+def test_doc_ids_may_be_json_scalars_named_as_serve_tag_names_them(client, tfidf_predictor):
+    texts = ["Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước",
+             "Giữ nhịp giao thương"]
+    mixed = client.post("/tag", json={"texts": texts, "doc_ids": [7, "7"]})
+    assert mixed.status_code == 200
+    assert mixed.json()["results"] == tfidf_predictor.predict(texts, doc_ids=["7", "7"])  # one article
+    apart = client.post("/tag", json={"texts": texts, "doc_ids": [7, 7.0]}).json()["results"]
+    assert apart[1] == tfidf_predictor.predict(texts[1:])[0]  # two documents: the subhead alone
+    assert client.post("/tag", json={"texts": texts, "doc_ids": [{"a": 1}, "7"]}).status_code == 422
+
+
 def test_threshold_parameter(client):
     high = client.post("/tag", json={"texts": TEXTS[:1], "threshold": 1.0}).json()["results"][0]
     assert high["label"] == "uncertain"

@@ -147,6 +147,20 @@ def test_a_utf16_file_is_one_clear_error(name, encoding, expected):
         read(data.encode(encoding), name)
 
 
+@pytest.mark.parametrize("name", ["feed.jsonl.gz", "feed.jsonl", "feed.txt"])
+def test_a_compressed_file_is_one_clear_error_whatever_its_name(name):
+    import gzip
+
+    with pytest.raises(UserError, match=rf"^{name}: a gzip archive, not text; decompress it first"):
+        read(gzip.compress((json.dumps({"text": VI}) + "\n").encode()), name)
+
+
+def test_a_pretty_printed_json_array_is_one_error_naming_json_lines():
+    data = json.dumps([{"id": 1, "text": VI}], indent=2, ensure_ascii=False).encode()
+    with pytest.raises(UserError, match=r"^a\.json:1: a JSON array, not JSON Lines; write one object per line"):
+        read(data, "a.json")
+
+
 def test_serve_tag_refuses_a_utf16_file_in_one_line_and_writes_nothing(tfidf_run, tmp_path, capsys):
     src, out = tmp_path / "vi16.txt", tmp_path / "out.jsonl"
     src.write_bytes(f"{VI}\n{ZH}\n".encode("utf-16"))

@@ -163,3 +163,43 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(tfidf_run, tmp_path
                  "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
+
+
+def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tfidf_predictor, tmp_path, monkeypatch):
+    import serve.files
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "tags.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"Giá vàng hôm nay {i}"}) + "\n" for i in range(5)),
+                   encoding="utf-8")
+    original = serve.files.write_tags
+
+    def someone_writes_the_output_meanwhile(*args, **kwargs):
+        original(*args, **kwargs)
+        out.write_text("MY PRECIOUS DATA\n", encoding="utf-8")
+
+    monkeypatch.setattr(serve.files, "write_tags", someone_writes_the_output_meanwhile)
+    with pytest.raises(UserError, match="appeared there while tagging"):
+        tag_file(tfidf_predictor, str(src), str(out), progress=False)
+    assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n"
+    kept = tmp_path / "tags.jsonl.partial"
+    assert len(kept.read_text(encoding="utf-8").splitlines()) == 5  # the new tags are kept beside it
+    # with --overwrite the finished tags replace it
+    tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 5
+
+
+def test_tags_written_inside_a_model_directory_are_refused_before_the_model_loads(tfidf_run, tmp_path, capsys):
+    import shutil
+
+    from serve.__main__ import main as serve_main
+    from vnzh_runtime.predictor import Predictor
+
+    model = tmp_path / "copy"
+    shutil.copytree(tfidf_run.output_dir, model)
+    src = tmp_path / "in.txt"
+    src.write_text("Kim ngạch thương mại Việt - Trung tăng\n", encoding="utf-8")
+    for out in (model / "tags.jsonl", model / "model" / "tags.jsonl"):
+        assert serve_main(["tag", "--model", str(model), "--input", str(src), "--output", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"lies inside the model directory {model}" in err[0] and not out.exists()
+    Predictor.load(model)  # still loads

@@ -48,6 +48,10 @@ def corpus_lines() -> list[str]:
     lines[7:7] = ["{broken json", json.dumps({"id": 7}), json.dumps({"id": "n", "text": 12}), "",
                   json.dumps(["not", "an", "object"]), json.dumps({"id": 1.5, "text": "   "}),
                   json.dumps({"id": True, "doc_id": 3, "text": "中越陆地边界联合委员会举行会议"}, ensure_ascii=False)]
+    head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước"
+    lines += [json.dumps(r, ensure_ascii=False) for r in (  # 9 and "9" name one article, 9.0 another
+        {"id": "m1", "doc_id": 9, "text": head}, {"id": "m2", "doc_id": "9", "text": "Giữ nhịp giao thương"},
+        {"id": "m3", "doc_id": 9.0, "text": "Giữ nhịp giao thương"})]
     return lines
 
 
@@ -100,7 +104,7 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     out = tmp_path / "spark.jsonl"
     args = ["spark", "--model", tfidf_run.model_uri, "--input", str(src), "--output", str(out), "--partitions", "3"]
     assert serve_main(args) == 0
-    assert "tagged 331 of 336 records (5 errors)" in capsys.readouterr().err
+    assert "tagged 334 of 339 records (5 errors)" in capsys.readouterr().err
     # One record per input record, in input order, byte for byte what serve tag writes: ids, doc_ids,
     # errors naming file:line, and the labels and scores of paragraphs read with their article's head.
     got = part_lines(out)

@@ -213,3 +213,25 @@ def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor,
     assert served[1]["scores"] != served[2]["scores"]  # read with the head of article 7, and alone
     _, evaluated = evaluate_records(tfidf_predictor, load_labelled([str(labelled)]))
     assert [list(r["scores"].values()) for r in served] == [[round(float(p), 4) for p in row] for row in evaluated]
+
+
+def test_a_documents_head_is_whole_however_the_batches_are_cut(tfidf_predictor, tmp_path):
+    """Menus and short lines first, the head paragraphs later, a broken line in between: the head is
+    the document's own at any batch size, as the predictor reads the whole file."""
+    lines = ["Trang chủ", "Kinh tế", "Giữ nhịp giao thương", "Thúc đẩy nông sản", "Xe hàng nối đuôi",
+             "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước",
+             "Kim ngạch thương mại song phương năm nay dự kiến vượt 200 tỷ USD, hai bên mở thêm cửa khẩu",
+             "Hai bên nhất trí thúc đẩy xuất khẩu nông sản, mở rộng danh mục trái cây được cấp phép"]
+    doc = [json.dumps({"id": i, "doc_id": "D", "text": t}, ensure_ascii=False) for i, t in enumerate(lines)]
+    fill = [json.dumps({"id": f"f{i}", "text": f"Giá vàng hôm nay {i} tăng nhẹ"}, ensure_ascii=False) for i in range(5)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(fill + doc[:3] + ['{"id": "oops", "text": "broken'] + doc[3:]) + "\n", encoding="utf-8")
+    expected = tfidf_predictor.predict([f"Giá vàng hôm nay {i} tăng nhẹ" for i in range(5)] + lines,
+                                       doc_ids=[None] * 5 + ["D"] * len(lines))
+    for size in (1, 2, 3, 6, 512):
+        out = tmp_path / f"out{size}.jsonl"
+        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False)
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [r["scores"] for r in rows if "error" not in r] == [e["scores"] for e in expected], size
+    alone = tfidf_predictor.predict(lines)
+    assert expected[5 + 2]["scores"]["other"] < alone[2]["scores"]["other"]  # the subhead read with the head

@@ -95,6 +95,7 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
     ({"text": "Kim ngạch thương mại tăng", "labels": "economy"}, "labels must be a non-empty list"),
     ({"text": "Kim ngạch thương mại tăng", "label": "other", "labels": ["economy"]},
      "'label' 'other' is not the first of 'labels' ['economy']"),
+    ({"text": "Kim ngạch thương mại tăng", "label": ["economy"]}, "name the list 'labels'"),
 ])
 def test_bad_sample_lines_name_the_field_and_no_optional_field_as_required(tmp_path, row, message):
     sample = write_jsonl(tmp_path / "s.jsonl", [row])
@@ -103,6 +104,27 @@ def test_bad_sample_lines_name_the_field_and_no_optional_field_as_required(tmp_p
     text = str(err.value)
     assert text.startswith(f"{sample}:1: ") and message in text
     assert "every record needs" not in text and "missing field" not in text
+
+
+def test_a_null_label_beside_labels_is_left_out_and_a_csv_is_named_as_not_jsonl(tmp_path):
+    sample = write_jsonl(tmp_path / "s.jsonl", [{"text": "Kim ngạch thương mại tăng", "label": None, "labels": ["economy"]}])
+    assert [r.labels for r in load_labelled([str(sample)])] == [("economy",)]
+    table = tmp_path / "s.csv"
+    table.write_text("text,label\nKim ngạch,economy\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"s\.csv: train.evaluate reads labelled JSONL.*convert the file to \.jsonl"):
+        load_labelled([str(table)])
+
+
+def test_evaluate_piped_to_a_reader_that_stops_early_ends_quietly(tfidf_run, tmp_path):
+    import subprocess
+    import sys
+
+    reader = subprocess.Popen([sys.executable, "-m", "train.evaluate", "--model", str(tfidf_run.output_dir),
+                               "--data", "data/seeds.jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.readline()
+    reader.stdout.close()  # as `| head -1` does
+    err = reader.stderr.read().decode()
+    assert reader.wait() == 0 and "Traceback" not in err, err
 
 
 def test_evaluate_cli_reads_a_user_sample_with_integer_ids(tfidf_run, tmp_path, capsys):

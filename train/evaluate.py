@@ -130,7 +130,7 @@ def format_per_label(result: ScopeResult) -> str:
     return "\n".join(lines)
 
 
-OPTIONAL = ("id", "lang", "doc_id", "source", "split")
+OPTIONAL = ("id", "lang", "doc_id", "source", "split", "label")  # null: left out
 SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
 
 
@@ -167,7 +167,12 @@ def sample_files(patterns: list[str]) -> list:
             else:
                 raise DataError(f"--data: {match} is a directory with no *.jsonl files "
                                 "(fix: name the files or a glob, e.g. --data 'samples/*.jsonl')")
-    return resolve_files(concrete, flag="--data")
+    files = resolve_files(concrete, flag="--data")
+    for path in files:
+        if Path(path).suffix.lower() in (".csv", ".tsv", ".parquet", ".xlsx", ".txt"):
+            raise DataError(f"{path}: train.evaluate reads labelled JSONL, one {{\"text\": ..., \"labels\": [...]}} "
+                            "per line (fix: convert the file to .jsonl)")
+    return files
 
 
 def sample_row(row: dict, where: str) -> dict:
@@ -188,6 +193,9 @@ def sample_row(row: dict, where: str) -> dict:
         got = "an empty string" if isinstance(text, str) else f"{type(text).__name__} {json.dumps(text)[:40]}"
         raise DataError(f"{where}: 'text' must be a non-empty string, got {got}")
     row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
+    if isinstance(row.get("label"), list):
+        raise DataError(f"{where}: 'label' holds a list {json.dumps(row['label'], ensure_ascii=False)[:60]}; "
+                        "name the list 'labels' (dominant topic first), or give 'label' one topic")
     if "labels" not in row and isinstance(row.get("label"), str):
         row["labels"] = [row["label"]]
     elif "label" in row and isinstance(row.get("labels"), list) and row["labels"][:1] != [row["label"]]:

@@ -21,7 +21,7 @@ import yaml
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.permissions import umask_mode
-from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, write_json, write_spec
+from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, enclosing_model_dir, write_json, write_spec
 
 
 def is_model_dir(path: Path) -> bool:
@@ -33,7 +33,7 @@ def is_model_dir(path: Path) -> bool:
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
     """The output directory, if training may write it; otherwise one line saying why and the fix."""
     path = Path(output_dir)
-    inside = next((parent for parent in path.resolve().parents if is_model_dir(parent)), None)
+    inside = enclosing_model_dir(path)
     if inside is not None:  # an unlisted file under it would make that model refuse to load
         raise UserError(f"output_dir {output_dir}: lies inside the model directory {inside} "
                         "(fix: --set output_dir=<a directory outside it>)")

@@ -34,17 +34,21 @@ MIN_TOKENS = 6  # fewer tokens: navigation, a byline or a caption credit, not a 
 
 
 def document_key(doc_id):
-    """The name of a document: a string as it is, any other JSON value as its JSON text (None: no document).
+    """The name of a document: a string as it is, any other JSON value as its compact JSON text;
+    None or a blank string: no document.
 
     A `doc_id` names an article, it is not a number: 7 and "7" are one document, while 7, 7.0 and
-    true are three, however a file spells them (`serve tag`, the pyfunc and `train.evaluate` alike).
+    true are three, however a file spells them (`serve tag`, the API, the pyfunc and
+    `train.evaluate` alike).
 
-    >>> [document_key(d) for d in (7, "7", 7.0, True, None)]
-    ['7', '7', '7.0', 'true', None]
+    >>> [document_key(d) for d in (7, "7", 7.0, True, {"a": 1}, "", None)]
+    ['7', '7', '7.0', 'true', '{"a":1}', None, None]
     """
-    if doc_id is None or isinstance(doc_id, str):
-        return doc_id
-    return json.dumps(doc_id, ensure_ascii=False, default=str)
+    if isinstance(doc_id, str):
+        return doc_id if doc_id.strip() else None
+    if doc_id is None:
+        return None
+    return json.dumps(doc_id, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def is_substantive(text: str) -> bool:

@@ -26,6 +26,11 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     except KeyboardInterrupt:
         print(f"error: {interrupted}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `| head` closed standard output: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush goes nowhere
+        return 0
     except Exception:
         print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
         raise

@@ -60,6 +60,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def enclosing_model_dir(path: str | Path) -> Path | None:
+    """The model directory `path` lies inside, or None: a file written there, unlisted in its spec,
+    would make that model refuse to load (`verify_files`)."""
+    return next((parent for parent in Path(path).resolve().parents if (parent / SPEC_FILE).is_file()), None)
+
+
 def write_spec(directory: str | Path, spec: dict) -> dict:
     """Write spec.json with the digests of the files now under model/."""
     directory = Path(directory)
