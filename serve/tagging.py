@@ -166,8 +166,8 @@ def releasable(held: list[list[InputRecord]], heads: DocumentHeads, current, ove
         return len(held)
     taggable = [k for k, batch in enumerate(held) if any(r.error is None for r in batch)]
     ready = taggable[-1] if taggable else 0
-    if current is not None and len(heads.heads.get(current, [])) < heads.head:
-        ready = min(ready, next(k for k in taggable if any(document_key(r.doc_id) == current for r in held[k])))
+    if current is not None and not heads.complete(current):
+        ready = min(ready, next((k for k in taggable if any(document_key(r.doc_id) == current for r in held[k])), ready))
     return ready
 
 

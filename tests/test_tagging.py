@@ -235,3 +235,17 @@ def test_a_documents_head_is_whole_however_the_batches_are_cut(tfidf_predictor, 
         assert [r["scores"] for r in rows if "error" not in r] == [e["scores"] for e in expected], size
     alone = tfidf_predictor.predict(lines)
     assert expected[5 + 2]["scores"]["other"] < alone[2]["scores"]["other"]  # the subhead read with the head
+
+
+def test_held_batches_past_the_limit_are_released_and_every_record_still_comes_out(tfidf_predictor, tmp_path,
+                                                                                  monkeypatch):
+    import serve.tagging
+
+    monkeypatch.setattr(serve.tagging, "MAX_HELD", 3)
+    lines = [json.dumps({"id": i, "doc_id": "D", "text": f"Mục {i}"}, ensure_ascii=False) for i in range(6)]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(lines + ["{broken", "{broken", json.dumps({"id": "z"})]) + "\n", encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(out), batch_size=1, progress=False)  # a head that never completes
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows][:6] == list(range(6)) and len(rows) == 9
+    assert sum("error" in r for r in rows) == 3

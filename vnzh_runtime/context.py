@@ -70,6 +70,10 @@ class DocumentHeads:
             if len(head) < self.head and is_substantive(text):
                 head.append(text)
 
+    def complete(self, doc) -> bool:
+        """Whether the document's head is whole: later paragraphs cannot change its context."""
+        return len(self.heads.get(document_key(doc), [])) >= self.head
+
     def context(self, text: str, doc) -> str:
         head = self.heads.get(document_key(doc), []) if doc is not None else []
         return "\n".join(paragraph for paragraph in head if paragraph != text)
