@@ -61,7 +61,7 @@ def check_port(host: str, port: int) -> None:
     import socket
 
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]  # IPv6 for "::1", as uvicorn binds it
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # uvicorn's own rule for the socket it binds
         with socket.create_server((host, port), family=family):
             pass
     except OSError as err:

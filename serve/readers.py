@@ -21,6 +21,7 @@ or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same w
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import deque
 from itertools import chain
@@ -203,6 +204,19 @@ _COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"PK\x03\x04", "zip", "unzip
                (b"\xfd7zXZ\x00", "xz", "unxz -k"), (b"\x28\xb5\x2f\xfd", "zstd", "unzstd"))
 
 
+def is_json_array(first: bytes) -> bool:
+    """Whether a JSON file's first line opens an array of records (pretty-printed, or all on one line),
+    rather than being one bad JSON Lines record (a list of strings is an error record of its own)."""
+    text = first.lstrip(b"\xef\xbb\xbf \t")
+    if not text.startswith(b"["):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return True  # the array goes on over the next lines
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
 def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
     lines = iter(handle)
@@ -214,7 +228,7 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
         if first.startswith(magic):
             raise UserError(f"{name}: a {kind} archive, not text; decompress it first ({command} {name})")
     suffix = Path(name).suffix.lower()
-    if suffix in (".json", ".jsonl", ".ndjson") and first.strip() == b"[":
+    if suffix in (".json", ".jsonl", ".ndjson") and is_json_array(first):
         raise UserError(f"{name}:1: a JSON array, not JSON Lines; write one object per line "
                         f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")
     reader = READERS.get(suffix, read_article_records)

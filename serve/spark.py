@@ -93,11 +93,14 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "0")  # one batch per partition: whole articles
     staging = f"{output_path.rstrip('/')}.partial-{uuid.uuid4().hex[:8]}"
+    cached = None
     try:
         # Tagged once, whole articles per batch, then back to input order across partitions: an article
         # interleaved with other rows sits in the partition of its first row, so ranges of `_first` need
-        # not be ranges of rows. (Sorted without the checkpoint, Spark would tag after the sort's shuffle.)
-        tagged = tagged.localCheckpoint(eager=True).orderBy("_row")
+        # not be ranges of rows. (Sorted uncached, Spark would tag after the sort's shuffle.)
+        cached = tagged.persist()
+        cached.count()
+        tagged = cached.orderBy("_row")
         if out_kind == ".jsonl":
             to_line = F.udf(jsonl_line_of(labels), T.StringType())
             tagged.select(to_line(F.struct("_id", "_doc", "error", UDF_COLUMN)).alias("value")).write.text(staging)
@@ -115,6 +118,8 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
         raise
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
+        if cached is not None:
+            cached.unpersist()
     written = spark.read.parquet(output_path) if out_kind == ".parquet" else spark.read.text(output_path)
     error = F.col("error") if out_kind == ".parquet" else F.get_json_object("value", "$.error")
     counts = written.agg(F.count(F.lit(1)).alias("records"), F.count(error).alias("errors")).first()

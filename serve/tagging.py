@@ -143,39 +143,46 @@ def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
 
     A batch is held until what it needs has been read: a taggable record after its last one (the
     next paragraph; batches of error records only wait behind it) and, for the document being read,
-    its head (its first `head` substantive paragraphs) or its end. So the results are the same for
-    any batch size, however the batches were cut (up to MAX_HELD held records)."""
+    its head (its first `head` substantive paragraphs) or its end. So, when each document's records
+    are consecutive (as the README asks), the results are the same for any batch size, however the
+    batches were cut (up to MAX_HELD held records)."""
+    if not predictor.context_head:
+        yield from ((batch, None, None) for batch in batches)
+        return
     heads = DocumentHeads(predictor.context_head)
     held: list[list[InputRecord]] = []
-    current = None  # the document of the last taggable record read
+    count = 0  # records held
+    last_taggable = -1  # the held batch with the last taggable record
+    current, current_start = None, 0  # the document of the last taggable record, and the held batch it began in
     for batch in batches:
         good = [r for r in batch if r.error is None]
         heads.add([r.text for r in good], [r.doc_id for r in good])
-        current = document_key(good[-1].doc_id) if good else current
         held.append(batch)
-        ready = releasable(held, heads, current, sum(map(len, held)) > MAX_HELD)
+        count += len(batch)
+        if good:
+            last_taggable = len(held) - 1
+            if document_key(good[-1].doc_id) != current:
+                current, current_start = document_key(good[-1].doc_id), len(held) - 1
+        ready = max(last_taggable, 0)
+        if current is not None and not heads.complete(current):
+            ready = min(ready, current_start)
+        if count > MAX_HELD:
+            ready = len(held)
         yield from release(predictor, heads, held[:ready], held[ready:])
+        count -= sum(map(len, held[:ready]))
         held = held[ready:]
+        last_taggable, current_start = max(last_taggable - ready, -1), max(current_start - ready, 0)
     yield from release(predictor, heads, held, [])
-
-
-def releasable(held: list[list[InputRecord]], heads: DocumentHeads, current, overfull: bool) -> int:
-    """How many of the held batches have all they need: those before the last batch with a taggable
-    record, and before the first batch of a document whose head is still incomplete."""
-    if overfull:
-        return len(held)
-    taggable = [k for k, batch in enumerate(held) if any(r.error is None for r in batch)]
-    ready = taggable[-1] if taggable else 0
-    if current is not None and not heads.complete(current):
-        ready = min(ready, next((k for k in taggable if any(document_key(r.doc_id) == current for r in held[k])), ready))
-    return ready
 
 
 def release(predictor: Predictor, heads: DocumentHeads, batches: list[list[InputRecord]],
             rest: list[list[InputRecord]]):
     """The batches with their contexts and next paragraphs (the last one's looked up in `rest`)."""
+    if not batches:
+        return
     records = [r for batch in batches for r in batch]
-    nexts = following_paragraphs(records, [r for batch in rest for r in batch])
+    after = next((r for batch in rest for r in batch if r.error is None), None)
+    nexts = following_paragraphs(records, [after] if after is not None else [])
     start = 0
     for batch in batches:
         contexts = batch_contexts(heads, predictor, batch)

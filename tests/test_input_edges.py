@@ -155,10 +155,14 @@ def test_a_compressed_file_is_one_clear_error_whatever_its_name(name):
         read(gzip.compress((json.dumps({"text": VI}) + "\n").encode()), name)
 
 
-def test_a_pretty_printed_json_array_is_one_error_naming_json_lines():
-    data = json.dumps([{"id": 1, "text": VI}], indent=2, ensure_ascii=False).encode()
+@pytest.mark.parametrize("indent", [2, None])
+def test_a_json_array_is_one_error_naming_json_lines(indent):
+    data = b"\xef\xbb\xbf" + json.dumps([{"id": 1, "text": VI}], indent=indent, ensure_ascii=False).encode()
     with pytest.raises(UserError, match=r"^a\.json:1: a JSON array, not JSON Lines; write one object per line"):
         read(data, "a.json")
+    # a first line that is a list of strings is one bad record, and the records after it are read
+    records = read(f'["not", "an", "object"]\n{json.dumps({"text": VI})}\n'.encode(), "a.jsonl")
+    assert records[0].error and records[1].text == VI
 
 
 def test_serve_tag_refuses_a_utf16_file_in_one_line_and_writes_nothing(tfidf_run, tmp_path, capsys):

@@ -203,3 +203,18 @@ def test_tags_written_inside_a_model_directory_are_refused_before_the_model_load
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and f"lies inside the model directory {model}" in err[0] and not out.exists()
     Predictor.load(model)  # still loads
+
+
+def test_without_hard_links_the_rename_still_never_replaces_a_file(tmp_path, monkeypatch):
+    from serve.output import rename_no_clobber
+
+    def no_links(source, target):
+        raise PermissionError("this file system has no hard links")
+
+    monkeypatch.setattr(os, "link", no_links)
+    new, taken, free = tmp_path / "new", tmp_path / "taken", tmp_path / "free"
+    new.write_text("tags", encoding="utf-8")
+    taken.write_text("mine", encoding="utf-8")
+    assert rename_no_clobber(str(new), str(taken)) is False and taken.read_text(encoding="utf-8") == "mine"
+    assert rename_no_clobber(str(new), str(free)) is True
+    assert free.read_text(encoding="utf-8") == "tags" and not new.exists()

@@ -21,13 +21,7 @@ import yaml
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.permissions import umask_mode
-from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, enclosing_model_dir, write_json, write_spec
-
-
-def is_model_dir(path: Path) -> bool:
-    """This runtime's model directory, or an older format's (meta.json + config.yaml + model/)."""
-    old = (path / META_FILE).is_file() and (path / "config.yaml").is_file() and (path / MODEL_SUBDIR).is_dir()
-    return (path / SPEC_FILE).is_file() or old
+from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, enclosing_model_dir, is_model_dir, write_json, write_spec
 
 
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:

@@ -60,10 +60,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_model_dir(path: Path) -> bool:
+    """A model directory of this runtime (spec.json beside model/), or of an older format
+    (meta.json + config.yaml + model/): not any folder that happens to hold a spec.json."""
+    if not (path / MODEL_SUBDIR).is_dir():
+        return False
+    return (path / SPEC_FILE).is_file() or ((path / META_FILE).is_file() and (path / "config.yaml").is_file())
+
+
 def enclosing_model_dir(path: str | Path) -> Path | None:
     """The model directory `path` lies inside, or None: a file written there, unlisted in its spec,
     would make that model refuse to load (`verify_files`)."""
-    return next((parent for parent in Path(path).resolve().parents if (parent / SPEC_FILE).is_file()), None)
+    return next((parent for parent in Path(path).resolve().parents if is_model_dir(parent)), None)
 
 
 def write_spec(directory: str | Path, spec: dict) -> dict:
