@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from serve.tagging import TagStats
-from vnzh_runtime.errors import UserError
+from vnzh_runtime.errors import UserError, discard_writes
 from vnzh_runtime.permissions import umask_mode
 from vnzh_runtime.spec import enclosing_model_dir
 
@@ -108,7 +108,7 @@ class StreamOutput:
             kind = kind or BrokenPipeError
         if kind is not None and issubclass(kind, BrokenPipeError):
             if self.fd is not None:  # later flushes of this descriptor go nowhere instead of failing again
-                os.dup2(os.open(os.devnull, os.O_WRONLY), self.fd)
+                discard_writes(self.fd)
             raise UserError(f"{self.output_path}: the reader closed it after {self.stats.records} records") from None
 
 

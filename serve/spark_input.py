@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
 
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
@@ -23,8 +24,6 @@ ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, erro
 def as_row(index: int, record) -> tuple:
     """An InputRecord as a row; ids travel as JSON text so that 7, "7" and true are written back as
     they came, and the document is named by `document_key` (7 and "7" one article, 7.0 another)."""
-    from vnzh_runtime.context import document_key
-
     doc = None if record.doc_id is None else json.dumps(record.doc_id)
     return (index, json.dumps(record.id), doc, document_key(record.doc_id),
             record.text if record.error is None else None, record.error)

@@ -168,35 +168,33 @@ def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
             ready = min(ready, current_start)
         if count > MAX_HELD:
             ready = len(held)
-        yield from release(predictor, heads, held[:ready], held[ready:])
+        yield from release(heads, held[:ready], held[ready:])
         count -= sum(map(len, held[:ready]))
         held = held[ready:]
         last_taggable, current_start = max(last_taggable - ready, -1), max(current_start - ready, 0)
-    yield from release(predictor, heads, held, [])
+    yield from release(heads, held, [])
 
 
-def release(predictor: Predictor, heads: DocumentHeads, batches: list[list[InputRecord]],
-            rest: list[list[InputRecord]]):
+def release(heads: DocumentHeads, batches: list[list[InputRecord]], rest: list[list[InputRecord]]):
     """The batches with their contexts and next paragraphs (the last one's looked up in `rest`)."""
     if not batches:
         return
     records = [r for batch in batches for r in batch]
-    after = next((r for batch in rest for r in batch if r.error is None), None)
-    nexts = following_paragraphs(records, [after] if after is not None else [])
+    nexts = following_paragraphs(records, (r for batch in rest for r in batch))  # read up to its first taggable one
     start = 0
     for batch in batches:
-        contexts = batch_contexts(heads, predictor, batch)
+        contexts = batch_contexts(heads, batch)
         yield batch, contexts, nexts[start:start + len(batch)] if contexts else None
         start += len(batch)
 
 
-def batch_contexts(heads: DocumentHeads, predictor: Predictor, batch: list[InputRecord]) -> list[str] | None:
-    if not predictor.context_head or all(r.doc_id is None for r in batch):
+def batch_contexts(heads: DocumentHeads, batch: list[InputRecord]) -> list[str] | None:
+    if all(r.doc_id is None for r in batch):
         return None
     return [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
 
 
-def following_paragraphs(batch: list[InputRecord], after: list[InputRecord]) -> list[str | None]:
+def following_paragraphs(batch: list[InputRecord], after: Iterable[InputRecord]) -> list[str | None]:
     """Each record's next taggable record's text when it is of the same document (None otherwise)."""
     good = [r for r in batch if r.error is None] + next(([r] for r in after if r.error is None), [])
     texts = following([r.text for r in good], [r.doc_id for r in good])

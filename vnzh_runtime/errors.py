@@ -5,6 +5,13 @@ class UserError(Exception):
     """Something the user fixes: a config key, a data line, a missing model. The message names the fix."""
 
 
+def discard_writes(fd: int) -> None:
+    """Later writes to `fd` (a pipe whose reader went away) go to /dev/null instead of failing again."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+
+
 def run_cli(job, interrupted: str = "interrupted") -> int:
     """Run a command's job and turn its end into an exit code, with at most one line on stderr.
 
@@ -27,9 +34,7 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
         print(f"error: {interrupted}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `| head` closed standard output: the reader has what it wanted
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's flush goes nowhere
+        discard_writes(sys.stdout.fileno())  # the exit's flush goes nowhere
         return 0
     except Exception:
         print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
