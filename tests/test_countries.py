@@ -1,4 +1,4 @@
-"""Named-country features: CLDR names chosen at training, matched over a batch at tagging."""
+"""Named-country features: CLDR and ISO 3166 names chosen at training, matched over a batch at tagging."""
 
 import numpy as np
 
@@ -32,6 +32,14 @@ def test_cldr_names_give_both_sides_and_third_countries_in_three_languages_and_s
     assert side["hoa kỳ"] == side["timor leste"] == side["老 挝"] == side["laos"] == "third"
     assert "pháp" not in side  # mostly "biện pháp" (measure) in this text, not France
     assert len(names) > 500
+
+
+def test_iso_names_add_the_spellings_cldr_lacks_without_their_qualifiers():
+    """Vietnam's own English-language press writes "Viet Nam" (ISO 3166's name): spelled so, 24 of
+    the English test paragraphs that name Vietnam changed their tag before these names were added."""
+    side = dict(zip(*country_names(["Viet Nam and Korea"], [False])))
+    assert side["viet nam"] == "vietnam" and side["korea"] == "third"  # "Korea, Republic of"
+    assert "dutch part" not in side and "people s democratic republic" not in side  # "Sint Maarten (Dutch part)", a long formal name
 
 
 def test_batch_features_equal_each_texts_own_on_the_whole_corpus():
@@ -83,6 +91,16 @@ def test_a_third_countrys_name_found_mostly_in_vn_china_paragraphs_is_not_used()
     assert ("trung quốc", "china") in zip(names, sides)  # the two sides are never dropped this way
     names, _ = country_names(texts, [False] * 6)
     assert "đức" in names
+
+
+def test_a_country_named_beside_the_pair_in_some_vn_china_stories_stays_a_third_country():
+    """The United States, Singapore, South Korea: named in 35-41 % of VN–China training paragraphs,
+    against 58 % of paragraphs at large; dropped at half the base rate, a Vietnam–US story read as
+    VN–China coverage."""
+    texts = ["Biển Đông: Trung Quốc, Việt Nam và Singapore", "Singapore và Việt Nam ký hiệp định", "Singapore đầu tư",
+             "Việt Nam - Trung Quốc hội đàm", "Hai nước Việt Nam, Trung Quốc", "Thời tiết"]
+    names, sides = country_names(texts, [True, False, False, True, True, False])  # a third of "Singapore"'s, half at large
+    assert ("singapore", "third") in zip(names, sides)
 
 
 def test_garbled_country_settings_are_refused_with_a_reason():

@@ -26,8 +26,9 @@ A paragraph is also read with the paragraph after it, when that one is of the sa
 from __future__ import annotations
 
 import json
+import unicodedata
 
-from vnzh_runtime.textnorm import tokenize
+from vnzh_runtime.textnorm import clean_markup, tokenize
 
 DEFAULT_HEAD = 3
 MIN_TOKENS = 6  # fewer tokens: navigation, a byline or a caption credit, not a headline or a lead
@@ -52,7 +53,7 @@ def document_key(doc_id):
 
 
 def is_substantive(text: str) -> bool:
-    return len(tokenize(text)) >= MIN_TOKENS
+    return len(tokenize(unicodedata.normalize("NFC", clean_markup(text)))) >= MIN_TOKENS  # decomposed marks split words
 
 
 class DocumentHeads:

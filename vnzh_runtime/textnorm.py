@@ -12,6 +12,13 @@ and ever new numbers. Normalising them keeps features from splitting one word in
     >>> tokenize("中越贸易 tăng 20%")
     ['中', '越', '贸', '易', 'tăng', '20']
 
+Pages come as scrapers leave them: HTML entities ("Việt&nbsp;Nam", "Vi&#7879;t"), tags
+("<p>", "<br/>") and invisible format characters (zero-width spaces, soft hyphens) that cut
+words and country names apart. `clean_markup` reads them as the page shows them, first:
+
+    >>> clean_markup("<p>Vi&#7879;t&nbsp;Nam – Trung Qu­ốc</p>")
+    ' Việt\xa0Nam – Trung Quốc '
+
 `tokenize` yields syllables for Vietnamese and English and single characters for
 Chinese, so word n-grams over its tokens are syllable n-grams and character n-grams.
 
@@ -32,6 +39,7 @@ tokens with `SEP`:
 """
 
 import functools
+import html
 import re
 import unicodedata
 from itertools import chain
@@ -80,6 +88,41 @@ _PAGE_MARK = rf"{_marks_of('©')}|{_AFTER_WORD}{_CRUMB}|{_PIPE}(?=[^{SEP}]*?{_PI
 RAW_TOKEN = re.compile(rf"(?:https?://|www\.)\S+|[^\W_{_HAN_CLASS}](?:[^\W_{_HAN_CLASS}]+|[\u0300-\u036f]+|(?<=\d)[.,](?=\d))*"
                        rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}|{_PAGE_MARK}")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(rf"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>{SEP}]*)?/?>")  # "<p>", "</a>", "<br/>", '<img src="x">'
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"  # soft hyphen, zero-width and direction marks, BOM
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+
+
+# A wire story's dateline says where it was filed, not what it is about: "WASHINGTON (AP) —" before
+# a VN–China paragraph turned 11 % of them `other`, "BEIJING —" before an `other` one 8 % of them
+# a topic (bench/RESULTS.md, tenth session). Place, date and a capitalised source in brackets
+# ("HANOI, Dec 3 (Reuters) -", "Hà Nội (TTXVN) –", "(Chinhphu.vn) -"), a place in capitals before a
+# long dash ("BEIJING —", not "VIETNAM – CHINA"), "新华社河内12月3日电（记者 …）", "本报讯".
+_TEXT_START = rf"(?:^|(?<={SEP}))[^\S{SEP}]*"
+DATELINE = re.compile(
+    rf"{_TEXT_START}(?:(?:(?![a-z])[^\W_][\w.'’-]*,?[^\S{SEP}]+){{0,5}}\([A-ZĐ][^(){SEP}]{{0,29}}\)[^\S{SEP}]*[-–—]{{1,2}}"
+    rf"|[A-Z][A-Z.'’-]+(?:[^\S{SEP}][A-Z][A-Z.'’-]+){{0,2}}[^\S{SEP}](?:—|–|--)(?![^\S{SEP}]*[A-Z]{{2}})"
+    rf"|据?[\u4e00-\u9fff]{{2,12}}?(?:\d{{1,2}}月)?\d{{1,2}}日电(?:（[^）{SEP}]{{0,30}}）|\([^){SEP}]{{0,30}}\))?|本报讯(?:（[^）{SEP}]{{0,30}}）)?)")
+
+
+def _unescape(match: re.Match) -> str:
+    return html.unescape(match.group(0))
+
+
+def clean_markup(text: str) -> str:
+    """Decode HTML entities, blank out tags, drop invisible characters (see the module's docstring).
+
+    Only whole entities (with their ";") are decoded, one by one, and none decodes to SEP (control
+    characters decode to nothing): no step reaches across SEP, so cleaning a joined batch cleans
+    each of its texts."""
+    if "&" in text:
+        text = _ENTITY.sub(_unescape, text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if any(char in text for char in INVISIBLE):  # eight substring scans cost less than one regex scan
+        text = _INVISIBLE.sub("", text)
+    return DATELINE.sub(" ", text)
 
 
 @functools.cache
@@ -118,7 +161,7 @@ def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False)
 
 
 def _rewrite(text: str, lowercase: bool, collapse_digits: bool) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", clean_markup(text))
     if HAN.search(text):
         text = _traditional().sub(_to_simplified, text)
     if "http" in text or "www." in text:  # a substring test is far cheaper than the regex scan
@@ -166,7 +209,7 @@ normalize_piece = TOKEN_CACHE.__getitem__
 
 def feature_tokens(text: str) -> list[str]:
     """The tokens TF-IDF features and language id read, for one text (the reference `tokenize_batch` equals)."""
-    return [token for raw in RAW_TOKEN.findall(text.replace(SEP, " ")) for token in normalize_token(raw)]
+    return [token for raw in RAW_TOKEN.findall(clean_markup(text.replace(SEP, " "))) for token in normalize_token(raw)]
 
 
 def join_batch(texts: list[str]) -> str:
@@ -174,7 +217,7 @@ def join_batch(texts: list[str]) -> str:
     joined = SEP.join(texts)
     if joined.count(SEP) != len(texts) - 1:  # a text holding SEP itself: it is whitespace there anyway
         joined = SEP.join(text.replace(SEP, " ") for text in texts)
-    return joined + SEP if texts else ""
+    return clean_markup(joined) + SEP if texts else ""
 
 
 def tokenize_batch(texts: list[str]) -> list[str]:
