@@ -81,6 +81,10 @@ def test_logged_pyfunc_reads_doc_id(tfidf_run, tfidf_predictor):
     got = model.predict(pd.DataFrame({"text": texts, "doc_id": docs})).to_dict("records")
     assert [g["scores"] for g in got] == [e["scores"] for e in tfidf_predictor.predict(texts, doc_ids=docs)]
     assert [g["scores"] for g in got] != [e["scores"] for e in tfidf_predictor.predict(texts)]
+    # An integer column is an article id too, read as serve tag reads it (7 and "7" one article).
+    numbered = {doc: n for n, doc in enumerate(dict.fromkeys(docs))}
+    got = model.predict(pd.DataFrame({"text": texts, "doc_id": [numbered[d] for d in docs]})).to_dict("records")
+    assert [g["scores"] for g in got] == [e["scores"] for e in tfidf_predictor.predict(texts, doc_ids=docs)]
 
 
 @pytest.fixture(scope="module")

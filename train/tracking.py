@@ -145,7 +145,7 @@ class TrainingRun:
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
-        from mlflow.types.schema import ColSpec, Schema
+        from mlflow.types.schema import AnyType, ColSpec, Schema
 
         if not self.config.mlflow.log_model:
             return None
@@ -155,7 +155,8 @@ class TrainingRun:
         # the signature's fields only, and serve spark writes its own `error` beside them.
         signature = infer_signature(example, pd.DataFrame(output))
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
-        signature.inputs = Schema([*signature.inputs.inputs, ColSpec("string", "doc_id", required=False)])
+        # Any type: an article's id is a string or a number, as in serve tag (vnzh_runtime.context.document_key).
+        signature.inputs = Schema([*signature.inputs.inputs, ColSpec(AnyType(), "doc_id", required=False)])
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
