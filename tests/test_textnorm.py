@@ -101,6 +101,8 @@ def test_ampersands_and_angle_brackets_that_are_not_markup_stay():
     ("WASHINGTON (AP) — Vietnam and China agreed", "Vietnam and China agreed"),
     ("BEIJING, Dec. 3 (Xinhua) -- China's", "China's"),
     ("BEIJING — China's", "China's"),
+    ('WASHINGTON (AP) — "Our friendship", said', '"Our friendship", said'),
+    ("HANOI (Reuters) - • Border guards", "• Border guards"),
     ("Ha Noi (VNA) – Viet Nam", "Viet Nam"),
     ("Hà Nội (TTXVN) - Chiều 3/12", "Chiều 3/12"),
     ("(Chinhphu.vn) - Thủ tướng", "Thủ tướng"),
@@ -116,9 +118,11 @@ def test_a_datelines_place_and_source_are_not_read(datelined, body):
     assert tokenize_batch([body, datelined, datelined]) == tokenize_batch([body] * 3)
 
 
-@pytest.mark.parametrize("text", ["VIETNAM – CHINA TIES DEEPEN", "Ông Vương Nghị (phải) - Bộ trưởng Bùi Thanh Sơn",
+@pytest.mark.parametrize("text", ["新华社河内1月18日电（记者 阮宏亮）", "HANOI (Reuters) -", "HANOI, Jan. 18 (Xinhua) --", "VIETNAM – CHINA TIES DEEPEN", "Ông Vương Nghị (phải) - Bộ trưởng Bùi Thanh Sơn",
                                   "Việt Nam - Trung Quốc: hợp tác", "Vietnam said on Monday (Reuters) - a"])
 def test_what_only_looks_like_a_dateline_stays(text):
+    """A headline in capitals, a caption's "(phải)", a sentence; and a dateline on a line of its own,
+    which is page furniture and is read as such."""
     from vnzh_runtime.textnorm import DATELINE
 
     assert not DATELINE.search(text)

@@ -103,7 +103,8 @@ _TEXT_START = rf"(?:^|(?<={SEP}))[^\S{SEP}]*"
 DATELINE = re.compile(
     rf"{_TEXT_START}(?:(?:(?![a-z])[^\W_][\w.'’-]*,?[^\S{SEP}]+){{0,5}}\([A-ZĐ][^(){SEP}]{{0,29}}\)[^\S{SEP}]*[-–—]{{1,2}}"
     rf"|[A-Z][A-Z.'’-]+(?:[^\S{SEP}][A-Z][A-Z.'’-]+){{0,2}}[^\S{SEP}](?:—|–|--)(?![^\S{SEP}]*[A-Z]{{2}})"
-    rf"|据?[\u4e00-\u9fff]{{2,12}}?(?:\d{{1,2}}月)?\d{{1,2}}日电(?:（[^）{SEP}]{{0,30}}）|\([^){SEP}]{{0,30}}\))?|本报讯(?:（[^）{SEP}]{{0,30}}）)?)")
+    rf"|据?[\u4e00-\u9fff]{{2,12}}?(?:\d{{1,2}}月)?\d{{1,2}}日电(?:（[^）{SEP}]{{0,30}}）|\([^){SEP}]{{0,30}}\))?|本报讯(?:（[^）{SEP}]{{0,30}}）)?)"
+    rf"(?=[^\S{SEP}]*[^\s（(\-–—])")  # only before the text it opens: a dateline on a line of its own is furniture
 
 
 def _unescape(match: re.Match) -> str:
