@@ -99,9 +99,10 @@ _INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # a topic (bench/RESULTS.md, tenth session). Place, date and a capitalised source in brackets
 # ("HANOI, Dec 3 (Reuters) -", "Hà Nội (TTXVN) –", "(Chinhphu.vn) -"), a place in capitals before a
 # long dash ("BEIJING —", not "VIETNAM – CHINA"), "新华社河内12月3日电（记者 …）", "本报讯".
-_TEXT_START = rf"(?:^|(?<={SEP}))[^\S{SEP}]*"
+# Matched after a SEP (clean_markup puts one before the first text): a literal first character lets
+# the regex engine jump from text start to text start (98 ms per 11 M characters against 192 ms).
 DATELINE = re.compile(
-    rf"{_TEXT_START}(?:(?:(?![a-z])[^\W_][\w.'’-]*,?[^\S{SEP}]+){{0,5}}\([A-ZĐ][^(){SEP}]{{0,29}}\)[^\S{SEP}]*[-–—]{{1,2}}"
+    rf"{SEP}[^\S{SEP}]*(?:(?:(?![a-z])[^\W_][\w.'’-]*,?[^\S{SEP}]+){{0,5}}\([A-ZĐ][^(){SEP}]{{0,29}}\)[^\S{SEP}]*[-–—]{{1,2}}"
     rf"|[A-Z][A-Z.'’-]+(?:[^\S{SEP}][A-Z][A-Z.'’-]+){{0,2}}[^\S{SEP}](?:—|–|--)(?![^\S{SEP}]*[A-Z]{{2}})"
     rf"|据?[\u4e00-\u9fff]{{2,12}}?(?:\d{{1,2}}月)?\d{{1,2}}日电(?:（[^）{SEP}]{{0,30}}）|\([^){SEP}]{{0,30}}\))?|本报讯(?:（[^）{SEP}]{{0,30}}）)?)"
     rf"(?=[^\S{SEP}]*[^\s（(\-–—])")  # only before the text it opens: a dateline on a line of its own is furniture
@@ -123,7 +124,7 @@ def clean_markup(text: str) -> str:
         text = _TAG.sub(" ", text)
     if any(char in text for char in INVISIBLE):  # eight substring scans cost less than one regex scan
         text = _INVISIBLE.sub("", text)
-    return DATELINE.sub(" ", text)
+    return DATELINE.sub(SEP + " ", SEP + text)[1:]
 
 
 @functools.cache
