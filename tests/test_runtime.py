@@ -115,7 +115,8 @@ def test_batch_tokens_and_languages_equal_each_texts_own_on_the_corpus_and_odd_s
     assert featurizer.transform_with_langs(texts)[1] == [detect_lang(text) for text in texts]
     # Case, tones, combining marks, digits, URLs, final sigma, markup and SEP itself at every text edge.
     alphabet = list("aáàoàOÀuýUÝ中邊 \t\n,.15٣_-ΣςhttpS:/www.x\u0301\u0300\x1eİK>·|©")
-    alphabet += ["&nbsp;", "&#7879;", "&#30;", "&#x1e;", "&amp", "&", ";", "<p>", "</b>", "<", "\u00ad", "\u200b"]  # scraper leftovers
+    alphabet += ["&nbsp;", "&#7879;", "&#30;", "&#x1e;", "&amp", "&", ";", "<p>", "</b>", "<", "<a", "x>", "&lt;b", "&gt;",
+                 "<script>", "</script>", "<!--", "-->", "\u00ad", "\u200b", "HANOI (AP) -"]  # scraper leftovers
     rng = random.Random(7)
     for _ in range(2000):
         batch = ["".join(rng.choices(alphabet, k=rng.randint(0, 14))) for _ in range(rng.randint(1, 4))]

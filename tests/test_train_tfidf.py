@@ -127,6 +127,8 @@ def test_auto_threshold_abstains_below_the_dev_value(tfidf_run):
     for text, result in zip(texts, predictor.predict(texts)):
         top = max(result["scores"].values())
         assert (result["label"] == "uncertain") == (top < chosen), (text, top, chosen)
+    # The same threshold given per call, as README's runtime example does, to a predictor without one.
+    assert Predictor.load(tfidf_run.output_dir).predict(texts, threshold="auto") == predictor.predict(texts)
 
 
 def test_same_config_and_seed_give_the_same_metrics(tfidf_run, tmp_path):
