@@ -35,7 +35,7 @@ def test_cldr_names_give_both_sides_and_third_countries_in_three_languages_and_s
 
 
 def test_iso_names_add_the_spellings_cldr_lacks_without_their_qualifiers():
-    """Vietnam's own English-language press writes "Viet Nam" (ISO 3166's name): spelled so, 24 of
+    """Vietnam's own English-language press writes "Viet Nam" (ISO 3166's name): spelled so, 23 of
     the English test paragraphs that name Vietnam changed their tag before these names were added."""
     side = dict(zip(*country_names(["Viet Nam and Korea"], [False])))
     assert side["viet nam"] == "vietnam" and side["korea"] == "third"  # "Korea, Republic of"
@@ -116,3 +116,19 @@ def test_garbled_country_settings_are_refused_with_a_reason():
         check_settings("hoa kỳ", ["third"], 0.5)
     with pytest.raises(ValueError, match="not in the token list"):
         CountryNames(["hoa kỳ"], ["third"], 0.5).bind(["việt", "nam"])
+
+
+def test_on_the_shipped_corpus_lao_cai_is_no_third_country_and_the_us_and_singapore_are():
+    """On the records the shipped model is fitted on (train + dev), the 3/4 limit (0.44) sits between
+    them: VN–China shares 0.49 for "lào", 0.39 for "singapore" and "united states". The margins are
+    thin (on train alone "united states" is at 0.444 and dropped): a data round that moves a name
+    across should be a decision, not an accident."""
+    from pathlib import Path
+
+    from train.evaluate import load_labelled
+
+    root = Path(__file__).resolve().parents[1]
+    records = [r for r in load_labelled([str(p) for p in sorted((root / "data/authored").glob("*.jsonl"))]) if r.split in ("train", "dev")]
+    side = dict(zip(*country_names([r.text for r in records], [r.label != "other" for r in records])))
+    assert "lào" not in side and "đức" not in side
+    assert side["singapore"] == side["united states"] == side["hàn quốc"] == "third"

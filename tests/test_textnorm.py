@@ -90,8 +90,14 @@ def test_scraped_markup_reads_as_the_page_shows_it(scraped, clean):
 
 
 def test_ampersands_and_angle_brackets_that_are_not_markup_stay():
+    """Only whole entities by their exact names, only HTML's elements as tags; escaped markup a page
+    shows is text; a control character's entity is a space, not glue."""
+    from vnzh_runtime.markup import clean_markup
     from vnzh_runtime.textnorm import feature_tokens
 
+    assert clean_markup("&notit; &ampere; &copy; b&#11;c") == "&notit; &ampere; © b c"
+    assert feature_tokens("&lt;Trung Quốc&gt; ký")[:2] == ["trung", "quốc"]
+    assert feature_tokens("Quay lại <Trang chủ > Kinh doanh") == ["quay", "lại", "trang", "chủ", "›", "kinh", "doanh"]
     assert feature_tokens("R&D, M&A; AT&T < 5%") == ["r", "d", "m", "a", "at", "t", "0"]
     assert feature_tokens("Trang chủ > Kinh doanh") == ["trang", "chủ", "›", "kinh", "doanh"]
 
@@ -103,6 +109,8 @@ def test_ampersands_and_angle_brackets_that_are_not_markup_stay():
     ("BEIJING — China's", "China's"),
     ('WASHINGTON (AP) — "Our friendship", said', '"Our friendship", said'),
     ("HANOI (Reuters) - • Border guards", "• Border guards"),
+    ("BAC GIANG, Vietnam — Farmers", "Farmers"), ("NANNING, Nov. 3 -- Trade", "Trade"),
+    ("<b>BEIJING</b> — China's", "China's"), ("人民网河内12月3日电 （记者 何玉洁）越南", "越南"),
     ("Ha Noi (VNA) – Viet Nam", "Viet Nam"),
     ("Hà Nội (TTXVN) - Chiều 3/12", "Chiều 3/12"),
     ("(Chinhphu.vn) - Thủ tướng", "Thủ tướng"),
@@ -120,6 +128,9 @@ def test_a_datelines_place_and_source_are_not_read(datelined, body):
 
 @pytest.mark.parametrize("text", ["新华社河内1月18日电（记者 阮宏亮）", "HANOI (Reuters) -", "HANOI, Jan. 18 (Xinhua) --",
                                   "The Vietnam-China Friendship Association (VCFA) – founded in 1950 – met",
+                                  "China (PRC) – Vietnam relations improved", "Việt Nam (VN) – Trung Quốc (TQ) ký",
+                                  "Mr Wang Yi (China) - Foreign Minister - met", "ASEAN – Trung Quốc nhất trí", "US – China rivalry",
+                                  "越南总理范明政3日电话会谈中国总理李强", "习近平6日电贺", "VIETNAM — China's exports",
                                   "(TTXVN) - chiều nay", "VIETNAM – CHINA TIES DEEPEN", "Ông Vương Nghị (phải) - Bộ trưởng Bùi Thanh Sơn",
                                   "Việt Nam - Trung Quốc: hợp tác", "Vietnam said on Monday (Reuters) - a"])
 def test_what_only_looks_like_a_dateline_stays(text):

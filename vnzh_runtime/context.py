@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from vnzh_runtime.textnorm import clean_markup, tokenize
+from vnzh_runtime.markup import clean_markup
+from vnzh_runtime.textnorm import tokenize
 
 DEFAULT_HEAD = 3
 MIN_TOKENS = 6  # fewer tokens: navigation, a byline or a caption credit, not a headline or a lead

@@ -12,12 +12,8 @@ and ever new numbers. Normalising them keeps features from splitting one word in
     >>> tokenize("中越贸易 tăng 20%")
     ['中', '越', '贸', '易', 'tăng', '20']
 
-Pages come as scrapers leave them: HTML entities ("Việt&nbsp;Nam", "Vi&#7879;t"), tags
-("<p>", "<br/>") and invisible format characters (zero-width spaces, soft hyphens) that cut
-words and country names apart. `clean_markup` reads them as the page shows them, first:
-
-    >>> clean_markup("<p>Vi&#7879;t&nbsp;Nam – Trung Qu­ốc</p>")
-    ' Việt\xa0Nam – Trung Quốc '
+Text is first read as the page shows it (`vnzh_runtime.markup.clean_markup`: tags, scripts,
+entities, invisible characters, wire datelines).
 
 `tokenize` yields syllables for Vietnamese and English and single characters for
 Chinese, so word n-grams over its tokens are syllable n-grams and character n-grams.
@@ -39,12 +35,12 @@ tokens with `SEP`:
 """
 
 import functools
-import html
 import re
 import unicodedata
 from itertools import chain
 
 from vnzh_runtime.langid import HAN
+from vnzh_runtime.markup import SEP, clean_markup
 from vnzh_runtime.piece_cache import PieceCache
 
 # Old-style tone placement on the second vowel of oa/oe/uy at a syllable's end -> new style.
@@ -57,9 +53,6 @@ _OLD_TONE = re.compile(r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼ
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-# Joins a batch: whitespace to str.split and to re's \s and \W, a starter NFKC never composes
-# across, and mapped by no step, so no step's result on one text depends on its neighbours.
-SEP = "\x1e"
 _HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Page marks: the separators of breadcrumbs ("Trang chủ > Kinh doanh"), of tag and topic lists
 # ("Tags: sầu riêng · Trung Quốc · Lạng Sơn"), menus ("Thời sự | Thế giới | Kinh doanh") and
@@ -88,50 +81,6 @@ _PAGE_MARK = rf"{_marks_of('©')}|{_AFTER_WORD}{_CRUMB}|{_PIPE}(?=[^{SEP}]*?{_PI
 RAW_TOKEN = re.compile(rf"(?:https?://|www\.)\S+|[^\W_{_HAN_CLASS}](?:[^\W_{_HAN_CLASS}]+|[\u0300-\u036f]+|(?<=\d)[.,](?=\d))*"
                        rf"|[{_HAN_CLASS}]|[\u2100-\u214f\u3300-\u33ff]|{SEP}|{_PAGE_MARK}")
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_TAG = re.compile(rf"</?[A-Za-z][A-Za-z0-9]*(?:[^\S{SEP}][^<>{SEP}]*)?/?>")  # "<p>", "</a>", "<br/>", '<img src="x">'
-# What a browser does not show: a script, a style sheet, a comment (bounded, so that thousands of
-# unclosed "<script>" cost linear time); never across SEP, like every step here.
-_HIDDEN = re.compile(rf"<(script|style|noscript|template)\b[^>{SEP}]{{0,500}}>[^{SEP}]{{0,5000}}?</\1[^\S{SEP}]*>"
-                     rf"|<!--[^{SEP}]{{0,5000}}?-->", re.IGNORECASE)
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"  # soft hyphen, zero-width and direction marks, BOM
-_INVISIBLE = re.compile(f"[{INVISIBLE}]")
-
-
-# A wire story's dateline says where it was filed, not what it is about: "WASHINGTON (AP) —" before
-# a VN–China paragraph turned 11 % of them `other`, "BEIJING —" before an `other` one 8 % of them
-# a topic (bench/RESULTS.md, tenth session). Place, date and a capitalised source in brackets
-# ("HANOI, Dec 3 (Reuters) -", "Hà Nội (TTXVN) –", "(Chinhphu.vn) -"; not "The ... Association
-# (VCFA) – founded in"), a place in capitals before a long dash ("BEIJING —", not "VIETNAM – CHINA"),
-# "新华社河内12月3日电（记者 …）", "本报讯".
-# Matched after a SEP (clean_markup puts one before the first text): a literal first character lets
-# the regex engine jump from text start to text start (98 ms per 11 M characters against 192 ms).
-DATELINE = re.compile(
-    rf"{SEP}[^\S{SEP}]*(?:(?!(?:The|An?)[^\S{SEP}])(?:(?![a-z])[^\W_][\w.'’-]*,?[^\S{SEP}]+){{0,5}}\([A-ZĐ][^(){SEP}]{{0,29}}\)[^\S{SEP}]*[-–—]{{1,2}}"
-    rf"|[A-Z][A-Z.'’-]+(?:[^\S{SEP}][A-Z][A-Z.'’-]+){{0,2}}[^\S{SEP}](?:—|–|--)(?![^\S{SEP}]*[A-Z]{{2}})"
-    rf"|据?[\u4e00-\u9fff]{{2,12}}?(?:\d{{1,2}}月)?\d{{1,2}}日电(?:（[^）{SEP}]{{0,30}}）|\([^){SEP}]{{0,30}}\))?|本报讯(?:（[^）{SEP}]{{0,30}}）)?)"
-    rf"(?=[^\S{SEP}]*[^\s（(\-–—a-z])")  # before the sentence it opens; a dateline line on its own is furniture
-
-
-def _unescape(match: re.Match) -> str:
-    return html.unescape(match.group(0))
-
-
-def clean_markup(text: str) -> str:
-    """Decode HTML entities, blank out tags, drop invisible characters (see the module's docstring).
-
-    Only whole entities (with their ";") are decoded, one by one, and none decodes to SEP (control
-    characters decode to nothing): no step reaches across SEP, so cleaning a joined batch cleans
-    each of its texts."""
-    if "&" in text:
-        text = _ENTITY.sub(_unescape, text)
-    if "<" in text:
-        if "</" in text or "-->" in text:
-            text = _HIDDEN.sub(" ", text)
-        text = _TAG.sub(" ", text)
-    if any(char in text for char in INVISIBLE):  # eight substring scans cost less than one regex scan
-        text = _INVISIBLE.sub("", text)
-    return DATELINE.sub(SEP + " ", SEP + text)[1:]
 
 
 @functools.cache
@@ -226,7 +175,10 @@ def join_batch(texts: list[str]) -> str:
     joined = SEP.join(texts)
     if joined.count(SEP) != len(texts) - 1:  # a text holding SEP itself: it is whitespace there anyway
         joined = SEP.join(text.replace(SEP, " ") for text in texts)
-    return clean_markup(joined) + SEP if texts else ""
+    cleaned = clean_markup(joined)
+    if cleaned.count(SEP) != len(texts) - 1:  # a bug in a cleaning step: each text alone is always right
+        cleaned = SEP.join(map(clean_markup, joined.split(SEP)))
+    return cleaned + SEP if texts else ""
 
 
 def tokenize_batch(texts: list[str]) -> list[str]:
