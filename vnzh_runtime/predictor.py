@@ -176,7 +176,9 @@ class Predictor:
 
     def predict(self, texts: list[str], threshold: float | None = None, doc_ids: list | None = None,
                 contexts: list[str] | None = None, following: list[str | None] | None = None) -> list[dict]:
-        threshold = self.threshold if threshold is None else self.resolve_threshold(threshold)
+        threshold = self.threshold if threshold is None else threshold
+        if threshold == "auto":  # as Predictor.load and the API take it
+            threshold = self.resolve_threshold(threshold)
         langs, probs, independent = self.score(texts, None, doc_ids, contexts, following)
         labels, results = self.labels, []
         own_rows = independent.tolist() if independent is not None else repeat(None)
