@@ -64,7 +64,7 @@ def standard_names() -> list[tuple[str, str]]:
     return names
 
 
-def cldr_names() -> dict[tuple[str, ...], set[str]]:
+def standard_name_sides() -> dict[tuple[str, ...], set[str]]:
     """Normalised name tokens -> the sides they name, over every country's standard names."""
     found: dict[tuple[str, ...], set[str]] = {}
     for code, name in standard_names():
@@ -97,7 +97,7 @@ def country_names(texts: list[str], relevant: list[bool]) -> tuple[list[str], li
     """(names as space-joined tokens, their sides), sorted, for training texts and whether each is VN–China coverage."""
     counts = Counter(word for text in texts for word in re.findall(r"\w+", text))
     names, sides = [], []
-    for tokens, found in sorted(cldr_names().items()):
+    for tokens, found in sorted(standard_name_sides().items()):
         word = tokens[0]
         if len(found) > 1 or len(tokens) == 1 and word.isalpha() and not HAN.match(word) and mostly_lower_case(word, counts):
             continue

@@ -115,11 +115,11 @@ def _new_tone(match: re.Match) -> str:
 
 
 def normalize(text: str, lowercase: bool = False, collapse_digits: bool = False) -> str:
-    return " ".join(_rewrite(text, lowercase, collapse_digits).split())  # str.split() and \s agree on whitespace
+    return " ".join(_rewrite(clean_markup(text), lowercase, collapse_digits).split())  # str.split() and \s agree on whitespace
 
 
 def _rewrite(text: str, lowercase: bool, collapse_digits: bool) -> str:
-    text = unicodedata.normalize("NFKC", clean_markup(text))
+    text = unicodedata.normalize("NFKC", text)  # a whole text is cleaned first (normalize); a piece was cut from a clean one
     if HAN.search(text):
         text = _traditional().sub(_to_simplified, text)
     if "http" in text or "www." in text:  # a substring test is far cheaper than the regex scan
