@@ -34,7 +34,10 @@ from vnzh_runtime.errors import UserError
 # model type, so a format-4 transformer directory is refused too: retrain it.
 # 6: the context gate has a fourth weight, for the next paragraph of the article; a format-5
 # runtime would fail on it. A format-5 directory is refused: retrain it.
-FORMAT_VERSION = 6
+# 7: the country names carry which one-word names count only written capitalised and which
+# neighbours block a name ("Lào Cai"); a format-6 runtime would ignore both and read "biện pháp"
+# as France, so it must refuse.
+FORMAT_VERSION = 7
 SPEC_FILE = "spec.json"
 META_FILE = "meta.json"
 MODEL_SUBDIR = "model"

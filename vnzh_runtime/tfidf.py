@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.activations import sigmoid, softmax
-from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames
+from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames, name_syllable, written_capitalised
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import kind_langs, token_kind
 from vnzh_runtime.ngram_index import NgramIndex
@@ -49,9 +49,11 @@ _EXPAND = -(1 << 40)  # the code of a piece that normalises to no token or to se
 
 
 class _Codes(PieceCache):
-    """raw piece (`textnorm.RAW_TOKEN`) -> token id << 3 | token kind of its normalised token.
+    """raw piece (`textnorm.RAW_TOKEN`) -> token id << 5 | name syllable << 4 | capitalised << 3
+    | token kind of its normalised token.
 
-    One dict hit per piece gives the features their ids and language id its kinds; each distinct
+    One dict hit per piece gives the features their ids, the country names the two shapes they
+    check (`vnzh_runtime.countries`) and language id its kinds; each distinct
     piece is normalised once. A piece of zero or several tokens maps to _EXPAND and is expanded
     by `of`."""
 
@@ -60,7 +62,9 @@ class _Codes(PieceCache):
         self.index = index
 
     def codes(self, raw: str) -> tuple[int, ...]:
-        return tuple(self.index.token_id(t) << 3 | token_kind(t) for t in normalize_piece(raw))
+        capital = written_capitalised(raw) << 3
+        return tuple(self.index.token_id(t) << 5 | name_syllable(raw, t) << 4 | capital | token_kind(t)
+                     for t in normalize_piece(raw))
 
     def code(self, raw: str) -> int:
         codes = self.codes(raw)
@@ -98,7 +102,8 @@ class Featurizer:
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
-        self.countries = CountryNames(countries["names"], countries["sides"], countries["value"]) if countries else None
+        self.countries = CountryNames(countries["names"], countries["sides"], countries["value"], countries.get("capitalised", []),
+                                      countries.get("blocked", [])) if countries else None
         extra_tokens = self.countries.tokens if self.countries else []
         self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range, extra_tokens)
         if self.countries:
@@ -120,9 +125,9 @@ class Featurizer:
         """(the n-gram CSR matrix, the (n, 7) country features or None, the languages): the matrix in two parts."""
         pieces = RAW_TOKEN.findall(join_batch(list(texts)))
         codes = self.codes.of(pieces)
-        ids = codes >> 3
+        ids = codes >> 5
         rows, columns = self.index.lookup(ids)
-        countries = self.countries.features(ids, len(texts)) if self.countries else None
+        countries = self.countries.features(ids, (codes & 8) > 0, (codes & 16) > 0, len(texts)) if self.countries else None
         return self.tfidf(len(texts), rows, columns), countries, kind_langs(codes & 7)
 
     def tfidf(self, n_texts: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -69,8 +69,7 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[boo
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
     countries = None
     if settings.country_features:
-        names, sides = country_names(texts, relevant)
-        countries = {"names": names, "sides": sides, "value": settings.country_features}
+        countries = country_names(texts, relevant) | {"value": settings.country_features}
     return Featurizer(vocabulary, vectorizer.idf_, span, settings.sublinear_tf, countries=countries)
 
 
