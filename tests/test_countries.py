@@ -106,8 +106,8 @@ def test_a_one_syllable_name_beside_a_capitalised_syllable_is_part_of_a_persons_
     featurizer = featurizer_of(country_names(["Việt Nam và Mỹ"], [False]))
     longer = ["ngư dân Võ Văn Mỹ", "Chủ tịch nước Lê Đức Anh", "quận Thủ Đức", "Quảng Tây Nhật báo", "Chủ Nhật, 12/3"]
     country = ["Tổng thống Pháp Emmanuel Macron", "Ngoại trưởng Mỹ Marco Rubio", "quan hệ Việt – Mỹ", "đường sắt Trung – Lào",
-               "Anh, Pháp và Đức", "Nhật Bản", "Liên Bang Nga", "Thủ tướng Campuchia Hun Manet", "Japan Times",
-               "Việt Nam ký với Mỹ. Theo đó", "PHÁP TĂNG ĐẦU TƯ"]
+               "Nga, Pháp", "Nhật Bản", "Liên Bang Nga", "Thủ tướng Campuchia Hun Manet", "Japan Times",
+               "Việt Nam ký với Mỹ. Theo đó", "PHÁP TĂNG ĐẦU TƯ", "HỢP TÁC VỚI PHÁP", "Đại học Harvard (Mỹ)"]
     assert third_named(featurizer, longer + country) == [False] * len(longer) + [True] * len(country)
 
 
@@ -194,6 +194,15 @@ def test_a_country_named_beside_the_pair_in_some_vn_china_stories_stays_a_third_
     texts = ["Biển Đông: Trung Quốc, Việt Nam và Singapore", "Singapore và Việt Nam ký hiệp định", "Singapore đầu tư",
              "Việt Nam - Trung Quốc hội đàm", "Hai nước Việt Nam, Trung Quốc", "Thời tiết"]
     settings = country_names(texts, [True, False, False, True, True, False])  # a third of "Singapore"'s, half at large
+    assert ("singapore", "third") in zip(settings["names"], settings["sides"])
+
+
+def test_a_name_is_counted_once_per_paragraph_in_the_share_of_vn_china_coverage():
+    """Six "Singapore"s in one VN–China paragraph are one paragraph: 1 of 5 paragraphs naming it is
+    VN–China coverage (0.2, under 3/4 of the base rate 0.5); counted by occurrence it would be 6 of 10."""
+    texts = ["Singapore, Singapore, Singapore, Singapore, Singapore, Singapore và Việt Nam – Trung Quốc"] + \
+            ["Việt Nam – Trung Quốc hội đàm"] * 3 + [f"Singapore đầu tư {i}" for i in range(4)]
+    settings = country_names(texts, [True] * 4 + [False] * 4)
     assert ("singapore", "third") in zip(settings["names"], settings["sides"])
 
 

@@ -119,7 +119,7 @@ class CountryNames:
     def joining_tokens(self) -> set[str]:
         """Tokens that do not make a one-syllable name part of a longer name: those of China's and
         Vietnam's names, the one-word names, and those of the longer names that hold a one-word one
-        ("Việt – Mỹ", "Anh, Pháp", "Nhật Bản")."""
+        ("Việt – Mỹ", "Nga, Pháp", "Nhật Bản")."""
         one_word = set(self.one_word)
         return set(self.one_word) | {token for name, side in zip(self.names, self.sides)
                                      if side != "third" or one_word & set(name.split(" ")) for token in name.split(" ")}
@@ -181,7 +181,7 @@ class NotCountries:
         # A one-syllable name ("Mỹ", "Đức", "Nhật") after a capitalised Vietnamese syllable is part of a
         # person's or a place's name ("Võ Văn Mỹ", "Lê Đức Anh", "Thủ Đức", "Quảng Tây Nhật báo", "Chủ
         # Nhật"), unless that syllable names China, Vietnam or another country with it ("Việt – Mỹ",
-        # "Trung – Lào", "Anh, Pháp", "Liên Bang Nga"); after a foreign word it is the country.
+        # "Trung – Lào", "Nga, Pháp", "Liên Bang Nga"); after a foreign word it is the country.
         self.syllable_name = np.zeros(self.width, dtype=bool)
         self.syllable_name[[ids[t] + 2 for t in set(capitalised) & names if t in ids and vietnamese_syllable(t)]] = True
         self.joins_country = np.zeros(self.width, dtype=bool)
