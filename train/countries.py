@@ -203,6 +203,7 @@ def country_names(texts: list[str], relevant: list[bool]) -> dict:
     stats = share_by_key(columns, rows, relevant)
     keep = [side != "third" or stats.get(i, (0, 0.0))[0] < MIN_SEEN or stats[i][1] <= limit for i, side in enumerate(sides)]
     kept = {n for n, k in zip(names, keep) if k}
+    kept_tokens = {token for name in kept for token in name.split(" ")}  # China's and Vietnam's names are always kept
     return {"names": [n for n in names if n in kept], "sides": [s for n, s in zip(names, sides) if n in kept],
-            "capitalised": capitalised_tokens([n for n in names if n in kept], [s for n, s in zip(names, sides) if n in kept]),
+            "capitalised": [token for token in capitalised if token in kept_tokens],
             "blocked": [pair for pair in blocked if any(t in kept for t in pair.split(" "))]}

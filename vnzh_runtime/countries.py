@@ -56,7 +56,7 @@ def vietnamese_syllable(token: str) -> bool:
 def name_syllable(piece: str, token: str) -> bool:
     """Whether a raw piece reads as one syllable of a Vietnamese name: written capitalised, not in
     all capitals (a headline's "PHÁP TĂNG ĐẦU TƯ" says nothing), shaped as a syllable ("Cai", "Văn")."""
-    return piece[:1].isupper() and (len(piece) == 1 or not piece.isupper()) and vietnamese_syllable(token)
+    return written_capitalised(piece) and (len(piece) == 1 or not piece.isupper()) and vietnamese_syllable(token)
 
 
 def written_capitalised(piece: str) -> bool:
@@ -121,8 +121,8 @@ class CountryNames:
         Vietnam's names, the one-word names, and those of the longer names that hold a one-word one
         ("Việt – Mỹ", "Nga, Pháp", "Nhật Bản")."""
         one_word = set(self.one_word)
-        return set(self.one_word) | {token for name, side in zip(self.names, self.sides)
-                                     if side != "third" or one_word & set(name.split(" ")) for token in name.split(" ")}
+        return one_word | {token for name, side in zip(self.names, self.sides)
+                           if side != "third" or one_word & set(name.split(" ")) for token in name.split(" ")}
 
     def features(self, ids: np.ndarray, capital: np.ndarray, syllable: np.ndarray, n_texts: int) -> np.ndarray:
         """(n_texts, 7) feature values of a SEP-closed stream of main token ids (`capital`: which

@@ -102,8 +102,7 @@ class Featurizer:
         self.idf = np.asarray(idf, dtype=np.float64)
         self.ngram_range = tuple(ngram_range)
         self.sublinear_tf = sublinear_tf
-        self.countries = CountryNames(countries["names"], countries["sides"], countries["value"], countries.get("capitalised", []),
-                                      countries.get("blocked", [])) if countries else None
+        self.countries = CountryNames(**countries) if countries else None  # the keys of CountryNames.settings()
         extra_tokens = self.countries.tokens if self.countries else []
         self.index = index or NgramIndex.build(self.vocabulary, self.ngram_range, extra_tokens)
         if self.countries:
