@@ -138,44 +138,50 @@ MAX_HELD = 100_000  # records held at most for a late head or a next paragraph (
 
 
 def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
-    """(batch, contexts, following) for each batch, in order: each paragraph read with its whole
-    document's head and the next paragraph of its document, as the predictor reads a whole file.
+    """(batch, contexts, following) for each batch, in order: each paragraph read with its document's
+    head and the next paragraph of its document, as the predictor reads a whole file whose
+    documents' records are consecutive.
 
     A batch is held until what it needs has been read: a taggable record after its last one (the
     next paragraph; batches of error records only wait behind it) and, for the document being read,
-    its head (its first `head` substantive paragraphs) or its end. So, when each document's records
-    are consecutive (as the README asks), the results are the same for any batch size, however the
-    batches were cut (up to MAX_HELD held records)."""
+    its head (its first `head` substantive paragraphs) or its end. A streamed document is a run of
+    consecutive records (`DocumentHeads`: a doc_id that comes back after other records starts
+    another), so the results are the same for any batch size, however the batches were cut (up to
+    MAX_HELD held records), and only the heads of runs not yet released are kept."""
     if not predictor.context_head:
         yield from ((batch, None, None) for batch in batches)
         return
     heads = DocumentHeads(predictor.context_head)
+    runs: dict[int, int | None] = {}  # id(record) -> its run, for held records
     held: list[list[InputRecord]] = []
     count = 0  # records held
     last_taggable = -1  # the held batch with the last taggable record
-    current, current_start = None, 0  # the document of the last taggable record, and the held batch it began in
+    current, current_start = None, 0  # the run of the last taggable record, and the held batch it began in
     for batch in batches:
         good = [r for r in batch if r.error is None]
-        heads.add([r.text for r in good], [r.doc_id for r in good])
+        runs.update(zip(map(id, good), heads.add([r.text for r in good], [r.doc_id for r in good])))
         held.append(batch)
         count += len(batch)
         if good:
             last_taggable = len(held) - 1
-            if document_key(good[-1].doc_id) != current:
-                current, current_start = document_key(good[-1].doc_id), len(held) - 1
+            if runs[id(good[-1])] != current:
+                current, current_start = runs[id(good[-1])], len(held) - 1
         ready = max(last_taggable, 0)
-        if current is not None and not heads.complete(current):
+        if not heads.complete(current):
             ready = min(ready, current_start)
         if count > MAX_HELD:
             ready = len(held)
-        yield from release(heads, held[:ready], held[ready:])
+        yield from release(heads, runs, held[:ready], held[ready:])
         count -= sum(map(len, held[:ready]))
         held = held[ready:]
         last_taggable, current_start = max(last_taggable - ready, -1), max(current_start - ready, 0)
-    yield from release(heads, held, [])
+        heads.forget(min((runs[id(r)] for b in held for r in b if runs.get(id(r)) is not None),
+                         default=heads.runs - 1))
+    yield from release(heads, runs, held, [])
 
 
-def release(heads: DocumentHeads, batches: list[list[InputRecord]], rest: list[list[InputRecord]]):
+def release(heads: DocumentHeads, runs: dict[int, int | None], batches: list[list[InputRecord]],
+            rest: list[list[InputRecord]]):
     """The batches with their contexts and next paragraphs (the last one's looked up in `rest`)."""
     if not batches:
         return
@@ -183,15 +189,17 @@ def release(heads: DocumentHeads, batches: list[list[InputRecord]], rest: list[l
     nexts = following_paragraphs(records, (r for batch in rest for r in batch))  # read up to its first taggable one
     start = 0
     for batch in batches:
-        contexts = batch_contexts(heads, batch)
+        contexts = batch_contexts(heads, runs, batch)
         yield batch, contexts, nexts[start:start + len(batch)] if contexts else None
         start += len(batch)
+    for record in records:
+        runs.pop(id(record), None)
 
 
-def batch_contexts(heads: DocumentHeads, batch: list[InputRecord]) -> list[str] | None:
+def batch_contexts(heads: DocumentHeads, runs: dict[int, int | None], batch: list[InputRecord]) -> list[str] | None:
     if all(r.doc_id is None for r in batch):
         return None
-    return [heads.context(r.text, r.doc_id) if r.error is None else "" for r in batch]
+    return [heads.context(r.text, runs.get(id(r))) if r.error is None else "" for r in batch]
 
 
 def following_paragraphs(batch: list[InputRecord], after: Iterable[InputRecord]) -> list[str | None]:

@@ -145,7 +145,7 @@ def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path
 
     seeds = (ROOT / "data/seeds.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in seeds[:30]] + [None, ""]
-    docs = [f"d{i // 5}" if i % 3 else None for i in range(len(texts))]
+    docs = [f"d{i // 5}" if i // 5 % 2 else None for i in range(len(texts))]  # articles of 5, 5 alone between
     frame = pd.DataFrame({"id": range(100, 100 + len(texts)), "doc_id": docs, "text": texts})
     frame.to_parquet(tmp_path / "in.parquet")
     out = tmp_path / "tags.parquet"

@@ -249,3 +249,46 @@ def test_held_batches_past_the_limit_are_released_and_every_record_still_comes_o
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r.get("id") for r in rows][:6] == list(range(6)) and len(rows) == 9
     assert sum("error" in r for r in rows) == 3
+
+
+def test_a_doc_id_that_comes_back_starts_a_new_document_in_serve_tag(tfidf_predictor, tmp_path):
+    """serve tag reads a document as a run of consecutive records: article A, another document, then
+    A's id again reads the returning paragraph with its own run's head, at any batch size (the
+    predictor, given the whole list at once, reads all of A's records as one article)."""
+    head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước"
+    follow = "Hai bên nhất trí thúc đẩy xuất khẩu nông sản, mở rộng danh mục trái cây được cấp phép"
+    rows = [{"id": 1, "doc_id": "A", "text": head}, {"id": 2, "doc_id": "A", "text": follow},
+            {"id": 3, "doc_id": "B", "text": "Giá vàng hôm nay tăng nhẹ ở phiên sáng"},
+            {"id": 4, "doc_id": "A", "text": follow}]
+    texts = [r["text"] for r in rows]
+    as_runs = tfidf_predictor.predict(texts, doc_ids=["A", "A", "B", "A again"])
+    assert as_runs[3]["scores"] != as_runs[1]["scores"]  # the first run's head is not carried over
+    assert tfidf_predictor.predict(texts, doc_ids=[r["doc_id"] for r in rows])[3]["scores"] == as_runs[1]["scores"]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    for size in (1, 2, 512):
+        out = tmp_path / f"out{size}.jsonl"
+        tag_file(tfidf_predictor, str(src), str(out), batch_size=size, progress=False)
+        served = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [r["scores"] for r in served] == [e["scores"] for e in as_runs], size
+
+
+def test_serve_tag_keeps_only_the_heads_it_still_needs(tfidf_predictor, monkeypatch):
+    """A feed of many documents holds a few heads at a time, not one per document seen."""
+    import serve.tagging as tagging
+    from vnzh_runtime.context import DocumentHeads
+
+    most = []
+
+    class Counted(DocumentHeads):
+        def add(self, texts, doc_ids):
+            runs = super().add(texts, doc_ids)
+            most.append(len(self.heads))
+            return runs
+
+    monkeypatch.setattr(tagging, "DocumentHeads", Counted)
+    records = [tagging.InputRecord(i, f"Bài {i}: Việt Nam và Trung Quốc ký văn kiện hợp tác số {i}", f"d{i // 2}")
+               for i in range(3000)]
+    rows = list(tagging.tag_records(tfidf_predictor, records, batch_size=64))
+    assert [row["id"] for row in rows] == list(range(3000))
+    assert len(most) > 40 and max(most) <= 128  # 1,500 documents; the heads of two batches at most (it was 1,500)

@@ -12,8 +12,8 @@ the paragraph itself. A paragraph with no document has no context:
     >>> contexts(["Giá vàng hôm nay"], [None])
     ['']
 
-`DocumentHeads` keeps the heads of documents seen so far, so a stream of records read in
-batches gets the same contexts as one whole batch, as long as a document's records are
+`DocumentHeads` keeps the heads of a stream's documents while they are needed, so records read
+in batches get the same contexts as one whole batch, as long as a document's records are
 consecutive.
 
 A paragraph is also read with the paragraph after it, when that one is of the same document
@@ -58,36 +58,66 @@ def is_substantive(text: str) -> bool:
 
 
 class DocumentHeads:
-    """doc id -> its first `head` substantive paragraphs, filled as records stream past."""
+    """The heads of documents as records stream past (`serve tag`), by document run.
+
+    A streamed document is a run of consecutive records with its doc_id: a record of another
+    document, or one without a document, ends it, and a doc_id that comes back later starts a new
+    run with a head of its own. So a stream reads the same however it is cut into batches (as a
+    whole file does when each document's records are consecutive), and keeps only the heads of
+    the runs it still needs (`forget`):
+
+        >>> heads = DocumentHeads(head=1)
+        >>> heads.add(["Việt Nam và Trung Quốc ký 14 văn kiện hợp tác", "Hai bên nhất trí..."], ["d1", "d1"])
+        [0, 0]
+        >>> heads.add(["Giá vàng hôm nay tăng mạnh", "Một văn kiện nữa", "Bài khác", "Lại d1"], [None, "d1", "d2", "d1"])
+        [None, 1, 2, 3]
+    """
 
     def __init__(self, head: int = DEFAULT_HEAD):
         self.head = head
-        self.heads: dict[object, list[str]] = {}
+        self.heads: dict[int, list[str]] = {}
+        self.runs = 0  # runs started so far; the last one may go on in the next batch
+        self.last_key = None
 
-    def add(self, texts: list[str], doc_ids: list) -> None:
-        for text, doc in zip(texts, map(document_key, doc_ids)):
-            if doc is None:
-                continue
-            head = self.heads.setdefault(doc, [])
-            if len(head) < self.head and is_substantive(text):
-                head.append(text)
+    def add(self, texts: list[str], doc_ids: list) -> list[int | None]:
+        """The run of each text (None without a document), its head filled from the texts in order."""
+        runs = []
+        for text, key in zip(texts, map(document_key, doc_ids)):
+            if key is not None and key != self.last_key:
+                self.runs += 1
+                self.heads[self.runs - 1] = []
+            self.last_key = key
+            run = None if key is None else self.runs - 1
+            if run is not None and len(self.heads[run]) < self.head and is_substantive(text):
+                self.heads[run].append(text)
+            runs.append(run)
+        return runs
 
-    def complete(self, doc) -> bool:
-        """Whether the document's head is whole: later paragraphs cannot change its context."""
-        return len(self.heads.get(document_key(doc), [])) >= self.head
+    def complete(self, run: int | None) -> bool:
+        """Whether a run's head is whole: later paragraphs cannot change its context."""
+        return run is None or len(self.heads.get(run, [])) >= self.head
 
-    def context(self, text: str, doc) -> str:
-        head = self.heads.get(document_key(doc), []) if doc is not None else []
+    def context(self, text: str, run: int | None) -> str:
+        head = self.heads.get(run, []) if run is not None else []
         return "\n".join(paragraph for paragraph in head if paragraph != text)
+
+    def forget(self, before: int) -> None:
+        """Drop the heads of runs before `before`: no record of theirs is left to read."""
+        for run in [run for run in self.heads if run < before]:
+            del self.heads[run]
 
 
 def contexts(texts: list[str], doc_ids: list | None, head: int = DEFAULT_HEAD) -> list[str]:
     """The context of each text: its document's head less itself ("" without a document)."""
     if doc_ids is None:
         return [""] * len(texts)
-    heads = DocumentHeads(head)
-    heads.add(texts, doc_ids)
-    return [heads.context(text, doc) for text, doc in zip(texts, doc_ids)]
+    keys = list(map(document_key, doc_ids))
+    heads: dict[str, list[str]] = {}
+    for text, key in zip(texts, keys):
+        if key is not None and len(heads.setdefault(key, [])) < head and is_substantive(text):
+            heads[key].append(text)
+    return ["\n".join(p for p in heads.get(key, []) if p != text) if key is not None else ""
+            for text, key in zip(texts, keys)]
 
 
 def following(texts: list[str], doc_ids: list | None) -> list[str | None]:
