@@ -152,62 +152,71 @@ def with_contexts(predictor: Predictor, batches: Iterable[list[InputRecord]]):
         yield from ((batch, None, None) for batch in batches)
         return
     heads = DocumentHeads(predictor.context_head)
-    runs: dict[int, int | None] = {}  # id(record) -> its run, for held records
-    held: list[list[InputRecord]] = []
+    held: list[tuple[list[InputRecord], list[int | None]]] = []  # each held batch with its records' runs
     count = 0  # records held
     last_taggable = -1  # the held batch with the last taggable record
     current, current_start = None, 0  # the run of the last taggable record, and the held batch it began in
     for batch in batches:
-        good = [r for r in batch if r.error is None]
-        runs.update(zip(map(id, good), heads.add([r.text for r in good], [r.doc_id for r in good])))
-        held.append(batch)
+        runs = record_runs(heads, batch)
+        held.append((batch, runs))
         count += len(batch)
-        if good:
+        taggable = [run for record, run in zip(batch, runs) if record.error is None]
+        if taggable:
             last_taggable = len(held) - 1
-            if runs[id(good[-1])] != current:
-                current, current_start = runs[id(good[-1])], len(held) - 1
+            if taggable[-1] != current:
+                current, current_start = taggable[-1], len(held) - 1
         ready = max(last_taggable, 0)
         if not heads.complete(current):
             ready = min(ready, current_start)
         if count > MAX_HELD:
             ready = len(held)
-        yield from release(heads, runs, held[:ready], held[ready:])
-        count -= sum(map(len, held[:ready]))
+        yield from release(heads, held[:ready], (batch for batch, _ in held[ready:]))
+        count -= sum(len(batch) for batch, _ in held[:ready])
         held = held[ready:]
         last_taggable, current_start = max(last_taggable - ready, -1), max(current_start - ready, 0)
-        heads.forget(min((runs[id(r)] for b in held for r in b if runs.get(id(r)) is not None),
-                         default=heads.runs - 1))
-    yield from release(heads, runs, held, [])
+        if ready:  # runs only grow along the stream: the first held one is the oldest still needed
+            heads.forget(next((run for _, runs in held for run in runs if run is not None), heads.runs - 1))
+    yield from release(heads, held, [])
 
 
-def release(heads: DocumentHeads, runs: dict[int, int | None], batches: list[list[InputRecord]],
-            rest: list[list[InputRecord]]):
+def record_runs(heads: DocumentHeads, batch: list[InputRecord]) -> list[int | None]:
+    """The document run of each record of a batch (None for an error record or one without a document)."""
+    good = [i for i, r in enumerate(batch) if r.error is None]
+    runs: list[int | None] = [None] * len(batch)
+    for i, run in zip(good, heads.add([batch[i].text for i in good], [batch[i].doc_id for i in good])):
+        runs[i] = run
+    return runs
+
+
+def release(heads: DocumentHeads, batches: list[tuple[list[InputRecord], list[int | None]]],
+            rest: Iterable[list[InputRecord]]):
     """The batches with their contexts and next paragraphs (the last one's looked up in `rest`)."""
     if not batches:
         return
-    records = [r for batch in batches for r in batch]
+    records = [r for batch, _ in batches for r in batch]
     nexts = following_paragraphs(records, (r for batch in rest for r in batch))  # read up to its first taggable one
     start = 0
-    for batch in batches:
-        contexts = batch_contexts(heads, runs, batch)
+    for batch, runs in batches:
+        contexts = batch_contexts(heads, batch, runs)
         yield batch, contexts, nexts[start:start + len(batch)] if contexts else None
         start += len(batch)
-    for record in records:
-        runs.pop(id(record), None)
 
 
-def batch_contexts(heads: DocumentHeads, runs: dict[int, int | None], batch: list[InputRecord]) -> list[str] | None:
+def batch_contexts(heads: DocumentHeads, batch: list[InputRecord], runs: list[int | None]) -> list[str] | None:
     if all(r.doc_id is None for r in batch):
         return None
-    return [heads.context(r.text, runs.get(id(r))) if r.error is None else "" for r in batch]
+    return [heads.context(r.text, run) if r.error is None else "" for r, run in zip(batch, runs)]
 
 
 def following_paragraphs(batch: list[InputRecord], after: Iterable[InputRecord]) -> list[str | None]:
     """Each record's next taggable record's text when it is of the same document (None otherwise)."""
-    good = [r for r in batch if r.error is None] + next(([r] for r in after if r.error is None), [])
-    texts = following([r.text for r in good], [r.doc_id for r in good])
-    by_record = {id(r): text for r, text in zip(good, texts)}
-    return [by_record.get(id(r)) for r in batch]
+    good = [i for i, r in enumerate(batch) if r.error is None]
+    nexts = [batch[i] for i in good] + next(([r] for r in after if r.error is None), [])
+    texts = following([r.text for r in nexts], [r.doc_id for r in nexts])
+    out: list[str | None] = [None] * len(batch)
+    for i, text in zip(good, texts):
+        out[i] = text
+    return out
 
 
 def tag_records(predictor: Predictor, records: Iterable[InputRecord], batch_size: int = 512,

@@ -292,3 +292,16 @@ def test_serve_tag_keeps_only_the_heads_it_still_needs(tfidf_predictor, monkeypa
     rows = list(tagging.tag_records(tfidf_predictor, records, batch_size=64))
     assert [row["id"] for row in rows] == list(range(3000))
     assert len(most) > 40 and max(most) <= 128  # 1,500 documents; the heads of two batches at most (it was 1,500)
+
+
+def test_a_record_object_given_twice_is_read_in_each_of_its_places(tfidf_predictor):
+    """tag_records takes any records: the same object in two documents gets each one's head, at any batch size."""
+    from serve.tagging import InputRecord, tag_records
+
+    head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước"
+    shared = InputRecord("s", "Hai bên nhất trí thúc đẩy xuất khẩu nông sản, mở rộng danh mục trái cây", "A")
+    records = [InputRecord(1, head, "A"), shared, InputRecord(2, "Giá vàng hôm nay tăng nhẹ ở phiên sáng nay", "B"), shared]
+    as_runs = tfidf_predictor.predict([r.text for r in records], doc_ids=["A", "A", "B", "A again"])
+    for size in (1, 2, 512):
+        rows = list(tag_records(tfidf_predictor, records, batch_size=size))
+        assert [row["scores"] for row in rows] == [e["scores"] for e in as_runs], size
