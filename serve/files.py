@@ -123,12 +123,14 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
         for batch in batches:
             if writer.encode:
                 text, done, errors = batch
+            else:
+                done, errors = len(batch), sum("error" in row for row in batch)
+            stats.records += done  # counted first: a reader that closes the stream does so mid-write
+            stats.errors += errors
+            if writer.encode:
                 writer.write_encoded(text)
             else:
                 for row in batch:
                     writer.write(row)
-                done, errors = len(batch), sum("error" in row for row in batch)
-            stats.records += done
-            stats.errors += errors
             bar.update(done)
     stats.tagged = stats.records - stats.errors

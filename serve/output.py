@@ -109,7 +109,7 @@ class StreamOutput:
         if kind is not None and issubclass(kind, BrokenPipeError):
             if self.fd is not None:  # later flushes of this descriptor go nowhere instead of failing again
                 discard_writes(self.fd)
-            raise UserError(f"{self.output_path}: the reader closed it after {self.stats.records} records") from None
+            raise UserError(f"{self.output_path}: the reader closed it after {self.stats.records} records were tagged") from None
 
 
 def new_file_mode(target: Path) -> int:

@@ -111,6 +111,7 @@ def test_a_reader_that_closes_standard_output_ends_the_run_in_one_line(tfidf_run
     err = tagger.stderr.read()
     assert tagger.wait(timeout=120) == 2 and "Traceback" not in err
     assert err.strip().count("\n") == 0 and "the reader closed it" in err
+    assert "after 0 records" not in err  # one record was read: the batch being written counts
 
 
 def test_killed_parent_leaves_no_worker_behind(tfidf_run, tmp_path):
