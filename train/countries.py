@@ -79,8 +79,9 @@ def standard_names(translated: bool = True) -> list[tuple[str, str]]:
     for country in pycountry.countries:
         for name in (country.name, getattr(country, "common_name", country.name)):
             for translation in translations:
-                short = translation.gettext(name).split("(")[0].split(",")[0]  # "Sint Maarten (Dutch part)", "Korea, Republic of"
-                if translation.gettext(name) != name and "-" in short:
+                written = translation.gettext(name)
+                short = written.split("(")[0].split(",")[0]  # "Sint Maarten (Dutch part)", "Korea, Republic of"
+                if written != name and "-" in short:
                     continue  # the translations' old transliterations ("Xin-ga-po", "Ma-li"): no longer written
                 if len(feature_tokens(short)) <= MAX_TOKENS:  # a formal long name: CLDR has its short form
                     names.append((country.alpha_2, short))

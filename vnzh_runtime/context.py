@@ -57,6 +57,12 @@ def is_substantive(text: str) -> bool:
     return len(tokenize(unicodedata.normalize("NFC", clean_markup(text)))) >= MIN_TOKENS  # decomposed marks split words
 
 
+def add_to_head(head: list[str], text: str, size: int) -> None:
+    """A document's next paragraph joins its head while the head has room and the paragraph is substantive."""
+    if len(head) < size and is_substantive(text):
+        head.append(text)
+
+
 class DocumentHeads:
     """The heads of documents as records stream past (`serve tag`), by document run.
 
@@ -88,8 +94,8 @@ class DocumentHeads:
                 self.heads[self.runs - 1] = []
             self.last_key = key
             run = None if key is None else self.runs - 1
-            if run is not None and len(self.heads[run]) < self.head and is_substantive(text):
-                self.heads[run].append(text)
+            if run is not None:
+                add_to_head(self.heads[run], text, self.head)
             runs.append(run)
         return runs
 
@@ -114,8 +120,8 @@ def contexts(texts: list[str], doc_ids: list | None, head: int = DEFAULT_HEAD) -
     keys = list(map(document_key, doc_ids))
     heads: dict[str, list[str]] = {}
     for text, key in zip(texts, keys):
-        if key is not None and len(heads.setdefault(key, [])) < head and is_substantive(text):
-            heads[key].append(text)
+        if key is not None:
+            add_to_head(heads.setdefault(key, []), text, head)
     return ["\n".join(p for p in heads.get(key, []) if p != text) if key is not None else ""
             for text, key in zip(texts, keys)]
 
