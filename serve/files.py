@@ -101,14 +101,15 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
                 write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
             return stats
         target = Path(output_path).resolve()  # through a symlink to the file it names, which is replaced
+        shown = str(target) if Path(output_path).is_symlink() else output_path  # the .partial goes beside the file
         fd, partial = open_partial(target)
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
                 write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
-            move_into_place(partial, target, overwrite)
         except BaseException as err:
-            keep_partial(partial, str(target) if Path(output_path).is_symlink() else output_path, err)
+            keep_partial(partial, shown, err)
             raise
+        move_into_place(partial, target, shown, overwrite)
     return stats
 
 

@@ -5,7 +5,7 @@
 
 A file is written beside its target (`open_partial`, with the mode of the file it replaces, or
 the umask's) and renamed into place; a run stopped midway keeps what it wrote as
-`<output>.partial`, or `.partial-2`, ... beside a file of that name (`keep_partial`): nothing
+`<output>.partial`, or `.partial-2`, ... beside a file of that name (`set_aside`): nothing
 the user has is written over. Standard output ("-", /dev/stdout, /dev/fd/N) and existing
 character devices, pipes and sockets have no file to replace and are written through.
 """
@@ -133,14 +133,23 @@ def open_partial(target: Path) -> tuple[int, str]:
     return fd, partial
 
 
-def move_into_place(partial: str, target: Path, overwrite: bool) -> None:
+def move_into_place(partial: str, target: Path, output_path: str, overwrite: bool) -> None:
     """The finished file renamed to its target; without `overwrite` never over a file that appeared
-    at the target during the run (another program's, or a second run's): then it stays partial."""
-    if overwrite:
-        os.replace(partial, target)
-    elif not rename_no_clobber(partial, str(target)):
-        raise UserError(f"{target}: a file appeared there while tagging; it is left as it is "
-                        "(fix: pass --overwrite to replace it, or name another output)")
+    at the target during the run (another program's, or a second run's): then the tags are set
+    aside as `<output>.partial` and one error says where."""
+    try:
+        if overwrite:
+            os.replace(partial, target)
+            return
+        if rename_no_clobber(partial, str(target)):
+            return
+        why = "a file appeared there while tagging; it is left as it is"
+        fix = "pass --overwrite to replace it, or name another output"
+    except OSError as err:
+        why, fix = f"cannot put the tags there ({err.strerror})", "name another output"
+    kept, records = set_aside(partial, output_path)
+    where = f"the {records} tagged records are in {kept}" if kept else "no record was tagged"
+    raise UserError(f"{target}: {why}; {where} (fix: {fix})")
 
 
 def rename_no_clobber(source: str, target: str) -> bool:
@@ -160,20 +169,28 @@ def rename_no_clobber(source: str, target: str) -> bool:
 
 
 def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
-    """What a stopped run wrote, kept as `<output>.partial` (or `.partial-2`, ...: never over a file).
+    """What a stopped run wrote, kept as `<output>.partial` (`set_aside`), and one line that says so."""
+    kept, records = set_aside(partial, output_path)
+    if kept:
+        why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
+        print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)
+
+
+def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
+    """(where the records went, how many): `<output>.partial`, or `.partial-2`, ...: never over a
+    file; None where there are none (e.g. a CSV with no 'text' column: the error says why).
 
     The records are counted in the file: a signal between writing a batch and counting it would
     otherwise report one batch fewer than the file holds."""
     records = written_records(partial, output_path.lower().endswith(".csv"))
-    if records == 0:  # e.g. a CSV with no 'text' column: nothing to keep, and the error says why
+    if records == 0:
         os.unlink(partial)
-        return
+        return None, 0
     kept, number = f"{output_path}.partial", 1
     while not rename_no_clobber(partial, kept):
         number += 1
         kept = f"{output_path}.partial-{number}"
-    why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
-    print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)
+    return kept, records
 
 
 def written_records(path: str, is_csv: bool) -> int:

@@ -166,7 +166,8 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(tfidf_run, tmp_path
     assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
 
 
-def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tfidf_predictor, tmp_path, monkeypatch):
+def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tfidf_predictor, tmp_path, monkeypatch,
+                                                                             capsys):
     import serve.files
 
     src, out = tmp_path / "in.jsonl", tmp_path / "tags.jsonl"
@@ -179,10 +180,12 @@ def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tf
         out.write_text("MY PRECIOUS DATA\n", encoding="utf-8")
 
     monkeypatch.setattr(serve.files, "write_tags", someone_writes_the_output_meanwhile)
-    with pytest.raises(UserError, match="appeared there while tagging"):
-        tag_file(tfidf_predictor, str(src), str(out), progress=False)
-    assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n"
     kept = tmp_path / "tags.jsonl.partial"
+    with pytest.raises(UserError, match="appeared there while tagging") as error:
+        tag_file(tfidf_predictor, str(src), str(out), progress=False)
+    # one message: what happened and where the tags are, not a second 'stopped:' line
+    assert f"the 5 tagged records are in {kept}" in str(error.value) and capsys.readouterr().err == ""
+    assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n"
     assert len(kept.read_text(encoding="utf-8").splitlines()) == 5  # the new tags are kept beside it
     # with --overwrite the finished tags replace it
     tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
