@@ -15,6 +15,10 @@ the paragraphs read right, per language, against the text as written:
   `other` or back, which the place a story was filed from should not do;
 - **Viet Nam:** English paragraphs with "Vietnam" spelled "Viet Nam", as Vietnam's own
   English-language press writes it;
+- **Chinese scripts:** Chinese paragraphs in traditional characters as Taiwan and Hong Kong
+  outlets print them (OpenCC `s2tw`, `s2hk`; the runtime maps them back character by character),
+  and with Taiwan's own wording too (`s2twp`: 晶片 for 芯片, 人工智慧, 資料, 寮國 for Laos), which
+  no character table maps back;
 - **swapped country:** VN–China paragraphs (labelled with a topic) that name China by name, with
   that name replaced by another country's: how many are still read as VN–China coverage (lower
   is better; the paragraphs keep their other China cues, so not zero), per country.
@@ -65,6 +69,16 @@ SCRAPED = {"as written": lambda t: t,
            "upper case": str.upper}
 
 
+def chinese_scripts(records):
+    """(name, the records' texts in that script or wording), as written first."""
+    from opencc_purepy import OpenCC
+
+    yield "as written", [r.text for r in records]
+    for config in ("s2tw", "s2hk", "s2twp"):
+        converter = OpenCC(config)
+        yield config, [converter.convert(r.text) for r in records]
+
+
 def labels_of(predictor: Predictor, texts: list[str], doc_ids=None) -> list[str]:
     return [predictor.labels[i] for i in predictor.predict_proba(texts, doc_ids=doc_ids).argmax(1)]
 
@@ -98,6 +112,10 @@ def probe(predictor: Predictor, records) -> None:
     print(f"Viet Nam (with article context): English right as written "
           f"{right_by_language(english, labels_of(predictor, [r.text for r in english], english_ids))}"
           f", spelled 'Viet Nam' {right_by_language(english, labels_of(predictor, spelled, english_ids))}")
+    chinese = [r for r in records if r.lang == "zh"]
+    print("Chinese scripts (with article context): " + "  ".join(
+        f"{name} {right_by_language(chinese, labels_of(predictor, converted, [r.doc_id for r in chinese]))}"
+        for name, converted in chinese_scripts(chinese)))
     print("swapped country: VN–China paragraphs still read as VN–China coverage")
     for lang, (china, others) in SWAPS.items():
         mine = [r for r in records if r.lang == lang and r.label != "other" and china in r.text]
