@@ -21,8 +21,10 @@ from typing import Annotated, Literal, Optional, Union
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
 
 from serve.page import add_page, model_info
@@ -64,6 +66,33 @@ class ArticleRequest(BaseModel):
     threshold: Threshold = None
 
 
+# What a field takes, said once for pydantic's one error per union branch ("Input should be a valid string", "... boolean", ...)
+FIELD_RULES = {"doc_ids": "each must be a string, a number, true/false or null",
+               "threshold": "must be a number from 0 to 1, or 'auto'"}
+
+
+def validation_message(errors: list[dict]) -> str:
+    """Pydantic's errors as one line: each place once ("doc_ids[0]: ..."), never the input echoed back
+    (a 50 MB body must not come back in the error)."""
+    said: dict[str, list[str]] = {}
+    for error in errors:
+        if error.get("type") == "json_invalid":  # loc holds the character where reading stopped
+            at = next((part for part in error.get("loc", ()) if isinstance(part, int)), None)
+            found = [f"character {at}" if at is not None else "", str((error.get("ctx") or {}).get("error", "")).strip()]
+            return f"the body is not valid JSON ({': '.join(x for x in found if x)}); send a JSON object".replace(" ()", "")
+        loc = [part for part in error.get("loc", ()) if part not in ("body", "query")]
+        if not loc and error.get("type") == "missing":
+            return "the body is empty; send a JSON object"
+        field = str(loc[0]) if loc else ""
+        where = field + (f"[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else "")
+        said.setdefault(where, []).append(str(error.get("msg", "invalid")).removeprefix("Value error, "))
+    parts = [f"{where}: " if where else "" for where in said]
+    parts = [prefix + (FIELD_RULES.get(where.split("[")[0]) if len(set(messages)) > 1 and where.split("[")[0] in FIELD_RULES
+                       else "; ".join(dict.fromkeys(messages)))
+             for prefix, (where, messages) in zip(parts, said.items())]
+    return "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+
 def create_app(predictor: Predictor, workers: int = 2, source: str | None = None) -> FastAPI:
     """The app; `source` (the --model given) names the model on /health and the page."""
     if workers < 1:
@@ -90,9 +119,14 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
             return JSONResponse({"detail": f"the body is sent as {kind or 'no content type'}; send JSON with "
                                            "content-type: application/json (curl -H 'content-type: application/json')"},
                                 status_code=415)
-        # Never echo the input: a 50 MB body must not come back in the error.
-        detail = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()[:10]]
-        return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def unreadable_body_is_422(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's, for bad UTF-8 or deep nesting
+            return JSONResponse({"detail": "the body cannot be read as JSON (not UTF-8, or nested too deep); "
+                                           "send a JSON object as UTF-8"}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     async def tag(texts: list[str], threshold, doc_ids=None) -> list[dict]:
         for i, text in enumerate(texts):

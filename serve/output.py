@@ -30,11 +30,26 @@ STDOUT = "-"  # --output -: the tags on standard output
 _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)")
 
 
+# The temporary file beside the output is ".<name>.<8 random characters>.partial": its name must fit too
+TEMPORARY_NAME_EXTRA = len("..12345678.partial")
+
+
 def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> None:
     if is_stream(output_path):
         check_stream(input_path, output_path)
         return
+    try:
+        check_file_paths(input_path, output_path, overwrite)
+    except OSError as err:  # e.g. a path the system cannot even look up
+        raise UserError(f"{output_path}: cannot check it ({err.strerror}); choose another output") from None
+
+
+def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None:
     source, target = Path(input_path), Path(output_path)
+    longest = name_max(target.parent) - TEMPORARY_NAME_EXTRA
+    if len(os.fsencode(target.name)) > longest:
+        raise UserError(f"{output_path}: the file name is {len(os.fsencode(target.name))} bytes long; the file written "
+                        f"beside it until the run completes needs a name of at most {longest} (fix: a shorter name)")
     if source.resolve() == target.resolve() or (target.exists() and source.exists() and os.path.samefile(source, target)):
         raise UserError(f"{output_path}: the output is the input file; write the tags to another file")
     if target.is_dir():
@@ -48,8 +63,19 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
     if inside is not None:
         raise UserError(f"{output_path}: lies inside the model directory {inside}, which would then refuse to load "
                         "(fix: write the tags outside it)")
-    if not target.resolve().parent.is_dir():
-        raise UserError(f"{output_path}: the directory {target.resolve().parent} does not exist; create it first")
+    parent = target.resolve().parent
+    if parent.exists() and not parent.is_dir():
+        raise UserError(f"{output_path}: {parent} is a file, not a directory; name an output in a directory")
+    if not parent.is_dir():
+        raise UserError(f"{output_path}: the directory {parent} does not exist; create it first")
+
+
+def name_max(directory: Path) -> int:
+    """The longest file name, in bytes, the directory's file system takes (255 where it cannot say)."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def check_stream(input_path: str, output_path: str) -> None:

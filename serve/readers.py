@@ -127,6 +127,8 @@ def csv_header(reader, name: str) -> list[str]:
         header = next(reader, None)
     except csv.Error as err:
         raise UserError(f"{name}:1: the CSV header cannot be read ({err}); fix the first line") from None
+    if header is None:
+        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)")
     if not header or "text" not in header:
         raise UserError(f"{name}:1: the CSV header has no 'text' column (found {header}); add one")
     return header
@@ -139,7 +141,12 @@ def ids_of_broken_row(text: str, header: list[str]) -> tuple:
 
 
 def csv_record(header: list[str], fields: list[str], lines: list, name: str) -> InputRecord:
-    """One parsed row as DictReader would make it (a missing field None, extra fields ignored)."""
+    """One parsed row as DictReader would make it (a missing field None, empty extra fields ignored).
+    A row with more non-empty fields than the header has columns is an error: an unquoted comma
+    in the text shifts every field after it, so neither its text nor its ids can be trusted."""
+    if any(fields[len(header):]):
+        return InputRecord(None, None, None, f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
+                                             f"{len(header)} (a comma in a field that is not quoted?); quote that field")
     values = dict(zip(header, fields))
     bad = next(((number, offset) for number, _, offset in lines if offset is not None), None)
     if bad:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from serve.workers import OrderedWorkers, start_method
-from vnzh_runtime.context import DocumentHeads, document_key, following
+from vnzh_runtime.context import DocumentHeads, document_key, following_in_run
 from vnzh_runtime.predictor import Predictor
 
 
@@ -60,7 +60,7 @@ def checked(row, where: str) -> InputRecord:
         return InputRecord(None, None, error=f"{where}: expected an object like {{\"text\": \"...\"}}")
     record_id, doc_id, text = plain_id(row.get("id")), plain_id(row.get("doc_id")), row.get("text")
     if text is None:
-        return InputRecord(record_id, None, doc_id, f"{where}: no 'text' field")
+        return InputRecord(record_id, None, doc_id, f"{where}: " + ("'text' is null" if "text" in row else "no 'text' field"))
     if not isinstance(text, str):
         return InputRecord(record_id, None, doc_id, f"{where}: 'text' must be a string, got {type(text).__name__}")
     if not text.strip():
@@ -212,7 +212,7 @@ def following_paragraphs(batch: list[InputRecord], after: Iterable[InputRecord])
     """Each record's next taggable record's text when it is of the same document (None otherwise)."""
     good = [i for i, r in enumerate(batch) if r.error is None]
     nexts = [batch[i] for i in good] + next(([r] for r in after if r.error is None), [])
-    texts = following([r.text for r in nexts], [r.doc_id for r in nexts])
+    texts = following_in_run([r.text for r in nexts], [r.doc_id for r in nexts])
     out: list[str | None] = [None] * len(batch)
     for i, text in zip(good, texts):
         out[i] = text

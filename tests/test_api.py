@@ -1,5 +1,7 @@
 """HTTP API: same answers as the predictor, limits and malformed bodies are 4xx."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -49,6 +51,20 @@ def test_threshold_parameter(client):
     high = client.post("/tag", json={"texts": TEXTS[:1], "threshold": 1.0}).json()["results"][0]
     assert high["label"] == "uncertain"
     assert client.post("/tag", json={"texts": TEXTS[:1], "threshold": "auto"}).status_code == 200
+
+
+@pytest.mark.parametrize("body, says", [
+    (json.dumps({"texts": ["a"], "doc_ids": [{"a": 1}]}).encode(), "doc_ids[0]: each must be a string, a number"),
+    (json.dumps({"texts": ["a"], "threshold": 2}).encode(), "threshold: must be a number from 0 to 1, or 'auto'"),
+    (b'{"texts": ["\xff"]}', "the body cannot be read as JSON (not UTF-8"),  # FastAPI's bare 400 before
+    (b'{"texts": ["a"], "threshold": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deep"),
+    (b'{"texts": ["a"],}', "Expecting property name"),
+    (b"", "the body is empty"),
+])
+def test_malformed_bodies_get_422_and_one_line_that_says_what_is_wrong(client, body, says):
+    response = client.post("/tag", content=body, headers={"content-type": "application/json"})
+    detail = response.json()["detail"]
+    assert response.status_code == 422 and isinstance(detail, str) and "\n" not in detail and says in detail
 
 
 @pytest.mark.parametrize("body, status, words", [

@@ -89,6 +89,16 @@ def test_csv_multi_line_fields_blank_lines_and_line_numbers_after_them():
     assert records[3].error.startswith("m.csv:7: not UTF-8")
 
 
+def test_csv_row_with_more_fields_than_the_header_is_an_error_not_a_shifted_record():
+    # an unquoted comma in the text: the text would be cut and its id taken from the rest of it
+    data = f"text,id,doc_id\n{VI}, 150 tỷ USD,p1,art1\n{ZH},p2,art1\n{VI},p3,art1,,\n".encode("utf-8")
+    records = read(data, "c.csv")
+    assert [(r.id, r.doc_id) for r in records] == [(None, None), ("p2", "art1"), ("p3", "art1")]
+    assert records[0].error == ("c.csv:2: 4 fields where the header has 3 (a comma in a field that is not quoted?); "
+                                "quote that field") and records[0].text is None
+    assert records[2].error is None  # empty trailing fields (a spreadsheet's export) are no shift
+
+
 def test_csv_with_bare_cr_line_ends_still_reads():
     records = read(f"id,text\r1,{VI}\r2,{ZH}\r".encode("utf-8"), "mac.csv")
     assert [(r.id, r.text, r.error) for r in records] == [("1", VI, None), ("2", ZH, None)]

@@ -166,6 +166,21 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(tfidf_run, tmp_path
     assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
 
 
+def test_output_names_too_long_or_under_a_file_are_refused_in_one_line(tfidf_run, tmp_path, capsys):
+    from serve.__main__ import main
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Giá vàng hôm nay"}) + "\n", encoding="utf-8")
+    too_long = tmp_path / ("a" * 300 + ".jsonl")  # longer than any file system takes: was a traceback
+    just_over = tmp_path / ("b" * 232 + ".jsonl")  # legal, but its temporary file's name would not be
+    for output, says in [(too_long, "306 bytes long"), (just_over, "238 bytes long"), (src / "x.jsonl", "is a file, not a directory")]:
+        assert main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(output),
+                     "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and says in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
 def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tfidf_predictor, tmp_path, monkeypatch,
                                                                              capsys):
     import serve.files

@@ -92,6 +92,27 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
         vnzh_runtime.load(future)
 
 
+@pytest.mark.parametrize("field, value, says", [
+    ("labels", "economy", "'labels' must list"), ("labels", ["economy", "economy", "other"], "'labels' must list"),
+    ("labels", ["economy", "border_sea"], "'labels' must list"), ("task", "both", "'task' must be"),
+    ("context", {"head": "3", "gate": [0, 1, 0.1]}, "'context.head'"), ("context", {"head": 3, "gate": [0, "1"]}, "'context.gate'"),
+    ("threshold", {"value": 7}, "'threshold.value'"),
+])
+def test_a_hand_edited_spec_is_refused_in_one_line_not_a_traceback(tfidf_run, tmp_path, field, value, says):
+    import json
+    import shutil
+
+    import vnzh_runtime
+    from vnzh_runtime.errors import UserError
+
+    edited = tmp_path / "edited"
+    shutil.copytree(tfidf_run.output_dir, edited)
+    spec = json.loads((edited / "spec.json").read_text(encoding="utf-8"))
+    (edited / "spec.json").write_text(json.dumps({**spec, field: value}), encoding="utf-8")
+    with pytest.raises(UserError, match=says):
+        vnzh_runtime.load(edited)
+
+
 def corpus_texts() -> list[str]:
     import glob
     import json

@@ -273,6 +273,19 @@ def test_a_doc_id_that_comes_back_starts_a_new_document_in_serve_tag(tfidf_predi
         assert [r["scores"] for r in served] == [e["scores"] for e in as_runs], size
 
 
+def test_the_predictor_reads_a_documents_records_as_one_wherever_other_records_sit(tfidf_predictor):
+    """POST /tag, the pyfunc and train.evaluate pass whole lists: a document's next paragraph is its
+    own next record, not whatever record comes next in the list."""
+    head = "Kim ngạch thương mại Việt Nam Trung Quốc tăng mạnh trong năm nay, đạt 150 tỷ USD"
+    second, third = "Hai bên nhất trí tăng cường hợp tác trong thời gian tới", "Giữ nhịp giao thương qua các cửa khẩu"
+    together = tfidf_predictor.predict_proba([head, second, third], doc_ids=["A", "A", "A"])
+    apart = tfidf_predictor.predict_proba([head, "Other story about football", second, third], doc_ids=["A", "B", "A", "A"])
+    assert np.allclose(apart[[0, 2, 3]], together)
+    heads = tfidf_predictor.contexts([head, second, third], ["A", "A", "A"])
+    without_next = tfidf_predictor.predict_proba([head, second, third], contexts=heads, following=[None, third, None])
+    assert not np.allclose(without_next[0], together[0])  # the next paragraph counts: the test can fail
+
+
 def test_serve_tag_keeps_only_the_heads_it_still_needs(tfidf_predictor, monkeypatch):
     """A feed of many documents holds a few heads at a time, not one per document seen."""
     import serve.tagging as tagging

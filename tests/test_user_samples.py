@@ -135,6 +135,18 @@ def test_evaluate_cli_reads_a_user_sample_with_integer_ids(tfidf_run, tmp_path, 
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["test", "2"]
 
 
+def test_evaluate_a_dev_only_sample_gets_its_per_label_tables_and_absent_labels_no_figures(tfidf_run, tmp_path, capsys):
+    sample = write_jsonl(tmp_path / "dev.jsonl", [
+        {"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "split": "dev"},
+        {"text": "Giá vàng hôm nay tăng mạnh", "label": "other", "split": "dev"},
+    ])
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample)]) == 0
+    out = capsys.readouterr().out
+    assert "dev: per label" in out and "dev: confusion" in out
+    rows = {line.split()[0]: line.split()[1:] for line in out.split("dev: per label")[1].splitlines()[2:8]}
+    assert rows["science_tech"] == ["-", "-", "-", "0"] and rows["economy"][-1] == "1"
+
+
 # ------------------------------------------------------------------ the evaluate CLI's contract (item 10)
 
 def test_evaluate_reads_the_jsonl_files_of_a_directory(tfidf_run, tmp_path, capsys):

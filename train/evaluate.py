@@ -106,10 +106,11 @@ def choose_threshold(probs: np.ndarray, y_true: list[str], labels: list[str], ta
     return {"value": None, "target_precision": target_precision, "dev_precision": None, "dev_coverage": None}
 
 
-def format_report(results: dict[str, ScopeResult]) -> str:
+def format_report(results: dict[str, ScopeResult], detailed=("test", "seed")) -> str:
+    """The overall table, then per-label and confusion tables of the `detailed` scopes present."""
     lines = [f"{'scope':<10} {'n':>5} {'accuracy':>9} {'macro_f1':>9}"]
     lines += [f"{r.name:<10} {r.size:>5} {r.accuracy:>9.3f} {r.macro_f1:>9.3f}" for r in results.values()]
-    for name in ("test", "seed"):
+    for name in detailed:
         if name in results:
             lines += ["", format_per_label(results[name])]
     return "\n".join(lines)
@@ -119,8 +120,12 @@ def format_per_label(result: ScopeResult) -> str:
     labels = result.labels
     width = max(len(label) for label in labels)
     lines = [f"{result.name}: per label", f"{'label':<{width}} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>5}"]
-    for label in labels:
+    predicted = np.asarray(result.confusion).sum(axis=0)
+    for label, times_predicted in zip(labels, predicted):
         v = result.per_label[label]
+        if v["support"] == 0 and times_predicted == 0:  # absent from these data: no figure, as in macro-F1
+            lines.append(f"{label:<{width}} {'-':>6} {'-':>6} {'-':>6} {0:>5}")
+            continue
         lines.append(f"{label:<{width}} {v['precision']:>6.3f} {v['recall']:>6.3f} {v['f1']:>6.3f} {v['support']:>5}")
     short = [label[:6] for label in labels]
     lines += ["", f"{result.name}: confusion (rows true, columns predicted)",
@@ -236,7 +241,7 @@ def evaluate_command(args) -> None:
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
     results, _ = evaluate_records(predictor, records)
-    report = format_report(results)
+    report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
         report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
     if predictor.multilabel:

@@ -16,8 +16,8 @@ the paragraph itself. A paragraph with no document has no context:
 in batches get the same contexts as one whole batch, as long as a document's records are
 consecutive.
 
-A paragraph is also read with the paragraph after it, when that one is of the same document
-(a subhead is followed by its section's body, a sidebar teaser by more teasers):
+A paragraph is also read with the next paragraph of its document (a subhead is followed by its
+section's body, a sidebar teaser by more teasers; `following_in_run` for streams):
 
     >>> following(["Giữ nhịp giao thương", "Mỗi ngày hơn 1.200 xe...", "Giá vàng hôm nay"], ["d1", "d1", None])
     ['Mỗi ngày hơn 1.200 xe...', None, None]
@@ -127,7 +127,27 @@ def contexts(texts: list[str], doc_ids: list | None, head: int = DEFAULT_HEAD) -
 
 
 def following(texts: list[str], doc_ids: list | None) -> list[str | None]:
-    """The next text when it is of the same document, else None (an article's last paragraph, no document)."""
+    """The next text of the same document, wherever it comes in the list (None: an article's last
+    paragraph, no document), as `contexts` reads all of a document's texts as one:
+
+        >>> following(["Tiêu đề", "Tin khác", "Đoạn 2", "Đoạn 3"], ["a", "b", "a", "a"])
+        ['Đoạn 2', None, 'Đoạn 3', None]
+    """
+    if doc_ids is None:
+        return [None] * len(texts)
+    out: list[str | None] = [None] * len(texts)
+    later: dict[str, str] = {}  # document -> its text nearest after the current position
+    for i in range(len(texts) - 1, -1, -1):
+        key = document_key(doc_ids[i])
+        if key is not None:
+            out[i] = later.get(key)
+            later[key] = texts[i]
+    return out
+
+
+def following_in_run(texts: list[str], doc_ids: list | None) -> list[str | None]:
+    """The next text when it is of the same document, else None: a stream's documents are runs of
+    consecutive records (`DocumentHeads`)."""
     if doc_ids is None:
         return [None] * len(texts)
     keys = list(map(document_key, doc_ids))

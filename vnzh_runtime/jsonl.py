@@ -53,9 +53,12 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
         return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8",
                         salvaged=read_past_bad_bytes(raw, number))
     try:
-        return JsonlRow(number, json.loads(text))
+        # strict=False: a raw tab or other control character inside a string (JSON wants "\t"), as
+        # careless exporters write, is read as the text it is rather than refused
+        return JsonlRow(number, json.loads(text, strict=False))
     except json.JSONDecodeError as err:
-        return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg} at column {err.colno}); fix the line")
+        return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
+                                      "fix the line")
     except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
         return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
                                       f"{str(err)[:60]}); simplify the line")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 
 from vnzh_runtime.errors import UserError
@@ -111,9 +112,38 @@ def read_spec(directory: str | Path, verify: bool = True) -> dict:
         raise UserError(f"{directory}: model format {version!r}; this runtime reads format {FORMAT_VERSION} only (retrain it)")
     if spec.get("model_type") not in MODEL_TYPES:
         raise UserError(f"{directory}: unknown model_type {spec.get('model_type')!r}; this runtime knows {', '.join(MODEL_TYPES)}")
+    check_fields(directory, spec)
     if verify:
         verify_files(directory, spec.get("files") or {})
     return spec
+
+
+def check_fields(directory: Path, spec: dict) -> None:
+    """UserError unless the fields the runtime reads have their shapes (spec.json is plain text
+    that anyone may edit, and its digests cover the model's files, not itself)."""
+    labels, context = spec.get("labels"), spec.get("context") or {}
+    gate, threshold = context.get("gate") if isinstance(context, dict) else None, spec.get("threshold") or {}
+    problems = [
+        (isinstance(labels, list) and all(isinstance(label, str) and label for label in labels)
+         and len(set(labels)) == len(labels) and "other" in labels, "'labels' must list distinct label names with 'other'"),
+        (spec.get("task", "single") in ("single", "multilabel"), "'task' must be 'single' or 'multilabel'"),
+        (isinstance(context, dict) and is_count(context.get("head", 0)), "'context.head' must be a whole number >= 0"),
+        (gate is None or (isinstance(gate, list) and len(gate) in (3, 4) and all(map(is_finite, gate))),
+         "'context.gate' must be 3 or 4 numbers"),
+        (isinstance(threshold, dict) and (threshold.get("value") is None or (is_finite(threshold["value"]) and 0 <= threshold["value"] <= 1)),
+         "'threshold.value' must be a number from 0 to 1"),
+    ]
+    wrong = next((message for fine, message in problems if not fine), None)
+    if wrong:
+        raise UserError(f"{directory}/{SPEC_FILE}: {wrong}; retrain or re-copy the model")
+
+
+def is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def is_finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def verify_files(directory: Path, expected: dict[str, str]) -> None:
