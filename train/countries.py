@@ -41,9 +41,10 @@ from collections import Counter
 
 import numpy as np
 
-from vnzh_runtime.countries import CountryNames, name_syllable, written_capitalised
+from vnzh_runtime.countries import CountryNames, piece_shapes, written_capitalised
 from vnzh_runtime.langid import HAN
 from vnzh_runtime.ngram_index import SEPARATOR_ID, NgramIndex
+from vnzh_runtime.piece_cache import PieceCache
 from vnzh_runtime.textnorm import RAW_TOKEN, SEP, feature_tokens, join_batch, normalize_piece
 
 LANGUAGES = ("vi", "zh", "en")
@@ -107,13 +108,11 @@ def standard_name_sides(translated: bool = True) -> dict[tuple[str, ...], set[st
 def tokens_and_shapes(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The texts' feature tokens, each closed by SEP (`tokenize_batch`), which the text writes
     capitalised and which read as syllables of a name (as the runtime's featuriser reads them)."""
-    tokens, capital, syllable, shapes = [], [], [], {}
-    for raw in RAW_TOKEN.findall(join_batch(texts)):
-        pieces = normalize_piece(raw)
-        tokens += pieces
-        capital += [written_capitalised(raw)] * len(pieces)
-        syllable += [shapes.setdefault((raw, token), name_syllable(raw, token)) for token in pieces]
-    return tokens, np.array(capital, dtype=bool), np.array(syllable, dtype=bool)
+    shapes = PieceCache(piece_shapes)
+    read = [shape for raw in RAW_TOKEN.findall(join_batch(texts)) for shape in shapes[raw]]
+    tokens = [token for token, _, _ in read]
+    capital = np.array([is_capital for _, is_capital, _ in read], dtype=bool)
+    return tokens, capital, np.array([is_syllable for _, _, is_syllable in read], dtype=bool)
 
 
 def share_by_key(keys: np.ndarray, rows: np.ndarray, relevant: np.ndarray) -> dict[int, tuple[int, float]]:

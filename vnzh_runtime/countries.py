@@ -37,6 +37,7 @@ import unicodedata
 import numpy as np
 
 from vnzh_runtime.ngram_index import SEPARATOR_ID, NgramIndex
+from vnzh_runtime.textnorm import normalize_piece
 
 SIDES = ("china", "vietnam", "third")
 FEATURES = ("names_china", "names_vietnam", "names_third", "third_not_china", "third_not_vietnam",
@@ -57,6 +58,17 @@ def name_syllable(piece: str, token: str) -> bool:
     """Whether a raw piece reads as one syllable of a Vietnamese name: written capitalised, not in
     all capitals (a headline's "PHÁP TĂNG ĐẦU TƯ" says nothing), shaped as a syllable ("Cai", "Văn")."""
     return written_capitalised(piece) and (len(piece) == 1 or not piece.isupper()) and vietnamese_syllable(token)
+
+
+def piece_shapes(piece: str) -> tuple[tuple[str, bool, bool], ...]:
+    """(token, written capitalised, a syllable of a name) for each normalised token of a raw piece
+    (`textnorm.RAW_TOKEN`): what the names read of a text, at training and at inference alike.
+
+        >>> piece_shapes("Văn"), piece_shapes("LÀO")
+        ((('văn', True, True),), (('lào', True, False),))
+    """
+    capital = written_capitalised(piece)
+    return tuple((token, capital, name_syllable(piece, token)) for token in normalize_piece(piece))
 
 
 def written_capitalised(piece: str) -> bool:

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.activations import sigmoid, softmax
-from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames, name_syllable, written_capitalised
+from vnzh_runtime.countries import FEATURES as COUNTRY_FEATURES, CountryNames, piece_shapes
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import kind_langs, token_kind
 from vnzh_runtime.ngram_index import NgramIndex
 from vnzh_runtime.piece_cache import PieceCache
-from vnzh_runtime.textnorm import RAW_TOKEN, feature_tokens, join_batch, normalize_piece
+from vnzh_runtime.textnorm import RAW_TOKEN, feature_tokens, join_batch
 
 SETTINGS_FILE = "tfidf.json"
 WEIGHTS_FILE = "weights.npz"
@@ -62,9 +62,8 @@ class _Codes(PieceCache):
         self.index = index
 
     def codes(self, raw: str) -> tuple[int, ...]:
-        capital = written_capitalised(raw) << 3
-        return tuple(self.index.token_id(t) << 5 | name_syllable(raw, t) << 4 | capital | token_kind(t)
-                     for t in normalize_piece(raw))
+        return tuple(self.index.token_id(token) << 5 | syllable << 4 | capital << 3 | token_kind(token)
+                     for token, capital, syllable in piece_shapes(raw))
 
     def code(self, raw: str) -> int:
         codes = self.codes(raw)
