@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import IO
 
@@ -23,7 +24,7 @@ except ImportError:  # pragma: no cover
     orjson = None
 
 from serve.output import StreamOutput, check_paths, is_stream, keep_partial, move_into_place, open_partial
-from serve.readers import read_records
+from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
@@ -90,22 +91,22 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
     """Tag a file into `output_path`, which appears whole or not at all ("-": standard output, JSONL);
     an existing output file is replaced only with `overwrite`."""
     check_paths(input_path, output_path, overwrite)
-    try:
-        source = open(input_path, "rb")
+    try:  # standard input stays open for the caller
+        source = nullcontext(sys.stdin.buffer) if input_path == STDIN else open(input_path, "rb")
     except OSError as err:
         raise UserError(f"{input_path}: cannot read input ({err.strerror})") from None
     stats = TagStats()
-    with source:
+    with source as lines:
         if is_stream(output_path):
             with StreamOutput(output_path, stats) as sink:
-                write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
+                write_tags(predictor, lines, input_path, sink, output_path, stats, batch_size, progress, workers)
             return stats
         target = Path(output_path).resolve()  # through a symlink to the file it names, which is replaced
         shown = str(target) if Path(output_path).is_symlink() else output_path  # the .partial goes beside the file
         fd, partial = open_partial(target)
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
-                write_tags(predictor, source, input_path, sink, output_path, stats, batch_size, progress, workers)
+                write_tags(predictor, lines, input_path, sink, output_path, stats, batch_size, progress, workers)
         except BaseException as err:
             keep_partial(partial, shown, err)
             raise

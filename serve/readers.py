@@ -224,8 +224,13 @@ def is_json_array(first: bytes) -> bool:
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
+STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
+
+
 def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
+    suffix = ".jsonl" if name == STDIN else Path(name).suffix.lower()
+    name = "stdin" if name == STDIN else name
     lines = iter(handle)
     first = next(lines, b"")
     encoding = wide_encoding(first)
@@ -234,7 +239,6 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
             raise UserError(f"{name}: a {kind} archive, not text; decompress it first ({command} {name})")
-    suffix = Path(name).suffix.lower()
     if suffix in (".json", ".jsonl", ".ndjson") and is_json_array(first):
         raise UserError(f"{name}:1: a JSON array, not JSON Lines; write one object per line "
                         f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")

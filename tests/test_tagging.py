@@ -97,6 +97,18 @@ def test_csv_in_and_out(tfidf_predictor, tmp_path):
     assert "empty" in rows[1]["error"]
 
 
+def test_input_dash_reads_json_lines_from_standard_input(tfidf_run):
+    import subprocess
+    import sys
+
+    feed = json.dumps({"id": "a", "text": "Kim ngạch thương mại Việt - Trung tăng mạnh"}, ensure_ascii=False) + "\nnot json\n"
+    done = subprocess.run([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", "-",
+                           "--output", "-", "--quiet", "--workers", "1"], input=feed.encode(), capture_output=True, timeout=120)
+    rows = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert done.returncode == 0 and [r["id"] for r in rows] == ["a", None] and rows[0]["label"]
+    assert rows[1]["error"].startswith("stdin:2: not valid JSON")
+
+
 def test_raw_article_is_split_into_paragraphs(tfidf_predictor, tmp_path):
     article = "Tiêu đề bài báo\n\nĐoạn thứ nhất về thương mại.\n   \nĐoạn thứ hai về biên giới.\n"
     assert [n for n, _ in article_paragraphs(article)] == [1, 3, 5]
