@@ -91,6 +91,21 @@ UPLOADS = {
 }
 
 
+def test_the_page_reads_as_records_every_file_kind_the_server_reads_as_records():
+    """The page groups records by document and counts them as records for the same file names as
+    `serve tag`'s readers; a kind it left out (.ndjson) was shown as paragraphs of one article."""
+    import re
+
+    from serve.readers import READERS
+
+    static = Path(__file__).resolve().parents[1] / "serve" / "static"
+    script, page = (static / "page.js").read_text(encoding="utf-8"), (static / "index.html").read_text(encoding="utf-8")
+    pattern = re.search(r"const isRecords = /(.+?)/i", script).group(1)
+    accept = re.search(r'accept="([^"]+)"', page).group(1).split(",")
+    for suffix in READERS:
+        assert re.search(pattern, "feed" + suffix) and suffix in accept, suffix
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 @pytest.mark.parametrize("name", sorted(UPLOADS))
 def test_file_endpoint_writes_what_serve_tag_writes(client, tfidf_run, tmp_path, name, fmt):

@@ -44,6 +44,74 @@ def test_duplicate_labels_stop_the_train_cli_before_any_mlflow_run(tmp_path, mon
     assert not store.exists() and not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("override, says", [
+    ("data.labels=[economy, other]", "at least two topics besides 'other'"),
+    ("mlflow.registered_model=team/tagger", "holds no '/' or ':'"),
+])
+def test_configs_mlflow_or_the_heads_would_refuse_after_training_are_refused_at_load(override, says):
+    with pytest.raises(ConfigError, match=says):
+        load_config("configs/tfidf.yaml", [override])
+
+
+def test_runs_that_would_fail_after_training_stop_before_it_in_one_line(mlflow_uri, tmp_path, capsys):
+    """Each used to train first and then end in a traceback (or leave a FAILED run)."""
+    import mlflow
+
+    from train.__main__ import main as train_main
+
+    client = mlflow.MlflowClient(tracking_uri=mlflow_uri)  # the session's store: mlflow's own URI outlives a test
+    client.delete_experiment(client.create_experiment("cleaned-up"))
+    (tmp_path / "afile").write_text("mine\n", encoding="utf-8")
+    small = "data.files=[data/authored/vi-a.jsonl]"  # no 'other', science_tech or party_relations in its train split
+    for sets, says in [
+        ([small], "no 'train' records labelled science_tech, party_relations, other"),
+        (["mlflow.experiment=cleaned-up"], "mlflow.experiment cleaned-up: deleted in the MLflow store"),
+        ([f"output_dir={tmp_path / 'afile' / 'sub'}"], "afile is a file, not a directory"),
+        (["model.tfidf.min_df=1000000"], "min_df 1000000 is more than the"),
+    ]:
+        flags = [flag for value in [f"output_dir={tmp_path / 'm'}", "data.files=[data/authored/en-a.jsonl]", *sets]
+                 for flag in ("--set", value)]
+        assert train_main(["--config", "configs/tfidf.yaml", *flags]) == 2, sets
+        err = capsys.readouterr().err
+        assert err.strip().splitlines()[-1].startswith("error: ") and says in err and "Traceback" not in err, err
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine\n" and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("heads", ["factored", "joint"])
+def test_two_topics_train_a_model_that_tells_them_and_other_apart(mlflow_uri, tmp_path, heads):
+    """Two topics: the factored model crashed after training, the joint one gave every text one label."""
+    from train.config import load_config
+    from train.run import train
+    from vnzh_runtime.predictor import Predictor
+
+    config = load_config("configs/tfidf.yaml", ["data.files=[data/authored/en-*.jsonl]", "mlflow.log_model=false",
+                                                "data.labels=[economy, people_to_people, other]", "mlflow.experiment=edge-cases",
+                                                f"model.tfidf.heads={heads}", f"output_dir={tmp_path / 'm'}"])
+    train(config, log=lambda *a, **k: None)
+    predictor = Predictor.load(tmp_path / "m")
+    rows = predictor.predict(["Vietnam-China trade rose 20% as durian exports to China surged",
+                              "The French football league announced its new season schedule.",
+                              "Chinese and Vietnamese students met at a youth friendship festival in Nanning"])
+    assert [r["label"] for r in rows] == ["economy", "other", "people_to_people"]
+    assert all(sorted(r["scores"]) == sorted(["economy", "people_to_people", "other"]) for r in rows)
+
+
+def test_overwrite_through_a_symlink_replaces_the_model_it_points_to_and_keeps_the_link(tfidf_run, tmp_path):
+    import shutil
+
+    from train.config import load_config
+    from train.run import train
+
+    shutil.copytree(tfidf_run.output_dir, tmp_path / "real")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    config = load_config("configs/tfidf.yaml", ["data.files=[data/authored/en-a.jsonl]", "mlflow.log_model=false",
+                                                "mlflow.experiment=edge-cases", f"output_dir={tmp_path / 'link'}"])
+    train(config, log=lambda *a, **k: None, overwrite=True)  # was: OSError, and the link renamed away
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "link").resolve() == (tmp_path / "real").resolve()
+    assert json.loads((tmp_path / "real" / "meta.json").read_text(encoding="utf-8"))["metrics"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no link or model set aside
+
+
 @pytest.mark.parametrize("override, key", [
     ("model.tfidf.C=.inf", "model.tfidf.C"),
     ("model.tfidf.country_features=.inf", "model.tfidf.country_features"),

@@ -51,6 +51,8 @@ class DataConfig(Strict):
             raise ValueError(f"unknown labels {unknown} (fix: use labels from LABELS.md: {', '.join(LABELS)})")
         if "other" not in labels:
             raise ValueError("no 'other' (fix: add other, the label of everything that is not VN–China coverage)")
+        if len(labels) < 3:  # the topic head chooses among topics: one alone is no choice
+            raise ValueError("at least two topics besides 'other' (fix: list two or more topics from LABELS.md)")
         return labels
 
 
@@ -64,6 +66,14 @@ class MlflowConfig(Strict):
     registered_model: Optional[str] = None  # default: vn-china-topics-<name>
     alias: str = "champion"
     log_model: bool = True
+
+    @field_validator("registered_model")
+    @classmethod
+    def _registered_model(cls, name: Optional[str]) -> Optional[str]:
+        # MLflow's rule, checked before training rather than at registration after it
+        if name is not None and (not name.strip() or "/" in name or ":" in name):
+            raise ValueError("a registered model name is not empty and holds no '/' or ':' (fix: e.g. vn-china-topics-team)")
+        return name
 
     @field_validator("alias")
     @classmethod

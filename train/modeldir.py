@@ -25,8 +25,9 @@ from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, enclosing_model_dir, is_m
 
 
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
-    """The output directory, if training may write it; otherwise one line saying why and the fix."""
-    path = Path(output_dir)
+    """The output directory, if training may write it; otherwise one line saying why and the fix.
+    A symlink names the directory it points to: that one is replaced, the link is kept."""
+    path = Path(output_dir).resolve() if Path(output_dir).is_symlink() else Path(output_dir)
     inside = enclosing_model_dir(path)
     if inside is not None:  # an unlisted file under it would make that model refuse to load
         raise UserError(f"output_dir {output_dir}: lies inside the model directory {inside} "
@@ -40,7 +41,23 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
         if not overwrite:
             raise UserError(f"output_dir {output_dir}: holds a model from an earlier run "
                             "(fix: pass --overwrite to replace it, or --set name=<new name>)")
+    check_creatable(path, output_dir)
     return path
+
+
+def check_creatable(path: Path, output_dir: str) -> None:
+    """One line now, not after training, where the directory (and the one it is built in beside it)
+    cannot be made: a file on the way, a read-only or virtual file system. A probe directory is
+    made and removed in the nearest existing folder."""
+    nearest = next(folder for folder in [path.absolute(), *path.absolute().parents] if folder.exists())
+    if not nearest.is_dir():
+        raise UserError(f"output_dir {output_dir}: {nearest} is a file, not a directory "
+                        "(fix: --set output_dir=<a new directory>)")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".vnzh-probe-", dir=nearest))
+    except OSError as err:
+        raise UserError(f"output_dir {output_dir}: cannot create it in {nearest} ({err.strerror}) "
+                        "(fix: --set output_dir=<a directory you can write>)") from None
 
 
 def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, spec: dict | None = None) -> Path:

@@ -57,6 +57,10 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     for split in ("train", "dev"):
         if not splits[split]:
             raise DataError(f"data.files: no '{split}' records with labels {config.data.labels}; add some or fix data.files")
+    unseen = [label for label in config.data.labels if not any(r.label == label for r in splits["train"])]
+    if unseen:  # a head cannot learn a label it never sees (and a relevance head needs both sides)
+        raise DataError(f"data.files: no 'train' records labelled {', '.join(unseen)}; add some, or leave "
+                        f"{'it' if len(unseen) == 1 else 'them'} out of data.labels")
     main_process = is_main_process()  # torchrun/accelerate: every rank fits; only rank 0 saves, evaluates and logs
     if main_process:
         log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)

@@ -69,6 +69,20 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def use_experiment(name: str, setting: str):
+    """The experiment `name`, created where missing, made the active one; one line where it was deleted
+    (MLflow keeps a deleted experiment's name until it is purged, and refuses to log to it)."""
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None and found.lifecycle_stage == "deleted":
+        raise UserError(f"{setting} {name}: deleted in the MLflow store {tracking_uri()} (fix: restore it with "
+                        f"`mlflow experiments restore --experiment-id {found.experiment_id}`, or use another name)")
+    if found is None:
+        mlflow.create_experiment(name, artifact_location=artifact_location(name), tags=EXPERIMENT_KIND)
+    return mlflow.set_experiment(name)
+
+
 class TrainingRun:
     def __init__(self, config: Config):
         self.config = config
@@ -83,10 +97,7 @@ class TrainingRun:
             return self
         quiet_mlflow()
         mlflow.set_tracking_uri(tracking_uri())
-        name = self.config.mlflow.experiment
-        if mlflow.get_experiment_by_name(name) is None:
-            mlflow.create_experiment(name, artifact_location=artifact_location(name), tags=EXPERIMENT_KIND)
-        experiment = mlflow.set_experiment(name)
+        experiment = use_experiment(self.config.mlflow.experiment, "mlflow.experiment")
         if experiment.tags.get("mlflow.experimentKind") != EXPERIMENT_KIND["mlflow.experimentKind"]:
             mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, *next(iter(EXPERIMENT_KIND.items())))
         run = mlflow.start_run(run_name=self.config.name)
@@ -191,10 +202,7 @@ def log_evaluation_run(model: str, spec: dict, results: dict, report: str, data_
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
-    experiment = "vn-china-topics-evaluations"
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=artifact_location(experiment), tags=EXPERIMENT_KIND)
-    mlflow.set_experiment(experiment)
+    use_experiment("vn-china-topics-evaluations", "the evaluations experiment")
     with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
         mlflow.set_tags({"evaluated_model": model, "model_type": spec.get("model_type"),
                          "data": ",".join(data_files)})

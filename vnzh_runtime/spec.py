@@ -104,7 +104,8 @@ def read_spec(directory: str | Path, verify: bool = True) -> dict:
     if not (directory / SPEC_FILE).is_file():
         old = (directory / META_FILE).is_file()
         raise UserError(f"{directory}: " + (
-            f"a model of an older format (no {SPEC_FILE}); this runtime reads format {FORMAT_VERSION}: retrain it"
+            f"no {SPEC_FILE} beside {META_FILE}: a model of an older format, or a copy that lost it "
+            f"(fix: re-copy the whole model directory, or retrain it; this runtime reads format {FORMAT_VERSION})"
             if old else "not a model directory (no spec.json); train one with: python -m train --config configs/tfidf.yaml"))
     spec = read_json(directory / SPEC_FILE, "inference spec")
     version = spec.get("format_version") if isinstance(spec, dict) else None

@@ -205,7 +205,7 @@
     $("source-name").textContent = data.name;
     renderSummary(data);
     const list = $("paragraphs");
-    const isRecords = /\.(jsonl|json|csv)$/i.test(data.name);   // records may come from several documents
+    const isRecords = /\.(jsonl|ndjson|json|csv)$/i.test(data.name);   // records may come from several documents
     const items = records.map((record, i) => {
       const item = paragraph(record, texts[i], furniture[i], i, isRecords);
       if (isRecords && i > 0 && record.doc_id !== records[i - 1].doc_id) item.classList.add("doc-start");
@@ -289,7 +289,7 @@
     const furnitureCount = furniture.filter(Boolean).length;
     const topics = labels.filter((l) => l !== "other" && counts.get(l) > 0)
       .sort((a, b) => counts.get(b) - counts.get(a));
-    const unit = /\.(jsonl|json|csv)$/i.test(data.name) ? "record" : "paragraph";
+    const unit = /\.(jsonl|ndjson|json|csv)$/i.test(data.name) ? "record" : "paragraph";
     const parts = [`${total} ${unit}${total === 1 ? "" : "s"}`];
     if (topics.length) parts.push(`mostly ${labelName(topics[0])} (${counts.get(topics[0])})`);
     parts.push(`${counts.get("other") || 0} other`, `${furnitureCount} furniture`, `${uncertain} uncertain`);

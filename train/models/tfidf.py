@@ -26,6 +26,7 @@ from pydantic import Field, field_validator
 from train.countries import country_names
 from train.data import Record
 from train.schema import Strict
+from vnzh_runtime.errors import UserError
 from vnzh_runtime.tfidf import Featurizer, TfidfModel, ngrams
 
 if TYPE_CHECKING:
@@ -65,7 +66,13 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[boo
     span = tuple(settings.word_ngrams)
     vectorizer = TfidfVectorizer(analyzer=lambda text: ngrams(text, *span), min_df=settings.min_df,
                                  max_features=settings.max_features, sublinear_tf=settings.sublinear_tf)
-    vectorizer.fit(texts)
+    if settings.min_df > len(texts):
+        raise UserError(f"model.tfidf.min_df {settings.min_df} is more than the {len(texts)} training paragraphs: "
+                        "no n-gram would be kept (fix: lower it)")
+    try:
+        vectorizer.fit(texts)
+    except ValueError as err:  # e.g. min_df above the number of paragraphs: no n-gram is kept
+        raise UserError(f"model.tfidf: {err} over {len(texts)} training paragraphs (fix: lower min_df)") from None
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
     countries = None
     if settings.country_features:
@@ -80,18 +87,25 @@ def to_scipy(csr, width: int):
     return csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, width))
 
 
+YES_NO = ["no", "yes"]  # the classes of a binary head read through a sigmoid: relevance, one-vs-rest labels
+
+
 def fit_head(x, y: list[str], classes: list[str], settings: TfidfSettings, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(coef, intercept) of a logistic regression, rows in `classes` order (a class never seen scores -inf)."""
+    """(coef, intercept) of a logistic regression: for YES_NO one row, for "yes"; otherwise one row per
+    class in `classes` order, read through a softmax (a class never seen scores -inf)."""
     from sklearn.linear_model import LogisticRegression
 
     head = LogisticRegression(C=settings.C, class_weight=settings.class_weight, max_iter=settings.max_iter,
                               random_state=seed).fit(x, y)
-    if len(classes) == 2:  # binary: one row, for classes[1]
+    if classes == YES_NO:
         return head.coef_.astype(np.float64), head.intercept_.astype(np.float64)
+    rows, biases = head.coef_, head.intercept_
+    if len(head.classes_) == 2:  # scikit-learn's one row z for the second class: softmax([-z/2, z/2]) is sigmoid(z)
+        rows, biases = np.vstack([-rows[0] / 2, rows[0] / 2]), np.array([-biases[0] / 2, biases[0] / 2])
     coef = np.zeros((len(classes), x.shape[1]))
     intercept = np.full(len(classes), -1e9)
     for row, name in enumerate(head.classes_):
-        coef[classes.index(name)], intercept[classes.index(name)] = head.coef_[row], head.intercept_[row]
+        coef[classes.index(name)], intercept[classes.index(name)] = rows[row], biases[row]
     return coef, intercept
 
 
@@ -115,12 +129,12 @@ class TfidfTrainer:
             weights = {"joint_coef": coef, "joint_intercept": intercept}
         else:
             relevant = [i for i, label in enumerate(y) if label != "other"]
-            r_coef, r_intercept = fit_head(x, ["no" if l == "other" else "yes" for l in y], ["no", "yes"], self.settings, seed)
+            r_coef, r_intercept = fit_head(x, ["no" if l == "other" else "yes" for l in y], YES_NO, self.settings, seed)
             t_coef, t_intercept = fit_head(x[relevant], [y[i] for i in relevant], topics, self.settings, seed)
             weights = {"relevance_coef": r_coef, "relevance_intercept": r_intercept,
                        "topic_coef": t_coef, "topic_intercept": t_intercept}
         if self.config.task == "multilabel":  # one-vs-rest heads over whole label sets: independent p(label)
-            heads = [fit_head(x, ["yes" if l in r.labels else "no" for r in train], ["no", "yes"], self.settings, seed)
+            heads = [fit_head(x, ["yes" if l in r.labels else "no" for r in train], YES_NO, self.settings, seed)
                      for l in self.labels]
             weights["ovr_coef"] = np.concatenate([coef for coef, _ in heads])
             weights["ovr_intercept"] = np.concatenate([intercept for _, intercept in heads])
