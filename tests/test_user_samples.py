@@ -33,6 +33,19 @@ def test_duplicate_labels_are_refused_at_load(tmp_path):
         load_config(path)
 
 
+def test_a_key_set_twice_in_a_config_and_a_config_folder_are_refused_in_one_line(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("seed: 7\nname: mine\nseed: 13\n", encoding="utf-8")  # PyYAML alone keeps 13 without a word
+    with pytest.raises(ConfigError, match=f"^{path}:3: not valid YAML \\('seed' is set twice \\(fix: keep one\\)\\)$"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="is a directory \\(fix: pass a config file in it"):
+        load_config(tmp_path)
+    merged = tmp_path / "merged.yaml"  # a YAML merge key's values may still be overridden
+    merged.write_text("defaults: &d {C: 3.0}\nmodel:\n  tfidf:\n    <<: *d\n    C: 5.0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="defaults"):  # the unknown top-level key, not a repeated one
+        load_config(merged)
+
+
 def test_duplicate_labels_stop_the_train_cli_before_any_mlflow_run(tmp_path, monkeypatch, capsys):
     from train.__main__ import main as train_main
 

@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
 from train.schema import Strict
+from train.yaml_load import load_yaml
 from vnzh_runtime.errors import UserError
 
 
@@ -134,10 +135,12 @@ class Config(Strict):
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found (fix: pass an existing file, e.g. configs/tfidf.yaml)") from None
-    except (UnicodeDecodeError, IsADirectoryError) as err:
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory (fix: pass a config file in it, e.g. {path / 'tfidf.yaml'})") from None
+    except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: not a UTF-8 YAML file ({type(err).__name__}); save it as UTF-8 text") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)

@@ -1,0 +1,37 @@
+"""Reading a config's YAML: safe, and a key set twice is an error, where PyYAML keeps the last one
+without a word (a `seed: 13` further down would silently override the `seed: 7` the user edited).
+
+    >>> load_yaml("seed: 7\\nname: x\\n")
+    {'seed': 7, 'name': 'x'}
+    >>> try:
+    ...     load_yaml("seed: 7\\nseed: 13\\n")
+    ... except yaml.YAMLError as err:
+    ...     print(err.problem, "on line", err.problem_mark.line + 1)
+    'seed' is set twice (fix: keep one) on line 2
+"""
+
+from __future__ import annotations
+
+import yaml
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *defaults": merged keys may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:  # an unhashable key: SafeLoader says so itself
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is set twice (fix: keep one)",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str):
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
