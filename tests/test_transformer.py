@@ -108,6 +108,30 @@ def test_missing_phobert_weights_stop_with_one_line(tmp_path):
            "--set model.transformer.encoders.phobert.name_or_path=" in lines[0]
 
 
+def test_without_a_reachable_hub_weights_are_sought_in_the_cache_only_and_paths_are_named(tmp_path, monkeypatch):
+    """No minute of the hub client's retries before the one line; a local path is not advised as a hub name."""
+    import time
+
+    import train.models.transformer as transformer
+    from vnzh_runtime.errors import UserError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(transformer, "hub_reachable", lambda timeout=3.0: False)
+    labels = ["economy", "other"]
+    started = time.perf_counter()
+    with pytest.raises(UserError, match="cannot load 'vinai/phobert-base' \\(no model hub reachable"):
+        transformer.from_pretrained("phobert", transformer.EncoderConfig(), labels, "head_tail")
+    assert time.perf_counter() - started < 20
+    missing = transformer.EncoderConfig(name_or_path=str(tmp_path / "nowhere"))
+    with pytest.raises(UserError, match="is no directory .fix: download the weights there"):
+        transformer.from_pretrained("multi", missing, labels, "head_tail")
+    (tmp_path / "empty").mkdir()
+    empty = transformer.EncoderConfig(name_or_path=str(tmp_path / "empty"))
+    with pytest.raises(UserError, match="holds no model that loads"):
+        transformer.from_pretrained("multi", empty, labels, "head_tail")
+
+
 def test_cpu_tagging_is_fp32_in_small_batches_and_int8_on_request(tiny_run):
     import numpy as np
 

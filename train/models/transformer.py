@@ -13,6 +13,7 @@ macro-F1, best checkpoint kept, linear warmup/decay). The runtime side
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal, Optional
@@ -79,22 +80,46 @@ class TransformerModelConfig(Strict):
 
 
 def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: str, task: str = "single") -> Encoder:
-    """An encoder from a hub name or a local directory; no weights there is one line naming the fix."""
+    """An encoder from a hub name or a local directory; no weights there is one line naming the fix.
+    Where the hub does not answer, a hub name is looked up in the local cache only: one line at
+    once, not after a minute of the hub client's retries."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
+    local = name.startswith(("/", ".", "~")) or Path(name).expanduser().exists()
+    if local and not Path(name).expanduser().is_dir():
+        raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, huggingface-cli "
+                        f"download <hub name> --local-dir {name}, or correct the path)")
+    cache_only = {} if local or hub_reachable() else {"local_files_only": True}
     try:
-        tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path)
+        tokenizer = AutoTokenizer.from_pretrained(name, **cache_only)
         model = AutoModelForSequenceClassification.from_pretrained(
-            cfg.name_or_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task])
+            name, num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task], **cache_only)
     except (OSError, ValueError) as err:
-        local = f"/models/{Path(cfg.name_or_path).name}"
+        found = str(err).splitlines()[0][:120]
+        if local:
+            raise UserError(f"{setting}: the directory {name!r} holds no model that loads ({found}); download the "
+                            f"model's files into it (huggingface-cli download <hub name> --local-dir {name})") from None
+        target = f"/models/{Path(name).name}"
         raise UserError(
-            f"model.transformer.encoders.{key}.name_or_path: cannot load {cfg.name_or_path!r} (no model hub reachable "
-            f"and no local copy: {str(err).splitlines()[0][:120]}); download it where the hub is reachable "
-            f"(huggingface-cli download {cfg.name_or_path} --local-dir {local}) and pass "
-            f"--set model.transformer.encoders.{key}.name_or_path={local}") from None
+            f"{setting}: cannot load {name!r} (no model hub reachable and no local copy: {found}); download it where "
+            f"the hub is reachable (huggingface-cli download {name} --local-dir {target}) and pass "
+            f"--set {setting}={target}") from None
     return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the model hub (HF_ENDPOINT, else huggingface.co) accepts a connection."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        socket.create_connection((url.hostname, url.port or (80 if url.scheme == "http" else 443)), timeout=timeout).close()
+        return True
+    except (OSError, TypeError):  # TypeError: an HF_ENDPOINT without a host
+        return False
 
 
 class TransformerTrainer:
