@@ -24,8 +24,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.page import add_page, model_info
 from serve.readers import article_paragraphs
@@ -78,19 +78,23 @@ def validation_message(errors: list[dict]) -> str:
     for error in errors:
         if error.get("type") == "json_invalid":  # loc holds the character where reading stopped
             at = next((part for part in error.get("loc", ()) if isinstance(part, int)), None)
-            found = [f"character {at}" if at is not None else "", str((error.get("ctx") or {}).get("error", "")).strip()]
-            return f"the body is not valid JSON ({': '.join(x for x in found if x)}); send a JSON object".replace(" ()", "")
+            found = ": ".join(x for x in (f"character {at}" if at is not None else "",
+                                          str((error.get("ctx") or {}).get("error", "")).strip()) if x)
+            return f"the body is not valid JSON{f' ({found})' if found else ''}; send a JSON object"
         loc = [part for part in error.get("loc", ()) if part not in ("body", "query")]
         if not loc and error.get("type") == "missing":
             return "the body is empty; send a JSON object"
-        field = str(loc[0]) if loc else ""
-        where = field + (f"[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else "")
+        where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else str(loc[0]) if loc else ""
         said.setdefault(where, []).append(str(error.get("msg", "invalid")).removeprefix("Value error, "))
-    parts = [f"{where}: " if where else "" for where in said]
-    parts = [prefix + (FIELD_RULES.get(where.split("[")[0]) if len(set(messages)) > 1 and where.split("[")[0] in FIELD_RULES
-                       else "; ".join(dict.fromkeys(messages)))
-             for prefix, (where, messages) in zip(parts, said.items())]
+    parts = [(f"{where}: " if where else "") + said_once(where.split("[")[0], messages) for where, messages in said.items()]
     return "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+
+def said_once(field: str, messages: list[str]) -> str:
+    """A field's messages; for a union's one per branch, what the field takes (FIELD_RULES)."""
+    if len(set(messages)) > 1 and field in FIELD_RULES:
+        return FIELD_RULES[field]
+    return "; ".join(dict.fromkeys(messages))
 
 
 def create_app(predictor: Predictor, workers: int = 2, source: str | None = None) -> FastAPI:

@@ -46,9 +46,9 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
 
 def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None:
     source, target = Path(input_path), Path(output_path)
-    longest = name_max(target.parent) - TEMPORARY_NAME_EXTRA
-    if len(os.fsencode(target.name)) > longest:
-        raise UserError(f"{output_path}: the file name is {len(os.fsencode(target.name))} bytes long; the file written "
+    longest, length = name_max(target.parent) - TEMPORARY_NAME_EXTRA, len(os.fsencode(target.name))
+    if length > longest:
+        raise UserError(f"{output_path}: the file name is {length} bytes long; the file written "
                         f"beside it until the run completes needs a name of at most {longest} (fix: a shorter name)")
     if source.resolve() == target.resolve() or (target.exists() and source.exists() and os.path.samefile(source, target)):
         raise UserError(f"{output_path}: the output is the input file; write the tags to another file")

@@ -1,6 +1,7 @@
 """Writing a model directory (the runtime's `vnzh_runtime.spec` reads it), without destroying anything.
 
     >>> target = check_output_dir("models/tfidf", overwrite=False)   # before any MLflow run
+    >>> check_creatable(target, "models/tfidf")                       # and once: it writes a probe
     >>> save_model_dir(target, config, trainer, {"train_size": 3698}, overwrite=False)
 
 The directory is built beside its target and renamed into place only when complete, so a
@@ -41,7 +42,6 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
         if not overwrite:
             raise UserError(f"output_dir {output_dir}: holds a model from an earlier run "
                             "(fix: pass --overwrite to replace it, or --set name=<new name>)")
-    check_creatable(path, output_dir)
     return path
 
 

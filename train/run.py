@@ -23,7 +23,7 @@ from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, load_records
 from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
-from train.modeldir import check_output_dir, install_dir, save_model_dir, tuning_dir, update_spec
+from train.modeldir import check_creatable, check_output_dir, install_dir, save_model_dir, tuning_dir, update_spec
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
 from train.tracking import TrainingRun, check_tracking_server, is_main_process
@@ -52,6 +52,7 @@ def set_seed(seed: int, torch: bool = False) -> None:
 
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
+    check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
     check_tracking_server()  # an http(s) MLFLOW_TRACKING_URI that does not answer: one line, before any work
     splits = by_split(load_records(config.data.files), config.data.labels)
     for split in ("train", "dev"):

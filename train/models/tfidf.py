@@ -71,8 +71,9 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[boo
                         "no n-gram would be kept (fix: lower it)")
     try:
         vectorizer.fit(texts)
-    except ValueError as err:  # e.g. min_df above the number of paragraphs: no n-gram is kept
-        raise UserError(f"model.tfidf: {err} over {len(texts)} training paragraphs (fix: lower min_df)") from None
+    except ValueError as err:  # no n-gram kept for another reason, e.g. max_features or texts with no tokens
+        raise UserError(f"model.tfidf: {err} over {len(texts)} training paragraphs (fix: check the data, or lower "
+                        "min_df)") from None
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
     countries = None
     if settings.country_features:
