@@ -162,6 +162,8 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
         paragraphs = article_paragraphs(request.text)
+        if not paragraphs:  # as "" is (min_length): a blank article is a mistake, not an article of no paragraphs
+            raise HTTPException(422, "text has no paragraphs (only blank lines); send the article, one paragraph per line")
         for line, text in paragraphs:
             if len(text) > MAX_CHARS:
                 raise HTTPException(413, f"line {line} of the article has {len(text)} characters; "

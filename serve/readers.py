@@ -21,7 +21,6 @@ or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same w
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import deque
 from itertools import chain
@@ -30,26 +29,13 @@ from typing import Iterable, Iterator
 
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.filekind import whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 
 csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
 
 _BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a \r that no \n follows: an old Mac line end
 _LINE_END = re.compile(r"\r\n|\r|\n")
-# Byte order marks of the encodings a Windows editor saves as "Unicode"; the UTF-32 ones first (FF FE 00 00 begins with FF FE).
-_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
-              (b"\xfe\xff", "UTF-16"))
-
-
-def wide_encoding(first: bytes) -> str | None:
-    """"UTF-16"/"UTF-32" when the file's first line shows one (a BOM, or a NUL beside an ASCII byte:
-    no UTF-8 input of ours starts with NUL), else None."""
-    for bom, encoding in _WIDE_BOMS:
-        if first.startswith(bom):
-            return encoding
-    return "UTF-16" if len(first) >= 2 and (first[0] == 0) != (first[1] == 0) else None
-
-
 def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
     """Binary lines (split at \\n) split again after each bare \\r, each piece keeping its line end.
     A UTF-8 multi-byte character never holds a \\r or \\n byte, so splitting bytes is safe."""
@@ -206,24 +192,6 @@ READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson":
            ".csv": read_csv_records}
 
 
-# Magic bytes of the archives a feed comes in: read as text, each would be a page of error records.
-_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"PK\x03\x04", "zip", "unzip"), (b"BZh", "bzip2", "bunzip2 -k"),
-               (b"\xfd7zXZ\x00", "xz", "unxz -k"), (b"\x28\xb5\x2f\xfd", "zstd", "unzstd"))
-
-
-def is_json_array(first: bytes) -> bool:
-    """Whether a JSON file's first line opens an array of records (pretty-printed, or all on one line),
-    rather than being one bad JSON Lines record (a list of strings is an error record of its own)."""
-    text = first.lstrip(b"\xef\xbb\xbf \t")
-    if not text.startswith(b"["):
-        return False
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return True  # the array goes on over the next lines
-    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
-
-
 STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
 
 
@@ -233,14 +201,8 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     name = "stdin" if name == STDIN else name
     lines = iter(handle)
     first = next(lines, b"")
-    encoding = wide_encoding(first)
-    if encoding:
-        raise UserError(f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8")
-    for magic, kind, command in _COMPRESSED:
-        if first.startswith(magic):
-            raise UserError(f"{name}: a {kind} archive, not text; decompress it first ({command} {name})")
-    if suffix in (".json", ".jsonl", ".ndjson") and is_json_array(first):
-        raise UserError(f"{name}:1: a JSON array, not JSON Lines; write one object per line "
-                        f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")
+    problem = whole_file_problem(first, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
+    if problem:
+        raise UserError(problem)
     reader = READERS.get(suffix, read_article_records)
     yield from reader(chain([first], lines) if first else lines, name)

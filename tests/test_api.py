@@ -86,6 +86,8 @@ def test_non_json_body_is_4xx(client):
     response = client.post("/tag", content=b"\xff\xfe not json", headers={"content-type": "application/json"})
     assert 400 <= response.status_code < 500
     assert client.post("/tag/article", json={"text": ""}).status_code == 422
+    blank = client.post("/tag/article", json={"text": " \n\t\n  "})
+    assert blank.status_code == 422 and "no paragraphs" in blank.json()["detail"]
 
 
 def test_json_sent_with_another_content_type_is_415_naming_the_header(client):

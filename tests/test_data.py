@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import pytest
@@ -48,3 +49,15 @@ def test_duplicate_ids_and_missing_files(tmp_path):
         load_records([str(path)])
     with pytest.raises(DataError, match="matches no file"):
         load_records([str(tmp_path / "none*.jsonl")])
+
+
+@pytest.mark.parametrize("encode, message", [
+    (lambda text: gzip.compress(text.encode("utf-8")), "a gzip archive, not text; decompress it first"),
+    (lambda text: text.encode("utf-16"), "the file is UTF-16, not UTF-8; re-save it as UTF-8"),
+    (lambda text: ("[" + text.strip() + "]").encode("utf-8"), "a JSON array, not JSON Lines"),
+])
+def test_a_whole_file_in_the_wrong_form_is_one_line_naming_the_fix(tmp_path, encode, message):
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(encode(line() + "\n"))
+    with pytest.raises(DataError, match=message):  # not "d.jsonl:1: not UTF-8 (byte 1)"
+        load_records([str(path)])

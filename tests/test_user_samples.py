@@ -325,3 +325,15 @@ def test_pyfunc_all_rows_bad_still_one_row_each(pyfunc_model):
     assert list(got.columns) == ["lang", "label", "labels", "scores", "error"]
     assert got["error"].tolist() == ["'text' is missing", "'text' is empty"]
     assert not any(isinstance(v, float) and math.isnan(v) for v in got["label"])
+
+
+def test_pyfunc_reads_a_text_column_pandas_typed_as_numbers_row_by_row(pyfunc_model):
+    """A CSV whose text cells are all blank reads as a float column of NaN: one error row each,
+    not MLflow's refusal of the whole frame before predict."""
+    import numpy as np
+    import pandas as pd
+
+    got = pyfunc_model.predict(pd.DataFrame({"text": [np.nan, np.nan]}))
+    assert got["error"].tolist() == ["'text' is missing", "'text' is missing"]
+    got = pyfunc_model.predict(pd.DataFrame({"text": [2024, 7]}))
+    assert got["error"].tolist() == ["'text' must be a string, got int", "'text' must be a string, got int"]

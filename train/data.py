@@ -21,6 +21,7 @@ from typing import Iterator
 
 from vnzh_runtime.context import contexts
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.filekind import whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl_file
 from vnzh_runtime.langid import LANGS
 
@@ -103,6 +104,10 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
 
 def iter_file(path: str | Path) -> Iterator[tuple[str, JsonlRow]]:
     """("file:line", row) for each non-blank line, through the project's one JSONL reader."""
+    with open(path, "rb") as handle:
+        problem = whole_file_problem(handle.readline(), str(path), jsonl=True)
+    if problem:  # one line that names the fix, not "not UTF-8" on line 1
+        raise DataError(problem)
     for row in read_jsonl_file(path):
         yield f"{path}:{row.line}", row
 

@@ -165,9 +165,11 @@ class TrainingRun:
         # The pyfunc's `error` column (a row with no text) stays out of the signature: spark_udf returns
         # the signature's fields only, and serve spark writes its own `error` beside them.
         signature = infer_signature(example, pd.DataFrame(output))
+        # `text` of any type: MLflow would refuse a whole frame whose text column pandas read as numbers
+        # (all blank cells are NaN, a float column) before predict, which gives each such row its own error.
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
         # Any type: an article's id is a string or a number, as in serve tag (vnzh_runtime.context.document_key).
-        signature.inputs = Schema([*signature.inputs.inputs, ColSpec(AnyType(), "doc_id", required=False)])
+        signature.inputs = Schema([ColSpec(AnyType(), "text"), ColSpec(AnyType(), "doc_id", required=False)])
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},

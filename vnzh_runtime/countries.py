@@ -30,13 +30,13 @@ capitalised Vietnamese syllable ends a person's or a place's name ("Võ Văn M�
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 
 import numpy as np
 
 from vnzh_runtime.ngram_index import SEPARATOR_ID, NgramIndex
+from vnzh_runtime.spec import is_finite
 from vnzh_runtime.textnorm import normalize_piece
 
 SIDES = ("china", "vietnam", "third")
@@ -93,7 +93,7 @@ def check_settings(names, sides, value, capitalised=(), blocked=()) -> None:
         raise ValueError("blocked neighbours must be two tokens, one of them a one-word country name")
     if not isinstance(sides, list) or len(sides) != len(names) or not all(side in SIDES for side in sides):
         raise ValueError(f"country sides must be one of {SIDES} per name")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if not is_finite(value) or value < 0:
         raise ValueError(f"country feature value {value!r} must be a number >= 0")
 
 

@@ -130,9 +130,21 @@ class TransformerTrainer:
         self.labels = list(config.data.labels)
         self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
-        self.encoders: dict[str, Encoder] = {} if self.settings.tiny else {
-            key: from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text, config.task)
-            for key in sorted(set(self.routes.values()))}
+        self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
+
+    def _pretrained(self, task: str) -> dict[str, Encoder]:
+        """Every routed encoder's weights; where some cannot load, one line with the first's fix that
+        names the others too, so that a user fetches them all before trying again."""
+        encoders, missing = {}, []
+        for key in sorted(set(self.routes.values())):
+            try:
+                encoders[key] = from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text, task)
+            except UserError as err:
+                missing.append((key, str(err)))
+        if missing:
+            others = ", ".join(f"model.transformer.encoders.{key}" for key, _ in missing[1:])
+            raise UserError(missing[0][1] + (f"; {others} cannot load either" if others else ""))
+        return encoders
 
     @property
     def routed(self) -> RoutedEncoders:
