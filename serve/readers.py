@@ -27,6 +27,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from serve.html_pages import opens_as_html, page_paragraphs
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
@@ -182,14 +183,33 @@ def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRec
             yield InputRecord(f"{stem}:{number}", paragraph, stem)
 
 
-def article_paragraphs(text: str) -> list[tuple[int, str]]:
+def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    """A page's HTML source: each paragraph a browser shows is a record of one document (`serve.html_pages`),
+    id `<stem>:<line>`; one holding a byte that is not UTF-8 is an error record."""
+    stem = Path(name).stem
+    decoded = (decode(raw, number)[0] for number, raw in enumerate(split_bare_cr(lines), start=1))
+    for number, paragraph in page_paragraphs(_LINE_END.sub("\n", text) for text in decoded):
+        if any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8; re-save as UTF-8")
+        else:
+            yield InputRecord(f"{stem}:{number}", paragraph, stem)
+
+
+def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     """(line number, paragraph) of an article already decoded (the API's), split, stripped and
-    numbered as `read_article_records` reads the same article from a UTF-8 file."""
-    return list(article_lines(text.removeprefix("\ufeff")))  # a file's BOM is not text: utf-8-sig drops it
+    numbered as `read_article_records` (or, for a page's HTML, `read_html_records`) reads the same
+    article from a UTF-8 file."""
+    text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
+    first = next((line for _, line in article_lines(text)), "")
+    if opens_as_html(first):
+        return [(int(number) if number.isdigit() else number, paragraph)
+                for number, paragraph in page_paragraphs(text.splitlines(keepends=True))]
+    return list(article_lines(text))
 
 
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
-           ".csv": read_csv_records}
+           ".csv": read_csv_records}  # files of records; any other file is one document
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
 STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
@@ -204,5 +224,6 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     problem = whole_file_problem(first, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
     if problem:
         raise UserError(problem)
-    reader = READERS.get(suffix, read_article_records)
+    reader = READERS.get(suffix) or (read_html_records if suffix in HTML_SUFFIXES or
+                                     opens_as_html(first.decode("utf-8", "replace")) else read_article_records)
     yield from reader(chain([first], lines) if first else lines, name)

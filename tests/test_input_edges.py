@@ -251,3 +251,41 @@ def test_csv_continuation_lines_of_a_broken_field_are_not_records_of_their_own()
     records = read(data, "p.csv")
     assert [(r.id, r.error is None) for r in records] == [("1", False), ("2", True)]
     assert records[0].error.startswith("p.csv:2: CSV error")
+
+
+# --- a page's HTML source is read as the paragraphs a browser shows --------------------------
+
+PAGE = ("<!DOCTYPE html>\n<html><head><title>Đội tuyển Việt Nam thắng Indonesia</title>\n<script>\n"
+        "var tags = ['Trung Quốc', 'Biển Đông', 'tàu hải cảnh bắn vòi rồng vào tàu cá Việt Nam'];\n</script>\n"
+        "<style>\np { color: red }\n</style></head><body>\n<!--\n"
+        "Kim ngạch xuất khẩu sầu riêng của Việt Nam sang Trung Quốc tăng 70%\n-->\n"
+        "<h1>Đội tuyển Việt Nam thắng</h1><p>Đội tuyển Việt Nam thắng Indonesia 2-0 tại vòng loại\n"
+        "World Cup.</p><p>Bàn thắng của <b>Tiến Linh</b> đến ở phút 30.</p>\n<br>\n<p></p>&nbsp;\n</body></html>\n")
+
+
+def test_html_hidden_blocks_over_lines_are_dropped_and_blocks_are_paragraphs():
+    records = read(PAGE.encode("utf-8"), "page.html")
+    assert [(r.id, r.text) for r in records] == [
+        ("page:2", "Đội tuyển Việt Nam thắng Indonesia"), ("page:12", "Đội tuyển Việt Nam thắng"),
+        ("page:12.2", "Đội tuyển Việt Nam thắng Indonesia 2-0 tại vòng loại World Cup."),
+        ("page:13", "Bàn thắng của Tiến Linh đến ở phút 30.")]
+    assert {r.doc_id for r in records} == {"page"}
+    minified = read(PAGE.replace("\n", " ").encode("utf-8"), "min.txt")  # known by its first line, whatever its name
+    assert [r.text for r in minified] == [r.text for r in records]
+    assert [r.id for r in minified] == ["min:1", "min:1.2", "min:1.3", "min:1.4"]
+
+
+def test_html_paragraph_with_a_bad_byte_is_its_error_record():
+    records = read(b"<p>Vi\xff\xfet Nam</p>\n<p>Trung Qu\xe1\xbb\x91c</p>\n", "bad.htm")
+    assert [(r.id, r.text is None) for r in records] == [("bad:1", True), ("bad:2", False)]
+    assert records[0].error == "bad.htm:1: not UTF-8; re-save as UTF-8"
+
+
+def test_article_endpoint_reads_html_as_serve_tag_does(client, tfidf_predictor, tmp_path):
+    rows = tagged(tfidf_predictor, tmp_path, "page.txt", PAGE.encode("utf-8"))
+    results = client.post("/tag/article", json={"text": PAGE}).json()["results"]
+    assert [f"page:{r['line']}" for r in results] == [row["id"] for row in rows] == \
+           ["page:2", "page:12", "page:12.2", "page:13"]
+    assert [r["scores"] for r in results] == [row["scores"] for row in rows]
+    assert article_paragraphs("Việt Nam <b>và</b> Trung Quốc\n<p>a</p>") == \
+           [(1, "Việt Nam <b>và</b> Trung Quốc"), (2, "<p>a</p>")]  # text copied from a page stays lines

@@ -96,7 +96,7 @@ def test_the_page_reads_as_records_every_file_kind_the_server_reads_as_records()
     `serve tag`'s readers; a kind it left out (.ndjson) was shown as paragraphs of one article."""
     import re
 
-    from serve.readers import READERS
+    from serve.readers import HTML_SUFFIXES, READERS
 
     static = Path(__file__).resolve().parents[1] / "serve" / "static"
     script, page = (static / "page.js").read_text(encoding="utf-8"), (static / "index.html").read_text(encoding="utf-8")
@@ -104,6 +104,9 @@ def test_the_page_reads_as_records_every_file_kind_the_server_reads_as_records()
     accept = re.search(r'accept="([^"]+)"', page).group(1).split(",")
     for suffix in READERS:
         assert re.search(pattern, "feed" + suffix) and suffix in accept, suffix
+    for suffix in HTML_SUFFIXES:  # a page's source is one article's paragraphs
+        assert not re.search(pattern, "page" + suffix), suffix
+    assert ".html" in accept and ".htm" in accept
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
