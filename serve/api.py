@@ -109,6 +109,10 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
     async def refuse_oversized_json(request: Request, call_next):
         # A body declared larger than any valid request is refused before it is read and parsed.
         declared = request.headers.get("content-length", "")
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if request.method == "POST" and encoding not in ("", "identity"):  # else "not UTF-8 JSON": the wrong reason
+            return JSONResponse({"detail": f"the body is sent with content-encoding {encoding}, which this server does "
+                                           "not decode; send it uncompressed"}, status_code=415)
         if request.url.path in ("/tag", "/tag/article") and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
             return JSONResponse({"detail": f"the body has {int(declared):,} bytes; a request holds at most "
                                            f"{MAX_TEXTS} texts of {MAX_CHARS:,} characters ({MAX_JSON_BYTES:,} bytes)"},

@@ -12,6 +12,7 @@ UTF-8, not JSON, or JSON this reader refuses becomes an error record; ids JSON c
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import sys
 from contextlib import nullcontext
@@ -28,6 +29,8 @@ from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
+
+OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota, a file-size limit
 
 def jsonl_line(row: dict) -> bytes:
     """One output line. orjson is the fast path; what it refuses (an integer id past 64 bits, a
@@ -107,6 +110,12 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
                 write_tags(predictor, lines, input_path, sink, output_path, stats, batch_size, progress, workers)
+        except OSError as err:
+            keep_partial(partial, shown, err)
+            if err.errno in OUT_OF_SPACE:  # what the user fixes, not a bug: one line
+                raise UserError(f"{shown}: cannot write ({err.strerror}); free space, or choose another output, "
+                                "and run again") from None
+            raise
         except BaseException as err:
             keep_partial(partial, shown, err)
             raise

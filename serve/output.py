@@ -13,6 +13,7 @@ character devices, pipes and sockets have no file to replace and are written thr
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import re
 import stat
@@ -38,10 +39,22 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
     if is_stream(output_path):
         check_stream(input_path, output_path)
         return
+    for path in (input_path, output_path):
+        if is_symlink_loop(path):
+            raise UserError(f"{path}: a symbolic link that leads back to itself; point it at a file or remove it")
     try:
         check_file_paths(input_path, output_path, overwrite)
     except OSError as err:  # e.g. a path the system cannot even look up
         raise UserError(f"{output_path}: cannot check it ({err.strerror}); choose another output") from None
+
+
+def is_symlink_loop(path: str) -> bool:
+    """Whether a path leads round symbolic links for ever (Path.resolve would stop with a RuntimeError)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None:
@@ -199,7 +212,8 @@ def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
     kept, records = set_aside(partial, output_path)
     if kept:
         why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
-        print(f"{why}: {records} records written to {kept}; {output_path} is untouched", file=sys.stderr)
+        state = "is untouched" if os.path.lexists(output_path) else "was not written"
+        print(f"{why}: {records} records written to {kept}; {output_path} {state}", file=sys.stderr)
 
 
 def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
@@ -208,7 +222,10 @@ def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
 
     The records are counted in the file: a signal between writing a batch and counting it would
     otherwise report one batch fewer than the file holds."""
-    records = written_records(partial, output_path.lower().endswith(".csv"))
+    is_csv = output_path.lower().endswith(".csv")
+    if not is_csv:
+        drop_cut_line(partial)
+    records = written_records(partial, is_csv)
     if records == 0:
         os.unlink(partial)
         return None, 0
@@ -217,6 +234,18 @@ def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
         number += 1
         kept = f"{output_path}.partial-{number}"
     return kept, records
+
+
+def drop_cut_line(path: str) -> None:
+    """A JSONL file cut off mid-record (the disk filled up) ends at its last whole line."""
+    with open(path, "rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(max(size - (1 << 20), 0))  # a record is far shorter than the 1 MiB looked at
+        tail = handle.read()
+        if not tail.endswith(b"\n"):
+            handle.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
 
 
 def written_records(path: str, is_csv: bool) -> int:

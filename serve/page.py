@@ -227,7 +227,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
             stem = Path(name).stem or "tags"
             return Response(render(rows, predictor.labels, format).encode("utf-8"),
                             media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
-                            headers={"Content-Disposition": f'attachment; filename="{_ascii(stem)}.tags.{format}"'})
+                            headers={"Content-Disposition": attachment(stem, format)})
         used = predictor.threshold if value is None else predictor.resolve_threshold(value)
         payload = {"name": name, "threshold": used, "labels": predictor.labels, "records": rows,
                    "texts": [r.text for r in records],
@@ -235,6 +235,11 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         return Response(json_bytes(payload), media_type="application/json")
 
 
-def _ascii(stem: str) -> str:
-    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in stem)
-    return cleaned.strip("._") or "tags"
+def attachment(stem: str, format: str) -> str:
+    """A download's name, as ASCII for old clients and as UTF-8 (RFC 6266's filename*) for the rest,
+    so that "中越 bài.txt" downloads as "中越 bài.tags.csv", not "b_i.tags.csv"."""
+    from urllib.parse import quote
+
+    shown = "".join(c for c in stem if c.isprintable() and c not in '/\\"').strip() or "tags"
+    ascii_stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in shown).strip("._") or "tags"
+    return f"attachment; filename=\"{ascii_stem}.tags.{format}\"; filename*=UTF-8''{quote(f'{shown}.tags.{format}', safe='')}"

@@ -21,6 +21,7 @@ or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same w
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import deque
 from itertools import chain
@@ -212,6 +213,22 @@ READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson":
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
+def document_reader(suffix: str, first: bytes):
+    """The reader of a file no records suffix names, by its suffix or its first line: a page's
+    HTML source, JSON Lines under another name (`/dev/stdin`, `feed`, a file named `.jsonl`: read
+    as text, each record's braces would be tagged and its ids lost), else a raw article."""
+    text = first.decode("utf-8", "replace")
+    if suffix in HTML_SUFFIXES or opens_as_html(text):
+        return read_html_records
+    if text.lstrip("\ufeff \t").startswith("{"):
+        try:
+            if isinstance(json.loads(text.lstrip("\ufeff")), dict):
+                return read_jsonl_records
+        except ValueError:
+            pass
+    return read_article_records
+
+
 STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
 
 
@@ -224,6 +241,5 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     problem = whole_file_problem(first, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
     if problem:
         raise UserError(problem)
-    reader = READERS.get(suffix) or (read_html_records if suffix in HTML_SUFFIXES or
-                                     opens_as_html(first.decode("utf-8", "replace")) else read_article_records)
+    reader = READERS.get(suffix) or document_reader(suffix, first)
     yield from reader(chain([first], lines) if first else lines, name)

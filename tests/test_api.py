@@ -90,6 +90,15 @@ def test_non_json_body_is_4xx(client):
     assert blank.status_code == 422 and "no paragraphs" in blank.json()["detail"]
 
 
+def test_a_compressed_body_is_415_naming_the_encoding(client):
+    import gzip
+
+    for path in ("/tag", "/tag/article", "/tag/file?filename=a.jsonl"):
+        response = client.post(path, content=gzip.compress(b'{"texts": ["Kim ngach"], "text": "Kim ngach"}'),
+                               headers={"content-type": "application/json", "content-encoding": "gzip"})
+        assert response.status_code == 415 and "content-encoding gzip" in response.json()["detail"], path
+
+
 def test_json_sent_with_another_content_type_is_415_naming_the_header(client):
     for kind in ("text/plain", "application/x-www-form-urlencoded"):  # the second is what curl -d sends
         for path, body in (("/tag", b'{"texts": ["Kim ngach"]}'), ("/tag/article", b'{"text": "Kim ngach"}')):

@@ -341,24 +341,26 @@ def current_umask() -> int:
     return umask
 
 
-def test_sigterm_stops_a_command_like_ctrl_c_so_its_clean_up_runs():
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])  # SIGHUP: the terminal or ssh session closed
+def test_sigterm_and_sighup_stop_a_command_like_ctrl_c_so_its_clean_up_runs(name):
     import os
     import signal
 
     from vnzh_runtime.errors import run_cli
 
+    number = getattr(signal, name)
     cleaned = []
 
     def job():
         try:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), number)
             time.sleep(5)
         finally:
             cleaned.append(True)
 
-    before = signal.getsignal(signal.SIGTERM)
+    before = signal.getsignal(number)
     assert run_cli(job) == 130 and cleaned == [True]
-    assert signal.getsignal(signal.SIGTERM) == before  # put back: main() may run in-process
+    assert signal.getsignal(number) == before  # put back: main() may run in-process
 
 
 @pytest.mark.parametrize("stop_in", ["tuning", "refit"])

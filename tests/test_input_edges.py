@@ -289,3 +289,12 @@ def test_article_endpoint_reads_html_as_serve_tag_does(client, tfidf_predictor, 
     assert [r["scores"] for r in results] == [row["scores"] for row in rows]
     assert article_paragraphs("Việt Nam <b>và</b> Trung Quốc\n<p>a</p>") == \
            [(1, "Việt Nam <b>và</b> Trung Quốc"), (2, "<p>a</p>")]  # text copied from a page stays lines
+
+
+@pytest.mark.parametrize("name", ["/dev/stdin", "feed", ".jsonl"])
+def test_json_lines_under_a_name_without_a_records_suffix_are_records(name):
+    """Read as a raw article, each record's braces were tagged as text and its ids lost."""
+    data = (json.dumps({"id": "a1", "text": VI}, ensure_ascii=False) + "\n" + json.dumps({"id": 7, "text": ZH}) + "\n")
+    assert [(r.id, r.text) for r in read(data.encode("utf-8"), name)] == [("a1", VI), (7, ZH)]
+    article = read(b"{Trung Quoc} la ten goi\n" + VI.encode("utf-8") + b"\n", "notes.txt")  # not JSON: an article
+    assert [r.text for r in article] == ["{Trung Quoc} la ten goi", VI]

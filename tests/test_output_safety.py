@@ -25,7 +25,7 @@ def _exit_now(task):
     os._exit(3)
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGTERM to the group"])
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGTERM to the group", "SIGHUP to the group"])
 def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfidf_run, tmp_path, how):
     out = tmp_path / "out.jsonl"
     src = tmp_path / "out.jsonl.partial"  # the user's input happens to bear the name a partial output would take
@@ -44,8 +44,8 @@ def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfi
         assert time.time() < deadline, "no output written within a minute"
         time.sleep(0.1)
     sent = time.time()
-    if how == "SIGTERM to the group":  # a service manager: the workers get it too
-        os.killpg(child.pid, signal.SIGTERM)
+    if how.endswith("to the group"):  # a service manager, or a closed terminal: the workers get it too
+        os.killpg(child.pid, getattr(signal, how.split()[0]))
     else:
         child.send_signal(getattr(signal, how))
     _, err = child.communicate(timeout=30)
@@ -54,9 +54,9 @@ def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfi
     assert _digest(src) == before and notes.read_text(encoding="utf-8") == "my notes\n" and not out.exists()
     kept = tmp_path / "out.jsonl.partial-3"
     written = kept.read_text(encoding="utf-8").splitlines()
-    assert f"{len(written)} records written to {kept}" in err and written
-    # its name makes it a raw article (not .jsonl): ids are <stem>:<line>, in order
-    assert [json.loads(line)["id"] for line in written] == [f"out.jsonl:{i + 1}" for i in range(len(written))]
+    assert f"{len(written)} records written to {kept}; {out} was not written" in err and written
+    # not named .jsonl, but its first line is a JSON object: read as JSON Lines, ids in order
+    assert [json.loads(line)["id"] for line in written] == list(range(len(written)))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no hidden temporary file left
 
 
@@ -237,3 +237,33 @@ def test_without_hard_links_the_rename_still_never_replaces_a_file(tmp_path, mon
     assert rename_no_clobber(str(new), str(taken)) is False and taken.read_text(encoding="utf-8") == "mine"
     assert rename_no_clobber(str(new), str(free)) is True
     assert free.read_text(encoding="utf-8") == "tags" and not new.exists()
+
+
+def test_a_full_disk_is_one_line_and_the_whole_records_written_are_kept(tfidf_predictor, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import serve.files
+
+    def fill_up(predictor, source, input_path, sink, *args):
+        sink.write('{"id": 1}\n{"id": 2}\n{"id": 3, "la')  # the third record cut off where the disk filled up
+        sink.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(serve.files, "write_tags", fill_up)
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"text": "Kim ngạch"}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"out.jsonl: cannot write \(No space left on device\); free space"):
+        tag_file(tfidf_predictor, str(src), str(out), progress=False)
+    kept = tmp_path / "out.jsonl.partial"
+    assert kept.read_text(encoding="utf-8") == '{"id": 1}\n{"id": 2}\n' and not out.exists()
+    assert f"2 records written to {kept}; {out} was not written" in capsys.readouterr().err
+
+
+def test_a_symlink_loop_as_input_or_output_is_one_line(tfidf_predictor, tmp_path):
+    loop, back, src = tmp_path / "loop.jsonl", tmp_path / "back", tmp_path / "in.jsonl"
+    loop.symlink_to(back)
+    back.symlink_to(loop)
+    src.write_text('{"text": "Kim ngạch"}\n', encoding="utf-8")
+    for input_path, output_path in ((src, loop), (loop, tmp_path / "out.jsonl")):
+        with pytest.raises(UserError, match="loop.jsonl: a symbolic link that leads back to itself"):
+            tag_file(tfidf_predictor, str(input_path), str(output_path), progress=False)

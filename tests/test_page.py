@@ -433,3 +433,13 @@ def test_page_shows_api_refusals_as_one_sentence(browser, server, tmp_path):
         assert "\n" not in error.text and error.text.endswith(".")
         browser.save_screenshot(str(tmp_path / f"error-{path.stem}.png"))
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-tagged") is None
+
+
+def test_a_download_keeps_a_file_name_in_any_script(client):
+    from urllib.parse import unquote
+
+    data = "Kim ngạch thương mại Việt Nam - Trung Quốc tăng\n".encode("utf-8")
+    response = client.post("/tag/file", params={"filename": "中越 bài.txt", "format": "csv"}, content=data)
+    header = response.headers["content-disposition"]
+    assert 'filename="b_i.tags.csv"' in header  # for clients that read only the ASCII name
+    assert unquote(header.split("filename*=UTF-8''")[1]) == "中越 bài.tags.csv"

@@ -16,7 +16,7 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     """Run a command's job and turn its end into an exit code, with at most one line on stderr.
 
     0 when it completes; 2 and `error: <message>` for a `UserError` (the message names the fix);
-    130 and `error: <interrupted>` for Ctrl-C or SIGTERM; anything else is a bug: one line says
+    130 and `error: <interrupted>` for Ctrl-C, SIGTERM or SIGHUP; anything else is a bug: one line says
     so, then the traceback.
     """
     import signal
@@ -24,7 +24,9 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     import threading
 
     main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if main_thread else None
+    # SIGHUP (the terminal or ssh session closed) stops as SIGTERM and Ctrl-C do: the partial output is kept
+    stopping = (signal.SIGTERM, signal.SIGHUP)
+    previous = {number: signal.signal(number, signal.default_int_handler) for number in stopping} if main_thread else {}
     try:
         job()
     except UserError as err:
@@ -40,6 +42,6 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
         print("error: internal error, a bug in this project (please report it with the traceback below)", file=sys.stderr)
         raise
     finally:
-        if main_thread:  # main() may be called in-process (tests, notebooks)
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():  # main() may be called in-process (tests, notebooks)
+            signal.signal(number, handler)
     return 0

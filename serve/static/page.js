@@ -177,8 +177,10 @@
       const response = await post(format);
       const blob = await response.blob();
       const header = response.headers.get("content-disposition") || "";
+      const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header);   // the file's own name, "中越 bài.tags.csv"
       const match = /filename="([^"]+)"/.exec(header);
-      const link = el("a", { href: URL.createObjectURL(blob), download: match ? match[1] : `tags.${format}` });
+      const name = utf8 ? decodeURIComponent(utf8[1]) : match ? match[1] : `tags.${format}`;
+      const link = el("a", { href: URL.createObjectURL(blob), download: name });
       document.body.append(link);
       link.click();
       link.remove();
