@@ -39,9 +39,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): make `serve` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from serve.spark_input import first_line, read_input  # noqa: E402
+from serve.spark_input import first_line, input_format, read_input  # noqa: E402
 from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
 from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
+from serve.spark_paths import check_heads, check_output, input_files  # noqa: E402
 from vnzh_runtime.errors import UserError  # noqa: E402
 
 
@@ -57,8 +58,8 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     out_kind = Path(output_path.rstrip("/")).suffix.lower()
     if out_kind not in (".parquet", ".jsonl"):
         raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
-    if Path(output_path).resolve() == Path(input_path).resolve():
-        raise UserError(f"{output_path}: the output is the input; write the tags elsewhere")
+    files, folders = input_files(spark, input_path, log)  # a missing input stops here, before the model is fetched
+    check_output(spark, output_path, files, folders)
     fs, jvm = filesystem(spark, output_path)
     target = jvm.org.apache.hadoop.fs.Path(output_path)
     if fs.exists(target) and not overwrite:
@@ -67,8 +68,9 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     if parent is not None and not fs.exists(parent):
         raise UserError(f"{output_path}: the folder {parent} does not exist; create it first")
 
+    check_heads(spark, files, jsonl=input_format(input_path) == "jsonl")
     ship_code(spark)
-    rows, id_types = read_input(spark, input_path)  # a missing input stops here, before the model is fetched
+    rows, id_types = read_input(spark, input_path)
     root = download_model(model)
     labels = model_labels(root)
     tagger = mlflow.pyfunc.spark_udf(spark, str(root), env_manager="local")
@@ -80,7 +82,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     # their article (their own row when they have none), range-partitioned, then sorted by row.
     key = F.coalesce(F.col("_key"), F.concat(F.lit("#"), F.col("_row").cast("string")))
     cores = spark.sparkContext.defaultParallelism  # a whole number of rounds: 3 tasks on 2 cores cost 2 rounds
-    count = partitions or cores * math.ceil(rows.rdd.getNumPartitions() / cores)
+    count = partitions or cores * max(math.ceil(rows.rdd.getNumPartitions() / cores), 1)  # an empty input: 0
     rows = rows.withColumn("_first", F.min("_row").over(Window.partitionBy(key)))
     rows = rows.repartitionByRange(count, "_first").sortWithinPartitions("_row")
     # Spark runs a Python UDF on every row, even under a condition: error rows go in as "" with no

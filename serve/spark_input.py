@@ -1,8 +1,9 @@
 """Reading `serve spark`'s input: every format becomes rows of (_row, _id as JSON, _doc as JSON or null,
 _key: the document's name as every tagging path gives it, text, error).
 
-JSONL is read as bytes, line by line, with `serve tag`'s own parser (`vnzh_runtime.jsonl`), so a
-line that is not UTF-8 or not JSON is that line's error; CSV needs a `text` column in its
+JSONL is read line by line with `serve tag`'s own parser (`vnzh_runtime.jsonl`), so a line that
+is not JSON is that line's error; Hadoop's line reader decodes a byte that is not UTF-8 as U+FFFD
+before Python sees it, so a line holding U+FFFD is that line's "not UTF-8" error (as in CSV); CSV needs a `text` column in its
 header; parquet needs a `text` column and keeps the types of `id` and `doc_id`:
 
     >>> rows, id_types = read_input(spark, "feed/day.jsonl")
@@ -18,6 +19,7 @@ from pathlib import Path
 from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
 
+REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
 
 
@@ -32,12 +34,16 @@ def as_row(index: int, record) -> tuple:
 def jsonl_rows(name: str):
     def parse(pairs):
         from serve.readers import jsonl_record
+        from serve.tagging import InputRecord
         from vnzh_runtime.jsonl import parse_line
 
         for raw, index in pairs:
             if not raw.strip():
                 continue  # a blank line is not a record (serve tag skips it too)
-            yield as_row(index, jsonl_record(parse_line(raw, name, index + 1), name))
+            record = jsonl_record(parse_line(raw, name, index + 1), name)
+            if REPLACEMENT in raw:  # Hadoop's reader has already turned each bad byte into U+FFFD
+                record = InputRecord(record.id, None, record.doc_id, f"{name}:{index + 1}: not UTF-8; re-save the file as UTF-8")
+            yield as_row(index, record)
     return parse
 
 

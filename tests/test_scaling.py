@@ -136,6 +136,41 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     assert part_lines(out) == full
 
 
+def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(spark, tfidf_run, tmp_path):
+    """A glob or file:// address names the input differently from the output: --overwrite once
+    replaced the very file being read. Missing inputs, folders of folders, UTF-16 and bad bytes
+    are each one line or one error record; an empty input is an empty output."""
+    from serve.spark import tag
+    from vnzh_runtime.errors import UserError
+
+    feed = tmp_path / "feed.jsonl"  # a folder named as an output can be: it holds the input
+    feed.mkdir()
+    line = json.dumps({"id": 1, "text": "Kim ngạch thương mại Việt Nam - Trung Quốc tăng"}, ensure_ascii=False) + "\n"
+    for name in ("a.jsonl", "b.jsonl"):
+        (feed / name).write_text(line, encoding="utf-8")
+    refusals = [(f"{feed}/*.jsonl", feed / "a.jsonl", "would replace the input file"),
+                (f"file://{feed}/a.jsonl", feed / "a.jsonl", "would replace the input file"),
+                (f"{feed}/a.jsonl", feed, "would replace the input file"),
+                (str(feed), feed / "tags.jsonl", "lies in the input folder"),
+                (str(tmp_path / "none.jsonl"), tmp_path / "o.jsonl", "no such file or folder")]
+    for input_path, output_path, says in refusals:
+        with pytest.raises(UserError, match=says):
+            tag(spark, tfidf_run.model_uri, input_path, str(output_path), overwrite=True)
+    assert (feed / "a.jsonl").read_text(encoding="utf-8") == line
+    (tmp_path / "days" / "day=1").mkdir(parents=True)
+    with pytest.raises(UserError, match="holds the folder day=1; name the files inside"):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "days"), str(tmp_path / "o.jsonl"))
+    (tmp_path / "u16.jsonl").write_bytes(line.encode("utf-16"))
+    with pytest.raises(UserError, match="the file is UTF-16, not UTF-8"):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "u16.jsonl"), str(tmp_path / "o.jsonl"))
+    (tmp_path / "bad.jsonl").write_bytes(line.encode("utf-8") + b'{"id": 2, "text": "Vi\xff\xfet Nam"}\n')
+    assert tag(spark, tfidf_run.model_uri, str(tmp_path / "bad.jsonl"), str(tmp_path / "bad.out.jsonl"))["errors"] == 1
+    rows = [json.loads(row) for row in part_lines(tmp_path / "bad.out.jsonl")]
+    assert rows[1] == {"id": 2, "error": f"{tmp_path / 'bad.jsonl'}:2: not UTF-8; re-save the file as UTF-8"}
+    (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
+    assert tag(spark, tfidf_run.model_uri, str(tmp_path / "empty.jsonl"), str(tmp_path / "e.parquet"))["records"] == 0
+
+
 def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path, capsys):
     import pandas as pd
 
@@ -187,7 +222,7 @@ def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path
     assert "name the output .parquet or .jsonl" in capsys.readouterr().err
     assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", str(tmp_path / "missing.jsonl"),
                        "--output", str(tmp_path / "y.jsonl")]) == 2
-    assert "missing.jsonl: cannot read input" in capsys.readouterr().err
+    assert "missing.jsonl: no such file or folder" in capsys.readouterr().err
 
 
 def test_spark_submit_runs_the_script(spark, tfidf_run, tfidf_predictor, mlflow_uri, tmp_path):
