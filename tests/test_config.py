@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from train.config import ConfigError, config_from_dict, load_config
@@ -34,6 +36,20 @@ def test_wrong_type_and_bad_choice(tmp_path):
 def test_set_overrides_are_parsed_as_yaml(tmp_path):
     cfg = load_config(write(tmp_path, "seed: 1\n"), ["model.tfidf.C=4", "data.files=[a.jsonl, b.jsonl]", "seed=7"])
     assert cfg.model.tfidf.C == 4.0 and cfg.data.files == ["a.jsonl", "b.jsonl"] and cfg.seed == 7
+
+
+@pytest.mark.parametrize("item, says", [
+    ("model.tfidf.C=1e-3", "got '1e-3' (YAML reads 1e-3 as text; write 1.0e-3)"),
+    ("name=2026", "name: Input should be a valid string, got 2026 (YAML read it as a number or true/false; quote it"),
+    ("mlflow.alias=no", "got False (YAML read it as a number or true/false; quote it"),
+    ("model.tfidf.country_features=1.0e+300", "less than or equal to 10"),
+    ("name=" + "a" * 101, "at most 100 characters"),
+])
+def test_values_yaml_reads_surprisingly_name_the_fix(tmp_path, item, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_config(write(tmp_path, "seed: 1\n"), [item])
+    with pytest.raises(ConfigError, match="mlflow.experiment"):
+        load_config(write(tmp_path, "mlflow:\n  experiment: '   '\n"))
 
 
 def test_set_with_unknown_key_or_no_value_fails(tmp_path):

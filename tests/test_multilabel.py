@@ -6,6 +6,7 @@ import json
 import pytest
 
 from serve.__main__ import main as serve_main
+from vnzh_runtime.errors import UserError
 
 TEXTS = ["Kim ngạch thương mại qua cửa khẩu Hữu Nghị tăng 30%, lực lượng biên phòng hai bên tăng cường tuần tra chung",
          "中越两党举行理论研讨会，双方同意妥善管控海上分歧", "Giá vàng hôm nay tăng mạnh",
@@ -46,10 +47,13 @@ def test_every_result_has_labels_with_the_dominant_first_and_other_alone(multila
         assert set(result["label_scores"]) == set(predictor.labels)
     assert any(len(r["labels"]) > 1 for r in results)
     # Thresholds are overridable at tagging time: 0 keeps every topic, 1 none but the dominant one.
-    everything = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 0.0 for l in predictor.labels})
-    nothing = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 1.0 for l in predictor.labels})
+    topics = [label for label in predictor.labels if label != "other"]
+    everything = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 0.0 for l in topics})
+    nothing = vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={l: 1.0 for l in topics})
     assert all(len(r["labels"]) == 5 for r in everything.predict(TEXTS) if r["label"] != "other")
     assert all(len(r["labels"]) == 1 for r in nothing.predict(TEXTS))
+    with pytest.raises(UserError, match="label threshold other: `other` has no threshold"):  # it would be ignored
+        vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={"other": 0.1})
 
 
 def test_serve_tag_writes_labels_in_jsonl_and_csv(multilabel_run, tmp_path):

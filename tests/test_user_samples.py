@@ -4,6 +4,7 @@
 
 import json
 import math
+import re
 import os
 import signal
 
@@ -337,3 +338,19 @@ def test_pyfunc_reads_a_text_column_pandas_typed_as_numbers_row_by_row(pyfunc_mo
     assert got["error"].tolist() == ["'text' is missing", "'text' is missing"]
     got = pyfunc_model.predict(pd.DataFrame({"text": [2024, 7]}))
     assert got["error"].tolist() == ["'text' must be a string, got int", "'text' must be a string, got int"]
+
+
+def test_a_label_the_model_lacks_is_an_error_on_its_line(tmp_path):
+    sample = write_jsonl(tmp_path / "s.jsonl", [{"text": "Kim ngạch thương mại tăng", "label": "economy"},
+                                                {"text": "Hai đảng trao đổi lý luận", "label": "party_relations"}])
+    with pytest.raises(DataError, match=rf"s.jsonl:2: label 'party_relations' is not one the model has "
+                                        r"\(economy, border_sea, other\)"):
+        load_labelled([str(sample)], ["economy", "border_sea", "other"])
+
+
+def test_evaluate_reads_every_data_flag(tfidf_run, tmp_path, capsys):
+    one = write_jsonl(tmp_path / "a.jsonl", [{"text": "Kim ngạch thương mại Việt - Trung tăng", "label": "economy"}])
+    two = write_jsonl(tmp_path / "b.jsonl", [{"text": "中越陆地边界联合委员会举行会议", "label": "border_sea"},
+                                             {"text": "Japan and Korea sign a trade pact", "label": "other"}])
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(one), "--data", str(two)]) == 0
+    assert re.search(r"^test\s+3\s", capsys.readouterr().out, re.MULTILINE)  # not the last flag's 2

@@ -63,7 +63,7 @@ class ContextConfig(Strict):
 
 
 class MlflowConfig(Strict):
-    experiment: str = Field("vn-china-topics", min_length=1)
+    experiment: str = Field("vn-china-topics", pattern=r"\S")  # not blank: the UI would list "   "
     registered_model: Optional[str] = None  # default: vn-china-topics-<name>
     alias: str = "champion"
     log_model: bool = True
@@ -106,7 +106,8 @@ ModelConfig = Annotated[Union[tuple(t.Config for t in REGISTRY.values())], Field
 
 
 class Config(Strict):
-    name: str = Field("", pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a plain name: it becomes a directory
+    # a plain name: it becomes a directory and part of the registered model's name (one line, not OSError, past 100)
+    name: str = Field("", max_length=100, pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]*$")
     # single: one topic per paragraph (labels[0]); multilabel: every topic a paragraph carries, dominant first.
     task: Literal["single", "multilabel"] = "single"
     seed: int = Field(13, ge=0, le=2**32 - 1)
@@ -206,7 +207,21 @@ def describe(error: dict, source: str, overrides: list[str] | None = None) -> st
         return (f"{origin('model.type', source, overrides)}: model.type: {error.get('input', {}).get('type')!r} "
                 f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")
     message = error["msg"].removeprefix("Value error, ")
-    return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}"
+    return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}{yaml_hint(error)}"
+
+
+def yaml_hint(error: dict) -> str:
+    """Why YAML gave a value of the wrong type, where it surprises: 1e-3 is text to YAML 1.1, and
+    2026, no or on are a number or a boolean where a name is wanted."""
+    value = error.get("input")
+    if error["type"] in ("float_parsing", "float_type", "int_parsing") and isinstance(value, str) and \
+            re.fullmatch(r"[-+]?[0-9.]+e[-+]?[0-9]+", value, re.IGNORECASE):
+        mantissa, exponent = value.lower().split("e")
+        written = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+        return f" (YAML reads {value} as text; write {written})"
+    if error["type"] == "string_type" and isinstance(value, (bool, int, float)):
+        return " (YAML read it as a number or true/false; quote it: \"...\")"
+    return ""
 
 
 def dotted_key(loc: tuple) -> tuple[str, Optional[type]]:

@@ -139,16 +139,22 @@ OPTIONAL = ("id", "lang", "doc_id", "source", "split", "label")  # null: left ou
 SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
 
 
-def load_labelled(files: list[str]) -> list[Record]:
-    """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split."""
-    from train.data import iter_file, record_from
+def load_labelled(files: list[str], model_labels: list[str] | None = None) -> list[Record]:
+    """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split.
+    With `model_labels`, a record labelled with a topic the model does not have is an error on its line
+    (scikit-learn would drop it from the tables with a warning, and the figures would be wrong)."""
+    from train.data import DataError, iter_file, record_from
 
     records = []
     for path in sample_files(files):
         for where, row in iter_file(path):
             if row.error is None and isinstance(row.value, dict):
                 row.value = sample_row(row.value, where)
-            records.append(record_from(row, where))
+            record = record_from(row, where)
+            if model_labels is not None and record.label not in model_labels and record.split != "train":
+                raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
+                                "evaluate a model trained on it, or leave such records out")
+            records.append(record)
     return records
 
 
@@ -224,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description="Evaluate a model on labelled JSONL.")
     parser.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
-    parser.add_argument("--data", nargs="+", required=True,
+    parser.add_argument("--data", nargs="+", action="extend", required=True,  # --data A --data B: both
                         help="labelled JSONL files, globs, or directories (a directory: the *.jsonl files in it); "
                              f"{SAMPLE_FIELDS} (a single \"label\" is read as labels: [label])")
     parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
@@ -237,7 +243,7 @@ def evaluate_command(args) -> None:
     from vnzh_runtime.errors import UserError
 
     predictor = vnzh_runtime.load(args.model)
-    records = [r for r in load_labelled(args.data) if r.split != "train"]
+    records = [r for r in load_labelled(args.data, predictor.labels) if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
     results, _ = evaluate_records(predictor, records)

@@ -56,6 +56,9 @@ class Predictor:
         if self.threshold_overrides and not self.multilabel:  # they would change nothing: say so
             raise UserError("label thresholds apply to multi-label models; this model is single-label "
                             "(fix: drop --label-threshold, or train one with configs/tfidf-multilabel.yaml)")
+        if "other" in self.threshold_overrides:  # it has none to override: it stands alone when no topic reaches its own
+            raise UserError("label threshold other: `other` has no threshold (a paragraph is `other` when no topic "
+                            "reaches its own); set the topics' thresholds instead")
         for label, value in self.label_thresholds.items():
             if label not in self.labels:
                 raise UserError(f"label threshold {label}: not a label of this model ({', '.join(self.labels)})")

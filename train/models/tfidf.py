@@ -44,7 +44,7 @@ class TfidfSettings(Strict):
     heads: Literal["factored", "joint"] = "factored"
     # value of the 7 named-country features (vnzh_runtime/countries.py) beside the l2-normalised
     # n-grams; 0: none. bench/RESULTS.md has the measured choice.
-    country_features: float = Field(0.25, ge=0)
+    country_features: float = Field(0.25, ge=0, le=10)  # past 10 they drown the n-grams (a unit vector)
 
     @field_validator("word_ngrams")
     @classmethod
