@@ -12,8 +12,8 @@ checkout of the project.
 Input, by name: `.parquet` (or a folder of parquet files), `.csv` (header with a `text`
 column), otherwise JSONL (`text`, optional `id` and `doc_id`); JSONL and CSV are read with
 the same rules as `serve tag` (serve/readers.py, serve/tagging.py), so the same record gets
-the same `error` (one difference: Spark's CSV reader decodes bad bytes as U+FFFD, so a CSV
-row holding a real U+FFFD is refused as not UTF-8 here and tagged by `serve tag`). Output, by name: `.parquet`, or `.jsonl` (one `serve tag` record per
+the same `error` (one difference: Hadoop's line reader decodes bad bytes as U+FFFD, so a JSONL
+line holding a real U+FFFD is refused as not UTF-8 here and tagged by `serve tag`). Output, by name: `.parquet`, or `.jsonl` (one `serve tag` record per
 line). Spark writes a folder of part files, in input order; it replaces the target only
 when complete (`--overwrite`), and an existing output is otherwise refused.
 
@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): 
 from serve.spark_input import first_line, input_format, read_input  # noqa: E402
 from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
 from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
-from serve.spark_paths import check_heads, check_output, input_files  # noqa: E402
+from serve.spark_paths import check_heads, check_output, input_files, shown_names  # noqa: E402
 from vnzh_runtime.errors import UserError  # noqa: E402
 
 
@@ -67,10 +67,13 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     parent = target.getParent()
     if parent is not None and not fs.exists(parent):
         raise UserError(f"{output_path}: the folder {parent} does not exist; create it first")
+    if parent is not None and not fs.getFileStatus(parent).isDirectory():
+        raise UserError(f"{output_path}: {parent} is a file, not a folder; name an output in a folder")
 
-    check_heads(spark, files, jsonl=input_format(input_path) == "jsonl")
+    names = shown_names(input_path, files)
+    check_heads(spark, files, input_format(input_path), names)
     ship_code(spark)
-    rows, id_types = read_input(spark, input_path)
+    rows, id_types = read_input(spark, input_path, names)
     root = download_model(model)
     labels = model_labels(root)
     tagger = mlflow.pyfunc.spark_udf(spark, str(root), env_manager="local")
@@ -190,8 +193,8 @@ def session(master: str | None, conf: list[str], quiet: bool):
     try:
         spark = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001 - e.g. JAVA_GATEWAY_EXITED when there is no Java
-        raise UserError(f"cannot start Spark ({first_line(err)}); it needs Java 17+ "
-                        "(apt-get install default-jre-headless, or set JAVA_HOME)") from None
+        raise UserError(f"cannot start Spark ({first_line(err)}); check --master {master!r} and --conf, and that "
+                        "Java 17+ is installed (apt-get install default-jre-headless, or set JAVA_HOME)") from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

@@ -3,8 +3,9 @@ _key: the document's name as every tagging path gives it, text, error).
 
 JSONL is read line by line with `serve tag`'s own parser (`vnzh_runtime.jsonl`), so a line that
 is not JSON is that line's error; Hadoop's line reader decodes a byte that is not UTF-8 as U+FFFD
-before Python sees it, so a line holding U+FFFD is that line's "not UTF-8" error (as in CSV); CSV needs a `text` column in its
-header; parquet needs a `text` column and keeps the types of `id` and `doc_id`:
+before Python sees it, so a line holding U+FFFD is that line's "not UTF-8" error. CSV files are
+read whole, each by `serve tag`'s own CSV reader, so every row gets `serve tag`'s record; parquet
+needs a `text` column and keeps the types of `id` and `doc_id`:
 
     >>> rows, id_types = read_input(spark, "feed/day.jsonl")
     >>> rows.columns
@@ -47,20 +48,17 @@ def jsonl_rows(name: str):
     return parse
 
 
-def csv_rows(name: str):
-    def parse(pairs):
-        from serve.tagging import InputRecord, checked
+def csv_file_records(names: dict[str, str]):
+    """A CSV file's records as `serve tag` reads them (`serve.readers.read_csv_records`: stray quotes,
+    extra fields, line numbers past quoted line breaks, bad bytes), from the file's bytes."""
+    def read(item):
+        import io
 
-        for row, index in pairs:
-            values = row.asDict()
-            where = f"{name}:{index + 2}"  # the header is line 1; exact while records are one line each
-            if "\ufffd" in "".join(v for v in values.values() if isinstance(v, str)):
-                yield as_row(index, InputRecord(values.get("id"), None, values.get("doc_id"),
-                                                 f"{where}: not UTF-8; re-save the file as UTF-8"))
-                continue
-            kept = {k: v for k, v in values.items() if k in ("id", "doc_id") and v not in ("", None)}
-            yield as_row(index, checked(kept | {"text": values.get("text") or ""}, where))
-    return parse
+        from serve.readers import read_csv_records
+
+        uri, content = item
+        return list(read_csv_records(io.BytesIO(content), names.get(uri, uri.removeprefix("file:"))))
+    return read
 
 
 def parquet_rows(name: str):
@@ -77,29 +75,26 @@ def input_format(path: str) -> str:
     return {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
 
 
-def read_input(spark, path: str):
-    """(rows, source id/doc_id types or None): one row per input record, numbered in input order."""
+def read_input(spark, path: str, names: dict[str, str] | None = None):
+    """(rows, source id/doc_id types or None): one row per input record, numbered in input order.
+    `names`: each CSV file's name in errors, by its URI (`spark_paths.shown_names`)."""
     kind = input_format(path)
     types = None
     try:
         if kind == "jsonl":
-            # Bytes, not strings: a line that is not UTF-8 is that line's error, as in serve tag.
             pairs = spark.sparkContext.textFile(path, use_unicode=False).zipWithIndex()
             rows = pairs.mapPartitions(jsonl_rows(path))
+        elif kind == "csv":
+            # Whole files, as Spark's own multi-line CSV reading splits them too, read by serve tag's reader.
+            records = spark.sparkContext.binaryFiles(path).flatMap(csv_file_records(names or {}))
+            rows = records.zipWithIndex().map(lambda pair: as_row(pair[1], pair[0]))
         else:
-            if kind == "csv":
-                frame = (spark.read.option("header", True).option("multiLine", True).option("escape", '"')
-                         .option("encoding", "UTF-8").option("mode", "PERMISSIVE").csv(path))
-                frame = frame.toDF(*[c.lstrip("\ufeff") for c in frame.columns])  # an Excel BOM
-                if "text" not in frame.columns:
-                    raise UserError(f"{path}:1: the CSV header has no 'text' column (found {frame.columns}); add one")
-            else:
-                frame = spark.read.parquet(path)
-                if "text" not in frame.columns:
-                    raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
-                types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}
+            frame = spark.read.parquet(path)
+            if "text" not in frame.columns:
+                raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
+            types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}
             frame = frame.select(*[c for c in ("id", "doc_id", "text") if c in frame.columns])
-            rows = frame.rdd.zipWithIndex().mapPartitions((csv_rows if kind == "csv" else parquet_rows)(path))
+            rows = frame.rdd.zipWithIndex().mapPartitions(parquet_rows(path))
     except UserError:
         raise
     except Exception as err:  # noqa: BLE001 - Spark reports a missing path as an AnalysisException/Py4JJavaError

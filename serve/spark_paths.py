@@ -7,8 +7,8 @@
   `--overwrite` it would otherwise replace the very files being read (a glob or a `file://`
   address names the input differently from the output);
 - each file's first line reads as text of its format, as `serve tag` checks it
-  (`vnzh_runtime.filekind`: UTF-16, a zip or zstd archive, a JSON array), except `.gz` and
-  `.bz2`, which Spark decompresses;
+  (`vnzh_runtime.filekind`: UTF-16, a zip or zstd archive, a JSON array; a CSV header with a
+  `text` column), except `.gz` and `.bz2`, which Spark decompresses;
 - files Spark skips in a folder (names starting with `_` or `.`) are named in one warning.
 
     >>> files, folders = input_files(spark, "feed/*.jsonl")    # qualified: file:/.../feed/a.jsonl
@@ -17,7 +17,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import PurePosixPath
+
+from serve.readers import csv_header
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
@@ -78,8 +82,8 @@ def check_output(spark, output_path: str, files: list[str], folders: list[str]) 
                             "write the tags elsewhere")
 
 
-def check_heads(spark, files: list[str], jsonl: bool) -> None:
-    """Each file's first line, as `serve tag` checks a file before reading it."""
+def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> None:
+    """Each file's first line, as `serve tag` checks a file before reading it (a CSV's header too)."""
     for file in files:
         if file.lower().endswith(DECOMPRESSED):
             continue
@@ -89,6 +93,16 @@ def check_heads(spark, files: list[str], jsonl: bool) -> None:
             head = bytes(stream.readNBytes(HEAD_BYTES))  # py4j hands a byte[] back as bytes
         finally:
             stream.close()
-        problem = whole_file_problem(head.split(b"\n", 1)[0], file, jsonl=jsonl)
+        first, name = head.split(b"\n", 1)[0], names.get(file, file)
+        problem = whole_file_problem(first, name, jsonl=kind == "jsonl")
         if problem:
             raise UserError(problem)
+        if kind == "csv":  # one line here, not a failed task on an executor
+            csv_header(csv.reader(io.StringIO(first.decode("utf-8-sig", "replace"))), name)
+
+
+def shown_names(input_path: str, files: list[str]) -> dict[str, str]:
+    """Each file's name in errors: the input as the user wrote it when it names one file, else its path."""
+    if len(files) == 1 and "," not in input_path and not any(c in input_path for c in "*?[{"):
+        return {files[0]: input_path}
+    return {file: file.removeprefix("file:") for file in files}

@@ -169,6 +169,23 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     assert rows[1] == {"id": 2, "error": f"{tmp_path / 'bad.jsonl'}:2: not UTF-8; re-save the file as UTF-8"}
     (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
     assert tag(spark, tfidf_run.model_uri, str(tmp_path / "empty.jsonl"), str(tmp_path / "e.parquet"))["records"] == 0
+    (tmp_path / "notext.csv").write_text("id,body\n1,Kim ngạch\n", encoding="utf-8")
+    with pytest.raises(UserError, match="notext.csv:1: the CSV header has no 'text' column"):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
+
+
+def test_serve_spark_reads_a_messy_csv_as_serve_tag_does(spark, tfidf_run, tfidf_predictor, tmp_path):
+    """A quoted line break, a stray quote, an unquoted comma and a bad byte: serve tag's own records."""
+    from serve.files import tag_file
+    from serve.spark import tag
+
+    src = tmp_path / "x.csv"
+    src.write_bytes('id,doc_id,text\n1,d1,"Kim ngạch Việt Nam - Trung Quốc tăng"\n2,d1,"hai\ndòng"\n'
+                    '4,d2,"stray " quote here\n5,d2,a,b,c\n'.encode("utf-8") + b"6,d3,Vi\xff\xfet Nam\n" +
+                    "7,,中越陆地边界联合委员会举行会议\n".encode("utf-8"))
+    tag_file(tfidf_predictor, str(src), str(tmp_path / "tag.jsonl"), progress=False)
+    assert tag(spark, tfidf_run.model_uri, str(src), str(tmp_path / "spark.jsonl"))["errors"] == 3
+    assert part_lines(tmp_path / "spark.jsonl") == (tmp_path / "tag.jsonl").read_text(encoding="utf-8").splitlines()
 
 
 def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path, capsys):
