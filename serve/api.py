@@ -31,6 +31,7 @@ from serve.page import add_page, model_info
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.markup import is_blank
 from vnzh_runtime.predictor import Predictor
 
 MAX_TEXTS = 256
@@ -140,7 +141,7 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
         for i, text in enumerate(texts):
             if len(text) > MAX_CHARS:
                 raise HTTPException(413, f"texts[{i}] has {len(text)} characters; the limit is {MAX_CHARS} per text")
-            if not text.strip():
+            if is_blank(text):
                 raise HTTPException(422, f"texts[{i}] is empty; send paragraphs with text (the batch tagger's rule too)")
         value = predictor.resolve_threshold(threshold) if threshold is not None else None
         return await anyio.to_thread.run_sync(lambda: predictor.predict(texts, value, doc_ids), limiter=limiter)

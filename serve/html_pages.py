@@ -19,6 +19,8 @@ import re
 from html.parser import HTMLParser
 from typing import Iterable, Iterator
 
+from vnzh_runtime.markup import is_blank
+
 BLOCKS = frozenset(("address article aside blockquote body br caption center dd details dialog div dl dt fieldset "
                     "figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html li main nav ol p pre "
                     "section summary table tbody td tfoot th thead title tr ul").split())
@@ -63,7 +65,7 @@ class _Paragraphs(HTMLParser):
 
     def flush(self):
         text = " ".join("".join(self.parts).split())
-        if text:
+        if not is_blank(text):
             self.done.append((self.line, text))
         self.parts, self.line = [], None
 

@@ -33,6 +33,7 @@ from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
+from vnzh_runtime.markup import is_blank
 
 csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
 
@@ -168,7 +169,7 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
 def article_lines(text: str) -> Iterator[tuple[int, str]]:
     """(line number, paragraph) for each non-blank line of a raw article's text."""
     for number, line in enumerate(_LINE_END.split(text), start=1):
-        if line.strip():
+        if not is_blank(line):
             yield number, line.strip()
 
 

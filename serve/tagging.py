@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator
 
 from serve.workers import OrderedWorkers, start_method
 from vnzh_runtime.context import DocumentHeads, document_key, following_in_run
+from vnzh_runtime.markup import is_blank
 from vnzh_runtime.predictor import Predictor
 
 
@@ -63,7 +64,7 @@ def checked(row, where: str) -> InputRecord:
         return InputRecord(record_id, None, doc_id, f"{where}: " + ("'text' is null" if "text" in row else "no 'text' field"))
     if not isinstance(text, str):
         return InputRecord(record_id, None, doc_id, f"{where}: 'text' must be a string, got {type(text).__name__}")
-    if not text.strip():
+    if is_blank(text):
         return InputRecord(record_id, None, doc_id, f"{where}: 'text' is empty")
     return InputRecord(record_id, text, doc_id)
 

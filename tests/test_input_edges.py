@@ -298,3 +298,16 @@ def test_json_lines_under_a_name_without_a_records_suffix_are_records(name):
     assert [(r.id, r.text) for r in read(data.encode("utf-8"), name)] == [("a1", VI), (7, ZH)]
     article = read(b"{Trung Quoc} la ten goi\n" + VI.encode("utf-8") + b"\n", "notes.txt")  # not JSON: an article
     assert [r.text for r in article] == ["{Trung Quoc} la ten goi", VI]
+
+
+def test_lines_that_show_nothing_are_blank_everywhere(client):
+    """Zero-width spaces or NULs alone are no paragraph (as spaces are not); a NUL inside a word is dropped."""
+    article = read("Kim ngạch\n\u200b\u200b\n\x00\x00\n\ufeff \u200d\nTrung Quốc\n".encode("utf-8"), "a.txt")
+    assert [(r.id, r.text) for r in article] == [("a:1", "Kim ngạch"), ("a:5", "Trung Quốc")]
+    records = read((json.dumps({"text": "\u200b"}) + "\n" + json.dumps({"text": "\x00"}) + "\n").encode("utf-8"), "r.jsonl")
+    assert [r.error for r in records] == ["r.jsonl:1: 'text' is empty", "r.jsonl:2: 'text' is empty"]
+    for blank in ("\u200b", "\x00 ", "\u00a0\u3000"):
+        response = client.post("/tag", json={"texts": [VI, blank]})
+        assert response.status_code == 422 and "texts[1] is empty" in response.json()["detail"], repr(blank)
+    whole, broken = client.post("/tag", json={"texts": [VI, VI.replace("Kim", "K\x00im")]}).json()["results"]
+    assert whole == broken

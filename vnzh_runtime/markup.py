@@ -42,8 +42,15 @@ _TAG = re.compile(rf"</?(?:{'|'.join(sorted(_ELEMENTS, key=len, reverse=True))})
 _HIDDEN = re.compile(rf"<(script|style|noscript|template)\b[^>{SEP}]{{0,500}}>[^{SEP}]{{0,5000}}?</\1{_NOT_SEP_SPACE}*>"
                      rf"|<!--[^{SEP}]{{0,5000}}?-->", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"  # soft hyphen, zero-width and direction marks, BOM
+# soft hyphen, zero-width and direction marks, BOM, and NUL (a broken export's: "K\x00im" is "Kim")
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\x00"
 _INVISIBLE = re.compile(f"[{INVISIBLE}]")
+
+
+def is_blank(text: str) -> bool:
+    """Whether a text shows nothing: only whitespace and invisible characters (a line of zero-width
+    spaces or NULs is no paragraph, as a line of spaces is not)."""
+    return not (_INVISIBLE.sub("", text) if any(char in text for char in INVISIBLE) else text).strip()
 
 # A wire story's dateline says where it was filed, not what it is about. Cut: place and date
 # (words not starting in lower case) before a capitalised source in brackets and a dash ("HANOI,
@@ -87,6 +94,6 @@ def clean_markup(text: str) -> str:
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = _ENTITY.sub(_unescape, text)
-    if any(char in text for char in INVISIBLE):  # eight substring scans cost less than one regex scan
+    if any(char in text for char in INVISIBLE):  # nine substring scans cost less than one regex scan
         text = _INVISIBLE.sub("", text)
     return DATELINE.sub(SEP + " ", SEP + text)[1:]

@@ -20,6 +20,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.markup import is_blank
 
 MODEL_ARTIFACT = "model_dir"
 OUTPUT_COLUMNS = ["lang", "label", "labels", "scores"]
@@ -81,7 +82,7 @@ class TaggerPyfunc(PythonModel):
 def text_error(text) -> str | None:
     """Why a text cell cannot be tagged (as `serve tag` says it), or None when it can."""
     if isinstance(text, str):
-        return None if text.strip() else "'text' is empty"
+        return "'text' is empty" if is_blank(text) else None
     if pd.api.types.is_scalar(text) and pd.isna(text):  # None, NaN, pd.NA
         return "'text' is missing"
     return f"'text' must be a string, got {type(text).__name__}"
