@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
 from train.schema import Strict
-from train.yaml_load import load_yaml
+from train.yaml_load import load_yaml, yaml_hint
 from vnzh_runtime.errors import UserError
 
 
@@ -208,20 +208,6 @@ def describe(error: dict, source: str, overrides: list[str] | None = None) -> st
                 f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")
     message = error["msg"].removeprefix("Value error, ")
     return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}{yaml_hint(error)}"
-
-
-def yaml_hint(error: dict) -> str:
-    """Why YAML gave a value of the wrong type, where it surprises: 1e-3 is text to YAML 1.1, and
-    2026, no or on are a number or a boolean where a name is wanted."""
-    value = error.get("input")
-    if error["type"] in ("float_parsing", "float_type", "int_parsing") and isinstance(value, str) and \
-            re.fullmatch(r"[-+]?[0-9.]+e[-+]?[0-9]+", value, re.IGNORECASE):
-        mantissa, exponent = value.lower().split("e")
-        written = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent if exponent[0] in '+-' else '+' + exponent}"
-        return f" (YAML reads {value} as text; write {written})"
-    if error["type"] == "string_type" and isinstance(value, (bool, int, float)):
-        return " (YAML read it as a number or true/false; quote it: \"...\")"
-    return ""
 
 
 def dotted_key(loc: tuple) -> tuple[str, Optional[type]]:

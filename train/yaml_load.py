@@ -1,5 +1,6 @@
 """Reading a config's YAML: safe, and a key set twice is an error, where PyYAML keeps the last one
-without a word (a `seed: 13` further down would silently override the `seed: 7` the user edited).
+without a word (a `seed: 13` further down would silently override the `seed: 7` the user edited);
+and, for a value of the wrong type, why YAML typed it so (`yaml_hint`: 1e-3 is text to YAML 1.1).
 
     >>> load_yaml("seed: 7\\nname: x\\n")
     {'seed': 7, 'name': 'x'}
@@ -11,6 +12,8 @@ without a word (a `seed: 13` further down would silently override the `seed: 7` 
 """
 
 from __future__ import annotations
+
+import re
 
 import yaml
 
@@ -35,3 +38,17 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 def load_yaml(text: str):
     return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def yaml_hint(error: dict) -> str:
+    """Why YAML gave a value of the wrong type, where it surprises: 1e-3 is text to YAML 1.1, and
+    2026, no or on are a number or a boolean where a name is wanted."""
+    value = error.get("input")
+    if error["type"] in ("float_parsing", "float_type", "int_parsing") and isinstance(value, str) and \
+            re.fullmatch(r"[-+]?[0-9.]+e[-+]?[0-9]+", value, re.IGNORECASE):
+        mantissa, exponent = value.lower().split("e")
+        written = f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent if exponent[0] in '+-' else '+' + exponent}"
+        return f" (YAML reads {value} as text; write {written})"
+    if error["type"] == "string_type" and isinstance(value, (bool, int, float)):
+        return " (YAML read it as a number or true/false; quote it: \"...\")"
+    return ""
