@@ -166,7 +166,10 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
 
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
-        paragraphs = article_paragraphs(request.text)
+        try:
+            paragraphs = article_paragraphs(request.text)
+        except UserError as err:  # a page's <script> or comment never closed
+            raise HTTPException(422, str(err)) from None
         if not paragraphs:  # as "" is (min_length): a blank article is a mistake, not an article of no paragraphs
             raise HTTPException(422, "text has no paragraphs (only blank lines); send the article, one paragraph per line")
         for line, text in paragraphs:

@@ -12,7 +12,6 @@ UTF-8, not JSON, or JSON this reader refuses becomes an error record; ids JSON c
 from __future__ import annotations
 
 import csv
-import errno
 import json
 import sys
 from contextlib import nullcontext
@@ -24,13 +23,13 @@ try:  # a native encoder, 2-3x json's speed; where it is missing (a bare Spark e
 except ImportError:  # pragma: no cover
     orjson = None
 
-from serve.output import StreamOutput, check_paths, is_stream, keep_partial, move_into_place, open_partial
+from serve.output import OUT_OF_SPACE, StreamOutput, check_paths, is_stream
+from serve.partial import keep_partial, move_into_place, open_partial
 from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor
 
-OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota, a file-size limit
 
 def jsonl_line(row: dict) -> bytes:
     """One output line. orjson is the fast path; what it refuses (an integer id past 64 bits, a

@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Iterable, Iterator
 
+from serve.lines import LINE_END, decode, split_bare_cr
+from serve.tagging import InputRecord
+from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
 
 BLOCKS = frozenset(("address article aside blockquote body br caption center dd details dialog div dl dt fieldset "
                     "figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html li main nav ol p pre "
                     "section summary table tbody td tfoot th thead title tr ul").split())
 HIDDEN = frozenset(("script", "style", "noscript", "template", "svg"))
-# A raw article that opens with one of these is a page's source, not text copied from a page.
-_OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<!--|<(?:p|div|script|style|meta"
-                            r"|article|section|h[1-6])[\s>/])", re.IGNORECASE)
+# A raw article that opens with one of these is a page's source; a text that opens with "<p>" may be
+# an article with a tag left in, read line by line (each line a paragraph) as any other.
+_OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
+UNCLOSED = ("a <script>, <style> or comment opened on this line is never closed, so the page shows nothing after "
+            "it; close it")
 
 
 def opens_as_html(first_line: str) -> bool:
@@ -42,9 +49,12 @@ class _Paragraphs(HTMLParser):
         self.parts: list[str] = []
         self.line: int | None = None
         self.hidden = 0
+        self.hidden_from = 0  # the line where the outermost hidden element opened
+        self.comment_left: int | None = None  # the line of a comment that is never closed
 
     def handle_starttag(self, tag, attrs):
         if tag in HIDDEN:
+            self.hidden_from = self.hidden_from if self.hidden else self.getpos()[0]
             self.hidden += 1
         elif tag in BLOCKS:
             self.flush()
@@ -69,17 +79,33 @@ class _Paragraphs(HTMLParser):
             self.done.append((self.line, text))
         self.parts, self.line = [], None
 
+    def left_open(self) -> int | None:
+        """The line of a script, style sheet or comment still open at the end, or None."""
+        return self.hidden_from if self.hidden else self.comment_left
 
-def page_paragraphs(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(number, paragraph) for each paragraph of a page fed as decoded lines (line ends kept):
-    number is the line its text starts on, `"<line>.<k>"` for the k-th paragraph starting there."""
-    parser, seen = _Paragraphs(), {}
+
+def page_paragraphs(lines: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+    """(number, paragraph) for each paragraph of a page fed as decoded lines, each ending in "\\n":
+    number is the line its text starts on, `"<line>.<k>"` for the k-th paragraph starting there.
+    A script, style sheet or comment never closed hides the rest of the page, as in a browser;
+    it ends the paragraphs with (its line, None), which the callers report."""
+    parser, seen, chunk = _Paragraphs(), {}, []
     for line in lines:
-        parser.feed(line)
-        yield from _numbered(parser, seen)
+        chunk.append(line)
+        if sum(map(len, chunk)) >= CHUNK:
+            parser.feed("".join(chunk))
+            chunk = []
+            yield from _numbered(parser, seen)
+    parser.feed("".join(chunk))
+    left = parser.rawdata  # what the parser holds back: close() would hand a comment never closed over as text
+    if left.lstrip().startswith("<!--"):
+        parser.comment_left = parser.getpos()[0] + left.count("\n", 0, len(left) - len(left.lstrip()))
+        parser.rawdata = ""
     parser.close()
     parser.flush()
     yield from _numbered(parser, seen)
+    if parser.left_open() is not None:
+        yield str(parser.left_open()), None
 
 
 def _numbered(parser: _Paragraphs, seen: dict[int, int]) -> Iterator[tuple[str, str]]:
@@ -87,3 +113,25 @@ def _numbered(parser: _Paragraphs, seen: dict[int, int]) -> Iterator[tuple[str, 
         seen[line] = seen.get(line, 0) + 1
         yield (str(line) if seen[line] == 1 else f"{line}.{seen[line]}"), text
     parser.done.clear()
+
+
+def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    """A page's HTML source as `serve tag` reads it: each paragraph a record of one document, id
+    `<stem>:<line>`; a paragraph holding a byte that is not UTF-8, or a block never closed, an error record."""
+    stem = Path(name).stem
+    decoded = (decode(raw, number)[0] for number, raw in enumerate(split_bare_cr(lines), start=1))
+    for number, paragraph in page_paragraphs(LINE_END.sub("\n", text) for text in decoded):
+        if paragraph is None:
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")
+        elif any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8; re-save as UTF-8")
+        else:
+            yield InputRecord(f"{stem}:{number}", paragraph, stem)
+
+
+def page_article(text: str) -> list[tuple[int | str, str]]:
+    """/tag/article's paragraphs of a page's HTML, numbered as `read_html_records` numbers them."""
+    paragraphs = list(page_paragraphs(line + "\n" for line in LINE_END.split(text)))
+    if paragraphs and paragraphs[-1][1] is None:
+        raise UserError(f"line {paragraphs[-1][0]} of the article: {UNCLOSED}")
+    return [(int(number) if number.isdigit() else number, paragraph) for number, paragraph in paragraphs]

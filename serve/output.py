@@ -1,29 +1,24 @@
-"""Where `serve tag`'s tags go: a file that replaces its target only when complete, or a stream.
+"""Where `serve tag`'s tags go, checked before any work: a file (written beside its target and
+renamed into place: `serve.partial`), or a stream.
 
     >>> check_paths("in.jsonl", "tags.jsonl"); is_stream("tags.jsonl"), is_stream("-")
     (False, True)
 
-A file is written beside its target (`open_partial`, with the mode of the file it replaces, or
-the umask's) and renamed into place; a run stopped midway keeps what it wrote as
-`<output>.partial`, or `.partial-2`, ... beside a file of that name (`set_aside`): nothing
-the user has is written over. Standard output ("-", /dev/stdout, /dev/fd/N) and existing
-character devices, pipes and sockets have no file to replace and are written through.
+Standard output ("-", /dev/stdout, /dev/fd/N) and existing character devices, pipes and
+sockets have no file to replace and are written through (`StreamOutput`).
 """
 
 from __future__ import annotations
 
-import csv
 import errno
 import os
 import re
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError, discard_writes
-from vnzh_runtime.permissions import umask_mode
 from vnzh_runtime.spec import enclosing_model_dir
 
 STDOUT = "-"  # --output -: the tags on standard output
@@ -31,6 +26,7 @@ STDOUT = "-"  # --output -: the tags on standard output
 _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)")
 
 
+OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota, a file-size limit
 # The temporary file beside the output is ".<name>.<8 random characters>.partial": its name must fit too
 TEMPORARY_NAME_EXTRA = len("..12345678.partial")
 
@@ -145,113 +141,12 @@ class StreamOutput:
             self.handle.close()
         except BrokenPipeError:
             kind = kind or BrokenPipeError
+        except OSError as err:  # the last flush: a full disk (--output /dev/full, a file that is a device)
+            kind, error = kind or type(err), error or err
+        if kind is not None and issubclass(kind, OSError) and getattr(error, "errno", None) in OUT_OF_SPACE:
+            raise UserError(f"{self.output_path}: cannot write ({error.strerror}) after {self.stats.records} records "
+                            "were tagged; free space, or choose another output, and run again") from None
         if kind is not None and issubclass(kind, BrokenPipeError):
             if self.fd is not None:  # later flushes of this descriptor go nowhere instead of failing again
                 discard_writes(self.fd)
             raise UserError(f"{self.output_path}: the reader closed it after {self.stats.records} records were tagged") from None
-
-
-def new_file_mode(target: Path) -> int:
-    """The mode of the file being replaced, else what the umask gives a new file (mkstemp's is 0600)."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        return umask_mode(0o666)
-
-
-def open_partial(target: Path) -> tuple[int, str]:
-    try:
-        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    except OSError as err:
-        raise UserError(f"{target}: cannot write in {target.parent} ({err.strerror}); choose another output") from None
-    os.chmod(partial, new_file_mode(target))
-    try:  # the replaced file's group too, where this user may set it
-        os.chown(partial, -1, os.stat(target).st_gid)
-    except OSError:
-        pass
-    return fd, partial
-
-
-def move_into_place(partial: str, target: Path, output_path: str, overwrite: bool) -> None:
-    """The finished file renamed to its target; without `overwrite` never over a file that appeared
-    at the target during the run (another program's, or a second run's): then the tags are set
-    aside as `<output>.partial` and one error says where."""
-    try:
-        if overwrite:
-            os.replace(partial, target)
-            return
-        if rename_no_clobber(partial, str(target)):
-            return
-        why = "a file appeared there while tagging; it is left as it is"
-        fix = "pass --overwrite to replace it, or name another output"
-    except OSError as err:
-        why, fix = f"cannot put the tags there ({err.strerror})", "name another output"
-    kept, records = set_aside(partial, output_path)
-    where = f"the {records} tagged records are in {kept}" if kept else "no record was tagged"
-    raise UserError(f"{target}: {why}; {where} (fix: {fix})")
-
-
-def rename_no_clobber(source: str, target: str) -> bool:
-    """Rename `source` to `target` unless `target` exists, in one step (a hard link, which fails on an
-    existing name, then the old name's removal); False where `target` exists."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links on this file system: check, then rename
-        if os.path.lexists(target):
-            return False
-        os.rename(source, target)
-        return True
-    os.unlink(source)
-    return True
-
-
-def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
-    """What a stopped run wrote, kept as `<output>.partial` (`set_aside`), and one line that says so."""
-    kept, records = set_aside(partial, output_path)
-    if kept:
-        why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
-        state = "is untouched" if os.path.lexists(output_path) else "was not written"
-        print(f"{why}: {records} records written to {kept}; {output_path} {state}", file=sys.stderr)
-
-
-def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
-    """(where the records went, how many): `<output>.partial`, or `.partial-2`, ...: never over a
-    file; None where there are none (e.g. a CSV with no 'text' column: the error says why).
-
-    The records are counted in the file: a signal between writing a batch and counting it would
-    otherwise report one batch fewer than the file holds."""
-    is_csv = output_path.lower().endswith(".csv")
-    if not is_csv:
-        drop_cut_line(partial)
-    records = written_records(partial, is_csv)
-    if records == 0:
-        os.unlink(partial)
-        return None, 0
-    kept, number = f"{output_path}.partial", 1
-    while not rename_no_clobber(partial, kept):
-        number += 1
-        kept = f"{output_path}.partial-{number}"
-    return kept, records
-
-
-def drop_cut_line(path: str) -> None:
-    """A JSONL file cut off mid-record (the disk filled up) ends at its last whole line."""
-    with open(path, "rb+") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        handle.seek(max(size - (1 << 20), 0))  # a record is far shorter than the 1 MiB looked at
-        tail = handle.read()
-        if not tail.endswith(b"\n"):
-            handle.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
-
-
-def written_records(path: str, is_csv: bool) -> int:
-    """Records in a (closed) output file: JSONL lines, or CSV rows after the header."""
-    if is_csv:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-    with open(path, "rb") as handle:
-        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))

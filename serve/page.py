@@ -21,6 +21,7 @@ import io
 import json
 from pathlib import Path
 from typing import Literal, Optional
+from urllib.parse import quote
 
 import anyio
 import yaml
@@ -238,8 +239,6 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
 def attachment(stem: str, format: str) -> str:
     """A download's name, as ASCII for old clients and as UTF-8 (RFC 6266's filename*) for the rest,
     so that "中越 bài.txt" downloads as "中越 bài.tags.csv", not "b_i.tags.csv"."""
-    from urllib.parse import quote
-
     shown = "".join(c for c in stem if c.isprintable() and c not in '/\\"').strip() or "tags"
     ascii_stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in shown).strip("._") or "tags"
     return f"attachment; filename=\"{ascii_stem}.tags.{format}\"; filename*=UTF-8''{quote(f'{shown}.tags.{format}', safe='')}"

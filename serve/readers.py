@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections import deque
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from serve.html_pages import opens_as_html, page_paragraphs
+from serve.html_pages import opens_as_html, page_article, read_html_records
+from serve.lines import LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
@@ -36,28 +36,6 @@ from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
 csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
-
-_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a \r that no \n follows: an old Mac line end
-_LINE_END = re.compile(r"\r\n|\r|\n")
-def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """Binary lines (split at \\n) split again after each bare \\r, each piece keeping its line end.
-    A UTF-8 multi-byte character never holds a \\r or \\n byte, so splitting bytes is safe."""
-    for raw in lines:
-        if b"\r" in raw:
-            yield from (piece for piece in _BARE_CR.split(raw) if piece)
-        else:
-            yield raw
-
-
-def decode(raw: bytes, number: int) -> tuple[str, int | None]:
-    """(the line's text, None), or, when it is not UTF-8, (its text with each bad byte as a lone surrogate,
-    the first bad byte's offset). Decided by strict decoding of the bytes, so a real U+FFFD is text
-    like any other; the surrogates let `clean_id` drop an id that a bad byte fell in."""
-    codec = "utf-8-sig" if number == 1 else "utf-8"
-    try:
-        return raw.decode(codec), None
-    except UnicodeDecodeError as err:
-        return raw.decode(codec, "surrogateescape"), err.start
 
 
 def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
@@ -168,7 +146,7 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
 
 def article_lines(text: str) -> Iterator[tuple[int, str]]:
     """(line number, paragraph) for each non-blank line of a raw article's text."""
-    for number, line in enumerate(_LINE_END.split(text), start=1):
+    for number, line in enumerate(LINE_END.split(text), start=1):
         if not is_blank(line):
             yield number, line.strip()
 
@@ -185,28 +163,13 @@ def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRec
             yield InputRecord(f"{stem}:{number}", paragraph, stem)
 
 
-def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
-    """A page's HTML source: each paragraph a browser shows is a record of one document (`serve.html_pages`),
-    id `<stem>:<line>`; one holding a byte that is not UTF-8 is an error record."""
-    stem = Path(name).stem
-    decoded = (decode(raw, number)[0] for number, raw in enumerate(split_bare_cr(lines), start=1))
-    for number, paragraph in page_paragraphs(_LINE_END.sub("\n", text) for text in decoded):
-        if any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
-            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8; re-save as UTF-8")
-        else:
-            yield InputRecord(f"{stem}:{number}", paragraph, stem)
-
-
 def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     """(line number, paragraph) of an article already decoded (the API's), split, stripped and
     numbered as `read_article_records` (or, for a page's HTML, `read_html_records`) reads the same
     article from a UTF-8 file."""
     text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
     first = next((line for _, line in article_lines(text)), "")
-    if opens_as_html(first):
-        return [(int(number) if number.isdigit() else number, paragraph)
-                for number, paragraph in page_paragraphs(text.splitlines(keepends=True))]
-    return list(article_lines(text))
+    return page_article(text) if opens_as_html(first) else list(article_lines(text))
 
 
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
@@ -215,13 +178,14 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 
 
 def document_reader(suffix: str, first: bytes):
-    """The reader of a file no records suffix names, by its suffix or its first line: a page's
-    HTML source, JSON Lines under another name (`/dev/stdin`, `feed`, a file named `.jsonl`: read
-    as text, each record's braces would be tagged and its ids lost), else a raw article."""
+    """The reader of a file no records suffix names, by its suffix or its first non-blank line: a
+    page's HTML source; JSON Lines under a name with no suffix at all (`/dev/stdin`, `feed`, a file
+    named `.jsonl`: read as text, each record's braces would be tagged and its ids lost); else a
+    raw article (a `.txt` always: it is what /tag/article reads)."""
     text = first.decode("utf-8", "replace")
     if suffix in HTML_SUFFIXES or opens_as_html(text):
         return read_html_records
-    if text.lstrip("\ufeff \t").startswith("{"):
+    if not suffix and text.lstrip("\ufeff \t").startswith("{"):
         try:
             if isinstance(json.loads(text.lstrip("\ufeff")), dict):
                 return read_jsonl_records
@@ -237,10 +201,13 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
     suffix = ".jsonl" if name == STDIN else Path(name).suffix.lower()
     name = "stdin" if name == STDIN else name
-    lines = iter(handle)
-    first = next(lines, b"")
-    problem = whole_file_problem(first, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
+    lines, head = iter(handle), []
+    for raw in lines:  # up to the first non-blank line, which tells an article from a page
+        head.append(raw)
+        if raw.strip():
+            break
+    problem = whole_file_problem(head[0] if head else b"", name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
     if problem:
         raise UserError(problem)
-    reader = READERS.get(suffix) or document_reader(suffix, first)
-    yield from reader(chain([first], lines) if first else lines, name)
+    reader = READERS.get(suffix) or document_reader(suffix, head[-1] if head else b"")
+    yield from reader(chain(head, lines), name)

@@ -58,7 +58,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     out_kind = Path(output_path.rstrip("/")).suffix.lower()
     if out_kind not in (".parquet", ".jsonl"):
         raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
-    files, folders = input_files(spark, input_path, log)  # a missing input stops here, before the model is fetched
+    files, folders = input_files(spark, input_path, input_format(input_path), log)  # a missing input stops here, before the model is fetched
     check_output(spark, output_path, files, folders)
     fs, jvm = filesystem(spark, output_path)
     target = jvm.org.apache.hadoop.fs.Path(output_path)

@@ -8,16 +8,18 @@
   address names the input differently from the output);
 - each file's first line reads as text of its format, as `serve tag` checks it
   (`vnzh_runtime.filekind`: UTF-16, a zip or zstd archive, a JSON array; a CSV header with a
-  `text` column), except `.gz` and `.bz2`, which Spark decompresses;
-- files Spark skips in a folder (names starting with `_` or `.`) are named in one warning.
+  `text` column), except JSONL's `.gz` and `.bz2`, which Spark decompresses;
+- data files Spark skips in a folder (names starting with `_` or `.`) are named in one warning;
+  a parquet folder may hold partition folders (`year=2024/`).
 
-    >>> files, folders = input_files(spark, "feed/*.jsonl")    # qualified: file:/.../feed/a.jsonl
+    >>> files, folders = input_files(spark, "feed/*.jsonl", "jsonl")  # qualified: file:/.../feed/a.jsonl
     >>> check_output(spark, "feed/a.jsonl", files, folders)   # UserError: ... would replace the input file
 """
 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import io
 from pathlib import PurePosixPath
 
@@ -26,8 +28,8 @@ from serve.readers import csv_header
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
 
-DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library
-HEAD_BYTES = 4096  # a BOM, an archive's magic bytes, the opening of a JSON array
+DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library (JSONL lines; CSV files are read whole)
+HEAD_BYTES, HEAD_LIMIT = 4096, 1 << 20  # a BOM, an archive's magic bytes, a JSON array's opening, a CSV header
 
 
 def _fs(spark, path: str):
@@ -37,68 +39,91 @@ def _fs(spark, path: str):
     return fs, fs.makeQualified(hadoop_path)
 
 
-def input_files(spark, input_path: str, log=print) -> tuple[list[str], list[str]]:
-    """(the qualified paths of every file Spark will read for `input_path`, the folders it names)."""
+def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str], list[str]]:
+    """(the qualified paths of every file Spark will read for `input_path`, the folders it names
+    and its globs: an output inside one would be read as input the next time)."""
     files, folders, skipped = [], [], []
     for part in input_path.split(","):
         fs, pattern = _fs(spark, part)
         matches = fs.globStatus(pattern)
         if not matches:
             raise UserError(f"{part}: no such file or folder; check the path")
+        if any(c in part for c in "*?[{"):  # the next run's glob could match an output written beside its files
+            folders.append(pattern.toString())
         for status in matches:
-            if not status.isDirectory():
+            if status.isDirectory():
+                folders.append(status.getPath().toString())
+                files.extend(_folder_files(fs, status, part, kind, skipped))
+            else:
                 files.append(status.getPath().toString())
-                continue
-            folders.append(status.getPath().toString())
-            for child in fs.listStatus(status.getPath()):
-                name = child.getPath().getName()
-                if name.startswith(("_", ".")):
-                    skipped.append(child.getPath().toString())
-                elif child.isDirectory():
-                    raise UserError(f"{part}: holds the folder {name}; name the files inside, e.g. {part.rstrip('/')}/*/*")
-                else:
-                    files.append(child.getPath().toString())
     if skipped:
         log(f"warning: Spark skips files whose names start with '_' or '.': {', '.join(skipped[:3])}"
             f"{' ...' if len(skipped) > 3 else ''} not read")
     return files, folders
 
 
-def _local(spark, path: str) -> PurePosixPath:
-    return PurePosixPath(_fs(spark, path)[1].toUri().getPath())
+def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[str]:
+    files = []
+    for child in fs.listStatus(status.getPath()):
+        name = child.getPath().getName()
+        if name.startswith(("_", ".")):
+            if name.lower().endswith((".jsonl", ".json", ".ndjson", ".csv", ".parquet")):  # not _SUCCESS, .crc
+                skipped.append(child.getPath().toString())
+        elif child.isDirectory() and kind != "parquet":  # parquet reads partition folders (year=2024/)
+            raise UserError(f"{part}: holds the folder {name}; name the files inside, e.g. {part.rstrip('/')}/*/*")
+        elif not child.isDirectory():
+            files.append(child.getPath().toString())
+    return files
+
+
+def _where(spark, path: str) -> tuple[str, str, PurePosixPath]:
+    """(scheme, bucket or host, path): s3a://raw/x and s3a://tags/x are two places."""
+    uri = _fs(spark, path)[1].toUri()
+    return uri.getScheme() or "", uri.getAuthority() or "", PurePosixPath(uri.getPath())
 
 
 def check_output(spark, output_path: str, files: list[str], folders: list[str]) -> None:
     """Refuse an output that is or holds an input file (`--overwrite` would replace what is read),
     or lies in an input folder (the next read of that folder would take it as input)."""
-    out = _local(spark, output_path.rstrip("/"))
+    *out_place, out = _where(spark, output_path.rstrip("/"))
     for file in files:
-        source = _local(spark, file)
-        if source == out or out in source.parents:
+        *place, source = _where(spark, file)
+        if place == out_place and (source == out or out in source.parents):
             raise UserError(f"{output_path}: the output would replace the input file {file}; write the tags elsewhere")
     for folder in folders:
-        if _local(spark, folder) in out.parents:
-            raise UserError(f"{output_path}: lies in the input folder {folder}, whose next read would take it as input; "
-                            "write the tags elsewhere")
+        *place, path = _where(spark, folder)
+        inside = fnmatch.fnmatchcase(str(out), str(path)) if any(c in folder for c in "*?[") else path in out.parents
+        if place == out_place and inside:
+            raise UserError(f"{output_path}: lies in the input folder or glob {folder}, whose next read would take it "
+                            "as input; write the tags elsewhere")
 
 
 def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> None:
     """Each file's first line, as `serve tag` checks a file before reading it (a CSV's header too)."""
     for file in files:
-        if file.lower().endswith(DECOMPRESSED):
+        if kind != "csv" and file.lower().endswith(DECOMPRESSED):  # CSV files are read whole, not decompressed
             continue
-        fs, path = _fs(spark, file)
-        stream = fs.open(path)
-        try:
-            head = bytes(stream.readNBytes(HEAD_BYTES))  # py4j hands a byte[] back as bytes
-        finally:
-            stream.close()
-        first, name = head.split(b"\n", 1)[0], names.get(file, file)
+        first, name = _first_line(spark, file), names.get(file, file)
         problem = whole_file_problem(first, name, jsonl=kind == "jsonl")
         if problem:
             raise UserError(problem)
         if kind == "csv":  # one line here, not a failed task on an executor
             csv_header(csv.reader(io.StringIO(first.decode("utf-8-sig", "replace"))), name)
+
+
+def _first_line(spark, file: str) -> bytes:
+    """The file's first line, read 4 KiB at a time up to 1 MiB (a CSV header of many columns)."""
+    fs, path = _fs(spark, file)
+    stream, head = fs.open(path), b""
+    try:
+        while b"\n" not in head and len(head) < HEAD_LIMIT:
+            piece = bytes(stream.readNBytes(HEAD_BYTES))  # py4j hands a byte[] back as bytes
+            head += piece
+            if len(piece) < HEAD_BYTES:
+                break
+    finally:
+        stream.close()
+    return head.split(b"\n", 1)[0]
 
 
 def shown_names(input_path: str, files: list[str]) -> dict[str, str]:

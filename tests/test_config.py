@@ -48,7 +48,10 @@ def test_set_overrides_are_parsed_as_yaml(tmp_path):
 def test_values_yaml_reads_surprisingly_name_the_fix(tmp_path, item, says):
     with pytest.raises(ConfigError, match=re.escape(says)):
         load_config(write(tmp_path, "seed: 1\n"), [item])
-    with pytest.raises(ConfigError, match="mlflow.experiment"):
+
+
+def test_a_blank_experiment_name_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="mlflow.experiment"):  # the UI would list an experiment named "   "
         load_config(write(tmp_path, "mlflow:\n  experiment: '   '\n"))
 
 

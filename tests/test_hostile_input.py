@@ -363,6 +363,20 @@ def test_sigterm_and_sighup_stop_a_command_like_ctrl_c_so_its_clean_up_runs(name
     assert signal.getsignal(number) == before  # put back: main() may run in-process
 
 
+def test_a_signal_the_caller_ignores_stays_ignored():
+    """`nohup` ignores SIGHUP so that a run outlives its terminal: run_cli must not undo that."""
+    import os
+    import signal
+
+    from vnzh_runtime.errors import run_cli
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        assert run_cli(lambda: (os.kill(os.getpid(), signal.SIGHUP), time.sleep(0.2))) == 0
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 @pytest.mark.parametrize("stop_in", ["tuning", "refit"])
 def test_interrupted_training_leaves_the_earlier_model_or_the_new_one_whole(tfidf_run, tmp_path, monkeypatch, stop_in):
     import train.run as run_module

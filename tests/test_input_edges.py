@@ -311,3 +311,17 @@ def test_lines_that_show_nothing_are_blank_everywhere(client):
         assert response.status_code == 422 and "texts[1] is empty" in response.json()["detail"], repr(blank)
     whole, broken = client.post("/tag", json={"texts": [VI, VI.replace("Kim", "K\x00im")]}).json()["results"]
     assert whole == broken
+
+
+def test_a_text_article_with_a_tag_left_in_stays_lines_and_a_block_never_closed_is_named(client):
+    """Only a page's document markers make a raw article HTML: "<p>" on its first line does not."""
+    records = read("<p>Kim ngạch tăng</p>\nĐoạn hai\nĐoạn ba\n".encode("utf-8"), "a.txt")
+    assert [r.id for r in records] == ["a:1", "a:2", "a:3"]
+    page = read(b"<html><body><p>Kim ng\xe1\xba\xa1ch</p>\n<script>\nvar x = 1\n", "p.html")
+    assert [r.id for r in page] == ["p:1", "p:2"] and page[1].text is None
+    assert page[1].error.startswith("p.html:2: a <script>, <style> or comment opened on this line is never closed")
+    response = client.post("/tag/article", json={"text": "<html><body><p>một</p>\r<!-- \rhai"})
+    assert response.status_code == 422 and response.json()["detail"].startswith("line 2 of the article: a <script>")
+    lines = client.post("/tag/article", json={"text": "\n<html><body>\r<p>một</p>\r<p>hai</p>"}).json()["results"]
+    assert [r["line"] for r in lines] == [3, 4]  # bare \r ends a line here as in a file; the first line may be blank
+    assert [r.id for r in read(b"\n<html><body>\r<p>m\xe1\xbb\x99t</p>\r<p>hai</p>", "b.txt")] == ["b:3", "b:4"]

@@ -55,8 +55,8 @@ def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfi
     kept = tmp_path / "out.jsonl.partial-3"
     written = kept.read_text(encoding="utf-8").splitlines()
     assert f"{len(written)} records written to {kept}; {out} was not written" in err and written
-    # not named .jsonl, but its first line is a JSON object: read as JSON Lines, ids in order
-    assert [json.loads(line)["id"] for line in written] == list(range(len(written)))
+    # its name makes it a raw article (not .jsonl): ids are <stem>:<line>, in order
+    assert [json.loads(line)["id"] for line in written] == [f"out.jsonl:{i + 1}" for i in range(len(written))]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no hidden temporary file left
 
 
@@ -225,7 +225,7 @@ def test_tags_written_inside_a_model_directory_are_refused_before_the_model_load
 
 
 def test_without_hard_links_the_rename_still_never_replaces_a_file(tmp_path, monkeypatch):
-    from serve.output import rename_no_clobber
+    from serve.partial import rename_no_clobber
 
     def no_links(source, target):
         raise PermissionError("this file system has no hard links")
@@ -267,3 +267,11 @@ def test_a_symlink_loop_as_input_or_output_is_one_line(tfidf_predictor, tmp_path
     for input_path, output_path in ((src, loop), (loop, tmp_path / "out.jsonl")):
         with pytest.raises(UserError, match="loop.jsonl: a symbolic link that leads back to itself"):
             tag_file(tfidf_predictor, str(input_path), str(output_path), progress=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_stream_is_one_line(tfidf_predictor, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "Kim ngạch"}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=r"/dev/full: cannot write \(No space left on device\) after 1 records"):
+        tag_file(tfidf_predictor, str(src), "/dev/full", progress=False)

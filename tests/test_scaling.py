@@ -152,6 +152,7 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
                 (f"file://{feed}/a.jsonl", feed / "a.jsonl", "would replace the input file"),
                 (f"{feed}/a.jsonl", feed, "would replace the input file"),
                 (str(feed), feed / "tags.jsonl", "lies in the input folder"),
+                (f"{feed}/*.jsonl", feed / "tags.jsonl", "lies in the input folder or glob"),
                 (str(tmp_path / "none.jsonl"), tmp_path / "o.jsonl", "no such file or folder")]
     for input_path, output_path, says in refusals:
         with pytest.raises(UserError, match=says):
@@ -160,6 +161,11 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "days" / "day=1").mkdir(parents=True)
     with pytest.raises(UserError, match="holds the folder day=1; name the files inside"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "days"), str(tmp_path / "o.jsonl"))
+    from serve.spark_paths import input_files
+
+    (tmp_path / "days" / "day=1" / "part-0.parquet").write_bytes(b"PAR1")
+    assert input_files(spark, str(tmp_path / "days"), "parquet")[0] == []  # partition folders are parquet's own
+    assert tag(spark, tfidf_run.model_uri, f"{feed}/a.jsonl", str(tmp_path / "feed.jsonl.out.jsonl"))["records"] == 1
     (tmp_path / "u16.jsonl").write_bytes(line.encode("utf-16"))
     with pytest.raises(UserError, match="the file is UTF-16, not UTF-8"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "u16.jsonl"), str(tmp_path / "o.jsonl"))

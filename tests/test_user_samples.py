@@ -346,6 +346,10 @@ def test_a_label_the_model_lacks_is_an_error_on_its_line(tmp_path):
     with pytest.raises(DataError, match=rf"s.jsonl:2: label 'party_relations' is not one the model has "
                                         r"\(economy, border_sea, other\)"):
         load_labelled([str(sample)], ["economy", "border_sea", "other"])
+    mixed = write_jsonl(tmp_path / "m.jsonl", [{"text": "Kim ngạch và lễ hội", "labels": ["economy", "people_to_people"]}])
+    assert len(load_labelled([str(mixed)], ["economy", "border_sea", "other"])) == 1  # single-label: the dominant one
+    with pytest.raises(DataError, match="m.jsonl:1: label 'people_to_people' is not one the model has"):
+        load_labelled([str(mixed)], ["economy", "border_sea", "other"], every_label=True)  # multi-label: every one
 
 
 def test_evaluate_reads_every_data_flag(tfidf_run, tmp_path, capsys):

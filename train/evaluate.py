@@ -139,10 +139,11 @@ OPTIONAL = ("id", "lang", "doc_id", "source", "split", "label")  # null: left ou
 SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
 
 
-def load_labelled(files: list[str], model_labels: list[str] | None = None) -> list[Record]:
+def load_labelled(files: list[str], model_labels: list[str] | None = None, every_label: bool = False) -> list[Record]:
     """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split.
-    With `model_labels`, a record labelled with a topic the model does not have is an error on its line
-    (scikit-learn would drop it from the tables with a warning, and the figures would be wrong)."""
+    With `model_labels`, a record whose dominant label (`every_label`: any label, for a multi-label model)
+    the model does not have is an error on its line: scikit-learn would drop it from the tables with a
+    warning, and the figures would be wrong."""
     from train.data import DataError, iter_file, record_from
 
     records = []
@@ -151,8 +152,10 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
             if row.error is None and isinstance(row.value, dict):
                 row.value = sample_row(row.value, where)
             record = record_from(row, where)
-            if model_labels is not None and record.label not in model_labels and record.split != "train":
-                raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
+            lacking = [label for label in (record.labels if every_label else record.labels[:1])
+                       if model_labels is not None and label not in model_labels]
+            if lacking and record.split != "train":
+                raise DataError(f"{where}: label {lacking[0]!r} is not one the model has ({', '.join(model_labels)}); "
                                 "evaluate a model trained on it, or leave such records out")
             records.append(record)
     return records
@@ -243,7 +246,7 @@ def evaluate_command(args) -> None:
     from vnzh_runtime.errors import UserError
 
     predictor = vnzh_runtime.load(args.model)
-    records = [r for r in load_labelled(args.data, predictor.labels) if r.split != "train"]
+    records = [r for r in load_labelled(args.data, predictor.labels, predictor.multilabel) if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
     results, _ = evaluate_records(predictor, records)

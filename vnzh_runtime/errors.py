@@ -24,8 +24,9 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
     import threading
 
     main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
-    # SIGHUP (the terminal or ssh session closed) stops as SIGTERM and Ctrl-C do: the partial output is kept
-    stopping = (signal.SIGTERM, signal.SIGHUP)
+    # SIGHUP (the terminal or ssh session closed) stops as SIGTERM and Ctrl-C do: the partial output is kept.
+    # A signal the caller ignores stays ignored (`nohup` ignores SIGHUP so that the run outlives the session).
+    stopping = [number for number in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(number) is not signal.SIG_IGN]
     previous = {number: signal.signal(number, signal.default_int_handler) for number in stopping} if main_thread else {}
     try:
         job()

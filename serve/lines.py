@@ -1,0 +1,40 @@
+"""Lines of an input file: where they end and how they decode, shared by every reader.
+
+`\\n`, `\\r\\n` and a bare `\\r` (an old Mac's) all end a line; a line that is not UTF-8 keeps each
+bad byte as a lone surrogate, so that a reader can name the line and `clean_id` can drop an id
+a bad byte fell in:
+
+    >>> list(split_bare_cr([b"a\\rb\\r\\n", b"c\\n"]))
+    [b'a\\r', b'b\\r\\n', b'c\\n']
+    >>> decode(b"Vi\\xffet", 2)
+    ('Vi\\udcffet', 2)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+_BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a \r that no \n follows: an old Mac line end
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Binary lines (split at \\n) split again after each bare \\r, each piece keeping its line end.
+    A UTF-8 multi-byte character never holds a \\r or \\n byte, so splitting bytes is safe."""
+    for raw in lines:
+        if b"\r" in raw:
+            yield from (piece for piece in _BARE_CR.split(raw) if piece)
+        else:
+            yield raw
+
+
+def decode(raw: bytes, number: int) -> tuple[str, int | None]:
+    """(the line's text, None), or, when it is not UTF-8, (its text with each bad byte as a lone surrogate,
+    the first bad byte's offset). Decided by strict decoding of the bytes, so a real U+FFFD is text
+    like any other; the surrogates let `clean_id` drop an id that a bad byte fell in."""
+    codec = "utf-8-sig" if number == 1 else "utf-8"
+    try:
+        return raw.decode(codec), None
+    except UnicodeDecodeError as err:
+        return raw.decode(codec, "surrogateescape"), err.start

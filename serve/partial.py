@@ -1,0 +1,134 @@
+"""The file `serve tag` writes beside its target until the run completes: nothing the user has
+is written over.
+
+    >>> fd, partial = open_partial(Path("tags.jsonl"))     # .tags.jsonl.<8 characters>.partial
+    >>> move_into_place(partial, Path("tags.jsonl"), "tags.jsonl", overwrite=False)
+
+It takes the mode of the file it replaces, or the umask's, and is renamed into place; a run
+stopped midway keeps what it wrote as `<output>.partial`, or `.partial-2`, ... beside a file of
+that name (`set_aside`), cut back to its last whole line.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.permissions import umask_mode
+
+
+def new_file_mode(target: Path) -> int:
+    """The mode of the file being replaced, else what the umask gives a new file (mkstemp's is 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return umask_mode(0o666)
+
+
+def open_partial(target: Path) -> tuple[int, str]:
+    try:
+        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as err:
+        raise UserError(f"{target}: cannot write in {target.parent} ({err.strerror}); choose another output") from None
+    os.chmod(partial, new_file_mode(target))
+    try:  # the replaced file's group too, where this user may set it
+        os.chown(partial, -1, os.stat(target).st_gid)
+    except OSError:
+        pass
+    return fd, partial
+
+
+def move_into_place(partial: str, target: Path, output_path: str, overwrite: bool) -> None:
+    """The finished file renamed to its target; without `overwrite` never over a file that appeared
+    at the target during the run (another program's, or a second run's): then the tags are set
+    aside as `<output>.partial` and one error says where."""
+    try:
+        if overwrite:
+            os.replace(partial, target)
+            return
+        if rename_no_clobber(partial, str(target)):
+            return
+        why = "a file appeared there while tagging; it is left as it is"
+        fix = "pass --overwrite to replace it, or name another output"
+    except OSError as err:
+        why, fix = f"cannot put the tags there ({err.strerror})", "name another output"
+    kept, records = set_aside(partial, output_path)
+    where = f"the {records} tagged records are in {kept}" if kept else "no record was tagged"
+    raise UserError(f"{target}: {why}; {where} (fix: {fix})")
+
+
+def rename_no_clobber(source: str, target: str) -> bool:
+    """Rename `source` to `target` unless `target` exists, in one step (a hard link, which fails on an
+    existing name, then the old name's removal); False where `target` exists."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(target):
+            return False
+        os.rename(source, target)
+        return True
+    os.unlink(source)
+    return True
+
+
+def keep_partial(partial: str, output_path: str, err: BaseException) -> None:
+    """What a stopped run wrote, kept as `<output>.partial` (`set_aside`), and one line that says so."""
+    kept, records = set_aside(partial, output_path)
+    if kept:
+        why = "interrupted" if isinstance(err, KeyboardInterrupt) else "stopped"
+        state = "is untouched" if os.path.lexists(output_path) else "was not written"
+        print(f"{why}: {records} records written to {kept}; {output_path} {state}", file=sys.stderr)
+
+
+def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
+    """(where the records went, how many): `<output>.partial`, or `.partial-2`, ...: never over a
+    file; None where there are none (e.g. a CSV with no 'text' column: the error says why).
+
+    The records are counted in the file: a signal between writing a batch and counting it would
+    otherwise report one batch fewer than the file holds."""
+    drop_cut_line(partial)
+    records = written_records(partial, output_path.lower().endswith(".csv"))
+    if records == 0:
+        os.unlink(partial)
+        return None, 0
+    kept, number = f"{output_path}.partial", 1
+    while not rename_no_clobber(partial, kept):
+        number += 1
+        kept = f"{output_path}.partial-{number}"
+    return kept, records
+
+
+def drop_cut_line(path: str) -> None:
+    """A file cut off mid-record (the disk filled up) ends at its last whole line. A partial that took a
+    read-only file's mode keeps its cut line (counted out: only whole lines count), as the cause matters more."""
+    try:
+        _truncate_after_last_line(path)
+    except OSError:
+        pass
+
+
+def _truncate_after_last_line(path: str) -> None:
+    with open(path, "rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        handle.seek(max(size - (1 << 20), 0))  # a record is far shorter than the 1 MiB looked at
+        tail = handle.read()
+        if not tail.endswith(b"\n"):
+            handle.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
+
+
+def written_records(path: str, is_csv: bool) -> int:
+    """Records in a (closed) output file: JSONL lines, or CSV rows after the header."""
+    if is_csv:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+    with open(path, "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
