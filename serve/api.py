@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.page import add_page, model_info
+from serve.html_pages import UNCLOSED
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
@@ -160,20 +161,19 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
 
     def tag_paragraphs(paragraphs: list[tuple[int, str]], threshold) -> list[dict]:
         """`serve tag`'s own batching and article heads (a head is the article's, not a batch's)."""
-        records = [InputRecord(line, text, "article") for line, text in paragraphs]
+        # a page's block never closed (text None) is the error result on its line, as in serve tag
+        records = [InputRecord(line, text, "article", None if text is not None else f"line {line}: {UNCLOSED}")
+                   for line, text in paragraphs]
         return [{"line": line, "text": text, **{k: v for k, v in row.items() if k not in ("id", "doc_id")}}
                 for (line, text), row in zip(paragraphs, tag_records(with_threshold(predictor, threshold), records))]
 
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
-        try:
-            paragraphs = article_paragraphs(request.text)
-        except UserError as err:  # a page's <script> or comment never closed
-            raise HTTPException(422, str(err)) from None
+        paragraphs = article_paragraphs(request.text)
         if not paragraphs:  # as "" is (min_length): a blank article is a mistake, not an article of no paragraphs
             raise HTTPException(422, "text has no paragraphs (only blank lines); send the article, one paragraph per line")
         for line, text in paragraphs:
-            if len(text) > MAX_CHARS:
+            if text is not None and len(text) > MAX_CHARS:
                 raise HTTPException(413, f"line {line} of the article has {len(text)} characters; "
                                          f"the limit is {MAX_CHARS} per paragraph")
         return {"results": await anyio.to_thread.run_sync(lambda: tag_paragraphs(paragraphs, request.threshold),

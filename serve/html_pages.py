@@ -18,23 +18,30 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from itertools import chain, islice
 from typing import Iterable, Iterator
 
 from serve.lines import LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord
-from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
 
 BLOCKS = frozenset(("address article aside blockquote body br caption center dd details dialog div dl dt fieldset "
-                    "figcaption figure footer form h1 h2 h3 h4 h5 h6 head header hgroup hr html li main nav ol p pre "
-                    "section summary table tbody td tfoot th thead title tr ul").split())
-HIDDEN = frozenset(("script", "style", "noscript", "template", "svg"))
+                    "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html li main nav ol p pre "
+                    "section summary table tbody td tfoot th thead tr ul").split())
+# Not shown on the page: scripts and styles, fallbacks of embedded media, a form's text box and
+# list box, ruby's readings, and the <title> (the tab's, a copy of the headline the page shows)
+HIDDEN = frozenset(("script style noscript template svg title iframe video audio object canvas textarea select "
+                    "rt rp").split())
+# Boxes a page lays out apart, though inline: tag chips, share buttons, breadcrumb links (a gap, not a break)
+APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source; a text that opens with "<p>" may be
 # an article with a tag left in, read line by line (each line a paragraph) as any other.
-_OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+_OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--)",
+                            re.IGNORECASE)
+_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
-UNCLOSED = ("a <script>, <style> or comment opened on this line is never closed, so the page shows nothing after "
-            "it; close it")
+UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content, or a comment, opened "
+            "on this line is never closed, so the page shows nothing after it; close it")
 
 
 def opens_as_html(first_line: str) -> bool:
@@ -58,12 +65,16 @@ class _Paragraphs(HTMLParser):
             self.hidden += 1
         elif tag in BLOCKS:
             self.flush()
+        elif tag in APART:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag):
         if tag in HIDDEN:
             self.hidden = max(0, self.hidden - 1)
         elif tag in BLOCKS:
             self.flush()
+        elif tag in APART:
+            self.parts.append(" ")
 
     def handle_data(self, data):
         if self.hidden:
@@ -103,9 +114,9 @@ def page_paragraphs(lines: Iterable[str]) -> Iterator[tuple[str, str | None]]:
         parser.rawdata = ""
     parser.close()
     parser.flush()
-    yield from _numbered(parser, seen)
     if parser.left_open() is not None:
-        yield str(parser.left_open()), None
+        parser.done.append((parser.left_open(), None))
+    yield from _numbered(parser, seen)
 
 
 def _numbered(parser: _Paragraphs, seen: dict[int, int]) -> Iterator[tuple[str, str]]:
@@ -115,23 +126,38 @@ def _numbered(parser: _Paragraphs, seen: dict[int, int]) -> Iterator[tuple[str, 
     parser.done.clear()
 
 
+def declared_charset(head: bytes) -> str:
+    """The encoding a page declares in its first bytes (`<meta charset="gbk">`), as Python names it;
+    "utf-8" where it declares none, or one Python does not know."""
+    import codecs
+
+    found = _CHARSET.search(head)
+    try:
+        return codecs.lookup(found.group(1).decode("ascii")).name if found else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
 def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
-    """A page's HTML source as `serve tag` reads it: each paragraph a record of one document, id
-    `<stem>:<line>`; a paragraph holding a byte that is not UTF-8, or a block never closed, an error record."""
-    stem = Path(name).stem
-    decoded = (decode(raw, number)[0] for number, raw in enumerate(split_bare_cr(lines), start=1))
+    """A page's HTML source as `serve tag` reads it, in the encoding it declares (a browser's reading):
+    each paragraph a record of one document, id `<stem>:<line>`; a paragraph holding a byte that
+    does not decode, or a block never closed, an error record."""
+    lines = split_bare_cr(lines)
+    head = list(islice(lines, 64))  # where a page declares its encoding
+    stem, charset = Path(name).stem, declared_charset(b"".join(head)[:8192])
+    decoded = (decode(raw, number, charset)[0] for number, raw in enumerate(chain(head, lines), start=1))
+    not_decoded = "not UTF-8" if charset == "utf-8" else f"not {charset} as the page declares"
     for number, paragraph in page_paragraphs(LINE_END.sub("\n", text) for text in decoded):
         if paragraph is None:
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")
         elif any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
-            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8; re-save as UTF-8")
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {not_decoded}; re-save as UTF-8")
         else:
             yield InputRecord(f"{stem}:{number}", paragraph, stem)
 
 
-def page_article(text: str) -> list[tuple[int | str, str]]:
-    """/tag/article's paragraphs of a page's HTML, numbered as `read_html_records` numbers them."""
-    paragraphs = list(page_paragraphs(line + "\n" for line in LINE_END.split(text)))
-    if paragraphs and paragraphs[-1][1] is None:
-        raise UserError(f"line {paragraphs[-1][0]} of the article: {UNCLOSED}")
+def page_article(text: str) -> list[tuple[int | str, str | None]]:
+    """/tag/article's paragraphs of a page's HTML, numbered as `read_html_records` numbers them
+    (None: a block never closed from that line, UNCLOSED)."""
+    paragraphs = page_paragraphs(line + "\n" for line in LINE_END.split(text))
     return [(int(number) if number.isdigit() else number, paragraph) for number, paragraph in paragraphs]

@@ -29,11 +29,12 @@ def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
             yield raw
 
 
-def decode(raw: bytes, number: int) -> tuple[str, int | None]:
-    """(the line's text, None), or, when it is not UTF-8, (its text with each bad byte as a lone surrogate,
-    the first bad byte's offset). Decided by strict decoding of the bytes, so a real U+FFFD is text
-    like any other; the surrogates let `clean_id` drop an id that a bad byte fell in."""
-    codec = "utf-8-sig" if number == 1 else "utf-8"
+def decode(raw: bytes, number: int, charset: str = "utf-8") -> tuple[str, int | None]:
+    """(the line's text, None), or, when it is not UTF-8 (or the `charset` a page declares), (its text
+    with each bad byte as a lone surrogate, the first bad byte's offset). Decided by strict decoding
+    of the bytes, so a real U+FFFD is text like any other; the surrogates let `clean_id` drop an id
+    that a bad byte fell in."""
+    codec = "utf-8-sig" if number == 1 and charset == "utf-8" else charset
     try:
         return raw.decode(codec), None
     except UnicodeDecodeError as err:

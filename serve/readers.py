@@ -174,7 +174,7 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
 
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
            ".csv": read_csv_records}  # files of records; any other file is one document
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp")  # pages as a site served them
 
 
 def document_reader(suffix: str, first: bytes):
@@ -204,7 +204,7 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     lines, head = iter(handle), []
     for raw in lines:  # up to the first non-blank line, which tells an article from a page
         head.append(raw)
-        if raw.strip():
+        if not is_blank(raw.decode("utf-8", "replace")):
             break
     problem = whole_file_problem(head[0] if head else b"", name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
     if problem:

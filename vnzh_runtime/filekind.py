@@ -52,6 +52,8 @@ def whole_file_problem(first: bytes, name: str, jsonl: bool) -> str | None:
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
             return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
+    if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
+        return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
     if jsonl and is_json_array(first):
         return (f"{name}:1: a JSON array, not JSON Lines; write one object per line "
                 f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")
