@@ -87,7 +87,10 @@ def validation_message(errors: list[dict]) -> str:
         if not loc and error.get("type") == "missing":
             return "the body is empty; send a JSON object"
         where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else str(loc[0]) if loc else ""
-        said.setdefault(where, []).append(str(error.get("msg", "invalid")).removeprefix("Value error, "))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if where == "text" and error.get("type") == "string_too_long":  # most of a saved page is script
+            message += f" (a saved page counts its markup: send the file to /tag/file, up to {MAX_FILE_BYTES:,} bytes)"
+        said.setdefault(where, []).append(message)
     parts = [(f"{where}: " if where else "") + said_once(where.split("[")[0], messages) for where, messages in said.items()]
     return "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
 

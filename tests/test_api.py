@@ -90,6 +90,13 @@ def test_non_json_body_is_4xx(client):
     assert blank.status_code == 422 and "no paragraphs" in blank.json()["detail"]
 
 
+def test_an_article_over_the_limit_points_a_saved_page_to_the_file_endpoint(client):
+    from serve.api import MAX_ARTICLE_CHARS
+
+    response = client.post("/tag/article", json={"text": "<html>" + "x" * MAX_ARTICLE_CHARS})
+    assert response.status_code == 422 and "send the file to /tag/file" in response.json()["detail"]
+
+
 def test_a_compressed_body_is_415_naming_the_encoding(client):
     import gzip
 
