@@ -7,10 +7,10 @@ as a raw article (every non-blank line a paragraph of one document, id `<stem>:<
 Every input record gives exactly one `InputRecord`: what cannot be tagged (a line that is not
 UTF-8, not JSON, a CSV row the CSV reader cannot parse, a record with no text) carries an
 `error` naming the file, line and fix. A CSV row that cannot be parsed (a stray quote) is one
-error record on its first line, and reading starts again at the first line after it that reads
-as a whole row (as many fields as the header), so the rows a stray quote would have pulled into
-that field are read as the rows they are, while the broken row's own continuation lines stay in
-its error record instead of becoming records of their own.
+error record on its first line, and reading starts again at the next line, so the rows a stray
+quote would have pulled into that field are read as the rows they are: none is lost. (The broken
+field's own next lines are read as rows too, as no reader can tell them apart; one that does not
+fit the header is an error record of its own.)
 
 Only a whole file in the wrong encoding stops the read: a UTF-16 or UTF-32 file is one
 `UserError` ("re-save as UTF-8"), not a record of junk per line. Decoding is decided on the
@@ -74,11 +74,11 @@ class CsvLines:
         self.row.append(line)
         return line[1]
 
-    def read_again_after_first(self, width: int) -> None:
-        """Read the refused row's lines again from the first after its first that holds `width` fields."""
-        rest = self.row[1:]
-        start = next((i for i, (_, text, _) in enumerate(rest) if len(loose_fields(text)) == width), len(rest))
-        self.again.extendleft(reversed(rest[start:]))
+    def read_again_after_first(self) -> None:
+        """Read the refused row's lines again from the one after its first. No reader can tell a line the
+        stray quote swallowed from the broken field's own next line: each is read as the row it looks
+        like (an error record where it does not fit the header), so that no row is lost."""
+        self.again.extendleft(reversed(self.row[1:]))
 
 
 def loose_fields(text: str) -> list[str]:
@@ -138,7 +138,7 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
             record_id, doc_id = ids_of_broken_row(text, header)
             yield InputRecord(record_id, None, doc_id,
                               f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")
-            source.read_again_after_first(len(header))
+            source.read_again_after_first()
             continue
         if fields:  # [] is a blank line, not a record
             yield csv_record(header, fields, source.row, name)

@@ -244,13 +244,16 @@ def test_file_endpoint_refuses_a_multipart_form_upload(client):
     assert raw.status_code == 200 and [json.loads(line)["id"] for line in raw.text.splitlines()] == ["vi:1", "vi:2"]
 
 
-def test_csv_continuation_lines_of_a_broken_field_are_not_records_of_their_own():
-    # A multi-line quoted field with a stray quote: its second line is not a row (3 fields, not 2),
-    # so it stays in the broken row's error record instead of becoming a tagged phantom record.
+def test_csv_lines_after_a_stray_quote_are_read_again_and_none_is_lost():
+    # A multi-line quoted field with a stray quote: its second line does not fit the header (3 fields,
+    # not 2) and is an error record of its own, not a tagged phantom; the real row after it is tagged.
     data = b'id,text\n1,"He said, quote:\nVietnam and China signed, at last, a deal" he "added"\n2,' + ZH.encode() + b"\n"
     records = read(data, "p.csv")
-    assert [(r.id, r.error is None) for r in records] == [("1", False), ("2", True)]
-    assert records[0].error.startswith("p.csv:2: CSV error")
+    assert [(r.id, r.error is None) for r in records] == [("1", False), (None, False), ("2", True)]
+    assert records[0].error.startswith("p.csv:2: CSV error") and records[1].error.startswith("p.csv:3: 3 fields")
+    # A short row (doc_id left out) after the broken one is a row, not swallowed: every row is there.
+    short = read("id,text,doc_id\n1,\"Kim ngạch\n2,Hai bên nhất trí\n3,中越边界,d\n".encode("utf-8"), "s.csv")
+    assert [(r.id, r.error is None) for r in short] == [("1", False), ("2", True), ("3", True)]
 
 
 # --- a page's HTML source is read as the paragraphs a browser shows --------------------------

@@ -171,6 +171,7 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
 @pytest.mark.parametrize("row, message", [
     ({"text": 5, "labels": ["economy"]}, "'text' must be a non-empty string, got int 5"),
     ({"text": "  ", "labels": ["economy"]}, "'text' must be a non-empty string, got an empty string"),
+    ({"text": "\u200b\x00", "labels": ["other"]}, "'text' must be a non-empty string, got an empty string"),
     ({"labels": ["economy"]}, "no 'text' field"),
     ({"text": "Kim ngạch thương mại tăng"}, "no 'labels' field"),
     ({"text": "Kim ngạch thương mại tăng", "label": 3}, "no 'labels' field"),

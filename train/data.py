@@ -24,6 +24,7 @@ from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl_file
 from vnzh_runtime.langid import LANGS
+from vnzh_runtime.markup import is_blank
 
 LABELS = ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
 DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
@@ -78,7 +79,7 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     if missing:
         raise DataError(f"{where}: missing field(s) {', '.join(missing)}; every record needs {', '.join(REQUIRED)}")
     for key in ("id", "text", "source"):
-        if not isinstance(row[key], str) or not row[key].strip():
+        if not isinstance(row[key], str) or is_blank(row[key]):
             raise DataError(f"{where}: field '{key}' must be a non-empty string")
     if row["lang"] not in LANGS:
         raise DataError(f"{where}: lang {row['lang']!r} is not one of {', '.join(LANGS)}")

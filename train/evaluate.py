@@ -199,11 +199,12 @@ def sample_row(row: dict, where: str) -> dict:
 
     from train.data import DataError
     from vnzh_runtime.langid import detect_lang
+    from vnzh_runtime.markup import is_blank
 
     text = row.get("text")
     if text is None:
         raise DataError(f"{where}: no 'text' field ({SAMPLE_FIELDS})")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or is_blank(text):  # zero-width characters alone are blank, as in serve tag
         got = "an empty string" if isinstance(text, str) else f"{type(text).__name__} {json.dumps(text)[:40]}"
         raise DataError(f"{where}: 'text' must be a non-empty string, got {got}")
     row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
