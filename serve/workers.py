@@ -32,8 +32,11 @@ class WorkerDied(UserError):
 
 
 def _serve(connection, work: Callable, setup: Callable | None, setup_arg, inherited: list) -> None:
-    # A worker dies at once on SIGTERM and leaves Ctrl-C to the parent, which stops it.
+    # A worker dies at once on SIGTERM or SIGHUP (unless nohup ignores it) and leaves Ctrl-C to the parent,
+    # which stops it; the parent's KeyboardInterrupt handlers, inherited, would print a traceback here.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for parents_end in inherited:  # forked copies of the parent's ends: held here, the parent's death would not read as EOF
         parents_end.close()
