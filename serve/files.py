@@ -109,14 +109,11 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
                 write_tags(predictor, lines, input_path, sink, output_path, stats, batch_size, progress, workers)
-        except OSError as err:
-            keep_partial(partial, shown, err)
-            if err.errno in OUT_OF_SPACE:  # what the user fixes, not a bug: one line
-                raise UserError(f"{shown}: cannot write ({err.strerror}); free space, or choose another output, "
-                                "and run again") from None
-            raise
         except BaseException as err:
             keep_partial(partial, shown, err)
+            if isinstance(err, OSError) and err.errno in OUT_OF_SPACE:  # what the user fixes, not a bug: one line
+                raise UserError(f"{shown}: cannot write ({err.strerror}); free space, or choose another output, "
+                                "and run again") from None
             raise
         move_into_place(partial, target, shown, overwrite)
     return stats

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from itertools import chain, islice
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.lines import LINE_END, decode, split_bare_cr

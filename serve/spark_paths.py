@@ -24,12 +24,15 @@ import io
 from pathlib import PurePosixPath
 
 from serve.readers import csv_header
-
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import whole_file_problem
 
 DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library (JSONL lines; CSV files are read whole)
 HEAD_BYTES, HEAD_LIMIT = 4096, 1 << 20  # a BOM, an archive's magic bytes, a JSON array's opening, a CSV header
+
+
+def is_glob(path: str) -> bool:
+    return any(c in path for c in "*?[{")
 
 
 def _fs(spark, path: str):
@@ -48,7 +51,7 @@ def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str]
         matches = fs.globStatus(pattern)
         if not matches:
             raise UserError(f"{part}: no such file or folder; check the path")
-        if any(c in part for c in "*?[{"):  # the next run's glob could match an output written beside its files
+        if is_glob(part):  # the next run's glob could match an output written beside its files
             folders.append(pattern.toString())
         for status in matches:
             if status.isDirectory():
@@ -76,23 +79,27 @@ def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[
     return files
 
 
-def _where(spark, path: str) -> tuple[str, str, PurePosixPath]:
-    """(scheme, bucket or host, path): s3a://raw/x and s3a://tags/x are two places."""
-    uri = _fs(spark, path)[1].toUri()
-    return uri.getScheme() or "", uri.getAuthority() or "", PurePosixPath(uri.getPath())
+def _where(qualified: str) -> tuple[str, str, PurePosixPath]:
+    """(scheme, bucket or host, path) of a qualified path: s3a://raw/x and s3a://tags/x are two places.
+    Parsed here, not asked of the file system: the input's paths come qualified, thousands of them."""
+    scheme, _, rest = qualified.partition(":")  # not urlparse: '#' and '?' are a file name's own characters here
+    authority, path = "", rest
+    if rest.startswith("//"):  # hdfs://namenode/..., s3a://bucket/...
+        authority, _, path = rest[2:].partition("/")
+    return scheme, authority, PurePosixPath("/" + path.lstrip("/"))
 
 
 def check_output(spark, output_path: str, files: list[str], folders: list[str]) -> None:
     """Refuse an output that is or holds an input file (`--overwrite` would replace what is read),
     or lies in an input folder (the next read of that folder would take it as input)."""
-    *out_place, out = _where(spark, output_path.rstrip("/"))
+    *out_place, out = _where(_fs(spark, output_path.rstrip("/"))[1].toString())
     for file in files:
-        *place, source = _where(spark, file)
+        *place, source = _where(file)
         if place == out_place and (source == out or out in source.parents):
             raise UserError(f"{output_path}: the output would replace the input file {file}; write the tags elsewhere")
     for folder in folders:
-        *place, path = _where(spark, folder)
-        inside = fnmatch.fnmatchcase(str(out), str(path)) if any(c in folder for c in "*?[") else path in out.parents
+        *place, path = _where(folder)
+        inside = fnmatch.fnmatchcase(str(out), str(path)) if is_glob(folder) else path in out.parents
         if place == out_place and inside:
             raise UserError(f"{output_path}: lies in the input folder or glob {folder}, whose next read would take it "
                             "as input; write the tags elsewhere")
@@ -128,6 +135,6 @@ def _first_line(spark, file: str) -> bytes:
 
 def shown_names(input_path: str, files: list[str]) -> dict[str, str]:
     """Each file's name in errors: the input as the user wrote it when it names one file, else its path."""
-    if len(files) == 1 and "," not in input_path and not any(c in input_path for c in "*?[{"):
+    if len(files) == 1 and "," not in input_path and not is_glob(input_path):
         return {files[0]: input_path}
     return {file: file.removeprefix("file:") for file in files}
