@@ -333,6 +333,19 @@ def test_a_text_article_with_a_tag_left_in_stays_lines_and_a_block_never_closed_
     assert [r.id for r in read(b"\n<html><body>\r<p>m\xe1\xbb\x99t</p>\r<p>hai</p>", "b.txt")] == ["b:3", "b:4"]
 
 
+def test_elements_a_page_keeps_hidden_are_not_paragraphs():
+    """A saved page keeps its closed menus and pop-ups; they were tagged as furniture a reader never saw."""
+    page = ('<html><body><div>Tin mới<div hidden>Đăng nhập<div>Quên mật khẩu?</div>Đăng ký</div>Thế giới</div>\n'
+            '<nav style="DISPLAY: none"><ul><li>Trung Quốc<li>Biển Đông</ul></nav><dialog><p>Trung Quốc</p></dialog>\n'
+            '<p>Việt Nam <span hidden>và</span>Trung Quốc</p><p hidden>ký kết</p><dialog open>Mở</dialog>\n'
+            '<div hidden="until-found">Tìm thấy</div>\n')
+    assert [(r.id, r.text) for r in read(page.encode("utf-8"), "h.html")] == [
+        ("h:1", "Tin mới"), ("h:1.2", "Thế giới"), ("h:3", "Việt Nam Trung Quốc"), ("h:3.2", "ký kết"),
+        ("h:3.3", "Mở"), ("h:4", "Tìm thấy")]  # a <p>'s end may be left out, so its attribute is not followed
+    unclosed = read("<html><body><p>Một</p>\n<div style='display:none'>\n<p>Hai</p>\n".encode("utf-8"), "u.html")
+    assert [r.id for r in unclosed] == ["u:1", "u:2"] and "never closed" in unclosed[1].error
+
+
 def test_a_page_reads_as_a_browser_shows_it_in_the_encoding_it_declares():
     page = ('<?xml version="1.0" encoding="gbk"?>\n<html><head><meta charset="gbk"><title>越中</title></head><body>\n'
             '<nav><a>首页</a><a>国际</a></nav><p>越南与中国签署<b>经贸</b>合作文件</p>\n'
