@@ -5,7 +5,8 @@ Read line by line, a page would tag its scripts, style sheets and comments where
 lines, and a minified page would be one paragraph. Here block elements (`<p>`, `<div>`, `<br>`,
 `<li>`, `<h1>`, ...) end a paragraph, inline ones (`<a>`, `<b>`, `<span>`) do not, what a browser
 does not show (`<script>`, `<style>`, `<noscript>`, `<template>`, `<svg>`, comments) is dropped
-whatever lines it spans, entities are decoded and whitespace runs become one space. Each
+whatever lines it spans, entities are decoded and whitespace runs become one space (inside
+`<pre>`, where a browser keeps line breaks, each line is a paragraph). Each
 paragraph is numbered by the line its text starts on; a second one on that line gets `.2`:
 
     >>> list(page_paragraphs(["<script>\\n", "var t = 'Biển Đông';\\n", "</script><p>Việt Nam &amp; Trung\\n",
@@ -32,11 +33,6 @@ BLOCKS = frozenset(("address article aside blockquote body br caption center dd 
 # list box, ruby's readings, and the <title> (the tab's, a copy of the headline the page shows)
 HIDDEN = frozenset(("script style noscript template svg title iframe video audio object canvas textarea select "
                     "rt rp").split())
-# Elements that cannot hold text, or whose end tag a page may leave out (the parser cannot tell where
-# they end): a `hidden` attribute on them is not followed
-NO_HIDDEN_SPAN = frozenset(("area base br col embed hr img input link meta param source track wbr "
-                            "p li dt dd tr td th thead tbody tfoot option optgroup caption colgroup rb rt rtc rp").split())
-_NOT_SHOWN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # Boxes a page lays out apart, though inline: tag chips, share buttons, breadcrumb links (a gap, not a break)
 APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source; a text that opens with "<p>" may be
@@ -45,8 +41,8 @@ _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]
                             re.IGNORECASE)
 _CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
-UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content (a `hidden` attribute, "
-            "`display: none`), or a comment, opened on this line is never closed, so the page shows nothing after it; close it")
+UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content, or a comment, opened "
+            "on this line is never closed, so the page shows nothing after it; close it")
 
 
 def opens_as_html(first_line: str) -> bool:
@@ -63,27 +59,20 @@ class _Paragraphs(HTMLParser):
         self.hidden = 0
         self.hidden_from = 0  # the line where the outermost hidden element opened
         self.comment_left: int | None = None  # the line of a comment that is never closed
-        self.unshown: list[list] = []  # [tag, open count, line] of each element hidden by its attributes
+        self.pre = 0  # inside <pre>, where a line break shows as one
 
     def handle_starttag(self, tag, attrs):
-        for frame in self.unshown:  # a <div> inside a hidden <div>: its </div> is not the hidden one's
-            frame[1] += frame[0] == tag
+        self.pre += tag == "pre"
         if tag in HIDDEN:
             self.hidden_from = self.hidden_from if self.hidden else self.getpos()[0]
             self.hidden += 1
-        elif tag not in NO_HIDDEN_SPAN and not_shown(tag, dict(attrs)):
-            self.unshown.append([tag, 1, self.getpos()[0]])
-            if tag in BLOCKS:
-                self.flush()
         elif tag in BLOCKS:
             self.flush()
         elif tag in APART:
             self.parts.append(" ")
 
     def handle_endtag(self, tag):
-        for frame in self.unshown:
-            frame[1] -= frame[0] == tag
-        self.unshown = [frame for frame in self.unshown if frame[1] > 0]
+        self.pre = max(0, self.pre - (tag == "pre"))
         if tag in HIDDEN:
             self.hidden = max(0, self.hidden - 1)
         elif tag in BLOCKS:
@@ -92,12 +81,25 @@ class _Paragraphs(HTMLParser):
             self.parts.append(" ")
 
     def handle_data(self, data):
-        if self.hidden or self.unshown:
+        if self.hidden:
+            return
+        if self.pre and "\n" in data:
+            self.preformatted(data)
             return
         if self.line is None and data.strip():
             start = len(data) - len(data.lstrip())
             self.line = self.getpos()[0] + data.count("\n", 0, start)
         self.parts.append(data)
+
+    def preformatted(self, data):
+        """A <pre> block's lines, each a paragraph numbered by its own line."""
+        first = self.getpos()[0]
+        for offset, piece in enumerate(data.split("\n")):
+            if offset:
+                self.flush()
+            if self.line is None and piece.strip():
+                self.line = first + offset
+            self.parts.append(piece)
 
     def flush(self):
         text = " ".join("".join(self.parts).split())
@@ -106,18 +108,8 @@ class _Paragraphs(HTMLParser):
         self.parts, self.line = [], None
 
     def left_open(self) -> int | None:
-        """The line of a script, style sheet, comment or hidden element still open at the end, or None."""
-        opened = [self.hidden_from] if self.hidden else []
-        opened += [frame[2] for frame in self.unshown[:1]] + ([self.comment_left] if self.comment_left else [])
-        return min(opened) if opened else None
-
-
-def not_shown(tag: str, attrs: dict) -> bool:
-    """Whether an element's own attributes hide it: `hidden`, an inline `display: none`, a <dialog>
-    not `open`; a <details> not `open` shows only its <summary> (not followed: read whole)."""
-    if "hidden" in attrs and attrs["hidden"] != "until-found":
-        return True
-    return bool(_NOT_SHOWN.search(attrs.get("style") or "")) or (tag == "dialog" and "open" not in attrs)
+        """The line of a script, style sheet or comment still open at the end, or None."""
+        return self.hidden_from if self.hidden else self.comment_left
 
 
 def page_paragraphs(lines: Iterable[str]) -> Iterator[tuple[str, str | None]]:

@@ -333,17 +333,19 @@ def test_a_text_article_with_a_tag_left_in_stays_lines_and_a_block_never_closed_
     assert [r.id for r in read(b"\n<html><body>\r<p>m\xe1\xbb\x99t</p>\r<p>hai</p>", "b.txt")] == ["b:3", "b:4"]
 
 
-def test_elements_a_page_keeps_hidden_are_not_paragraphs():
-    """A saved page keeps its closed menus and pop-ups; they were tagged as furniture a reader never saw."""
-    page = ('<html><body><div>Tin mới<div hidden>Đăng nhập<div>Quên mật khẩu?</div>Đăng ký</div>Thế giới</div>\n'
-            '<nav style="DISPLAY: none"><ul><li>Trung Quốc<li>Biển Đông</ul></nav><dialog><p>Trung Quốc</p></dialog>\n'
-            '<p>Việt Nam <span hidden>và</span>Trung Quốc</p><p hidden>ký kết</p><dialog open>Mở</dialog>\n'
-            '<div hidden="until-found">Tìm thấy</div>\n')
-    assert [(r.id, r.text) for r in read(page.encode("utf-8"), "h.html")] == [
-        ("h:1", "Tin mới"), ("h:1.2", "Thế giới"), ("h:3", "Việt Nam Trung Quốc"), ("h:3.2", "ký kết"),
-        ("h:3.3", "Mở"), ("h:4", "Tìm thấy")]  # a <p>'s end may be left out, so its attribute is not followed
-    unclosed = read("<html><body><p>Một</p>\n<div style='display:none'>\n<p>Hai</p>\n".encode("utf-8"), "u.html")
-    assert [r.id for r in unclosed] == ["u:1", "u:2"] and "never closed" in unclosed[1].error
+def test_preformatted_lines_are_paragraphs():
+    """<pre> keeps its line breaks on screen: each line is a paragraph, numbered by its own line."""
+    page = "<html><body><pre>\nTrung Quốc\n\n  Việt <b>Nam</b></pre>\n<p>Một hai</p>\n"
+    assert [(r.id, r.text) for r in read(page.encode("utf-8"), "pre.html")] == [
+        ("pre:2", "Trung Quốc"), ("pre:4", "Việt Nam"), ("pre:5", "Một hai")]
+
+
+def test_what_sloppy_pages_show_is_never_dropped_for_looking_hidden():
+    """A conditional comment's <!--> ends it, and a `hidden` element closed only by its parent's end tag
+    (a browser closes it there) does not hide the rest of the page: both were tried and lost text."""
+    shown = [(r.id, r.text) for r in read("<!--[if !IE]><!-->\n<p>Chào</p>\n<!--<![endif]-->\n<p>sau</p>\n"
+                                           "<div><span hidden>x</div>\n<p>cuối</p>\n".encode("utf-8"), "c.html")]
+    assert [text for _, text in shown] == ["Chào", "sau", "x", "cuối"]
 
 
 def test_a_page_reads_as_a_browser_shows_it_in_the_encoding_it_declares():
