@@ -1,0 +1,101 @@
+"""Paragraphs right and macro-F1 per group of test sets, for one or more models, in one run.
+
+    python bench/test_sets.py --model models/tfidf [--model OTHER ...]
+
+The test split is 8,819 paragraphs from many rounds of writers; one figure over all of it hides
+where a change helps and where it costs. bench/RESULTS.md has compared models on these groups
+since the twelfth session (counts of paragraphs right, article context on, as `serve tag` and
+`train.evaluate` read them; each group's macro-F1 overall and per language):
+
+- **pages:** whole real-style pages with their furniture and neighbouring stories, articles cut
+  by subheads, page forms (`rp st ft pt at pq pf`);
+- **newer:** rounds 17–20's test sides (`hq lq lc cq qv qc qw`);
+- **round 21:** follow-ups that develop one side's own news (`dq ds`);
+- **round 22:** pages as a browser copy gives them, from writers who saw no other file (`pv`);
+- **older:** rounds 4–15's test sides (`{vi,zh,en}-{s,...,z}`, `en-u`);
+- **seeds:** the 150 real seed paragraphs, each seed file a document.
+
+A worked example, the shipped model of the fifteenth session:
+
+    group      paragraphs  right macro-F1  vi     zh     en
+    pages            2323   2155    0.923  0.916 0.930 0.923
+    round 22          846    785    0.888  0.890 0.925 0.849
+    seeds             150    136    0.883  0.883 -     -
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sklearn.metrics import f1_score  # noqa: E402
+
+from train.data import load_records  # noqa: E402
+from train.evaluate import evaluate_records  # noqa: E402
+
+AUTHORED = "data/authored"
+GROUPS = {
+    "pages": [f"{p}-{s}" for p in "rp st ft pt at pq pf".split() for s in "vze"],
+    "newer": [f"{p}-{s}" for p in "hq lq lc cq".split() for s in "vze"] + ["qv-e", "qc-e", "qw-e"],
+    "round 21": [f"{p}-{s}" for p in ("dq", "ds") for s in "vze"],
+    "round 22": [f"pv-{s}" for s in "vze"],
+    "older": [f"{lang}-{w}" for lang in ("vi", "zh", "en") for w in "stuvwxyz"],
+}
+
+
+def group_records(root: Path = ROOT) -> dict[str, list]:
+    """Each group's test records (files a checkout lacks are skipped), and the seeds."""
+    groups = {}
+    for name, stems in GROUPS.items():
+        files = [str(root / AUTHORED / f"{stem}.jsonl") for stem in stems if (root / AUTHORED / f"{stem}.jsonl").is_file()]
+        groups[name] = [r for r in load_records(files) if r.split == "test"] if files else []
+    groups["seeds"] = load_records([str(root / "data/seeds.jsonl")])
+    return groups
+
+
+def group_rows(predictor, groups: dict[str, list]) -> list[tuple]:
+    """(group, paragraphs, right, macro-F1, {lang: macro-F1}) per group, read as `train.evaluate` reads it."""
+    rows = []
+    for name, records in groups.items():
+        if not records:
+            continue
+        _, probs = evaluate_records(predictor, records)
+        predicted = [predictor.labels[i] for i in probs.argmax(axis=1)]
+        gold = [r.label for r in records]
+        per_lang = {}
+        for lang in ("vi", "zh", "en"):
+            members = [i for i, r in enumerate(records) if r.lang == lang]
+            if members:
+                per_lang[lang] = f1_score([gold[i] for i in members], [predicted[i] for i in members], average="macro")
+        right = sum(g == p for g, p in zip(gold, predicted))
+        rows.append((name, len(records), right, f1_score(gold, predicted, average="macro"), per_lang))
+    return rows
+
+
+def format_rows(rows: list[tuple]) -> str:
+    lines = [f"{'group':<10} {'paragraphs':>10} {'right':>6} {'macro-F1':>8}  {'vi':<6} {'zh':<6} {'en':<6}"]
+    for name, size, right, macro, per_lang in rows:
+        langs = " ".join(f"{per_lang[lang]:.3f}" if lang in per_lang else "-    " for lang in ("vi", "zh", "en"))
+        lines.append(f"{name:<10} {size:>10} {right:>6} {macro:>8.3f}  {langs}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import vnzh_runtime
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", required=True, help="model directory or MLflow URI (repeatable)")
+    args = parser.parse_args(argv)
+    groups = group_records()
+    for model in args.model:
+        print(f"model: {model}")
+        print(format_rows(group_rows(vnzh_runtime.load(model), groups)), end="\n\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
