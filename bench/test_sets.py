@@ -32,8 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sklearn.metrics import f1_score  # noqa: E402
-
 from train.data import load_records  # noqa: E402
 from train.evaluate import evaluate_records  # noqa: E402
 
@@ -58,21 +56,15 @@ def group_records(root: Path = ROOT) -> dict[str, list]:
 
 
 def group_rows(predictor, groups: dict[str, list]) -> list[tuple]:
-    """(group, paragraphs, right, macro-F1, {lang: macro-F1}) per group, read as `train.evaluate` reads it."""
+    """(group, paragraphs, right, macro-F1, {lang: macro-F1}) per group: `train.evaluate`'s own test scopes."""
     rows = []
     for name, records in groups.items():
         if not records:
             continue
-        _, probs = evaluate_records(predictor, records)
-        predicted = [predictor.labels[i] for i in probs.argmax(axis=1)]
-        gold = [r.label for r in records]
-        per_lang = {}
-        for lang in ("vi", "zh", "en"):
-            members = [i for i, r in enumerate(records) if r.lang == lang]
-            if members:
-                per_lang[lang] = f1_score([gold[i] for i in members], [predicted[i] for i in members], average="macro")
-        right = sum(g == p for g, p in zip(gold, predicted))
-        rows.append((name, len(records), right, f1_score(gold, predicted, average="macro"), per_lang))
+        results, _ = evaluate_records(predictor, records)  # every record here is a test record, seeds too
+        whole = results["test"]
+        per_lang = {lang: results[f"test_{lang}"].macro_f1 for lang in ("vi", "zh", "en") if f"test_{lang}" in results}
+        rows.append((name, whole.size, round(whole.accuracy * whole.size), whole.macro_f1, per_lang))
     return rows
 
 

@@ -58,7 +58,8 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     out_kind = Path(output_path.rstrip("/")).suffix.lower()
     if out_kind not in (".parquet", ".jsonl"):
         raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
-    files, folders = input_files(spark, input_path, input_format(input_path), log)  # a missing input stops here, before the model is fetched
+    kind = input_format(input_path)
+    files, folders = input_files(spark, input_path, kind, log)  # a missing input stops here, before the model is fetched
     check_output(spark, output_path, files, folders)
     fs, jvm = filesystem(spark, output_path)
     target = jvm.org.apache.hadoop.fs.Path(output_path)
@@ -71,7 +72,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
         raise UserError(f"{output_path}: {parent} is a file, not a folder; name an output in a folder")
 
     names = shown_names(input_path, files)
-    check_heads(spark, files, input_format(input_path), names)
+    check_heads(spark, files, kind, names)
     ship_code(spark)
     rows, id_types = read_input(spark, input_path, names)
     root = download_model(model)
