@@ -1,5 +1,7 @@
 """Named-country features: CLDR and ISO 3166 names chosen at training, matched over a batch at tagging."""
 
+import functools
+
 import numpy as np
 
 from tests.test_runtime import corpus_texts
@@ -27,17 +29,24 @@ def third_named(featurizer: Featurizer, texts: list[str]) -> list[bool]:
     return (dense[:, -len(FEATURES) + FEATURES.index("names_third")] > 0).tolist()
 
 
+@functools.cache
+def name_sets(names: tuple, sides: tuple):
+    """The names by side, the one-word names, the tokens of names, and the longest name's length in tokens."""
+    side_of = dict(zip(names, sides))
+    one_word = {name for name in side_of if " " not in name}
+    name_tokens = one_word | {token for name, side in side_of.items() if side != "third" or one_word & set(name.split(" "))
+                              for token in name.split(" ")}
+    return side_of, one_word, name_tokens, max(len(name.split(" ")) for name in side_of)
+
+
 def reference_features(text: str, settings: dict, value: float) -> list[float]:
     """One text, by brute force: a lower-case `capitalised` name, a name beside a blocked neighbour
     and a one-syllable name beside a capitalised syllable of no name are no names; then every
     token span is looked up in the names."""
-    names = dict(zip(settings["names"], settings["sides"]))
+    names, one_word, name_tokens, longest = name_sets(tuple(settings["names"]), tuple(settings["sides"]))
     tokens, capital, syllable = tokens_and_shapes([text])
     tokens = tokens[:-1]
     blocked = {tuple(pair.split(" ")) for pair in settings["blocked"]}
-    one_word = {name for name in names if " " not in name}
-    name_tokens = one_word | {token for name, side in names.items() if side != "third" or one_word & set(name.split(" "))
-                              for token in name.split(" ")}
     for i, token in enumerate(list(tokens)):
         near = [j for j in (i - 1, i + 1) if 0 <= j < len(tokens) and capital[j]]
         beside = {(tokens[j], token) if j < i else (token, tokens[j]) for j in near}
@@ -46,8 +55,9 @@ def reference_features(text: str, settings: dict, value: float) -> list[float]:
         if (token in settings["capitalised"] and not capital[i] or token in one_word and beside & blocked
                 or syllable_name and in_longer):
             tokens[i] = "\x00"
-    found = {names[" ".join(tokens[i:j])] for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)
-             if " ".join(tokens[i:j]) in names}
+    spans = (" ".join(tokens[i:j]) for i in range(len(tokens))
+             for j in range(i + 1, min(i + longest, len(tokens)) + 1))  # a longer span names nothing
+    found = {names[span] for span in spans if span in names}
     china, vietnam, third = "china" in found, "vietnam" in found, "third" in found
     row = [china, vietnam, third, third and not china, third and not vietnam, china and vietnam, not found]
     return [value * flag for flag in row]
