@@ -21,6 +21,11 @@ A worked example, the shipped model of the fifteenth session:
     pages            2323   2155    0.923  0.916 0.930 0.923
     round 22          846    786    0.891  0.890 0.925 0.857
     seeds             150    136    0.883  0.883 -     -
+
+With a second model, each group also gets the paragraphs that model alone gets right, those the
+first alone gets right, and a two-sided sign test on them: two fits that differ by one feature
+column (a list-line flag, sixteenth session) turned 9 and 20 page-set paragraphs, 3 and 3 of
+round 22's: a net change of a few paragraphs is churn, not a gain.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,16 +62,32 @@ def group_records(root: Path = ROOT) -> dict[str, list]:
     return groups
 
 
-def group_rows(predictor, groups: dict[str, list]) -> list[tuple]:
-    """(group, paragraphs, right, macro-F1, {lang: macro-F1}) per group: `train.evaluate`'s own test scopes."""
-    rows = []
+def group_rows(predictor, groups: dict[str, list]) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """(group, paragraphs, right, macro-F1, {lang: macro-F1}) per group: `train.evaluate`'s own test
+    scopes; and per group, which of its paragraphs the model gets right (for `paired_rows`)."""
+    rows, right = [], {}
     for name, records in groups.items():
         if not records:
             continue
-        results, _ = evaluate_records(predictor, records)  # every record here is a test record, seeds too
+        results, probs = evaluate_records(predictor, records)  # every record here is a test record, seeds too
         whole = results["test"]
         per_lang = {lang: results[f"test_{lang}"].macro_f1 for lang in ("vi", "zh", "en") if f"test_{lang}" in results}
         rows.append((name, whole.size, round(whole.accuracy * whole.size), whole.macro_f1, per_lang))
+        predicted = np.asarray(predictor.labels)[probs.argmax(axis=1)]
+        right[name] = predicted == np.array([r.labels[0] for r in records])
+    return rows, right
+
+
+def paired_rows(first: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> list[tuple]:
+    """(group, paragraphs only `other` gets right, paragraphs only `first` gets right, two-sided sign-test
+    p-value) per group: whether the net count is more than the churn of fits that differ in little."""
+    from scipy.stats import binomtest
+
+    rows = []
+    for name in first:
+        gained = int((other[name] & ~first[name]).sum())
+        lost = int((first[name] & ~other[name]).sum())
+        rows.append((name, gained, lost, binomtest(gained, gained + lost).pvalue if gained + lost else 1.0))
     return rows
 
 
@@ -83,9 +106,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", required=True, help="model directory or MLflow URI (repeatable)")
     args = parser.parse_args(argv)
     groups = group_records()
+    first = None
     for model in args.model:
+        rows, right = group_rows(vnzh_runtime.load(model), groups)
         print(f"model: {model}")
-        print(format_rows(group_rows(vnzh_runtime.load(model), groups)), end="\n\n")
+        print(format_rows(rows), end="\n\n")
+        if first is None:
+            first = right
+            continue
+        print(f"against {args.model[0]}: paragraphs each model alone gets right")
+        print(f"{'group':<10} {'gained':>6} {'lost':>6} {'p':>6}")
+        for name, gained, lost, p in paired_rows(first, right):
+            print(f"{name:<10} {gained:>6} {lost:>6} {p:>6.2f}")
+        print()
     return 0
 
 
