@@ -28,12 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.html_pages import UNCLOSED
-from serve.page import add_page, model_info
+from serve.page import add_page
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.predictor import Predictor
+from vnzh_runtime.provenance import model_info
 
 MAX_TEXTS = 256
 MAX_CHARS = 20_000
@@ -172,9 +173,11 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
 
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
-        paragraphs = article_paragraphs(request.text)
+        # split in a worker thread too: a long page takes a while, and the event loop serves every client
+        paragraphs = await anyio.to_thread.run_sync(article_paragraphs, request.text, limiter=limiter)
         if not paragraphs:  # as "" is (min_length): a blank article is a mistake, not an article of no paragraphs
-            raise HTTPException(422, "text has no paragraphs (only blank lines); send the article, one paragraph per line")
+            raise HTTPException(422, "text has no paragraphs (only blank lines or markup); send the article, "
+                                     "one paragraph per line")
         for line, text in paragraphs:
             if text is not None and len(text) > MAX_CHARS:
                 raise HTTPException(413, f"line {line} of the article has {len(text)} characters; "

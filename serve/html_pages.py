@@ -117,12 +117,13 @@ def page_paragraphs(lines: Iterable[str]) -> Iterator[tuple[str, str | None]]:
     number is the line its text starts on, `"<line>.<k>"` for the k-th paragraph starting there.
     A script, style sheet or comment never closed hides the rest of the page, as in a browser;
     it ends the paragraphs with (its line, None), which the callers report."""
-    parser, seen, chunk = _Paragraphs(), {}, []
+    parser, seen, chunk, size = _Paragraphs(), {}, [], 0
     for line in lines:
         chunk.append(line)
-        if sum(map(len, chunk)) >= CHUNK:
+        size += len(line)  # a running count: summing the chunk at every line is quadratic in its lines
+        if size >= CHUNK:
             parser.feed("".join(chunk))
-            chunk = []
+            chunk, size = [], 0
             yield from _numbered(parser, seen)
     parser.feed("".join(chunk))
     left = parser.rawdata  # what the parser holds back: close() would hand a comment never closed over as text

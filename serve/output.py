@@ -17,6 +17,7 @@ import stat
 import sys
 from pathlib import Path
 
+from serve.readers import STDIN
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError, discard_writes
 from vnzh_runtime.spec import enclosing_model_dir
@@ -61,8 +62,14 @@ def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None
                         f"beside it until the run completes needs a name of at most {longest} (fix: a shorter name)")
     if source.resolve() == target.resolve() or (target.exists() and source.exists() and os.path.samefile(source, target)):
         raise UserError(f"{output_path}: the output is the input file; write the tags to another file")
+    if target.exists() and same_file(input_stat(input_path), os.stat(target)):  # --input - < out.jsonl
+        raise UserError(f"{output_path}: the output is the input file (standard input reads it); "
+                        "write the tags to another file")
     if target.is_dir():
         raise UserError(f"{output_path}: is a directory; name an output file, e.g. {target / 'tags.jsonl'}")
+    if output_path.endswith(("/", os.sep)):  # Path drops the slash that says "a folder": a file named results
+        raise UserError(f"{output_path}: ends in a slash, so names a folder; name an output file, "
+                        f"e.g. {target / 'tags.jsonl'}")
     if target.exists() and not target.is_file():
         raise UserError(f"{output_path}: is not a regular file, a pipe or a terminal; name an output file")
     if target.exists() and not overwrite:  # as `train` and `serve spark`: nothing is replaced unasked
@@ -93,12 +100,27 @@ def check_stream(input_path: str, output_path: str) -> None:
     fd = open_descriptor(output_path)
     try:
         written = os.fstat(fd) if fd is not None else os.stat(output_path)
-        read = os.stat(input_path)
     except OSError:
         return
-    if stat.S_ISREG(written.st_mode) and (written.st_dev, written.st_ino) == (read.st_dev, read.st_ino):
-        raise UserError(f"{output_path}: standard output is the input file {input_path} (a `>> {input_path}`?), "
-                        "which would be read back as it is written; write the tags to another file")
+    if same_file(input_stat(input_path), written):
+        what = "the file standard input reads (a `< f >> f`?)" if input_path == STDIN else \
+            f"the input file {input_path} (a `>> {input_path}`?)"
+        raise UserError(f"{output_path}: standard output is {what}, which would be read back as it is written; "
+                        "write the tags to another file")
+
+
+def input_stat(input_path: str) -> os.stat_result | None:
+    """What the input is on disk (`--input -`: the file standard input reads, if any), or None."""
+    try:
+        return os.fstat(sys.stdin.fileno()) if input_path == STDIN else os.stat(input_path)
+    except (OSError, ValueError, AttributeError):  # no standard input at all (closed, or replaced by a test)
+        return None
+
+
+def same_file(read: os.stat_result | None, written: os.stat_result) -> bool:
+    """Whether the output is the very regular file the input is: its tags would be read back, or replace it."""
+    return (read is not None and stat.S_ISREG(written.st_mode)
+            and (written.st_dev, written.st_ino) == (read.st_dev, read.st_ino))
 
 
 def open_descriptor(output_path: str) -> int | None:

@@ -24,7 +24,6 @@ from typing import Literal, Optional
 from urllib.parse import quote
 
 import anyio
-import yaml
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 
@@ -48,85 +47,6 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
-
-
-def model_info(predictor: Predictor, source: str | None) -> dict:
-    """Name, registered version and alias of the served model, as far as they can be known.
-
-    A `models:/NAME@ALIAS` (or `models:/NAME/VERSION`) source names them; a model directory
-    names itself in its training record (config.yaml, meta.json), and its registered version
-    and aliases are looked up in the local MLflow store when there is one.
-    """
-    info = {"name": None, "version": None, "alias": None, "source": source,
-            "model_type": predictor.spec.get("model_type"), "format_version": predictor.spec.get("format_version"),
-            "run_id": None}
-    if not source:
-        return info
-    if source.startswith("models:/"):
-        rest = source.removeprefix("models:/")
-        name, _, alias = rest.partition("@")
-        if not alias and "/" in rest:
-            name, _, info["version"] = rest.partition("/")
-        info["name"], info["alias"] = name, alias or None
-        if alias:
-            info["version"] = _registry(lambda client: str(client.get_model_version_by_alias(name, alias).version))
-        return info
-    directory = Path(source)
-    if not directory.is_dir():
-        return info
-    info["name"] = directory.name
-    try:
-        config = yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")) or {}
-        info["name"] = (config.get("mlflow") or {}).get("registered_model") or config.get("name") or directory.name
-    except (OSError, ValueError, AttributeError, yaml.YAMLError):
-        pass
-    try:
-        info["run_id"] = json.loads((directory / "meta.json").read_text(encoding="utf-8")).get("mlflow_run_id")
-    except (OSError, ValueError, AttributeError):
-        pass
-    if info["run_id"]:
-        found = _registered_version(info["run_id"])
-        if found:
-            info["name"], info["version"], info["alias"] = found
-    return info
-
-
-def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
-    """(name, version, aliases) registered from `run_id` in the local MLflow store, if there is one.
-
-    The store is read directly, read-only, in milliseconds (importing MLflow to ask it would
-    add seconds to every start); the answer is for display, so any surprise gives None.
-    """
-    import os
-    import sqlite3
-
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
-    path = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
-    if path is None or not path.is_file():
-        return None
-    try:
-        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1) as db:
-            row = db.execute("SELECT name, version FROM model_versions WHERE run_id = ? "
-                             "ORDER BY version DESC LIMIT 1", (run_id,)).fetchone()
-            if not row:
-                return None
-            aliases = [a for (a,) in db.execute("SELECT alias FROM registered_model_aliases WHERE name = ? "
-                                                "AND version = ? ORDER BY alias", row)]
-        return row[0], str(row[1]), ", ".join(aliases) or None
-    except (sqlite3.Error, ValueError, TypeError):
-        return None
-
-
-def _registry(ask):
-    try:
-        from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
-
-        quiet_mlflow()
-        import mlflow
-
-        return ask(mlflow.MlflowClient(tracking_uri()))
-    except Exception:  # noqa: BLE001 - model info is for display; serving never depends on it
-        return None
 
 
 async def read_body(request: Request, limit: int) -> bytes:

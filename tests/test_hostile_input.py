@@ -254,6 +254,8 @@ def test_output_directory_missing_or_a_directory(tfidf_run, tmp_path, capsys):
     assert not (tmp_path / "nowhere").exists()
     code, err = tag_cli(tfidf_run.output_dir, src, tmp_path, capsys)
     assert code == 2 and "is a directory" in one_line_error(err)
+    code, err = tag_cli(tfidf_run.output_dir, src, f"{tmp_path / 'results'}/", capsys)  # a folder yet to be made
+    assert code == 2 and "ends in a slash, so names a folder" in one_line_error(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 

@@ -165,11 +165,25 @@ def test_a_compressed_file_is_one_clear_error_whatever_its_name(name):
         read(gzip.compress((json.dumps({"text": VI}) + "\n").encode()), name)
 
 
+def test_a_bom_at_any_line_start_is_dropped_as_files_joined_by_cat_have_one(tmp_path):
+    from train.data import load_records
+
+    line = '\ufeff{"id": "%s", "lang": "vi", "labels": ["economy"], "text": "%s", "source": "authored", "split": "test"}\n'
+    joined = "".join(line % (i, VI) for i in range(3)).encode("utf-8")  # cat bom.jsonl bom.jsonl bom.jsonl
+    records = read(joined, "cat.jsonl")
+    assert [r.id for r in records] == ["0", "1", "2"] and not any(r.error for r in records)
+    (tmp_path / "cat.jsonl").write_bytes(joined)  # train.evaluate's and training's reader too
+    assert [r.id for r in load_records([str(tmp_path / "cat.jsonl")])] == ["0", "1", "2"]
+
+
 @pytest.mark.parametrize("indent", [2, None])
 def test_a_json_array_is_one_error_naming_json_lines(indent):
     data = b"\xef\xbb\xbf" + json.dumps([{"id": 1, "text": VI}], indent=indent, ensure_ascii=False).encode()
     with pytest.raises(UserError, match=r"^a\.json:1: a JSON array, not JSON Lines; write one object per line"):
         read(data, "a.json")
+    # the fix it names writes elsewhere: `> feed.jsonl` would empty the input before jq reads it
+    with pytest.raises(UserError, match=r"\(jq -c '\.\[\]' feed\.jsonl > feed-lines\.jsonl\)$"):
+        read(data, "feed.jsonl")
     # a first line that is a list of strings is one bad record, and the records after it are read
     records = read(f'["not", "an", "object"]\n{json.dumps({"text": VI})}\n'.encode(), "a.jsonl")
     assert records[0].error and records[1].text == VI

@@ -100,6 +100,26 @@ def test_standard_output_appended_to_the_input_file_is_refused_before_it_grows(t
     assert src.read_text(encoding="utf-8") == original
 
 
+def test_standard_input_read_from_the_output_file_is_refused_and_the_file_kept(tfidf_run, tmp_path):
+    src = tmp_path / "in.jsonl"
+    original = "".join(json.dumps({"id": i, "text": "Kim ngạch thương mại Việt - Trung"}) + "\n" for i in range(5))
+    src.write_text(original, encoding="utf-8")
+    command = [sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", "-", "--quiet"]
+    with src.open("rb") as stdin, src.open("a", encoding="utf-8") as appended:  # --input - --output - < in >> in
+        done = subprocess.run([*command, "--output", "-"], stdin=stdin, stdout=appended, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 2 and "standard output is the file standard input reads" in done.stderr
+    with src.open("rb") as stdin:  # --input - --output in.jsonl --overwrite < in.jsonl
+        done = subprocess.run([*command, "--output", str(src), "--overwrite"], stdin=stdin, capture_output=True,
+                              text=True, timeout=120)
+    assert done.returncode == 2 and "the output is the input file (standard input reads it)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and src.read_text(encoding="utf-8") == original
+    with src.open("rb") as stdin:  # another output is fine
+        done = subprocess.run([*command, "--output", str(tmp_path / "tags.jsonl")], stdin=stdin, capture_output=True,
+                              text=True, timeout=120)
+    assert done.returncode == 0 and len((tmp_path / "tags.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+
+
 def test_a_reader_that_closes_standard_output_ends_the_run_in_one_line(tfidf_run, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"Giá vàng hôm nay {i}"}) + "\n" for i in range(50_000)),

@@ -262,3 +262,27 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     run_id = capsys.readouterr().out.strip().splitlines()[-1].split()[-1]
     run = mlflow.MlflowClient().get_run(run_id)
     assert run.data.tags["evaluated_model"] == str(tfidf_run.output_dir) and "test_macro_f1" in run.data.metrics
+    # the run says which trained model it scored, and which registered version an alias pointed to then
+    assert run.data.tags["evaluated_model_run_id"] == tfidf_run.run_id
+    assert evaluate_main(["--model", tfidf_run.model_uri, "--data", str(sample), "--log"]) == 0
+    tags = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1]).data.tags
+    version = mlflow.MlflowClient().get_model_version_by_alias(*tfidf_run.model_uri.removeprefix("models:/").split("@"))
+    assert tags["evaluated_model_version"] == str(version.version) and tags["evaluated_model_alias"] == "champion"
+
+
+def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,
+                                                                                  monkeypatch):
+    from train.evaluate import main as evaluate_main
+
+    sample = tmp_path / "mine.jsonl"
+    sample.write_text(json.dumps({"text": "Gold prices rose in Hanoi on Monday", "labels": ["other"]}) + "\n",
+                      encoding="utf-8")
+    (tmp_path / "notes.db").write_text("my notes, not a database\n", encoding="utf-8")
+    for store, said in ((f"sqlite:///{tmp_path / 'notes.db'}", "is not an SQLite database"),
+                        (f"file://{tmp_path / 'mlruns'}", "MLflow 3 logs to a database, not to a folder")):
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+        assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--log"]) == 2
+        captured = capsys.readouterr()
+        assert said in captured.err and len(captured.err.strip().splitlines()) == 1 and not captured.out
+    assert (tmp_path / "notes.db").read_text(encoding="utf-8") == "my notes, not a database\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.jsonl", "notes.db"]

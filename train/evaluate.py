@@ -246,6 +246,10 @@ def evaluate_command(args) -> None:
     import vnzh_runtime
     from vnzh_runtime.errors import UserError
 
+    if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
+        from train.tracking import check_tracking_server
+
+        check_tracking_server()
     predictor = vnzh_runtime.load(args.model)
     records = [r for r in load_labelled(args.data, predictor.labels, predictor.multilabel) if r.split != "train"]
     if not records:
@@ -262,7 +266,7 @@ def evaluate_command(args) -> None:
     if args.log:
         from train.tracking import log_evaluation_run
 
-        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, results, report, args.data)}")
+        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor, results, report, args.data)}")
 
 
 if __name__ == "__main__":

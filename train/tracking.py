@@ -21,7 +21,7 @@ from pathlib import Path
 import vnzh_runtime
 from train.config import Config
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, tracking_uri
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, store_problem, tracking_uri
 
 PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
@@ -38,8 +38,12 @@ def is_main_process() -> bool:
 
 
 def check_tracking_server() -> None:
-    """An http(s) tracking server must answer before any work starts."""
+    """The tracking store must be usable before any work starts: an http(s) server must answer,
+    and a database file must be one (`store_problem`)."""
     uri = tracking_uri()
+    problem = store_problem(uri)
+    if problem:
+        raise UserError(problem)
     if not uri.startswith(("http://", "https://")):
         return
     import urllib.request
@@ -198,16 +202,29 @@ def model_requirements(model_type: str) -> list[str]:
     return [f"mlflow>={major_minor},<4", *wanted]
 
 
-def log_evaluation_run(model: str, spec: dict, results: dict, report: str, data_files: list[str]) -> str:
-    """One MLflow run in the model's experiment (or `vn-china-topics`), tagged with the model it evaluated."""
+TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
+
+
+def log_evaluation_run(model: str, predictor, results: dict, report: str, data_files: list[str]) -> str:
+    """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
+    the name given, and the registered name, version and training run behind it (an alias moves on;
+    the version a run scored does not)."""
     import mlflow
+
+    from vnzh_runtime.provenance import model_info
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
+    info = model_info(predictor, model)
     use_experiment("vn-china-topics-evaluations", "the evaluations experiment")
     with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
-        mlflow.set_tags({"evaluated_model": model, "model_type": spec.get("model_type"),
-                         "data": ",".join(data_files)})
+        data = ",".join(data_files)
+        if len(data) > TAG_LIMIT:  # every name is in data_files.txt
+            data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
+        tags = {"evaluated_model": model, "model_type": predictor.spec.get("model_type"), "data": data}
+        tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
+        mlflow.set_tags(tags)
         mlflow.log_metrics({k: float(v) for r in results.values() for k, v in r.metrics().items()})
         mlflow.log_text(report, "classification_report.txt")
+        mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
     return run.info.run_id

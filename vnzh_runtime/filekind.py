@@ -56,5 +56,5 @@ def whole_file_problem(first: bytes, name: str, jsonl: bool) -> str | None:
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
     if jsonl and is_json_array(first):
         return (f"{name}:1: a JSON array, not JSON Lines; write one object per line "
-                f"(jq -c '.[]' {name} > {Path(name).stem}.jsonl)")
+                f"(jq -c '.[]' {name} > {Path(name).stem}-lines.jsonl)")  # never the input's own name: > empties it first
     return None

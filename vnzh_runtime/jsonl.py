@@ -48,10 +48,10 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
             pass
     where = f"{name}:{number}"
     try:
-        text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        text = raw.decode("utf-8-sig")  # a BOM on any line: `cat a.jsonl b.jsonl` puts b's at a line's start
     except UnicodeDecodeError as err:
         return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8",
-                        salvaged=read_past_bad_bytes(raw, number))
+                        salvaged=read_past_bad_bytes(raw))
     try:
         # strict=False: a raw tab or other control character inside a string (JSON wants "\t"), as
         # careless exporters write, is read as the text it is rather than refused
@@ -64,11 +64,11 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
                                       f"{str(err)[:60]}); simplify the line")
 
 
-def read_past_bad_bytes(raw: bytes, number: int) -> Any:
+def read_past_bad_bytes(raw: bytes) -> Any:
     """The line's value with each bad byte as a lone surrogate (U+DC80-U+DCFF), or None. Those
     code points mark exactly the bad bytes, so `clean_id` can tell an id they touched."""
     try:
-        return json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8", "surrogateescape"))
+        return json.loads(raw.decode("utf-8-sig", "surrogateescape"))
     except (RecursionError, ValueError):
         return None
 

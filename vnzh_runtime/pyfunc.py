@@ -31,6 +31,29 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def store_problem(store: str) -> str | None:
+    """What makes an MLflow store unusable before MLflow is asked (it answers with a traceback
+    deep in SQLAlchemy, or after minutes of retries), as `MLFLOW_TRACKING_URI=... : why; fix`; else None.
+
+    >>> store_problem("file:///tmp/mlruns")
+    'MLFLOW_TRACKING_URI=file:///tmp/mlruns: MLflow 3 logs to a database, not to a folder (fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)'
+    """
+    scheme = store.partition(":")[0] if ":" in store and "://" in store else ""
+    if scheme in ("", "file") and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
+        return (f"MLFLOW_TRACKING_URI={store}: MLflow 3 logs to a database, not to a folder "
+                "(fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)")
+    if scheme == "sqlite":
+        path = Path(store.removeprefix("sqlite:///"))
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+        except OSError:
+            return None  # not there yet: MLflow creates it
+        if head and head != b"SQLite format 3\x00":
+            return f"MLFLOW_TRACKING_URI={store}: {path} is not an SQLite database (fix: point it at another file)"
+    return None
+
+
 def quiet_mlflow() -> None:
     """MLflow's INFO lines, progress bars and warnings drown the one line a user needs."""
     import logging
@@ -97,6 +120,8 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
 
     quiet_mlflow()
     store = tracking_uri()
+    if store_problem(store):
+        raise UserError(f"{uri}: {store_problem(store)}")
     if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
         # MLflow would create an empty database here; say where it looked instead.
         raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
