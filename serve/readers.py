@@ -206,7 +206,8 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
         head.append(raw)
         if not is_blank(raw.decode("utf-8", "replace")):
             break
-    problem = whole_file_problem(head[0] if head else b"", name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
+    problem = whole_file_problem(head[0] if head else b"", name, jsonl=suffix in (".json", ".jsonl", ".ndjson"),
+                                 filled=head[-1] if head else b"")
     if problem:
         raise UserError(problem)
     reader = READERS.get(suffix) or document_reader(suffix, head[-1] if head else b"")

@@ -11,6 +11,7 @@ a whole file in the wrong encoding is one line, and the API tags an article as `
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,27 @@ def test_a_bom_at_any_line_start_is_dropped_as_files_joined_by_cat_have_one(tmp_
     assert [r.id for r in records] == ["0", "1", "2"] and not any(r.error for r in records)
     (tmp_path / "cat.jsonl").write_bytes(joined)  # train.evaluate's and training's reader too
     assert [r.id for r in load_records([str(tmp_path / "cat.jsonl")])] == ["0", "1", "2"]
+
+
+def test_a_pretty_printed_object_or_an_array_after_blank_lines_is_one_error_not_a_page_of_them(tmp_path):
+    from train.data import DataError, load_records
+
+    pretty = json.dumps({"id": 1, "text": VI, "labels": ["economy"]}, indent=2, ensure_ascii=False).encode()
+    late_array = b"\n\n" + json.dumps([{"id": 1, "text": VI}], indent=2, ensure_ascii=False).encode()
+    for data, said in ((pretty, "a JSON object over several lines, not JSON Lines; write one object per line "
+                                "(jq -c . one.json > one-lines.jsonl)"),
+                       (late_array, "a JSON array, not JSON Lines")):
+        with pytest.raises(UserError, match=re.escape(said)):  # serve tag's reader
+            read(data, "one.json")
+        (tmp_path / "one.json").write_bytes(data)
+        with pytest.raises(DataError, match=re.escape(said.split(" (jq")[0])):  # train.evaluate's and training's
+            load_records([str(tmp_path / "one.json")])
+
+
+def test_a_line_cut_off_mid_record_is_faulted_at_its_own_last_column():
+    records = read(b'{"text": "abc", "labels": ["economy"]\n' + json.dumps({"text": VI}).encode() + b"\n", "cut.jsonl")
+    assert "cut.jsonl:1: not valid JSON (Expecting ',' delimiter at column 38)" in records[0].error
+    assert records[1].text == VI and not records[1].error
 
 
 @pytest.mark.parametrize("indent", [2, None])

@@ -44,8 +44,19 @@ def is_json_array(first: bytes) -> bool:
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
-def whole_file_problem(first: bytes, name: str, jsonl: bool) -> str | None:
-    """The one-line error for a file whose first line is `first`, or None when it reads as text."""
+def is_spread_object(line: bytes) -> bool:
+    """Whether a line opens a JSON object pretty-printed over the next lines: "{" alone is no record."""
+    return line.lstrip(b"\xef\xbb\xbf").strip() == b"{"
+
+
+def first_filled(lines: list[bytes]) -> bytes:
+    """The first line with more than whitespace (a file may open with blank lines), else b""."""
+    return next((line for line in lines if line.strip(b" \t\r\n\xef\xbb\xbf")), b"")
+
+
+def whole_file_problem(first: bytes, name: str, jsonl: bool, filled: bytes | None = None) -> str | None:
+    """The one-line error for a file whose first line is `first` (and whose first non-blank line is
+    `filled`, where blank lines come first), or None when it reads as text."""
     encoding = wide_encoding(first)
     if encoding:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
@@ -54,7 +65,11 @@ def whole_file_problem(first: bytes, name: str, jsonl: bool) -> str | None:
             return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
-    if jsonl and is_json_array(first):
+    filled = first if filled is None else filled
+    if jsonl and is_json_array(filled):
         return (f"{name}:1: a JSON array, not JSON Lines; write one object per line "
                 f"(jq -c '.[]' {name} > {Path(name).stem}-lines.jsonl)")  # never the input's own name: > empties it first
+    if jsonl and is_spread_object(filled):  # else each of its lines would be an error record of its own
+        return (f"{name}: a JSON object over several lines, not JSON Lines; write one object per line "
+                f"(jq -c . {name} > {Path(name).stem}-lines.jsonl)")
     return None

@@ -55,7 +55,8 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
     try:
         # strict=False: a raw tab or other control character inside a string (JSON wants "\t"), as
         # careless exporters write, is read as the text it is rather than refused
-        return JsonlRow(number, json.loads(text, strict=False))
+        # without its line end, a line cut off mid-record is faulted at its last column, not at "column 1" past it
+        return JsonlRow(number, json.loads(text.rstrip("\r\n"), strict=False))
     except json.JSONDecodeError as err:
         return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
                                       "fix the line")
