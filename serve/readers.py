@@ -31,7 +31,7 @@ from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import whole_file_problem
+from vnzh_runtime.filekind import first_filled, head_lines, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
@@ -201,14 +201,10 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
     suffix = ".jsonl" if name == STDIN else Path(name).suffix.lower()
     name = "stdin" if name == STDIN else name
-    lines, head = iter(handle), []
-    for raw in lines:  # up to the first non-blank line, which tells an article from a page
-        head.append(raw)
-        if not is_blank(raw.decode("utf-8", "replace")):
-            break
-    problem = whole_file_problem(head[0] if head else b"", name, jsonl=suffix in (".json", ".jsonl", ".ndjson"),
-                                 filled=head[-1] if head else b"")
+    lines = iter(handle)
+    head = head_lines(lines)  # up to the first non-blank line, which tells an article from a page, and one more
+    problem = whole_file_problem(head, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
     if problem:
         raise UserError(problem)
-    reader = READERS.get(suffix) or document_reader(suffix, head[-1] if head else b"")
+    reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])
     yield from reader(chain(head, lines), name)

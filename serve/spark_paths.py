@@ -111,7 +111,7 @@ def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> No
         if kind != "csv" and file.lower().endswith(DECOMPRESSED):  # CSV files are read whole, not decompressed
             continue
         first, name = _first_line(spark, file), names.get(file, file)
-        problem = whole_file_problem(first, name, jsonl=kind == "jsonl")
+        problem = whole_file_problem([first], name, jsonl=kind == "jsonl")  # the first line: blank lines first are rare
         if problem:
             raise UserError(problem)
         if kind == "csv":  # one line here, not a failed task on an executor

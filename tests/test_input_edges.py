@@ -190,6 +190,18 @@ def test_a_pretty_printed_object_or_an_array_after_blank_lines_is_one_error_not_
         (tmp_path / "one.json").write_bytes(data)
         with pytest.raises(DataError, match=re.escape(said.split(" (jq")[0])):  # train.evaluate's and training's
             load_records([str(tmp_path / "one.json")])
+    # a JSON Lines file whose first record is damaged down to "{" is read on: one error record, then the rest
+    records = read(b"{\n" + b"".join(json.dumps({"id": i, "text": VI}).encode() + b"\n" for i in range(3)), "feed.jsonl")
+    assert records[0].error and [r.id for r in records[1:]] == [0, 1, 2]
+    # standard input has no file name to give jq
+    with pytest.raises(UserError, match=re.escape("(pipe it through jq -c '.[]' first)")):
+        read(late_array, "-")
+
+
+def test_a_line_of_only_a_bom_or_zero_width_spaces_is_blank_in_json_lines():
+    data = ("\ufeff\n\u200b \n" + json.dumps({"id": 1, "text": VI}) + "\n\ufeff\n").encode()
+    records = read(data, "feed.jsonl")
+    assert [(r.id, r.error) for r in records] == [(1, None)]
 
 
 def test_a_line_cut_off_mid_record_is_faulted_at_its_own_last_column():

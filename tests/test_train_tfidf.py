@@ -268,6 +268,7 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     tags = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1]).data.tags
     version = mlflow.MlflowClient().get_model_version_by_alias(*tfidf_run.model_uri.removeprefix("models:/").split("@"))
     assert tags["evaluated_model_version"] == str(version.version) and tags["evaluated_model_alias"] == "champion"
+    assert tags["evaluated_model_run_id"] == tfidf_run.run_id
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,
@@ -278,6 +279,7 @@ def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work
     sample.write_text(json.dumps({"text": "Gold prices rose in Hanoi on Monday", "labels": ["other"]}) + "\n",
                       encoding="utf-8")
     (tmp_path / "notes.db").write_text("my notes, not a database\n", encoding="utf-8")
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
     for store, said in ((f"sqlite:///{tmp_path / 'notes.db'}", "is not an SQLite database"),
                         (f"file://{tmp_path / 'mlruns'}", "MLflow 3 logs to a database, not to a folder")):
         monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
@@ -286,3 +288,17 @@ def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work
         assert said in captured.err and len(captured.err.strip().splitlines()) == 1 and not captured.out
     assert (tmp_path / "notes.db").read_text(encoding="utf-8") == "my notes, not a database\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.jsonl", "notes.db"]
+
+
+@pytest.mark.parametrize("store, refused", [
+    ("sqlite:///mlflow.db", False), ("sqlite://", False), ("postgresql+psycopg2://u@db/mlflow", False),
+    ("http://127.0.0.1:5000", False), ("databricks", False), ("databricks://profile", False),
+    ("file:///tmp/mlruns", True), ("mlruns", True), ("/tmp/mlruns", True), ("sqlite:////tmp", True),
+])
+def test_only_stores_mlflow_3_cannot_use_are_refused_up_front(store, refused, monkeypatch):
+    from vnzh_runtime.pyfunc import store_problem
+
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    assert (store_problem(store) is not None) == refused
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow's own opt-out keeps a folder store working
+    assert (store_problem(store) is not None) == (store == "sqlite:////tmp")

@@ -16,13 +16,12 @@ from __future__ import annotations
 import glob
 import json
 from dataclasses import asdict, dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
 from vnzh_runtime.context import contexts
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import first_filled, whole_file_problem
+from vnzh_runtime.filekind import head_lines, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl_file
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.markup import is_blank
@@ -107,8 +106,7 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
 def iter_file(path: str | Path) -> Iterator[tuple[str, JsonlRow]]:
     """("file:line", row) for each non-blank line, through the project's one JSONL reader."""
     with open(path, "rb") as handle:
-        head = list(islice(handle, 64))  # the first line, and the first non-blank one for a JSON array or object
-    problem = whole_file_problem(head[0] if head else b"", str(path), jsonl=True, filled=first_filled(head))
+        problem = whole_file_problem(head_lines(handle), str(path), jsonl=True)
     if problem:  # one line that names the fix, not "not UTF-8" on line 1
         raise DataError(problem)
     for row in read_jsonl_file(path):

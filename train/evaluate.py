@@ -251,6 +251,10 @@ def evaluate_command(args) -> None:
 
         check_tracking_server()
     predictor = vnzh_runtime.load(args.model)
+    if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
+        from vnzh_runtime.provenance import model_info
+
+        info = model_info(predictor, args.model)
     records = [r for r in load_labelled(args.data, predictor.labels, predictor.multilabel) if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
@@ -266,7 +270,7 @@ def evaluate_command(args) -> None:
     if args.log:
         from train.tracking import log_evaluation_run
 
-        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor, results, report, args.data)}")
+        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, info, results, report, args.data)}")
 
 
 if __name__ == "__main__":

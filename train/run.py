@@ -53,7 +53,7 @@ def set_seed(seed: int, torch: bool = False) -> None:
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
-    check_tracking_server()  # an http(s) MLFLOW_TRACKING_URI that does not answer: one line, before any work
+    check_tracking_server()  # a store that cannot take the run (a silent server, a file not a database): one line, now
     splits = by_split(load_records(config.data.files), config.data.labels)
     for split in ("train", "dev"):
         if not splits[split]:

@@ -205,23 +205,20 @@ def model_requirements(model_type: str) -> list[str]:
 TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
 
 
-def log_evaluation_run(model: str, predictor, results: dict, report: str, data_files: list[str]) -> str:
+def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str]) -> str:
     """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
-    the name given, and the registered name, version and training run behind it (an alias moves on;
-    the version a run scored does not)."""
+    the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
+    alias and training run behind it (an alias moves on; the version a run scored does not)."""
     import mlflow
-
-    from vnzh_runtime.provenance import model_info
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
-    info = model_info(predictor, model)
     use_experiment("vn-china-topics-evaluations", "the evaluations experiment")
     with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
         data = ",".join(data_files)
         if len(data) > TAG_LIMIT:  # every name is in data_files.txt
             data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
-        tags = {"evaluated_model": model, "model_type": predictor.spec.get("model_type"), "data": data}
+        tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
         mlflow.log_metrics({k: float(v) for r in results.values() for k, v in r.metrics().items()})

@@ -1,18 +1,24 @@
 """What a whole input file is when it is not UTF-8 text: a wide Unicode encoding, a compressed
-archive, or (for JSON Lines) one JSON array. Read line by line, each would be a page of errors
-("not UTF-8" per line); decided once on the first line, it is one message that names the fix.
+archive, or (for JSON Lines) one JSON array or one object spread over lines. Read line by line,
+each would be a page of errors ("not UTF-8" per line); decided once on the first lines (the first,
+the first non-blank one and the line after it), it is one message that names the fix.
 `serve tag` and the training and evaluation data readers both ask it.
 
-    >>> whole_file_problem(b"\\x1f\\x8b\\x08\\x00", "feed.jsonl", jsonl=True)
+    >>> whole_file_problem([b"\\x1f\\x8b\\x08\\x00"], "feed.jsonl", jsonl=True)
     'feed.jsonl: a gzip archive, not text; decompress it first (gunzip -k feed.jsonl)'
-    >>> whole_file_problem(b'{"text": "Kim ngach"}\\n', "feed.jsonl", jsonl=True) is None
+    >>> whole_file_problem([b'{"text": "Kim ngach"}\\n'], "feed.jsonl", jsonl=True) is None
     True
 """
 
 from __future__ import annotations
 
 import json
+import shlex
+from itertools import islice
 from pathlib import Path
+from typing import Iterator
+
+from vnzh_runtime.markup import is_blank
 
 # Byte order marks of the encodings a Windows editor saves as "Unicode"; the UTF-32 ones first (FF FE 00 00 begins with FF FE).
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
@@ -44,19 +50,43 @@ def is_json_array(first: bytes) -> bool:
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
-def is_spread_object(line: bytes) -> bool:
-    """Whether a line opens a JSON object pretty-printed over the next lines: "{" alone is no record."""
-    return line.lstrip(b"\xef\xbb\xbf").strip() == b"{"
+def is_spread_object(line: bytes, after: bytes) -> bool:
+    """Whether a line opens a JSON object pretty-printed over the next lines: "{" alone, then a key
+    ("  \"id\": 7,") rather than a record (a JSON Lines file whose first record is damaged)."""
+    return line.lstrip(b"\xef\xbb\xbf").strip() == b"{" and after.lstrip().startswith(b'"')
 
 
-def first_filled(lines: list[bytes]) -> bytes:
-    """The first line with more than whitespace (a file may open with blank lines), else b""."""
-    return next((line for line in lines if line.strip(b" \t\r\n\xef\xbb\xbf")), b"")
+def is_blank_line(raw: bytes) -> bool:
+    return is_blank(raw.decode("utf-8", "replace"))
 
 
-def whole_file_problem(first: bytes, name: str, jsonl: bool, filled: bytes | None = None) -> str | None:
-    """The one-line error for a file whose first line is `first` (and whose first non-blank line is
-    `filled`, where blank lines come first), or None when it reads as text."""
+def head_lines(lines: Iterator[bytes]) -> list[bytes]:
+    """A file's lines up to its first non-blank one and the line after it: what `whole_file_problem`
+    reads. The caller reads on from `lines` after them."""
+    head = []
+    for raw in lines:
+        head.append(raw)
+        if not is_blank_line(raw):
+            head.extend(islice(lines, 1))
+            break
+    return head
+
+
+def first_filled(head: list[bytes]) -> tuple[int, bytes]:
+    """(line number, text) of the first non-blank line of a file's head, or (1, b"")."""
+    return next(((number, raw) for number, raw in enumerate(head, start=1) if not is_blank_line(raw)), (1, b""))
+
+
+def jq_fix(name: str, program: str) -> str:
+    """The command that rewrites a file as JSON Lines, beside it (never over it: `>` empties it first)."""
+    if name == "stdin":
+        return f"pipe it through jq -c {shlex.quote(program)} first"
+    return f"jq -c {shlex.quote(program)} {shlex.quote(name)} > {shlex.quote(Path(name).stem + '-lines.jsonl')}"
+
+
+def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
+    """The one-line error for a file whose first lines are `head` (`head_lines`), or None when it reads as text."""
+    first = head[0] if head else b""
     encoding = wide_encoding(first)
     if encoding:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
@@ -65,11 +95,11 @@ def whole_file_problem(first: bytes, name: str, jsonl: bool, filled: bytes | Non
             return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
-    filled = first if filled is None else filled
+    number, filled = first_filled(head)
+    after = head[number] if number < len(head) else b""
     if jsonl and is_json_array(filled):
-        return (f"{name}:1: a JSON array, not JSON Lines; write one object per line "
-                f"(jq -c '.[]' {name} > {Path(name).stem}-lines.jsonl)")  # never the input's own name: > empties it first
-    if jsonl and is_spread_object(filled):  # else each of its lines would be an error record of its own
-        return (f"{name}: a JSON object over several lines, not JSON Lines; write one object per line "
-                f"(jq -c . {name} > {Path(name).stem}-lines.jsonl)")
+        return f"{name}:{number}: a JSON array, not JSON Lines; write one object per line ({jq_fix(name, '.[]')})"
+    if jsonl and is_spread_object(filled, after):  # else each of its lines would be an error record of its own
+        return (f"{name}:{number}: a JSON object over several lines, not JSON Lines; write one object per line "
+                f"({jq_fix(name, '.')})")
     return None

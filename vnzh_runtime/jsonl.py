@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
+from vnzh_runtime.markup import is_blank
+
 try:  # a native parser, 2-3x faster; a saved model's own environment need not have it
     from orjson import loads as fast_loads
 except ImportError:  # pragma: no cover - exercised in the portable-model venv
@@ -83,7 +85,10 @@ def clean_id(value: Any) -> Any:
 def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
     """Rows of a binary handle, skipping blank lines."""
     for number, raw in enumerate(handle, start=1):
-        if raw.strip():
+        stripped = raw.strip()
+        # a record starts with "{"; anything else is looked at closer: a line of only a BOM or
+        # zero-width spaces is blank here too, as in every other reader
+        if stripped and (stripped[:1] == b"{" or not is_blank(raw.decode("utf-8", "replace"))):
             yield parse_line(raw, name, number)
 
 

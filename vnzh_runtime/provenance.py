@@ -35,8 +35,12 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
         if not alias and "/" in rest:
             name, _, info["version"] = rest.partition("/")
         info["name"], info["alias"] = name, alias or None
-        if alias:
-            info["version"] = _registry(lambda client: str(client.get_model_version_by_alias(name, alias).version))
+        found = _registry(lambda client: _registered(client, name, alias, info["version"]))
+        if found is not None:
+            info["version"], info["run_id"] = str(found.version), found.run_id
+        return info
+    if source.startswith("runs:/"):
+        info["run_id"] = source.removeprefix("runs:/").split("/")[0] or None
         return info
     directory = Path(source)
     if not directory.is_dir():
@@ -82,6 +86,15 @@ def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
         return row[0], str(row[1]), ", ".join(aliases) or None
     except (sqlite3.Error, ValueError, TypeError):
         return None
+
+
+def _registered(client, name: str, alias: str | None, version: str | None):
+    """The model version a `models:/` URI names now: by alias, by number, or the newest for "latest"."""
+    if alias:
+        return client.get_model_version_by_alias(name, alias)
+    if version == "latest":
+        return max(client.search_model_versions(f"name='{name}'"), key=lambda found: int(found.version), default=None)
+    return client.get_model_version(name, version)
 
 
 def _registry(ask):

@@ -38,17 +38,20 @@ def store_problem(store: str) -> str | None:
     >>> store_problem("file:///tmp/mlruns")
     'MLFLOW_TRACKING_URI=file:///tmp/mlruns: MLflow 3 logs to a database, not to a folder (fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)'
     """
-    scheme = store.partition(":")[0] if ":" in store and "://" in store else ""
-    if scheme in ("", "file") and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
+    scheme = store.partition(":")[0] if "://" in store or store.startswith("file:") else ""
+    folder = scheme == "file" or not scheme and not store.startswith("databricks")  # `databricks` is a host's name
+    if folder and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
         return (f"MLFLOW_TRACKING_URI={store}: MLflow 3 logs to a database, not to a folder "
                 "(fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)")
-    if scheme == "sqlite":
+    if store.startswith("sqlite:///"):
         path = Path(store.removeprefix("sqlite:///"))
+        if path.is_dir():
+            return f"MLFLOW_TRACKING_URI={store}: {path} is a folder, not an SQLite database (fix: name a file in it)"
         try:
             with path.open("rb") as handle:
                 head = handle.read(16)
         except OSError:
-            return None  # not there yet: MLflow creates it
+            return None  # a missing file is fine (MLflow creates it); MLflow's own error says more of the rest
         if head and head != b"SQLite format 3\x00":
             return f"MLFLOW_TRACKING_URI={store}: {path} is not an SQLite database (fix: point it at another file)"
     return None
@@ -120,8 +123,9 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
 
     quiet_mlflow()
     store = tracking_uri()
-    if store_problem(store):
-        raise UserError(f"{uri}: {store_problem(store)}")
+    problem = store_problem(store)
+    if problem:
+        raise UserError(f"{uri}: {problem}")
     if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
         # MLflow would create an empty database here; say where it looked instead.
         raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
