@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 from serve.readers import csv_header
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import whole_file_problem
+from vnzh_runtime.filekind import head_lines, whole_file_problem
 
 DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library (JSONL lines; CSV files are read whole)
 HEAD_BYTES, HEAD_LIMIT = 4096, 1 << 20  # a BOM, an archive's magic bytes, a JSON array's opening, a CSV header
@@ -110,27 +110,32 @@ def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> No
     for file in files:
         if kind != "csv" and file.lower().endswith(DECOMPRESSED):  # CSV files are read whole, not decompressed
             continue
-        first, name = _first_line(spark, file), names.get(file, file)
-        problem = whole_file_problem([first], name, jsonl=kind == "jsonl")  # the first line: blank lines first are rare
+        head, name = _head(spark, file), names.get(file, file)
+        problem = whole_file_problem(head, name, jsonl=kind == "jsonl")
         if problem:
             raise UserError(problem)
         if kind == "csv":  # one line here, not a failed task on an executor
+            first = head[0] if head else b""
             csv_header(csv.reader(io.StringIO(first.decode("utf-8-sig", "replace"))), name)
 
 
-def _first_line(spark, file: str) -> bytes:
-    """The file's first line, read 4 KiB at a time up to 1 MiB (a CSV header of many columns)."""
+def _head(spark, file: str) -> list[bytes]:
+    """The file's first lines as `serve tag` checks them (`head_lines`: to the first non-blank line and
+    the one after it), read 4 KiB at a time up to 1 MiB (a CSV header of many columns)."""
     fs, path = _fs(spark, file)
-    stream, head = fs.open(path), b""
+    stream, data = fs.open(path), b""
     try:
-        while b"\n" not in head and len(head) < HEAD_LIMIT:
+        while len(data) < HEAD_LIMIT:
             piece = bytes(stream.readNBytes(HEAD_BYTES))  # py4j hands a byte[] back as bytes
-            head += piece
-            if len(piece) < HEAD_BYTES:
+            data += piece
+            if len(piece) < HEAD_BYTES:  # the whole file is read
+                break
+            lines = data[:data.rfind(b"\n") + 1].splitlines(keepends=True)  # the lines read to their end
+            if len(head_lines(iter(lines))) < len(lines):  # a whole line follows the head: the head is whole
                 break
     finally:
         stream.close()
-    return head.split(b"\n", 1)[0]
+    return head_lines(iter(data.splitlines(keepends=True)))
 
 
 def shown_names(input_path: str, files: list[str]) -> dict[str, str]:

@@ -175,6 +175,10 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     assert rows[1] == {"id": 2, "error": f"{tmp_path / 'bad.jsonl'}:2: not UTF-8; re-save the file as UTF-8"}
     (tmp_path / "empty.jsonl").write_text("", encoding="utf-8")
     assert tag(spark, tfidf_run.model_uri, str(tmp_path / "empty.jsonl"), str(tmp_path / "e.parquet"))["records"] == 0
+    # past blank lines too, and over more than one read of 4 KiB, as serve tag reads a file's head
+    (tmp_path / "late.jsonl").write_text("\n" * 5000 + "[\n  " + line.strip() + "\n]\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"late\.jsonl:5001: a JSON array, not JSON Lines"):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "late.jsonl"), str(tmp_path / "o.jsonl"))
     (tmp_path / "notext.csv").write_text("id,body\n1,Kim ngạch\n", encoding="utf-8")
     with pytest.raises(UserError, match="notext.csv:1: the CSV header has no 'text' column"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
