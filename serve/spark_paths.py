@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 from serve.readers import csv_header
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import head_lines, whole_file_problem
+from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
 
 DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library (JSONL lines; CSV files are read whole)
 HEAD_BYTES, HEAD_LIMIT = 4096, 1 << 20  # a BOM, an archive's magic bytes, a JSON array's opening, a CSV header
@@ -120,21 +120,34 @@ def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> No
 
 
 def _head(spark, file: str) -> list[bytes]:
-    """The file's first lines as `serve tag` checks them (`head_lines`: to the first non-blank line and
-    the one after it), read 4 KiB at a time up to 1 MiB (a CSV header of many columns)."""
+    """The file's first lines as `serve tag` checks them (`head_lines`), read through Hadoop."""
     fs, path = _fs(spark, file)
-    stream, data = fs.open(path), b""
+    stream = fs.open(path)
     try:
-        while len(data) < HEAD_LIMIT:
-            piece = bytes(stream.readNBytes(HEAD_BYTES))  # py4j hands a byte[] back as bytes
-            data += piece
-            if len(piece) < HEAD_BYTES:  # the whole file is read
-                break
-            lines = data[:data.rfind(b"\n") + 1].splitlines(keepends=True)  # the lines read to their end
-            if len(head_lines(iter(lines))) < len(lines):  # a whole line follows the head: the head is whole
-                break
+        return read_head(lambda: bytes(stream.readNBytes(HEAD_BYTES)))  # py4j hands a byte[] back as bytes
     finally:
         stream.close()
+
+
+def read_head(read_piece) -> list[bytes]:
+    """`head_lines` of a stream read `HEAD_BYTES` at a time (`read_piece`), up to `HEAD_LIMIT` (a CSV
+    header of many columns): to the first non-blank line and the one after it. Whole blank lines are
+    passed once, so a file that opens with a megabyte of them costs one pass, not one per piece.
+
+    >>> pieces = iter([b"\\n" * 4096, b"[\\n  {}\\n]\\n"])
+    >>> read_head(lambda: next(pieces, b""))[-2:]
+    [b'[\\n', b'  {}\\n']
+    """
+    data, blank_end = b"", 0  # blank_end: where the whole blank lines at the start end
+    while len(data) < HEAD_LIMIT:
+        piece = read_piece()
+        data += piece
+        if len(piece) < HEAD_BYTES:  # the whole file is read
+            break
+        while (end := data.find(b"\n", blank_end) + 1) and is_blank_line(data[blank_end:end]):
+            blank_end = end
+        if data.count(b"\n", blank_end) >= 2:  # the first non-blank line and the next are whole
+            break
     return head_lines(iter(data.splitlines(keepends=True)))
 
 

@@ -184,6 +184,18 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
         tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
 
 
+@pytest.mark.parametrize("data", [
+    b"", b"id,text\n1,a\n", b'{"text": "a"}\n' * 2000, b"\n" * 9000 + b"[\n  {}\n]\n", b"\r\n\xef\xbb\xbf\n" * 3000 + b"{\n",
+    b"text," + b"c" * 10_000 + b"\n1,a\n",  # a header longer than one read
+])
+def test_spark_reads_a_files_head_in_pieces_as_serve_tag_reads_it_whole(data):
+    from serve.spark_paths import HEAD_BYTES, read_head
+    from vnzh_runtime.filekind import head_lines
+
+    pieces = iter([data[i:i + HEAD_BYTES] for i in range(0, len(data), HEAD_BYTES)])
+    assert read_head(lambda: next(pieces, b"")) == head_lines(iter(data.splitlines(keepends=True)))
+
+
 def test_serve_spark_reads_a_messy_csv_as_serve_tag_does(spark, tfidf_run, tfidf_predictor, tmp_path):
     """A quoted line break, a stray quote, an unquoted comma and a bad byte: serve tag's own records."""
     from serve.files import tag_file

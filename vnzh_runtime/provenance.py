@@ -68,10 +68,11 @@ def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
     The store is read directly, read-only, in milliseconds (importing MLflow to ask it would
     add seconds to every start); the answer is for display, so any surprise gives None.
     """
-    import os
     import sqlite3
 
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    from vnzh_runtime.pyfunc import tracking_uri
+
+    uri = tracking_uri()
     path = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
     if path is None or not path.is_file():
         return None
