@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from train.evaluate import load_labelled  # noqa: E402
+from train.samples import load_labelled  # noqa: E402
 from vnzh_runtime.predictor import Predictor  # noqa: E402
 
 DATELINES = {"en": ["Ha Noi (VNA) – ", "HANOI, Dec 3 (Reuters) - ", "BEIJING, Dec 3 (Reuters) - ", "BEIJING — ",

@@ -31,7 +31,7 @@ from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import first_filled, head_lines, whole_file_problem
+from vnzh_runtime.filekind import first_filled, head_lines, opens_records, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
@@ -203,7 +203,8 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     name = "stdin" if name == STDIN else name
     lines = iter(handle)
     head = head_lines(lines)  # up to the first non-blank line, which tells an article from a page, and one more
-    problem = whole_file_problem(head, name, jsonl=suffix in (".json", ".jsonl", ".ndjson"))
+    jsonl = suffix in (".json", ".jsonl", ".ndjson") or (not suffix and opens_records(head))  # `feed`, /dev/stdin
+    problem = whole_file_problem(head, name, jsonl=jsonl)
     if problem:
         raise UserError(problem)
     reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])

@@ -247,7 +247,7 @@ def test_on_the_shipped_corpus_lao_cai_is_blocked_and_laos_the_us_and_singapore_
     a name across should be a decision, not an accident."""
     from pathlib import Path
 
-    from train.evaluate import load_labelled
+    from train.samples import load_labelled
 
     root = Path(__file__).resolve().parents[1]
     records = [r for r in load_labelled([str(p) for p in sorted((root / "data/authored").glob("*.jsonl"))]) if r.split in ("train", "dev")]

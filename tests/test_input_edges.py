@@ -198,6 +198,37 @@ def test_a_pretty_printed_object_or_an_array_after_blank_lines_is_one_error_not_
         read(late_array, "-")
 
 
+def test_a_file_of_no_suffix_holding_pretty_printed_json_is_one_error_not_an_article_of_brackets():
+    pretty = json.dumps({"id": 1, "text": VI}, indent=2, ensure_ascii=False).encode()
+    array = json.dumps([{"id": 1, "text": VI}], indent=2, ensure_ascii=False).encode()
+    with pytest.raises(UserError, match=re.escape("feed:1: a JSON object over several lines, not JSON Lines")):
+        read(pretty, "feed")
+    with pytest.raises(UserError, match=re.escape("(pipe it through jq -c '.[]' first)")):  # a stream: no file for jq
+        read(b"\n" + array, "/dev/stdin")
+    with pytest.raises(UserError, match=re.escape("one:1: a JSON array")):  # on one line too
+        read(json.dumps([{"text": VI}]).encode(), "one")
+    # an article that opens with a bracket is still an article, each line a paragraph
+    records = read(f"[Video] {VI}\n[Ảnh]\n{{\n".encode(), "feed")
+    assert [r.text for r in records] == [f"[Video] {VI}", "[Ảnh]", "{"] and not any(r.error for r in records)
+
+
+def test_json_lines_ending_in_bare_carriage_returns_are_one_error_naming_the_fix(tmp_path):
+    from train.data import DataError, load_records
+
+    data = b"".join(json.dumps({"id": i, "text": VI, "labels": ["economy"]}).encode() + b"\r" for i in range(3))
+    said = "mac.jsonl:1: lines end in a bare carriage return (an old Mac file), not a line feed; convert them first"
+    with pytest.raises(UserError, match=re.escape(said + " (tr '\\r' '\\n' < mac.jsonl > mac-lines.jsonl)")):
+        read(data, "mac.jsonl")
+    (tmp_path / "mac.jsonl").write_bytes(data)
+    with pytest.raises(DataError, match=re.escape(said.split(":", 1)[1])):  # training's and train.evaluate's reader
+        load_records([str(tmp_path / "mac.jsonl")])
+    # Windows line ends, and a CR that is only whitespace inside one record, read as before
+    crlf = data.replace(b"\r", b"\r\n")
+    assert [r.id for r in read(crlf, "win.jsonl")] == [0, 1, 2]
+    records = read(b'{"id": 1,\r"text": "x"}\n', "odd.jsonl")
+    assert records[0].text == "x" and records[0].error is None
+
+
 def test_a_line_of_only_a_bom_or_zero_width_spaces_is_blank_in_json_lines():
     data = ("\ufeff\n\u200b \n" + json.dumps({"id": 1, "text": VI}) + "\n\ufeff\n").encode()
     records = read(data, "feed.jsonl")

@@ -207,7 +207,8 @@ def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(t
 
 def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor, tmp_path):
     """7 and "7" are one article, 7.0 and true two more: the same documents for every path."""
-    from train.evaluate import evaluate_records, load_labelled
+    from train.evaluate import evaluate_records
+    from train.samples import load_labelled
 
     head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác trong chuyến thăm cấp Nhà nước của Tổng Bí thư"
     follow = "Hai bên nhất trí tăng cường trao đổi đoàn các cấp và thúc đẩy hợp tác thực chất"

@@ -12,7 +12,7 @@ import pytest
 
 from train.config import ConfigError, load_config
 from train.data import DataError
-from train.evaluate import load_labelled
+from train.samples import load_labelled
 from train.evaluate import main as evaluate_main
 
 DUPLICATED = "data.labels=[economy,economy,border_sea,people_to_people,science_tech,party_relations,other]"
@@ -359,3 +359,20 @@ def test_evaluate_reads_every_data_flag(tfidf_run, tmp_path, capsys):
                                              {"text": "Japan and Korea sign a trade pact", "label": "other"}])
     assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(one), "--data", str(two)]) == 0
     assert re.search(r"^test\s+3\s", capsys.readouterr().out, re.MULTILINE)  # not the last flag's 2
+
+
+def test_evaluate_reads_standard_input_as_dash_beside_files(tfidf_run, tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    one = write_jsonl(tmp_path / "a.jsonl", [{"text": "Kim ngạch thương mại Việt - Trung tăng", "label": "economy"}])
+    piped = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in (
+        {"text": "中越陆地边界联合委员会举行会议", "label": "border_sea"},
+        {"text": "Japan and Korea sign a trade pact", "label": "other"}))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(piped.encode())))
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "-", str(one)]) == 0
+    assert re.search(r"^test\s+3\s", capsys.readouterr().out, re.MULTILINE)
+    # a bad line on standard input is named as such
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "x"}\n')))
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "-"]) == 2
+    assert capsys.readouterr().err.startswith("error: stdin:1: no 'labels' field")

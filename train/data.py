@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import glob
 import json
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from itertools import chain
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from vnzh_runtime.context import contexts
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, whole_file_problem
-from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl_file
+from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.markup import is_blank
 
@@ -103,14 +105,16 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
 
 
-def iter_file(path: str | Path) -> Iterator[tuple[str, JsonlRow]]:
-    """("file:line", row) for each non-blank line, through the project's one JSONL reader."""
-    with open(path, "rb") as handle:
-        problem = whole_file_problem(head_lines(handle), str(path), jsonl=True)
-    if problem:  # one line that names the fix, not "not UTF-8" on line 1
-        raise DataError(problem)
-    for row in read_jsonl_file(path):
-        yield f"{path}:{row.line}", row
+def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tuple[str, JsonlRow]]:
+    """("file:line", row) for each non-blank line, through the project's one JSONL reader; `handle`
+    is a stream already open (standard input, named `path`), read once."""
+    with nullcontext(handle) if handle is not None else open(path, "rb") as lines:
+        head = head_lines(lines)
+        problem = whole_file_problem(head, str(path), jsonl=True)
+        if problem:  # one line that names the fix, not "not UTF-8" on line 1
+            raise DataError(problem)
+        for row in read_jsonl(chain(head, lines), str(path)):
+            yield f"{path}:{row.line}", row
 
 
 def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:

@@ -17,8 +17,8 @@ prints the same tables as training; `--log` records an MLflow evaluation run lin
     $ python -m train.evaluate --model models/tfidf --data my_sample.jsonl [--log]
 
 A sample line needs `text` and `labels` (or a single `label`); `id` (any JSON scalar, as
-`serve tag` takes), `lang`, `doc_id`, `source` and `split` are optional. A directory given
-to `--data` is read as the *.jsonl files in it.
+`serve tag` takes), `lang`, `doc_id`, `source` and `split` are optional (`train.samples`). A
+directory given to `--data` is read as the *.jsonl files in it, and `-` as standard input.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.data import Record
-from vnzh_runtime.context import document_key
 from vnzh_runtime.langid import LANGS
 
 
@@ -135,107 +134,17 @@ def format_per_label(result: ScopeResult) -> str:
     return "\n".join(lines)
 
 
-OPTIONAL = ("id", "lang", "doc_id", "source", "split", "label")  # null: left out
-SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
-
-
-def load_labelled(files: list[str], model_labels: list[str] | None = None, every_label: bool = False) -> list[Record]:
-    """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split.
-    With `model_labels`, a record whose dominant label (`every_label`: any label, for a multi-label model)
-    the model does not have is an error on its line: scikit-learn would drop it from the tables with a
-    warning, and the figures would be wrong."""
-    from train.data import DataError, iter_file, record_from
-
-    records = []
-    for path in sample_files(files):
-        for where, row in iter_file(path):
-            if row.error is None and isinstance(row.value, dict):
-                row.value = sample_row(row.value, where)
-            record = record_from(row, where)
-            lacking = [label for label in (record.labels if every_label else record.labels[:1])
-                       if model_labels is not None and label not in model_labels]
-            if lacking and record.split != "train":
-                raise DataError(f"{where}: label {lacking[0]!r} is not one the model has ({', '.join(model_labels)}); "
-                                "evaluate a model trained on it, or leave such records out")
-            records.append(record)
-    return records
-
-
-def sample_files(patterns: list[str]) -> list:
-    """--data's files: files or globs as given, and a directory (named or matched) read as its *.jsonl files."""
-    import glob
-    from pathlib import Path
-
-    from train.data import DataError, resolve_files
-
-    concrete = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(pattern))
-        if not matches:
-            concrete.append(pattern)  # resolve_files says it matches no file
-        for match in matches:
-            if not Path(match).is_dir():
-                concrete.append(glob.escape(match))
-            elif glob.glob(str(Path(glob.escape(match)) / "*.jsonl")):
-                concrete.append(str(Path(glob.escape(match)) / "*.jsonl"))
-            else:
-                raise DataError(f"--data: {match} is a directory with no *.jsonl files "
-                                "(fix: name the files or a glob, e.g. --data 'samples/*.jsonl')")
-    files = resolve_files(concrete, flag="--data")
-    for path in files:
-        if Path(path).suffix.lower() in (".csv", ".tsv", ".parquet", ".xlsx", ".txt"):
-            raise DataError(f"{path}: train.evaluate reads labelled JSONL, one {{\"text\": ..., \"labels\": [...]}} "
-                            "per line (fix: convert the file to .jsonl)")
-    return files
-
-
-def sample_row(row: dict, where: str) -> dict:
-    """A user's sample line as a corpus record: text and labels checked first, the optional fields filled in.
-
-    Ids may be any JSON scalar, as `serve tag` takes them (kept as their JSON text); a singular
-    `label` is read as `labels: [label]`; an optional field that is null counts as left out.
-    """
-    import json
-
-    from train.data import DataError
-    from vnzh_runtime.langid import detect_lang
-    from vnzh_runtime.markup import is_blank
-
-    text = row.get("text")
-    if text is None:
-        raise DataError(f"{where}: no 'text' field ({SAMPLE_FIELDS})")
-    if not isinstance(text, str) or is_blank(text):  # zero-width characters alone are blank, as in serve tag
-        got = "an empty string" if isinstance(text, str) else f"{type(text).__name__} {json.dumps(text)[:40]}"
-        raise DataError(f"{where}: 'text' must be a non-empty string, got {got}")
-    row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
-    if isinstance(row.get("label"), list):
-        raise DataError(f"{where}: 'label' holds a list {json.dumps(row['label'], ensure_ascii=False)[:60]}; "
-                        "name the list 'labels' (dominant topic first), or give 'label' one topic")
-    if "labels" not in row and isinstance(row.get("label"), str):
-        row["labels"] = [row["label"]]
-    elif "label" in row and isinstance(row.get("labels"), list) and row["labels"][:1] != [row["label"]]:
-        raise DataError(f"{where}: 'label' {row['label']!r} is not the first of 'labels' {row['labels']!r} "
-                        "(fix: keep one of the two fields)")
-    if "labels" not in row:
-        raise DataError(f"{where}: no 'labels' field, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
-    if "id" in row and not isinstance(row["id"], str):
-        row["id"] = json.dumps(row["id"], ensure_ascii=False)  # 7 -> "7": a row's name, not a number
-    if "doc_id" in row:
-        row["doc_id"] = document_key(row["doc_id"])  # as every tagging path names documents
-    if not str(row.get("id", "")).strip():
-        row["id"] = where  # ids only name rows in an evaluation: file:line names a row as well
-    return {"source": "user", "split": "test", "lang": detect_lang(text), **row}
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
+    from train.samples import SAMPLE_FIELDS
     from vnzh_runtime.errors import run_cli
 
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description="Evaluate a model on labelled JSONL.")
     parser.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
     parser.add_argument("--data", nargs="+", action="extend", required=True,  # --data A --data B: both
-                        help="labelled JSONL files, globs, or directories (a directory: the *.jsonl files in it); "
+                        help="labelled JSONL files, globs, or directories (a directory: the *.jsonl files in it; "
+                             "-: standard input); "
                              f"{SAMPLE_FIELDS} (a single \"label\" is read as labels: [label])")
     parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
     args = parser.parse_args(argv)
@@ -255,6 +164,8 @@ def evaluate_command(args) -> None:
         from vnzh_runtime.provenance import model_info
 
         info = model_info(predictor, args.model)
+    from train.samples import load_labelled
+
     records = [r for r in load_labelled(args.data, predictor.labels, predictor.multilabel) if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")

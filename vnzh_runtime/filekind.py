@@ -56,6 +56,50 @@ def is_spread_object(line: bytes, after: bytes) -> bool:
     return line.lstrip(b"\xef\xbb\xbf").strip() == b"{" and after.lstrip().startswith(b'"')
 
 
+def opens_records(head: list[bytes]) -> bool:
+    """Whether a file of no suffix (`--input /dev/stdin`, `feed`) opens as JSON made of records: a
+    JSON array of objects or an object spread over lines. Such a file is JSON, not an article of
+    brackets; a raw article may well open with "[Video] ...", which is no array.
+
+    >>> opens_records([b"[\\n", b'  {"text": "x"},\\n']), opens_records([b"[Video] Kim ngach\\n", b"tang\\n"])
+    (True, False)
+    >>> opens_records([b'[{"text": "x"}]\\n']), opens_records([b"[Photo]\\n", b"Kim ngach\\n"])
+    (True, False)
+    """
+    number, filled = first_filled(head)
+    after = head[number] if number < len(head) else b""
+    text = filled.lstrip(b"\xef\xbb\xbf").strip()
+    if is_spread_object(filled, after) or (text == b"[" and after.lstrip().startswith(b"{")):
+        return True
+    try:
+        value = json.loads(text)  # an array on one line; "[Ảnh]" is no JSON
+    except ValueError:
+        return False
+    return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
+def ends_lines_in_cr(line: bytes) -> bool:
+    """Whether a JSON Lines "line" is records joined by bare carriage returns: JSON never holds a raw
+    CR inside a string, so a line whose text up to its first CR is a whole object was cut there.
+
+    >>> ends_lines_in_cr(b'{"text": "a"}\\r{"text": "b"}\\r'), ends_lines_in_cr(b'{"text": "a"}\\r\\n')
+    (True, False)
+    """
+    first, cr, rest = line.rstrip(b"\r\n").partition(b"\r")
+    if not cr:
+        return False
+    try:
+        return isinstance(json.loads(first.lstrip(b"\xef\xbb\xbf")), dict)
+    except ValueError:
+        return False
+
+
+def cr_fix(name: str) -> str:
+    if is_stream(name):
+        return "pipe it through tr '\\r' '\\n'"
+    return f"tr '\\r' '\\n' < {shlex.quote(name)} > {shlex.quote(Path(name).stem + '-lines.jsonl')}"
+
+
 def is_blank_line(raw: bytes) -> bool:
     return is_blank(raw.decode("utf-8", "replace"))
 
@@ -77,9 +121,14 @@ def first_filled(head: list[bytes]) -> tuple[int, bytes]:
     return next(((number, raw) for number, raw in enumerate(head, start=1) if not is_blank_line(raw)), (1, b""))
 
 
+def is_stream(name: str) -> bool:
+    """Standard input or a device (/dev/stdin, /dev/fd/3): no file that a fix could read again."""
+    return name == "stdin" or name.startswith("/dev/")
+
+
 def jq_fix(name: str, program: str) -> str:
     """The command that rewrites a file as JSON Lines, beside it (never over it: `>` empties it first)."""
-    if name == "stdin":
+    if is_stream(name):
         return f"pipe it through jq -c {shlex.quote(program)} first"
     return f"jq -c {shlex.quote(program)} {shlex.quote(name)} > {shlex.quote(Path(name).stem + '-lines.jsonl')}"
 
@@ -99,6 +148,9 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     after = head[number] if number < len(head) else b""
     if jsonl and is_json_array(filled):
         return f"{name}:{number}: a JSON array, not JSON Lines; write one object per line ({jq_fix(name, '.[]')})"
+    if jsonl and ends_lines_in_cr(filled):
+        return (f"{name}:{number}: lines end in a bare carriage return (an old Mac file), not a line feed; "
+                f"convert them first ({cr_fix(name)})")
     if jsonl and is_spread_object(filled, after):  # else each of its lines would be an error record of its own
         return (f"{name}:{number}: a JSON object over several lines, not JSON Lines; write one object per line "
                 f"({jq_fix(name, '.')})")
