@@ -104,7 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         from serve.spark import main as spark_main
 
         return spark_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    named = [label for label, _ in getattr(args, "label_thresholds", [])]
+    twice = next((label for label in named if named.count(label) > 1), None)
+    if twice:  # the last would win without a word, as a config key set twice would
+        parser.error(f"argument --label-threshold: {twice} is given twice (fix: keep one)")
 
     def job() -> None:
         import vnzh_runtime

@@ -162,7 +162,9 @@ def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord
     does not decode, or a block never closed, an error record."""
     lines = split_bare_cr(lines)
     head = list(islice(lines, 64))  # where a page declares its encoding
-    stem, charset = Path(name).stem, declared_charset(b"".join(head)[:8192])
+    start = b"".join(head)[:8192]
+    # a UTF-8 BOM outranks the page's <meta charset>, as in a browser: a page re-saved as UTF-8, or text pasted on the page
+    stem, charset = Path(name).stem, "utf-8" if start.startswith(b"\xef\xbb\xbf") else declared_charset(start)
     decoded = (decode(raw, number, charset)[0] for number, raw in enumerate(chain(head, lines), start=1))
     not_decoded = "not UTF-8" if charset == "utf-8" else f"not {charset} as the page declares"
     for number, paragraph in page_paragraphs(LINE_END.sub("\n", text) for text in decoded):

@@ -119,7 +119,9 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         records = list(read_records(io.BytesIO(body), filename))
         for number, record in enumerate(records, start=1):
             if record.text is not None and len(record.text) > max_chars:
-                raise HTTPException(413, f"{filename}: record {number} has {len(record.text)} characters; "
+                # the id names it: an article's is `<stem>:<line>`, a JSONL or CSV record's the user's own
+                where = f"record {number}, id {json.dumps(record.id, ensure_ascii=False, default=str)}"
+                raise HTTPException(413, f"{filename}: {where}, has {len(record.text)} characters; "
                                          f"the limit is {max_chars} per text")
         return records, list(tag_records(with_threshold(predictor, threshold), records, workers=1))
 

@@ -323,8 +323,19 @@ def test_training_never_replaces_what_it_did_not_write(tfidf_run, tmp_path, monk
     shutil.copytree(tfidf_run.output_dir, model)
     spec_before = (model / SPEC_FILE).read_bytes()
     assert train_main([*base, "--set", f"output_dir={model}"]) == 2
-    assert "--overwrite" in one_line_error(capsys.readouterr().err)
+    said = one_line_error(capsys.readouterr().err)  # both fixes work for an output_dir given outright
+    assert "pass --overwrite to replace it, or --set output_dir=<a new directory>" in said
     assert (model / SPEC_FILE).read_bytes() == spec_before
+    own_data = model / "train_sample.jsonl"  # a user's file in the model directory, even the run's own data
+    shutil.copy(data, own_data)
+    (model / "NOTES.md").write_text("why this model", encoding="utf-8")
+    assert train_main([*base, "--set", f"data.files=[{own_data}]", "--set", f"output_dir={model}", "--overwrite"]) == 2
+    said = one_line_error(capsys.readouterr().err)
+    assert "holds NOTES.md, train_sample.jsonl, which training did not write" in said and "move them out" in said
+    assert (model / "NOTES.md").read_text(encoding="utf-8") == "why this model" and own_data.exists()
+    assert (model / SPEC_FILE).read_bytes() == spec_before
+    (model / "NOTES.md").unlink()
+    own_data.unlink()
     assert train_main([*base, "--set", f"output_dir={model}", "--overwrite"]) == 0
     assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["train_size"] == 18  # the small corpus, train + dev (refit_on_dev)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")]  # no staging or old copy left

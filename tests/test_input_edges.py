@@ -437,3 +437,16 @@ def test_a_page_reads_as_a_browser_shows_it_in_the_encoding_it_declares():
     mhtml = b"From: <Saved by Blink>\nSnapshot-Content-Location: https://example.vn/a\nMIME-Version: 1.0\n"
     with pytest.raises(UserError, match="a saved MHTML page, not HTML"):
         read(mhtml, "page.mhtml")
+
+
+def test_a_utf8_bom_outranks_the_charset_a_page_declares_as_in_a_browser():
+    page = f'<html><head><meta charset="gbk"></head>\n<body><p>{VI}</p><p>{ZH}</p></body></html>\n'.encode()
+    records = read(b"\xef\xbb\xbf" + page, "saved.html")  # re-saved as UTF-8, its old <meta> left in
+    assert [(r.text, r.error) for r in records] == [(VI, None), (ZH, None)]
+    assert all(r.error and "not gbk as the page declares" in r.error for r in read(page, "saved.html"))
+
+
+def test_a_pdf_is_one_error_naming_how_to_get_its_text():
+    with pytest.raises(UserError, match=re.escape("report.pdf: a PDF, not text; extract its text first "
+                                                  "(pdftotext -layout report.pdf report.txt)")):
+        read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "report.pdf")

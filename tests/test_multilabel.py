@@ -99,3 +99,7 @@ def test_label_thresholds_on_a_single_label_model_are_refused_in_one_line(tfidf_
         serve_main([*args, "--label-threshold", "border_sea=2"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "--label-threshold" in err[0] and "--threshold:" not in err[0]
+    with pytest.raises(SystemExit) as stop:  # one label twice: not the last one silently
+        serve_main([*args, "--label-threshold", "border_sea=0.3", "--label-threshold", "border_sea=0.9"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and "--label-threshold: border_sea is given twice (fix: keep one)" in err[0]

@@ -149,6 +149,9 @@ def test_file_endpoint_limits_are_the_apis(client):
     long_text = json.dumps({"text": "a " * MAX_CHARS}).encode()
     long = client.post("/tag/file?filename=long.jsonl", content=long_text)
     assert long.status_code == 413 and f"the limit is {MAX_CHARS} per text" in long.json()["detail"]
+    # an article's record is named by its id, which holds its line (line 3 is blank: it is record 2)
+    article = client.post("/tag/file?filename=long.txt", content=("Tiêu đề\n\n" + "a " * MAX_CHARS).encode())
+    assert article.json()["detail"].startswith('long.txt: record 2, id "long:3", has ')
 
 
 def test_file_endpoint_refusals_say_why_in_one_line(client, tfidf_run, tmp_path, capsys, monkeypatch):
@@ -433,6 +436,28 @@ def test_page_shows_api_refusals_as_one_sentence(browser, server, tmp_path):
         assert "\n" not in error.text and error.text.endswith(".")
         browser.save_screenshot(str(tmp_path / f"error-{path.stem}.png"))
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-tagged") is None
+
+
+@needs_browser
+def test_a_pasted_page_source_is_read_as_the_unicode_it_is_whatever_charset_it_declares(browser, server, tfidf_predictor):
+    from selenium.webdriver.common.by import By
+
+    vi, zh = "Kim ngạch thương mại Việt Nam – Trung Quốc tăng 19% trong năm 2024", "中越海警开展北部湾联合巡逻，双方舰艇编队共同航行"
+    source = (f'<!DOCTYPE html>\n<html><head><meta charset="windows-1252"><title>x</title></head>\n'
+              f"<body><p>{vi}</p>\n<p>{zh}</p></body></html>")
+    open_page(browser, server)
+    box = browser.find_element(By.ID, "article")
+    browser.execute_script("arguments[0].value = arguments[1]", box, "\u200b \n\u200b\n")
+    browser.find_element(By.ID, "tag").click()  # zero-width spaces alone are nothing pasted
+    error = browser.find_element(By.ID, "error")
+    assert error.is_displayed() and error.text == "Paste an article first, or choose a file."
+    browser.execute_script("arguments[0].value = arguments[1]", box, source)
+    browser.find_element(By.ID, "tag").click()
+    tagged(browser, 0)
+    rows = shown(browser)
+    assert [r["text"] for r in rows] == [vi, zh]  # not mojibake, not "not cp1252 as the page declares"
+    expected = [r["label"] for r in tfidf_predictor.predict([vi, zh], doc_ids=["p", "p"], threshold="auto")]
+    assert all(row["label"].startswith(NAMES[label]) for row, label in zip(rows, expected)), (rows, expected)
 
 
 def test_a_download_keeps_a_file_name_in_any_script(client):

@@ -1,5 +1,7 @@
 """The runtime's plain-data TF-IDF against scikit-learn, the reference it replaces, and the runtime's own contracts."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -88,7 +90,10 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
     (future / "spec.json").write_text(json.dumps({**spec, "format_version": 99}), encoding="utf-8")
     from vnzh_runtime.spec import FORMAT_VERSION
 
-    with pytest.raises(UserError, match=f"reads format {FORMAT_VERSION} only"):
+    with pytest.raises(UserError, match=f"newer than format {FORMAT_VERSION}, .* update this checkout"):
+        vnzh_runtime.load(future)  # a newer checkout's model: retraining here would lose it
+    (future / "spec.json").write_text(json.dumps({**spec, "format_version": 5}), encoding="utf-8")
+    with pytest.raises(UserError, match=f"reads format {FORMAT_VERSION} only \\(retrain it\\)"):
         vnzh_runtime.load(future)
 
 
@@ -97,6 +102,11 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
     ("labels", ["economy", "border_sea"], "'labels' must list"), ("task", "both", "'task' must be"),
     ("context", {"head": "3", "gate": [0, 1, 0.1]}, "'context.head'"), ("context", {"head": 3, "gate": [0, "1"]}, "'context.gate'"),
     ("threshold", {"value": 7}, "'threshold.value'"),
+    ("files", ["model/tfidf.json"], "'files' must map"), ("options", [1, 2], "'options' must be a mapping"),
+    ("model", "tfidf", "'model' must be a mapping"),
+    ("labels", ["economy", "border_sea", "people_to_people", "science_tech", "other"],
+     "topic 'party_relations' is not among spec.json's labels"),
+    ("format_version", "HUGE", "spec is corrupt"), ("context", "DEEP", "spec is corrupt"),
 ])
 def test_a_hand_edited_spec_is_refused_in_one_line_not_a_traceback(tfidf_run, tmp_path, field, value, says):
     import json
@@ -108,9 +118,12 @@ def test_a_hand_edited_spec_is_refused_in_one_line_not_a_traceback(tfidf_run, tm
     edited = tmp_path / "edited"
     shutil.copytree(tfidf_run.output_dir, edited)
     spec = json.loads((edited / "spec.json").read_text(encoding="utf-8"))
-    (edited / "spec.json").write_text(json.dumps({**spec, field: value}), encoding="utf-8")
-    with pytest.raises(UserError, match=says):
+    text = json.dumps({**spec, field: value})  # and what json.dumps cannot write: 5,000 digits, 100,000 brackets
+    text = text.replace('"HUGE"', "9" * 5000).replace('"DEEP"', "[" * 100_000 + "]" * 100_000)
+    (edited / "spec.json").write_text(text, encoding="utf-8")
+    with pytest.raises(UserError, match=re.escape(says)) as err:
         vnzh_runtime.load(edited)
+    assert "\n" not in str(err.value)
 
 
 def corpus_texts() -> list[str]:

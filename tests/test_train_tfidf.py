@@ -1,6 +1,8 @@
 """Training smoke run on the shipped corpus, tracked in a temporary MLflow store."""
 
 import json
+import re
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -302,3 +304,23 @@ def test_only_stores_mlflow_3_cannot_use_are_refused_up_front(store, refused, mo
     assert (store_problem(store) is not None) == refused
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow's own opt-out keeps a folder store working
     assert (store_problem(store) is not None) == (store == "sqlite:////tmp")
+
+
+def test_a_sqlite_store_this_user_cannot_write_is_one_line_before_training(tmp_path, monkeypatch):
+    """A shared database only readable here: MLflow retried for minutes after training, then a traceback.
+    Root can write any mode bits, so the file system's answer is stood in for (a read-only mount's)."""
+    import os
+
+    import train.tracking as tracking
+    from vnzh_runtime.errors import UserError
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(tracking.os, "access", lambda path, mode: Path(path) != shared and real_access(path, mode))
+    for store in (f"sqlite:///{shared / 'mlflow.db'}", f"sqlite:///{shared / 'new' / 'mlflow.db'}"):
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+        with pytest.raises(UserError, match=f"{re.escape(str(shared))} is read-only for this user"):
+            tracking.check_tracking_server()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mine' / 'mlflow.db'}")
+    tracking.check_tracking_server()  # a store to be made where this user can write

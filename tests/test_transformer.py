@@ -82,6 +82,27 @@ def test_tiny_model_directory_and_mlflow_epochs(tiny_run, mlflow_uri):
         assert name in tiny_run.metrics
 
 
+def test_a_route_to_weights_outside_the_listed_folders_is_refused(tiny_run, tmp_path):
+    """spec.json is plain text: a route edited to a path would load weights no digest covers."""
+    import json
+    import shutil
+
+    import vnzh_runtime
+    from vnzh_runtime.errors import UserError
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(tiny_run.output_dir / "model" / "multi", elsewhere)
+    edited = tmp_path / "edited"
+    shutil.copytree(tiny_run.output_dir, edited)
+    spec = json.loads((edited / "spec.json").read_text(encoding="utf-8"))
+    for key in (str(elsewhere), "../../elsewhere", ".."):
+        model = {**spec["model"], "routes": {**spec["model"]["routes"], "en": key},
+                 "encoders": {**spec["model"]["encoders"], key: spec["model"]["encoders"]["multi"]}}
+        (edited / "spec.json").write_text(json.dumps({**spec, "model": model}), encoding="utf-8")
+        with pytest.raises(UserError, match="names no encoder folder of model/ that the spec lists"):
+            vnzh_runtime.load(edited)
+
+
 def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
     import pandas as pd
 
@@ -169,7 +190,13 @@ def test_tiny_transformer_trains_in_multilabel_mode(mlflow_uri, tmp_path):
     config = load_config("configs/tiny-transformer.yaml", [f"output_dir={tmp_path / 'tiny-ml'}", "task=multilabel",
                                                            "mlflow.experiment=tests", "model.transformer.epochs=1",
                                                            "data.files=[data/authored/*-a.jsonl, data/authored/*-y.jsonl]"])
+    import glob
+    import tempfile
+
+    scratch = f"{tempfile.gettempdir()}/tiny-*"
+    before = set(glob.glob(scratch))
     run = train(config, log=lambda *a, **k: None)
+    assert set(glob.glob(scratch)) <= before  # the tiny tokenizers' files went with the trainer
     assert "test_sets_micro_f1" in run.metrics and "test_macro_f1" in run.metrics
     predictor = Predictor.load(run.output_dir)
     assert predictor.multilabel

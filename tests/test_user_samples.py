@@ -47,6 +47,32 @@ def test_a_key_set_twice_in_a_config_and_a_config_folder_are_refused_in_one_line
         load_config(merged)
 
 
+def test_a_new_name_renames_what_a_saved_config_spells_out_and_a_file_name_must_be_a_plain_name(tmp_path):
+    saved = tmp_path / "config.yaml"  # a model directory's record: its derived places written out
+    saved.write_text("name: tfidf\noutput_dir: models/tfidf\nmlflow:\n  registered_model: vn-china-topics-tfidf\n",
+                     encoding="utf-8")
+    again = load_config(saved, ["name=fresh"])  # not the old model's directory and registered name
+    assert (again.output_dir, again.mlflow.registered_model) == ("models/fresh", "vn-china-topics-fresh")
+    assert load_config(saved).output_dir == "models/tfidf"
+    chosen = load_config(saved, ["name=fresh", "output_dir=/tmp/elsewhere"])  # what the user gives stays
+    assert (chosen.output_dir, chosen.mlflow.registered_model) == ("/tmp/elsewhere", "vn-china-topics-fresh")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("output_dir: /srv/models/x\n", encoding="utf-8")
+    assert load_config(mine, ["name=y"]).output_dir == "/srv/models/x"
+    dated = tmp_path / "tfidf 2026-01-05T10:30.yaml"  # MLflow would refuse the name after training
+    dated.write_text("seed: 7\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape("the config file's name 'tfidf 2026-01-05T10:30' is not a plain "
+                                                    "name")):
+        load_config(dated)
+    assert load_config(dated, ["name=dated"]).name == "dated"
+
+
+def test_a_tilde_in_output_dir_or_data_files_is_the_home_folder_not_a_folder_named_tilde(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = load_config("configs/tfidf.yaml", ["output_dir=~/models/x", "data.files=[~/feed/*.jsonl]"])
+    assert (config.output_dir, config.data.files) == (f"{tmp_path}/models/x", [f"{tmp_path}/feed/*.jsonl"])
+
+
 def test_duplicate_labels_stop_the_train_cli_before_any_mlflow_run(tmp_path, monkeypatch, capsys):
     from train.__main__ import main as train_main
 
@@ -77,6 +103,10 @@ def test_runs_that_would_fail_after_training_stop_before_it_in_one_line(mlflow_u
     client.delete_experiment(client.create_experiment("cleaned-up"))
     (tmp_path / "afile").write_text("mine\n", encoding="utf-8")
     small = "data.files=[data/authored/vi-a.jsonl]"  # no 'other', science_tech or party_relations in its train split
+    def all_runs() -> int:
+        return len(client.search_runs([e.experiment_id for e in client.search_experiments()]))
+
+    runs_before = all_runs()
     for sets, says in [
         ([small], "no 'train' records labelled science_tech, party_relations, other"),
         (["mlflow.experiment=cleaned-up"], "mlflow.experiment cleaned-up: deleted in the MLflow store"),
@@ -89,6 +119,7 @@ def test_runs_that_would_fail_after_training_stop_before_it_in_one_line(mlflow_u
         err = capsys.readouterr().err
         assert err.strip().splitlines()[-1].startswith("error: ") and says in err and "Traceback" not in err, err
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine\n" and not (tmp_path / "m").exists()
+    assert all_runs() == runs_before  # no failed run left in the UI by any of them
 
 
 @pytest.mark.parametrize("heads", ["factored", "joint"])
@@ -327,6 +358,19 @@ def test_pyfunc_all_rows_bad_still_one_row_each(pyfunc_model):
     assert list(got.columns) == ["lang", "label", "labels", "scores", "error"]
     assert got["error"].tolist() == ["'text' is missing", "'text' is empty"]
     assert not any(isinstance(v, float) and math.isnan(v) for v in got["label"])
+
+
+def test_pyfunc_reads_mlflows_column_format_as_one_row_per_text(pyfunc_model, tfidf_predictor):
+    """{"text": [t1, t2]} (a served model's {"inputs": {...}}) reaches predict as ONE row holding the list."""
+    texts = ["Vietnam China trade rose 19 percent", "中越两党理论研讨会在河内举行", "Giá vàng hôm nay"]
+    got = pyfunc_model.predict({"text": texts})
+    assert got["label"].tolist() == [r["label"] for r in tfidf_predictor.predict(texts)]
+    docs = ["a", "a", "b"]
+    got = pyfunc_model.predict({"text": texts, "doc_id": docs})
+    assert got["scores"].tolist() == [r["scores"] for r in tfidf_predictor.predict(texts, doc_ids=docs)]
+    # lists of two lengths are no columns: the one row it is, its error saying so
+    got = pyfunc_model.predict({"text": texts, "doc_id": ["a"]})
+    assert len(got) == 1 and got["error"].tolist() == ["'text' must be a string, got list"]
 
 
 def test_pyfunc_reads_a_text_column_pandas_typed_as_numbers_row_by_row(pyfunc_model):

@@ -15,8 +15,9 @@ value that came from `--set` names that flag, not the file.
 
 from __future__ import annotations
 
+import copy
+import os
 import re
-
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
@@ -26,13 +27,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
-from train.schema import Strict
+from train.overrides import apply_override, follow_new_name, origin
+from train.schema import ConfigError, Strict
 from train.yaml_load import load_yaml, yaml_hint
-from vnzh_runtime.errors import UserError
 
 
-class ConfigError(UserError):
-    """A config problem the user fixes in the YAML file or a --set flag."""
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a model's name: a directory, and part of a registered model's
 
 
 class DataConfig(Strict):
@@ -107,7 +107,7 @@ ModelConfig = Annotated[Union[tuple(t.Config for t in REGISTRY.values())], Field
 
 class Config(Strict):
     # a plain name: it becomes a directory and part of the registered model's name (one line, not OSError, past 100)
-    name: str = Field("", max_length=100, pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field("", max_length=100, pattern=r"^$|" + NAME.pattern)
     # single: one topic per paragraph (labels[0]); multilabel: every topic a paragraph carries, dominant first.
     task: Literal["single", "multilabel"] = "single"
     seed: int = Field(13, ge=0, le=2**32 - 1)
@@ -149,8 +149,10 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    before = copy.deepcopy(raw)
     for item in overrides or []:
         apply_override(raw, item, path)
+    follow_new_name(before, raw, path.stem)
     return config_from_dict(raw, source=str(path), default_name=path.stem, overrides=overrides)
 
 
@@ -165,7 +167,14 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
     except ValidationError as err:
         raise ConfigError(describe(err.errors()[0], source, overrides)) from None
     cfg.name = cfg.name or default_name
+    if not NAME.match(cfg.name):  # a file named "tfidf 2026-01-05T10:30.yaml": MLflow refuses it after training
+        raise ConfigError(f"{source}: name: the config file's name {cfg.name!r} is not a plain name (letters, digits, "
+                          "'.', '_' and '-'; it names the model directory and the registered model) "
+                          "(fix: --set name=<a plain name>, or rename the file)")
     cfg.output_dir = cfg.output_dir or f"models/{cfg.name}"
+    # `~/models/x` is the home folder's, as in a shell, not a folder named "~" here (a later `rm -rf ~` ...)
+    cfg.output_dir = os.path.expanduser(cfg.output_dir)
+    cfg.data.files = [os.path.expanduser(pattern) for pattern in cfg.data.files]
     if not Path(cfg.output_dir).is_absolute() and ".." in Path(cfg.output_dir).parts:
         raise ConfigError(f"{at('output_dir')}: output_dir: {cfg.output_dir!r} climbs out of the project "
                           "(fix: a path without '..', or an explicit absolute path)")
@@ -181,16 +190,6 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
                                   f"encoder '{key}' is not defined under model.transformer.encoders "
                                   "(fix: add it or route to a defined one)")
     return cfg
-
-
-def origin(key: str, source: str, overrides: list[str] | None) -> str:
-    """Where the value at a dotted key came from: the last --set that set it or a section above it, else the file."""
-    for item in reversed(overrides or []):
-        set_key = item.partition("=")[0]
-        # the --set set this key, a section above it, or a key below it (which made the section)
-        if key == set_key or key.startswith(set_key + ".") or set_key.startswith(key + "."):
-            return f"--set {item!r}"
-    return source
 
 
 def describe(error: dict, source: str, overrides: list[str] | None = None) -> str:
@@ -237,19 +236,3 @@ def _section_of(annotation):
     if args and typing.get_origin(annotation) is not list:
         return _section_of(args[0])
     return annotation if isinstance(annotation, type) and issubclass(annotation, Strict) else None
-
-
-def apply_override(raw: dict, item: str, source: Path) -> None:
-    key, sep, value = item.partition("=")
-    if not sep or not key:
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set model.tfidf.C=4")
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"--set {item!r}: {part} is not a section in {source}")
-    try:
-        node[parts[-1]] = yaml.safe_load(value)
-    except yaml.YAMLError as err:
-        raise ConfigError(f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}); quote it") from None

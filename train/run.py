@@ -67,6 +67,7 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
     set_seed(config.seed, torch=config.model.type == "transformer")
     model = create_model(config)  # before the run: missing weights stop here, with no empty run left behind
+    model.check_data(splits["train"])  # and settings the data cannot meet (min_df over the paragraphs)
     with TrainingRun(config) as run:
         run.log_datasets(splits)
         started = time.perf_counter()

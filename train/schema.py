@@ -8,6 +8,12 @@
 
 from pydantic import BaseModel, ConfigDict
 
+from vnzh_runtime.errors import UserError
+
+
+class ConfigError(UserError):
+    """A config problem the user fixes in the YAML file or a --set flag."""
+
 
 class Strict(BaseModel):
     # strict: "3" is not silently a number, 1 is not a bool; an int is still a fine float.

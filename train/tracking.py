@@ -41,7 +41,7 @@ def check_tracking_server() -> None:
     """The tracking store must be usable before any work starts: an http(s) server must answer,
     and a database file must be one (`store_problem`)."""
     uri = tracking_uri()
-    problem = store_problem(uri)
+    problem = store_problem(uri) or unwritable_sqlite(uri)
     if problem:
         raise UserError(problem)
     if not uri.startswith(("http://", "https://")):
@@ -53,6 +53,21 @@ def check_tracking_server() -> None:
     except OSError as err:
         raise UserError(f"MLFLOW_TRACKING_URI={uri}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
                         "start it or fix the address") from None
+
+
+def unwritable_sqlite(uri: str) -> str | None:
+    """Why a run could not be written to a `sqlite:///` store (MLflow would retry, then fail with a
+    traceback after training): the file, or the folder SQLite writes its journal and MLflow its
+    artifacts in, read-only for this user. A store only read from (serve tag models:/...) may be read-only."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri.removeprefix("sqlite:///")).absolute()
+    folder = next(p for p in path.parents if p.exists())
+    for place in ([path] if path.exists() else []) + [folder]:
+        if not os.access(place, os.W_OK):
+            return (f"MLFLOW_TRACKING_URI={uri}: {place} is read-only for this user, so no run can be written there "
+                    "(fix: point MLFLOW_TRACKING_URI at a store you can write, e.g. sqlite:///mlflow.db)")
+    return None
 
 
 def artifact_location(experiment: str) -> str | None:

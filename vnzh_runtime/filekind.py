@@ -142,6 +142,10 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
             return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
+    if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
+        command = "pdftotext -layout FILE.pdf -" if is_stream(name) else \
+            f"pdftotext -layout {shlex.quote(name)} {shlex.quote(Path(name).stem + '.txt')}"
+        return f"{name}: a PDF, not text; extract its text first ({command})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
     number, filled = first_filled(head)

@@ -79,6 +79,7 @@ class TaggerPyfunc(PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None):
         """One output row per input row; a row whose text is missing or empty gets no label and an `error`."""
         if isinstance(model_input, pd.DataFrame):
+            model_input = spread_columns(model_input)
             texts = model_input["text"].tolist()
             doc_ids = model_input["doc_id"].tolist() if "doc_id" in model_input.columns else None
         else:
@@ -103,6 +104,21 @@ class TaggerPyfunc(PythonModel):
         nulls = dict.fromkeys(self.predictor.labels)
         return {"lang": None, "label": None, "labels": None, "scores": nulls, **{k: dict(nulls) for k in extra},
                 "error": error}
+
+
+def spread_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of MLflow's column format. MLflow turns `{"text": [t1, t2]}` (and a served model's
+    `{"inputs": {"text": [...]}}`) into ONE row holding the lists; each list is a column of rows.
+
+    >>> spread_columns(pd.DataFrame([{"text": ["a", "b"], "doc_id": ["d", "d"]}]))["text"].tolist()
+    ['a', 'b']
+    """
+    if len(frame) != 1 or "text" not in frame.columns or not isinstance(frame["text"].iloc[0], list):
+        return frame
+    cells = {column: frame[column].iloc[0] for column in frame.columns}
+    if any(not isinstance(cell, list) or len(cell) != len(cells["text"]) for cell in cells.values()):
+        return frame  # not columns of one length: the one row it is (its text cell an error)
+    return pd.DataFrame(cells, dtype=object)
 
 
 def text_error(text) -> str | None:

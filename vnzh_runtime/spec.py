@@ -95,7 +95,7 @@ def read_json(path: Path, what: str):
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{path}: missing {what} (fix: copy the whole model directory, or retrain it)") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # not JSON; an int past 4,300 digits; nested too deep
         raise UserError(f"{path}: {what} is corrupt ({str(err).splitlines()[0][:80]}); retrain or re-copy it") from None
 
 
@@ -109,6 +109,9 @@ def read_spec(directory: str | Path, verify: bool = True) -> dict:
             if old else "not a model directory (no spec.json); train one with: python -m train --config configs/tfidf.yaml"))
     spec = read_json(directory / SPEC_FILE, "inference spec")
     version = spec.get("format_version") if isinstance(spec, dict) else None
+    if is_count(version) and version > FORMAT_VERSION:  # a colleague's newer checkout: retraining here would lose it
+        raise UserError(f"{directory}: model format {version}, newer than format {FORMAT_VERSION}, which this runtime reads "
+                        "(fix: update this checkout to the one that trained it: git pull && pip install -e .)")
     if version != FORMAT_VERSION:
         raise UserError(f"{directory}: model format {version!r}; this runtime reads format {FORMAT_VERSION} only (retrain it)")
     if spec.get("model_type") not in MODEL_TYPES:
@@ -128,6 +131,9 @@ def check_fields(directory: Path, spec: dict) -> None:
         (isinstance(labels, list) and all(isinstance(label, str) and label for label in labels)
          and len(set(labels)) == len(labels) and "other" in labels, "'labels' must list distinct label names with 'other'"),
         (spec.get("task", "single") in ("single", "multilabel"), "'task' must be 'single' or 'multilabel'"),
+        (isinstance(spec.get("files"), dict), "'files' must map file names to their sha256"),
+        (isinstance(spec.get("options") or {}, dict), "'options' must be a mapping of settings"),
+        (isinstance(spec.get("model"), dict), "'model' must be a mapping of the model type's settings"),
         (isinstance(context, dict) and is_count(context.get("head", 0)), "'context.head' must be a whole number >= 0"),
         (gate is None or (isinstance(gate, list) and len(gate) in (3, 4) and all(map(is_finite, gate))),
          "'context.gate' must be 3 or 4 numbers"),

@@ -230,7 +230,7 @@ class TfidfModel:
 
 
 def load(directory: Path, spec: dict, options: dict) -> TfidfModel:
-    from vnzh_runtime.spec import read_json
+    from vnzh_runtime.spec import SPEC_FILE as SPEC, read_json
 
     settings = read_json(directory / SETTINGS_FILE, "TF-IDF settings")
     try:
@@ -244,6 +244,10 @@ def load(directory: Path, spec: dict, options: dict) -> TfidfModel:
         index = NgramIndex.from_arrays(settings["tokens"], arrays, span)  # shipped as arrays: loading builds nothing
         featurizer = Featurizer(settings["vocabulary"], weights.pop("idf"), span, settings["sublinear_tf"], index,
                                 settings.get("countries"))
+        unknown = [topic for topic in settings["topics"] if topic not in spec["labels"] or topic == "other"]
+        if unknown:  # else every prediction would fail on it
+            raise UserError(f"{directory}: the model's topic {unknown[0]!r} is not among {SPEC}'s labels "
+                            f"{spec['labels']}; retrain or re-copy the model")
         return TfidfModel(spec["labels"], settings["topics"], featurizer, weights)
     except (KeyError, TypeError, ValueError) as err:
         raise UserError(f"{directory}: TF-IDF files lack or garble {err}; retrain or re-copy the model") from None

@@ -62,12 +62,32 @@ def pick_device(requested: str) -> str:
     return requested
 
 
+def check_key(directory: Path, spec: dict, key) -> None:
+    """An encoder key names a folder of model/ whose files spec.json lists, and so verifies: never a
+    path ("/elsewhere", "../../other") to weights no digest covers."""
+    from vnzh_runtime.errors import UserError
+    from vnzh_runtime.spec import SPEC_FILE
+
+    folder = f"{directory.name}/{key}/"
+    plain = isinstance(key, str) and key not in (".", "..") and not any(mark in key for mark in "/\\")
+    if not plain or not any(name.startswith(folder) for name in spec.get("files") or {}):
+        raise UserError(f"{directory.parent}/{SPEC_FILE}: the route to {key!r} names no encoder folder of "
+                        f"{directory.name}/ that the spec lists; retrain or re-copy the model")
+
+
 def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
+    from vnzh_runtime.errors import UserError
+
     section = spec["model"]
     device = pick_device(options["device"])
     encoders = {}
     for key in sorted(set(section["routes"].values())):
-        encoder = Encoder.load(directory / key, **section["encoders"][key])
+        check_key(directory, spec, key)
+        try:
+            encoder = Encoder.load(directory / key, **section["encoders"][key])
+        except OSError as err:  # no safetensors weights (a pickled pytorch_model.bin is never read), no tokenizer
+            raise UserError(f"{directory / key}: cannot load the encoder ({str(err).splitlines()[0][:120]}); "
+                            "retrain or re-copy the model") from None
         encoder.model.to(device)
         if device == "cpu" and options["cpu_int8"]:
             encoder.quantize_for_cpu()

@@ -20,6 +20,7 @@
     uncertain: "Uncertain", error: "Error",
   };
   const LANGS = { vi: "Vietnamese", zh: "Chinese", en: "English" };
+  const INVISIBLE = /[\u00ad\u200b-\u200f\u2060\ufeff\u0000]/g;   // vnzh_runtime.markup.INVISIBLE
 
   const state = {
     health: null,
@@ -347,12 +348,13 @@
     $("form").addEventListener("submit", (event) => {
       event.preventDefault();
       const text = $("article").value;
-      if (!text.trim()) {
+      if (!text.replace(INVISIBLE, "").trim()) {   // zero-width spaces alone are blank, as the tagger reads them
         showError("Paste an article first, or choose a file.");
         $("article").focus();
         return;
       }
-      tag("article.txt", text);
+      // pasted text is Unicode already: the BOM says so, outranking any charset a pasted page's source declares
+      tag("article.txt", "\ufeff" + text);
     });
     $("article").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {

@@ -27,6 +27,9 @@ class ModelType(Protocol):
 
     def __init__(self, config: "Config") -> None: ...
 
+    def check_data(self, train: list["Record"]) -> None:
+        """Refuse, in one line before any MLflow run opens, settings these training records cannot meet."""
+
     def fit(self, train: list["Record"], dev: list["Record"], on_epoch: Callable | None = None) -> "ModelType": ...
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None) -> np.ndarray: ...

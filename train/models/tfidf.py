@@ -59,6 +59,12 @@ class TfidfModelConfig(Strict):
     tfidf: TfidfSettings = TfidfSettings()
 
 
+def check_min_df(settings: TfidfSettings, paragraphs: int) -> None:
+    if settings.min_df > paragraphs:
+        raise UserError(f"model.tfidf.min_df {settings.min_df} is more than the {paragraphs} training paragraphs: "
+                        "no n-gram would be kept (fix: lower it)")
+
+
 def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[bool]) -> Featurizer:
     """The featuriser of the training texts (`relevant`: which are VN–China coverage, for the country names)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -66,9 +72,7 @@ def fit_featurizer(texts: list[str], settings: TfidfSettings, relevant: list[boo
     span = tuple(settings.word_ngrams)
     vectorizer = TfidfVectorizer(analyzer=lambda text: ngrams(text, *span), min_df=settings.min_df,
                                  max_features=settings.max_features, sublinear_tf=settings.sublinear_tf)
-    if settings.min_df > len(texts):
-        raise UserError(f"model.tfidf.min_df {settings.min_df} is more than the {len(texts)} training paragraphs: "
-                        "no n-gram would be kept (fix: lower it)")
+    check_min_df(settings, len(texts))
     try:
         vectorizer.fit(texts)
     except ValueError as err:  # no n-gram kept for another reason, e.g. max_features or texts with no tokens
@@ -118,6 +122,9 @@ class TfidfTrainer:
         self.settings: TfidfSettings = config.model.tfidf
         self.labels = list(config.data.labels)
         self.model: TfidfModel | None = None
+
+    def check_data(self, train: list[Record]) -> None:
+        check_min_df(self.settings, len(train))
 
     def fit(self, train: list[Record], dev: list[Record], on_epoch: Callable | None = None) -> "TfidfTrainer":
         texts, y = [r.text for r in train], [r.label for r in train]

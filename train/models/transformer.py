@@ -130,7 +130,11 @@ class TransformerTrainer:
         self.labels = list(config.data.labels)
         self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
+        self.scratch: list[tempfile.TemporaryDirectory] = []  # tiny encoders' tokenizer files
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
+
+    def check_data(self, train: list) -> None:
+        pass  # nothing of its settings depends on how many records there are
 
     def _pretrained(self, task: str) -> dict[str, Encoder]:
         """Every routed encoder's weights; where some cannot load, one line with the first's fix that
@@ -169,8 +173,11 @@ class TransformerTrainer:
 
         cfg = self.settings.encoders[key]
         texts = segment([r.text for r in records], cfg.segmenter)  # what Encoder.prepare will feed it
-        # PhobertTokenizer re-reads its vocab/merges files when saved, so they must outlive this call.
-        workdir = Path(tempfile.mkdtemp(prefix=f"tiny-{key}-"))
+        # PhobertTokenizer re-reads its vocab/merges files when saved, so they must outlive this call: they
+        # are removed once saved (or when the trainer is collected, or at exit, if it never is).
+        scratch = tempfile.TemporaryDirectory(prefix=f"tiny-{key}-")
+        self.scratch.append(scratch)
+        workdir = Path(scratch.name)
         tokenizer, model = build_tiny_encoder(texts, cfg.segmenter != "none", self.settings.tiny, cfg.max_length,
                                               self.labels, workdir)
         model.config.problem_type = PROBLEM_TYPES[self.config.task]
@@ -181,4 +188,6 @@ class TransformerTrainer:
 
     def save(self, directory: Path) -> dict:
         encoders = {key: encoder.save(Path(directory) / key) for key, encoder in self.encoders.items()}
+        for scratch in self.scratch:  # the tokenizers' files are in the model directory now
+            scratch.cleanup()
         return {"routes": self.routes, "encoders": encoders}

@@ -1,0 +1,58 @@
+"""`--set KEY=VALUE` flags on the raw YAML mapping, before the config is validated.
+
+    >>> raw = {"name": "tfidf", "output_dir": "models/tfidf"}
+    >>> before = copy.deepcopy(raw)
+    >>> apply_override(raw, "name=fm", Path("models/tfidf/config.yaml"))
+    >>> follow_new_name(before, raw, "config"); raw
+    {'name': 'fm'}
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from train.schema import ConfigError
+
+
+def apply_override(raw: dict, item: str, source: Path) -> None:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set model.tfidf.C=4")
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {item!r}: {part} is not a section in {source}")
+    try:
+        node[parts[-1]] = yaml.safe_load(value)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}); quote it") from None
+
+
+def follow_new_name(before: dict, raw: dict, stem: str) -> None:
+    """A name given by --set renames what the old name named. A model's own config.yaml spells out
+    `output_dir: models/<name>` and `registered_model: vn-china-topics-<name>`; retrained from it
+    under a new name, those would still be the old model's, and its alias would move to the new one."""
+    old = before.get("name") or stem
+    if raw.get("name") in (None, "", old) or not isinstance(old, str):
+        return
+    if raw.get("output_dir") == before.get("output_dir") == f"models/{old}":
+        raw.pop("output_dir")
+    tracking, tracked_before = raw.get("mlflow"), before.get("mlflow")
+    if isinstance(tracking, dict) and isinstance(tracked_before, dict) and \
+            tracking.get("registered_model") == tracked_before.get("registered_model") == f"vn-china-topics-{old}":
+        tracking.pop("registered_model")
+
+
+def origin(key: str, source: str, overrides: list[str] | None) -> str:
+    """Where the value at a dotted key came from: the last --set that set it or a section above it, else the file."""
+    for item in reversed(overrides or []):
+        set_key = item.partition("=")[0]
+        # the --set set this key, a section above it, or a key below it (which made the section)
+        if key == set_key or key.startswith(set_key + ".") or set_key.startswith(key + "."):
+            return f"--set {item!r}"
+    return source
