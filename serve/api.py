@@ -151,10 +151,11 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
         value = predictor.resolve_threshold(threshold) if threshold is not None else None
         return await anyio.to_thread.run_sync(lambda: predictor.predict(texts, value, doc_ids), limiter=limiter)
 
-    @app.get("/health")
+    @app.api_route("/health", methods=["GET", "HEAD"])  # HEAD: what uptime probes send
     def health() -> dict:
         return {"status": "ok", "model_type": predictor.spec.get("model_type"), "labels": predictor.labels,
                 "threshold": predictor.threshold, "auto_threshold": predictor.resolve_threshold("auto"),
+                "multilabel": predictor.multilabel, "label_thresholds": predictor.label_thresholds,
                 "model": info, "limits": {"texts": MAX_TEXTS, "chars": MAX_CHARS, "article_chars": MAX_ARTICLE_CHARS,
                                           "file_bytes": MAX_FILE_BYTES}}
 

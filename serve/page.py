@@ -105,7 +105,7 @@ def json_bytes(payload: dict) -> bytes:
 def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter, *,
              max_file_bytes: int, max_chars: int) -> None:
     """Serve the page at `/` and `/static/`, and `POST /tag/file`."""
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.html_pages import opens_as_html, page_article, read_html_records
-from serve.lines import LINE_END, decode, split_bare_cr
+from serve.lines import ARTICLE_LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, whole_file_problem
@@ -146,21 +146,26 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
 
 def article_lines(text: str) -> Iterator[tuple[int, str]]:
     """(line number, paragraph) for each non-blank line of a raw article's text."""
-    for number, line in enumerate(LINE_END.split(text), start=1):
+    for number, line in enumerate(ARTICLE_LINE_END.split(text), start=1):
         if not is_blank(line):
             yield number, line.strip()
 
 
 def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """A raw article: every non-blank line is a paragraph of one document, id `<stem>:<line>`."""
-    stem = Path(name).stem
-    for number, raw in enumerate(split_bare_cr(lines), start=1):
-        text, bad = decode(raw, number)
+    stem, number = Path(name).stem, 0
+    for count, raw in enumerate(split_bare_cr(lines), start=1):
+        text, bad = decode(raw, count)
         if bad is not None:
+            number += 1
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8 (byte {bad}); re-save as UTF-8")
             continue
-        for _, paragraph in article_lines(text):  # one line, its end included: at most one paragraph
-            yield InputRecord(f"{stem}:{number}", paragraph, stem)
+        # one line of the file; a U+2029 or form feed inside it makes more, numbered as /tag/article numbers them
+        parts = ARTICLE_LINE_END.split(text.rstrip("\r\n"))
+        for offset, line in enumerate(parts, start=1):
+            if not is_blank(line):
+                yield InputRecord(f"{stem}:{number + offset}", line.strip(), stem)
+        number += len(parts)
 
 
 def article_paragraphs(text: str) -> list[tuple[int | str, str]]:

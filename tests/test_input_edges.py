@@ -450,3 +450,15 @@ def test_a_pdf_is_one_error_naming_how_to_get_its_text():
     with pytest.raises(UserError, match=re.escape("report.pdf: a PDF, not text; extract its text first "
                                                   "(pdftotext -layout report.pdf report.txt)")):
         read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "report.pdf")
+
+
+def test_paragraph_and_line_separators_and_form_feeds_end_an_articles_lines_alike_in_files_and_the_api():
+    """A word processor's U+2029, a PDF converter's form feed: each ends a paragraph, not joins two."""
+    text = f"{VI}\u2029{ZH}\f{EN}\r\n\u2028\nGiá vàng hôm nay\rOld Mac\x85NEL\vVT"
+    from_file = [(r.id, r.text) for r in read(text.encode(), "a.txt")]
+    assert from_file == [("a:1", VI), ("a:2", ZH), ("a:3", EN), ("a:6", "Giá vàng hôm nay"), ("a:7", "Old Mac"),
+                         ("a:8", "NEL"), ("a:9", "VT")]
+    assert [(f"a:{number}", paragraph) for number, paragraph in article_paragraphs(text)] == from_file
+    # in a page's HTML source a U+2028 is a space, as a browser shows it
+    page = read(f"<html><body><p>{VI}\u2028{EN}</p></body></html>\n".encode(), "p.html")
+    assert [r.text for r in page] == [f"{VI} {EN}"]

@@ -178,6 +178,10 @@ def test_health_names_the_model_and_the_page_needs(client, tfidf_predictor):
     assert body["limits"] == {"texts": 256, "chars": MAX_CHARS, "article_chars": 500_000, "file_bytes": MAX_FILE_BYTES}
     model = body["model"]
     assert model["name"] == "vn-china-topics-tfidf" and model["version"] and model["model_type"] == "tfidf"
+    assert body["multilabel"] is False and body["label_thresholds"] == {}
+    for path in ("/health", "/"):  # an uptime probe's HEAD
+        probe = client.head(path)
+        assert probe.status_code == 200 and probe.content == b""
 
 
 def test_page_is_served_and_self_contained(client):

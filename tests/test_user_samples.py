@@ -177,6 +177,17 @@ def test_errors_in_set_values_name_the_flag_not_the_file(tmp_path):
         assert str(err.value).startswith(f"--set {override!r}: ") and str(path) not in str(err.value)
 
 
+@pytest.mark.parametrize("item, says", [
+    ("name=Việt", "name: must be a plain name: ASCII letters, digits, '.', '_' and '-', from a letter or digit"),
+    ("name=", "(fix: give it a value, or leave the key out for its default)"),
+    ("data.files=data/x.jsonl", "(fix: a YAML list, e.g. [data/x.jsonl])"),
+    ("model.tfidf.class_weight=none", "(fix: YAML's none is null)"),
+])
+def test_set_values_of_the_wrong_shape_name_the_fix(item, says):
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_config("configs/tfidf.yaml", [item])
+
+
 def test_errors_in_the_file_still_name_the_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  tfidf:\n    C: .inf\n", encoding="utf-8")
@@ -420,3 +431,18 @@ def test_evaluate_reads_standard_input_as_dash_beside_files(tfidf_run, tmp_path,
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": "x"}\n')))
     assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "-"]) == 2
     assert capsys.readouterr().err.startswith("error: stdin:1: no 'labels' field")
+
+
+def test_training_on_some_labels_says_what_it_leaves_out_and_drops_the_second_topics_it_lacks():
+    from train.data import Record, by_split, left_out
+
+    def record(i, *labels):
+        return Record(str(i), "en", labels, "text", "authored", "train")
+
+    records = [record(1, "economy", "party_relations"), record(2, "party_relations"), record(3, "other"),
+               record(4, "party_relations", "economy"), record(5, "science_tech")]
+    kept = by_split(records, ["economy", "border_sea", "other"])["train"]
+    assert [(r.id, r.labels) for r in kept] == [("1", ("economy",)), ("3", ("other",))]
+    assert left_out(records, ["economy", "border_sea", "other"]) == (
+        "data: 3 records left out, their dominant label not in data.labels (party_relations 2, science_tech 1)")
+    assert left_out(records, ["economy", "party_relations", "science_tech", "other"]) is None

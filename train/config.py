@@ -206,6 +206,8 @@ def describe(error: dict, source: str, overrides: list[str] | None = None) -> st
         return (f"{origin('model.type', source, overrides)}: model.type: {error.get('input', {}).get('type')!r} "
                 f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern", "").endswith(NAME.pattern):
+        message = "must be a plain name: ASCII letters, digits, '.', '_' and '-', from a letter or digit"
     return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}{yaml_hint(error)}"
 
 

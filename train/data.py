@@ -16,7 +16,8 @@ from __future__ import annotations
 import glob
 import json
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -145,9 +146,20 @@ def load_records(patterns: list[str]) -> list[Record]:
 
 
 def by_split(records: list[Record], labels: list[str]) -> dict[str, list[Record]]:
-    """Records per split, keeping only those whose dominant label the config trains on."""
-    kept = [r for r in records if r.label in labels]
+    """Records per split, keeping only those whose dominant label the config trains on, each with
+    only the labels it trains on (a second topic it lacks is no class of its heads)."""
+    kept = [r if set(r.labels) <= set(labels) else replace(r, labels=tuple(x for x in r.labels if x in labels))
+            for r in records if r.label in labels]
     return {split: [r for r in kept if r.split == split] for split in SPLITS}
+
+
+def left_out(records: list[Record], labels: list[str]) -> str | None:
+    """One line on the records `by_split` leaves out for a dominant label the config does not train on."""
+    counts = Counter(r.label for r in records if r.label not in labels)
+    if not counts:
+        return None
+    named = ", ".join(f"{label} {count}" for label, count in counts.most_common())
+    return f"data: {sum(counts.values())} records left out, their dominant label not in data.labels ({named})"
 
 
 def record_contexts(records: list[Record], head: int) -> list[str]:

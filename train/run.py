@@ -21,7 +21,7 @@ import numpy as np
 
 from train.config import Config
 from train.context_gate import fit_gate
-from train.data import DataError, by_split, load_records
+from train.data import DataError, by_split, left_out, load_records
 from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
 from train.modeldir import check_creatable, check_output_dir, install_dir, save_model_dir, tuning_dir, update_spec
 from train.models import create_model
@@ -54,7 +54,8 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
     check_tracking_server()  # a store that cannot take the run (a silent server, a file not a database): one line, now
-    splits = by_split(load_records(config.data.files), config.data.labels)
+    records = load_records(config.data.files)
+    splits = by_split(records, config.data.labels)
     for split in ("train", "dev"):
         if not splits[split]:
             raise DataError(f"data.files: no '{split}' records with labels {config.data.labels}; add some or fix data.files")
@@ -65,6 +66,9 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     main_process = is_main_process()  # torchrun/accelerate: every rank fits; only rank 0 saves, evaluates and logs
     if main_process:
         log("data: " + ", ".join(f"{name} {len(rows)}" for name, rows in splits.items()), file=sys.stderr)
+        dropped = left_out(records, config.data.labels)
+        if dropped:  # a subset of the labels: say how much data that costs
+            log(dropped, file=sys.stderr)
     set_seed(config.seed, torch=config.model.type == "transformer")
     model = create_model(config)  # before the run: missing weights stop here, with no empty run left behind
     model.check_data(splits["train"])  # and settings the data cannot meet (min_df over the paragraphs)

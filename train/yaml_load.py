@@ -51,4 +51,10 @@ def yaml_hint(error: dict) -> str:
         return f" (YAML reads {value} as text; write {written})"
     if error["type"] == "string_type" and isinstance(value, (bool, int, float)):
         return " (YAML read it as a number or true/false; quote it: \"...\")"
+    if error["type"] == "string_type" and value is None:  # `name:` or --set name=
+        return " (fix: give it a value, or leave the key out for its default)"
+    if error["type"] == "list_type" and isinstance(value, str):
+        return f" (fix: a YAML list, e.g. [{value}])"
+    if error["type"] == "literal_error" and isinstance(value, str) and value.lower() in ("none", "null", "nil"):
+        return " (fix: YAML's none is null)"
     return ""
