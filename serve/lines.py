@@ -17,11 +17,10 @@ from typing import Iterable, Iterator
 
 _BARE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a \r that no \n follows: an old Mac line end
 LINE_END = re.compile(r"\r\n|\r|\n")
-# In an article's text, also the breaks a word processor or PDF converter writes: line and paragraph
-# separators (U+2028, U+2029), form feed (pdftotext's page break), vertical tab and NEL. Not in
-# a page's HTML source, where a browser shows them as a space.
-ARTICLE_BREAKS = "\v\f\x85\u2028\u2029"
-ARTICLE_LINE_END = re.compile(f"\r\n|[\r\n{ARTICLE_BREAKS}]")
+# Within a line of an article's text, the breaks a word processor or PDF converter writes end a
+# paragraph: line and paragraph separators (U+2028, U+2029), form feed (pdftotext's page break),
+# vertical tab and NEL. Not in a page's HTML source, where a browser shows them as a space.
+ARTICLE_BREAK = re.compile("[\v\f\x85\u2028\u2029]")
 
 
 def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:

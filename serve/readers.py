@@ -15,7 +15,8 @@ fit the header is an error record of its own.)
 Only a whole file in the wrong encoding stops the read: a UTF-16 or UTF-32 file is one
 `UserError` ("re-save as UTF-8"), not a record of junk per line. Decoding is decided on the
 bytes, so a real U+FFFD in the text is text. Raw articles and CSV end lines at `\\n`, `\\r\\n`
-or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same way).
+or a bare `\\r` alike (`article_paragraphs` splits the API's articles the same way); in a raw
+article a U+2029, form feed and the like also end a paragraph, within its line (`article_lines`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.html_pages import opens_as_html, page_article, read_html_records
-from serve.lines import ARTICLE_LINE_END, decode, split_bare_cr
+from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, whole_file_problem
@@ -144,28 +145,27 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
             yield csv_record(header, fields, source.row, name)
 
 
-def article_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(line number, paragraph) for each non-blank line of a raw article's text."""
-    for number, line in enumerate(ARTICLE_LINE_END.split(text), start=1):
-        if not is_blank(line):
-            yield number, line.strip()
+def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:
+    """(line, paragraph) for each non-blank line of a raw article's text, lines numbered from `first`
+    as `grep -n` numbers them. A break a word processor or PDF converter writes inside a line
+    (U+2029, a form feed, ...: `ARTICLE_BREAK`) starts another paragraph on that line, numbered
+    `<line>.2`, `<line>.3` as a page's HTML paragraphs are."""
+    for number, line in enumerate(LINE_END.split(text), start=first):
+        pieces = [piece.strip() for piece in ARTICLE_BREAK.split(line) if not is_blank(piece)]
+        for k, piece in enumerate(pieces, start=1):
+            yield (number if k == 1 else f"{number}.{k}"), piece
 
 
 def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """A raw article: every non-blank line is a paragraph of one document, id `<stem>:<line>`."""
-    stem, number = Path(name).stem, 0
-    for count, raw in enumerate(split_bare_cr(lines), start=1):
-        text, bad = decode(raw, count)
+    stem = Path(name).stem
+    for number, raw in enumerate(split_bare_cr(lines), start=1):
+        text, bad = decode(raw, number)
         if bad is not None:
-            number += 1
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8 (byte {bad}); re-save as UTF-8")
             continue
-        # one line of the file; a U+2029 or form feed inside it makes more, numbered as /tag/article numbers them
-        parts = ARTICLE_LINE_END.split(text.rstrip("\r\n"))
-        for offset, line in enumerate(parts, start=1):
-            if not is_blank(line):
-                yield InputRecord(f"{stem}:{number + offset}", line.strip(), stem)
-        number += len(parts)
+        for line, paragraph in article_lines(text.rstrip("\r\n"), first=number):  # this line's paragraphs
+            yield InputRecord(f"{stem}:{line}", paragraph, stem)
 
 
 def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
@@ -194,7 +194,7 @@ def document_reader(suffix: str, first: bytes):
         try:
             if isinstance(json.loads(text.lstrip("\ufeff")), dict):
                 return read_jsonl_records
-        except ValueError:
+        except (ValueError, RecursionError):  # not one object: an article
             pass
     return read_article_records
 

@@ -336,6 +336,7 @@ def test_training_never_replaces_what_it_did_not_write(tfidf_run, tmp_path, monk
     assert (model / SPEC_FILE).read_bytes() == spec_before
     (model / "NOTES.md").unlink()
     own_data.unlink()
+    (model / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # a file browser's: no one's work, replaced with the rest
     assert train_main([*base, "--set", f"output_dir={model}", "--overwrite"]) == 0
     assert json.loads((model / "meta.json").read_text(encoding="utf-8"))["train_size"] == 18  # the small corpus, train + dev (refit_on_dev)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")]  # no staging or old copy left

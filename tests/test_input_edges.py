@@ -207,6 +207,11 @@ def test_a_file_of_no_suffix_holding_pretty_printed_json_is_one_error_not_an_art
         read(b"\n" + array, "/dev/stdin")
     with pytest.raises(UserError, match=re.escape("one:1: a JSON array")):  # on one line too
         read(json.dumps([{"text": VI}]).encode(), "one")
+    with pytest.raises(UserError, match=re.escape("feed:1: lines end in a bare carriage return")):
+        read(b'{"id": 1, "text": "a"}\r{"id": 2, "text": "b"}\r', "feed")  # old Mac line ends, no suffix
+    deep = b"[" * 100_000 + b"]" * 100_000  # nested past Python's limit: read as before, not a crash
+    assert [r.text for r in read(deep + b"\n" + VI.encode(), "feed")] == [deep.decode(), VI]
+    assert read(b'{"a": ' + deep + b'}\r{"text": "b"}\r', "deep.jsonl")[0].error
     # an article that opens with a bracket is still an article, each line a paragraph
     records = read(f"[Video] {VI}\n[Ảnh]\n{{\n".encode(), "feed")
     assert [r.text for r in records] == [f"[Video] {VI}", "[Ảnh]", "{"] and not any(r.error for r in records)
@@ -450,15 +455,19 @@ def test_a_pdf_is_one_error_naming_how_to_get_its_text():
     with pytest.raises(UserError, match=re.escape("report.pdf: a PDF, not text; extract its text first "
                                                   "(pdftotext -layout report.pdf report.txt)")):
         read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "report.pdf")
+    with pytest.raises(UserError, match=re.escape("(pdftotext -layout report.txt report-text.txt)")):
+        read(b"%PDF-1.4\n", "report.txt")  # a renamed download: the fix never writes over it
 
 
 def test_paragraph_and_line_separators_and_form_feeds_end_an_articles_lines_alike_in_files_and_the_api():
     """A word processor's U+2029, a PDF converter's form feed: each ends a paragraph, not joins two."""
-    text = f"{VI}\u2029{ZH}\f{EN}\r\n\u2028\nGiá vàng hôm nay\rOld Mac\x85NEL\vVT"
-    from_file = [(r.id, r.text) for r in read(text.encode(), "a.txt")]
-    assert from_file == [("a:1", VI), ("a:2", ZH), ("a:3", EN), ("a:6", "Giá vàng hôm nay"), ("a:7", "Old Mac"),
-                         ("a:8", "NEL"), ("a:9", "VT")]
-    assert [(f"a:{number}", paragraph) for number, paragraph in article_paragraphs(text)] == from_file
+    text = f"{VI}\u2029{ZH}\f{EN}\r\n\u2028\nGiá vàng hôm nay\rOld Mac\x85NEL\vVT\n\fTrang 2\nbad \udcff"
+    from_file = [(r.id, r.text) for r in read(text.encode("utf-8", "surrogateescape"), "a.txt")]
+    # ids name the line as `grep -n` does (a page break at a line's start moves nothing), and .2, .3 the
+    # paragraphs a break starts within it, as in a page's HTML
+    assert from_file == [("a:1", VI), ("a:1.2", ZH), ("a:1.3", EN), ("a:3", "Giá vàng hôm nay"), ("a:4", "Old Mac"),
+                         ("a:4.2", "NEL"), ("a:4.3", "VT"), ("a:5", "Trang 2"), ("a:6", None)]
+    assert [(f"a:{number}", paragraph) for number, paragraph in article_paragraphs(text.rsplit("\n", 1)[0])] == from_file[:-1]
     # in a page's HTML source a U+2028 is a space, as a browser shows it
     page = read(f"<html><body><p>{VI}\u2028{EN}</p></body></html>\n".encode(), "p.html")
     assert [r.text for r in page] == [f"{VI} {EN}"]

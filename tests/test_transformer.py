@@ -101,6 +101,11 @@ def test_a_route_to_weights_outside_the_listed_folders_is_refused(tiny_run, tmp_
         (edited / "spec.json").write_text(json.dumps({**spec, "model": model}), encoding="utf-8")
         with pytest.raises(UserError, match="names no encoder folder of model/ that the spec lists"):
             vnzh_runtime.load(edited)
+    for model in ({**spec["model"], "routes": {"en": ["multi"]}}, {**spec["model"], "routes": ["en"]},
+                  {**spec["model"], "encoders": {**spec["model"]["encoders"], "multi": 3}}):
+        (edited / "spec.json").write_text(json.dumps({**spec, "model": model}), encoding="utf-8")
+        with pytest.raises(UserError, match="'model.routes' must map languages to encoder names"):
+            vnzh_runtime.load(edited)
 
 
 def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):

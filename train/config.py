@@ -152,7 +152,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     before = copy.deepcopy(raw)
     for item in overrides or []:
         apply_override(raw, item, path)
-    follow_new_name(before, raw, path.stem)
+    follow_new_name(before, raw, path.stem, overrides)
     return config_from_dict(raw, source=str(path), default_name=path.stem, overrides=overrides)
 
 
@@ -167,7 +167,8 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
     except ValidationError as err:
         raise ConfigError(describe(err.errors()[0], source, overrides)) from None
     cfg.name = cfg.name or default_name
-    if not NAME.match(cfg.name):  # a file named "tfidf 2026-01-05T10:30.yaml": MLflow refuses it after training
+    names_places = not (cfg.output_dir and cfg.mlflow.registered_model)  # else it is only the run's name
+    if names_places and not NAME.match(cfg.name):  # "tfidf 2026-01-05T10:30.yaml": MLflow refuses it after training
         raise ConfigError(f"{source}: name: the config file's name {cfg.name!r} is not a plain name (letters, digits, "
                           "'.', '_' and '-'; it names the model directory and the registered model) "
                           "(fix: --set name=<a plain name>, or rename the file)")

@@ -148,9 +148,15 @@ def load_records(patterns: list[str]) -> list[Record]:
 def by_split(records: list[Record], labels: list[str]) -> dict[str, list[Record]]:
     """Records per split, keeping only those whose dominant label the config trains on, each with
     only the labels it trains on (a second topic it lacks is no class of its heads)."""
-    kept = [r if set(r.labels) <= set(labels) else replace(r, labels=tuple(x for x in r.labels if x in labels))
-            for r in records if r.label in labels]
+    kept = [with_labels_of(r, labels) for r in records if r.label in labels]
     return {split: [r for r in kept if r.split == split] for split in SPLITS}
+
+
+def with_labels_of(record: Record, labels: list[str]) -> Record:
+    """The record with only the labels a model has (its dominant one among them)."""
+    if set(record.labels) <= set(labels):
+        return record
+    return replace(record, labels=tuple(label for label in record.labels if label in labels))
 
 
 def left_out(records: list[Record], labels: list[str]) -> str | None:

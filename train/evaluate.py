@@ -164,11 +164,16 @@ def evaluate_command(args) -> None:
         from vnzh_runtime.provenance import model_info
 
         info = model_info(predictor, args.model)
-    from train.samples import load_labelled
+    from train.samples import load_labelled, trim_labels
 
-    records = [r for r in load_labelled(args.data, predictor.labels, predictor.multilabel) if r.split != "train"]
+    records = [r for r in load_labelled(args.data, predictor.labels) if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
+    if predictor.multilabel:
+        records, trimmed = trim_labels(records, predictor.labels)
+        if trimmed:
+            print(f"note: {trimmed} records name a second topic this model lacks; their label sets are scored "
+                  "without it, as training scores them\n")
     results, _ = evaluate_records(predictor, records)
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):

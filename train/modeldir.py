@@ -26,6 +26,7 @@ from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, enclosing_mode
 
 
 WRITTEN = {MODEL_SUBDIR, SPEC_FILE, META_FILE, "config.yaml"}  # a model directory's own entries, as save_model_dir writes them
+OS_CLUTTER = {".DS_Store", "Thumbs.db", "desktop.ini"}  # a file browser's, left when the folder is opened: no one's work
 
 
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
@@ -42,7 +43,7 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
         if not is_model_dir(path):
             raise UserError(f"output_dir {output_dir}: exists and is not a model directory; refusing to replace it "
                             "(fix: --set output_dir=<a new directory>)")
-        foreign = sorted(entry.name for entry in path.iterdir() if entry.name not in WRITTEN)
+        foreign = sorted(entry.name for entry in path.iterdir() if entry.name not in WRITTEN | OS_CLUTTER)
         if foreign:  # replacing the directory would delete them: a user's notes, even this run's own data
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise UserError(f"output_dir {output_dir}: holds {shown}, which training did not write and replacing "

@@ -1,15 +1,14 @@
 """`--set KEY=VALUE` flags on the raw YAML mapping, before the config is validated.
 
     >>> raw = {"name": "tfidf", "output_dir": "models/tfidf"}
-    >>> before = copy.deepcopy(raw)
+    >>> before = dict(raw)
     >>> apply_override(raw, "name=fm", Path("models/tfidf/config.yaml"))
-    >>> follow_new_name(before, raw, "config"); raw
+    >>> follow_new_name(before, raw, "config", ["name=fm"]); raw
     {'name': 'fm'}
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import yaml
@@ -33,17 +32,19 @@ def apply_override(raw: dict, item: str, source: Path) -> None:
         raise ConfigError(f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}); quote it") from None
 
 
-def follow_new_name(before: dict, raw: dict, stem: str) -> None:
+def follow_new_name(before: dict, raw: dict, stem: str, overrides: list[str] | None = None) -> None:
     """A name given by --set renames what the old name named. A model's own config.yaml spells out
     `output_dir: models/<name>` and `registered_model: vn-china-topics-<name>`; retrained from it
     under a new name, those would still be the old model's, and its alias would move to the new one."""
     old = before.get("name") or stem
     if raw.get("name") in (None, "", old) or not isinstance(old, str):
         return
-    if raw.get("output_dir") == before.get("output_dir") == f"models/{old}":
+    given = {item.partition("=")[0] for item in overrides or []}  # what the user sets now stays as set
+    if "output_dir" not in given and raw.get("output_dir") == before.get("output_dir") == f"models/{old}":
         raw.pop("output_dir")
     tracking, tracked_before = raw.get("mlflow"), before.get("mlflow")
-    if isinstance(tracking, dict) and isinstance(tracked_before, dict) and \
+    if not given & {"mlflow", "mlflow.registered_model"} and isinstance(tracking, dict) and \
+            isinstance(tracked_before, dict) and \
             tracking.get("registered_model") == tracked_before.get("registered_model") == f"vn-china-topics-{old}":
         tracking.pop("registered_model")
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from train.data import DataError, Record, iter_file, record_from, resolve_files
+from train.data import DataError, Record, iter_file, record_from, resolve_files, with_labels_of
 from vnzh_runtime.context import document_key
 from vnzh_runtime.langid import detect_lang
 from vnzh_runtime.markup import is_blank
@@ -25,11 +25,11 @@ OPTIONAL = ("id", "lang", "doc_id", "source", "split", "label")  # null: left ou
 SAMPLE_FIELDS = "each line needs text and labels; id, lang, doc_id, source and split are optional"
 
 
-def load_labelled(files: list[str], model_labels: list[str] | None = None, every_label: bool = False) -> list[Record]:
+def load_labelled(files: list[str], model_labels: list[str] | None = None) -> list[Record]:
     """Labelled JSONL as the corpus defines it; a user's own sample may leave out id, lang, source and split.
-    With `model_labels`, a record whose dominant label (`every_label`: any label, for a multi-label model)
-    the model does not have is an error on its line: scikit-learn would drop it from the tables with a
-    warning, and the figures would be wrong."""
+    With `model_labels`, a record whose dominant label the model does not have is an error on its
+    line: scikit-learn would drop it from the tables with a warning, and the figures would be wrong.
+    (A second topic the model lacks is left to the caller: `trim_labels`, as training trims it.)"""
     records = []
     for path in sample_files(files):
         stdin = path == STDIN  # `jq ... | python -m train.evaluate --data -`
@@ -37,10 +37,8 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None, every
             if row.error is None and isinstance(row.value, dict):
                 row.value = sample_row(row.value, where)
             record = record_from(row, where)
-            lacking = [label for label in (record.labels if every_label else record.labels[:1])
-                       if model_labels is not None and label not in model_labels]
-            if lacking and record.split != "train":
-                raise DataError(f"{where}: label {lacking[0]!r} is not one the model has ({', '.join(model_labels)}); "
+            if model_labels is not None and record.label not in model_labels and record.split != "train":
+                raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
                                 "evaluate a model trained on it, or leave such records out")
             records.append(record)
     return records
@@ -101,3 +99,10 @@ def sample_row(row: dict, where: str) -> dict:
     if not str(row.get("id", "")).strip():
         row["id"] = where  # ids only name rows in an evaluation: file:line names a row as well
     return {"source": "user", "split": "test", "lang": detect_lang(text), **row}
+
+
+def trim_labels(records: list[Record], labels: list[str]) -> tuple[list[Record], int]:
+    """(the records with only the labels a model has, how many lost one): a multi-label model's sets
+    are scored over its own labels, as training scores them (`train.data.by_split`)."""
+    trimmed = [with_labels_of(record, labels) for record in records]
+    return trimmed, sum(new is not old for new, old in zip(trimmed, records))

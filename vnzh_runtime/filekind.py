@@ -45,6 +45,8 @@ def is_json_array(first: bytes) -> bool:
         return False
     try:
         value = json.loads(text)
+    except RecursionError:  # nested past Python's limit: a bad record, which the line reader says so of
+        return False
     except ValueError:
         return True  # the array goes on over the next lines
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
@@ -71,16 +73,19 @@ def opens_records(head: list[bytes]) -> bool:
     text = filled.lstrip(b"\xef\xbb\xbf").strip()
     if is_spread_object(filled, after) or (text == b"[" and after.lstrip().startswith(b"{")):
         return True
+    if ends_lines_in_cr(filled):  # records joined by old Mac line ends
+        return True
     try:
         value = json.loads(text)  # an array on one line; "[Ảnh]" is no JSON
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit, no records file either
         return False
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
 
 
 def ends_lines_in_cr(line: bytes) -> bool:
-    """Whether a JSON Lines "line" is records joined by bare carriage returns: JSON never holds a raw
-    CR inside a string, so a line whose text up to its first CR is a whole object was cut there.
+    """Whether a JSON Lines "line" is records joined by bare carriage returns: a line whose text up
+    to its first CR is a whole object was cut there (a CR inside a record's string, which this
+    reader allows, leaves an unclosed string before it).
 
     >>> ends_lines_in_cr(b'{"text": "a"}\\r{"text": "b"}\\r'), ends_lines_in_cr(b'{"text": "a"}\\r\\n')
     (True, False)
@@ -90,7 +95,7 @@ def ends_lines_in_cr(line: bytes) -> bool:
         return False
     try:
         return isinstance(json.loads(first.lstrip(b"\xef\xbb\xbf")), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -143,8 +148,10 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         if first.startswith(magic):
             return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
     if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
+        text = Path(name).stem + ".txt"
+        text = Path(name).stem + "-text.txt" if Path(text).name == Path(name).name else text  # never over the input
         command = "pdftotext -layout FILE.pdf -" if is_stream(name) else \
-            f"pdftotext -layout {shlex.quote(name)} {shlex.quote(Path(name).stem + '.txt')}"
+            f"pdftotext -layout {shlex.quote(name)} {shlex.quote(text)}"
         return f"{name}: a PDF, not text; extract its text first ({command})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"

@@ -79,12 +79,20 @@ def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
     from vnzh_runtime.errors import UserError
 
     section = spec["model"]
+    routes, settings = section.get("routes"), section.get("encoders")
+    if not (isinstance(routes, dict) and all(isinstance(key, str) for key in routes.values())
+            and isinstance(settings, dict) and all(isinstance(value, dict) for value in settings.values())):
+        raise UserError(f"{directory.parent}/spec.json: 'model.routes' must map languages to encoder names, and "
+                        "'model.encoders' each name to its settings; retrain or re-copy the model")
     device = pick_device(options["device"])
     encoders = {}
     for key in sorted(set(section["routes"].values())):
         check_key(directory, spec, key)
         try:
-            encoder = Encoder.load(directory / key, **section["encoders"][key])
+            encoder = Encoder.load(directory / key, **settings[key])
+        except (KeyError, TypeError) as err:  # no settings for the key, or settings it does not take
+            raise UserError(f"{directory.parent}/spec.json: 'model.encoders' lacks or garbles {err}; retrain or "
+                            "re-copy the model") from None
         except OSError as err:  # no safetensors weights (a pickled pytorch_model.bin is never read), no tokenizer
             raise UserError(f"{directory / key}: cannot load the encoder ({str(err).splitlines()[0][:120]}); "
                             "retrain or re-copy the model") from None
