@@ -349,6 +349,20 @@ def test_training_never_replaces_what_it_did_not_write(tfidf_run, tmp_path, monk
     Predictor.load(model)
 
 
+def test_scratch_left_by_a_killed_training_is_named_not_removed(tmp_path, monkeypatch, capsys):
+    from train.__main__ import main as train_main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    data = small_corpus(tmp_path / "small.jsonl")
+    stale = tmp_path / ".m.partial-k1ll3d"  # what SIGKILL leaves: no handler runs to remove it
+    stale.mkdir()
+    assert train_main(["--config", "configs/tfidf.yaml", "--set", f"data.files=[{data}]", "--set", "mlflow.log_model=false",
+                       "--set", f"output_dir={tmp_path / 'm'}"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 1 scratch directory of an interrupted training beside" in err and ".m.partial-k1ll3d" in err
+    assert stale.is_dir()  # another training may be using it
+
+
 def current_umask() -> int:
     umask = os.umask(0)
     os.umask(umask)

@@ -93,6 +93,14 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
     return target
 
 
+def leftovers(target: Path) -> list[Path]:
+    """Scratch directories beside `target` that a killed training (SIGKILL, the OOM killer, a power
+    cut) could not remove: `.<name>.partial-*`, `.tuning-*`, `.old-*`. Named, not removed: another
+    training into the same place may be using them right now."""
+    kinds = ("partial", "tuning", "old")
+    return sorted(p for kind in kinds for p in target.parent.glob(f".{target.name}.{kind}-*") if p.is_dir())
+
+
 @contextmanager
 def tuning_dir(target: Path):
     """A fresh directory beside `target` to build and tune a model in (same file system, so a finished model

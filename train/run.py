@@ -23,7 +23,8 @@ from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, left_out, load_records
 from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
-from train.modeldir import check_creatable, check_output_dir, install_dir, save_model_dir, tuning_dir, update_spec
+from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, save_model_dir, tuning_dir,
+                            update_spec)
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
 from train.tracking import TrainingRun, check_tracking_server, is_main_process
@@ -53,6 +54,10 @@ def set_seed(seed: int, torch: bool = False) -> None:
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
+    stale = leftovers(target)
+    if stale and is_main_process():
+        log(f"note: {len(stale)} scratch director{'y' if len(stale) == 1 else 'ies'} of an interrupted training beside "
+            f"{target}: {', '.join(p.name for p in stale[:3])}; remove them once no other training runs", file=sys.stderr)
     check_tracking_server()  # a store that cannot take the run (a silent server, a file not a database): one line, now
     records = load_records(config.data.files)
     splits = by_split(records, config.data.labels)
