@@ -89,6 +89,8 @@ def validation_message(errors: list[dict]) -> str:
             return "the body is empty; send a JSON object"
         where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else str(loc[0]) if loc else ""
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if error.get("type") == "string_unicode":  # a "\ud800" escape alone: JSON allows it, no text holds it
+            message = "holds a lone surrogate escape (\\ud800 to \\udfff), which is no character; remove it"
         if where == "text" and error.get("type") == "string_too_long":  # most of a saved page is script
             message += f" (a saved page counts its markup: send the file to /tag/file, up to {MAX_FILE_BYTES:,} bytes)"
         said.setdefault(where, []).append(message)

@@ -471,3 +471,10 @@ def test_paragraph_and_line_separators_and_form_feeds_end_an_articles_lines_alik
     # in a page's HTML source a U+2028 is a space, as a browser shows it
     page = read(f"<html><body><p>{VI}\u2028{EN}</p></body></html>\n".encode(), "p.html")
     assert [r.text for r in page] == [f"{VI} {EN}"]
+
+
+def test_a_lone_surrogate_in_an_article_is_named_not_pydantics_parse_message(client):
+    response = client.post("/tag/article", content=b'{"text": "\\ud800 Vi\\u1ec7t Nam"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "text: holds a lone surrogate escape (\\ud800 to \\udfff), which is no character; remove it"
