@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): 
 from serve.spark_input import first_line, input_format, read_input  # noqa: E402
 from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
 from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
-from serve.spark_paths import check_heads, check_output, input_files, shown_names  # noqa: E402
+from serve.spark_paths import check_heads, check_output, check_replaceable, input_files, shown_names  # noqa: E402
 from vnzh_runtime.errors import UserError  # noqa: E402
 
 
@@ -65,6 +65,8 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     target = jvm.org.apache.hadoop.fs.Path(output_path)
     if fs.exists(target) and not overwrite:
         raise UserError(f"{output_path}: exists; pass --overwrite to replace it (replaced only once the new output is complete)")
+    if fs.exists(target):
+        check_replaceable(fs, target, output_path)
     parent = target.getParent()
     if parent is not None and not fs.exists(parent):
         raise UserError(f"{output_path}: the folder {parent} does not exist; create it first")

@@ -71,8 +71,13 @@ def parquet_rows(name: str):
 
 
 def input_format(path: str) -> str:
-    suffix = Path(path.rstrip("/")).suffix.lower()
-    return {".parquet": "parquet", ".csv": "csv"}.get(suffix, "jsonl")
+    """parquet, csv or jsonl, by the name's suffix: `feed.csv.gz` is CSV (which the head check then
+    refuses, compressed), not JSON Lines because it ends in `.gz`."""
+    suffixes = [suffix.lower() for suffix in Path(path.rstrip("/")).suffixes[-2:]]
+    kinds = {".parquet": "parquet", ".csv": "csv"}
+    if len(suffixes) == 2 and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst", ".zip"):
+        return kinds.get(suffixes[0], "jsonl")
+    return kinds.get(suffixes[-1] if suffixes else "", "jsonl")
 
 
 def read_input(spark, path: str, names: dict[str, str] | None = None):

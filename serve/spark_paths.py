@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
+import os
 from pathlib import PurePosixPath
 
 from serve.readers import csv_header
@@ -86,7 +87,10 @@ def _where(qualified: str) -> tuple[str, str, PurePosixPath]:
     authority, path = "", rest
     if rest.startswith("//"):  # hdfs://namenode/..., s3a://bucket/...
         authority, _, path = rest[2:].partition("/")
-    return scheme, authority, PurePosixPath("/" + path.lstrip("/"))
+    path = "/" + path.lstrip("/")
+    if scheme == "file":  # through a symlinked folder, the input and the output may be one file by two names
+        path = os.path.realpath(path)
+    return scheme, authority, PurePosixPath(path)
 
 
 def check_output(spark, output_path: str, files: list[str], folders: list[str]) -> None:
@@ -103,6 +107,24 @@ def check_output(spark, output_path: str, files: list[str], folders: list[str]) 
         if place == out_place and inside:
             raise UserError(f"{output_path}: lies in the input folder or glob {folder}, whose next read would take it "
                             "as input; write the tags elsewhere")
+
+
+SPARK_WRITES = ("part-", ".part-", "_SUCCESS", "._SUCCESS", "_committed_", "_started_")  # and their .crc files
+OS_CLUTTER = (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+def check_replaceable(fs, target, output_path: str) -> None:
+    """An existing output that `--overwrite` may replace: a folder of what Spark writes, never a
+    user's file, or a folder that also holds files of theirs (replacing it would delete them)."""
+    if not fs.getFileStatus(target).isDirectory():
+        raise UserError(f"{output_path}: is a file, not an output folder of serve spark, and --overwrite would delete "
+                        "it (fix: name another output)")
+    names = [child.getPath().getName() for child in fs.listStatus(target)]
+    foreign = sorted(name for name in names if not name.startswith(SPARK_WRITES) and name not in OS_CLUTTER)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise UserError(f"{output_path}: holds {shown}, which serve spark did not write and replacing the output "
+                        "would delete (fix: move them out, or name another output)")
 
 
 def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> None:
@@ -148,7 +170,7 @@ def read_head(read_piece) -> list[bytes]:
             blank_end = end
         if data.count(b"\n", blank_end) >= 2:  # the first non-blank line and the next are whole
             break
-    return head_lines(iter(data.splitlines(keepends=True)))
+    return head_lines(iter(io.BytesIO(data)))  # lines end at \n only, as a file's (bytes.splitlines ends them at \r too)
 
 
 def shown_names(input_path: str, files: list[str]) -> dict[str, str]:

@@ -158,11 +158,16 @@ def test_a_utf16_file_is_one_clear_error(name, encoding, expected):
         read(data.encode(encoding), name)
 
 
-@pytest.mark.parametrize("name", ["feed.jsonl.gz", "feed.jsonl", "feed.txt"])
-def test_a_compressed_file_is_one_clear_error_whatever_its_name(name):
+@pytest.mark.parametrize("name, fix", [("feed.jsonl.gz", "gzip -dc feed.jsonl.gz > feed.jsonl"),
+                                       ("feed.jsonl", "gzip -dc feed.jsonl > feed-unpacked.jsonl"),
+                                       ("feed.txt", "gzip -dc feed.txt > feed-unpacked.txt"),
+                                       ("-", "pipe it through gzip -dc")])
+def test_a_compressed_file_is_one_clear_error_whatever_its_name(name, fix):
+    """The fix works for the name it is given (gunzip -k refuses a name without .gz) and never writes over it."""
     import gzip
 
-    with pytest.raises(UserError, match=rf"^{name}: a gzip archive, not text; decompress it first"):
+    said = "stdin" if name == "-" else name
+    with pytest.raises(UserError, match=re.escape(f"{said}: a gzip archive, not text; decompress it first ({fix})")):
         read(gzip.compress((json.dumps({"text": VI}) + "\n").encode()), name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import glob
+import io
 import json
 import math
 import os
@@ -134,6 +135,7 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     # An existing output is kept unless --overwrite; then it is replaced whole.
     assert serve_main(args) == 2 and "--overwrite" in capsys.readouterr().err
     assert part_lines(out) == full
+    assert serve_main([*args, "--overwrite"]) == 0 and part_lines(out) == full  # what Spark wrote it may replace
 
 
 def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(spark, tfidf_run, tmp_path):
@@ -154,10 +156,23 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
                 (str(feed), feed / "tags.jsonl", "lies in the input folder"),
                 (f"{feed}/*.jsonl", feed / "tags.jsonl", "lies in the input folder or glob"),
                 (str(tmp_path / "none.jsonl"), tmp_path / "o.jsonl", "no such file or folder")]
+    (tmp_path / "link").symlink_to(feed)  # one file by two names, through a symlinked folder
+    (tmp_path / "mine.jsonl").mkdir()  # a user's folder with an output's name: --overwrite would delete the notes
+    (tmp_path / "mine.jsonl" / "notes.txt").write_text("thesis", encoding="utf-8")
+    (tmp_path / "results.jsonl").write_text("kept\n", encoding="utf-8")  # a file, not an output folder of Spark's
+    refusals += [(f"{tmp_path}/link/a.jsonl", feed / "a.jsonl", "would replace the input file"),
+                 (f"{feed}/a.jsonl", tmp_path / "mine.jsonl", "holds notes.txt, which serve spark did not write"),
+                 (f"{feed}/a.jsonl", tmp_path / "results.jsonl", "is a file, not an output folder of serve spark")]
     for input_path, output_path, says in refusals:
         with pytest.raises(UserError, match=says):
             tag(spark, tfidf_run.model_uri, input_path, str(output_path), overwrite=True)
     assert (feed / "a.jsonl").read_text(encoding="utf-8") == line
+    assert (tmp_path / "mine.jsonl" / "notes.txt").is_file() and (tmp_path / "results.jsonl").read_text() == "kept\n"
+    import gzip
+
+    (tmp_path / "rows.csv.gz").write_bytes(gzip.compress(b"id,text\n1,Kim ngach\n"))  # CSV, not JSONL ending in .gz
+    with pytest.raises(UserError, match="a gzip archive, not text"):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "rows.csv.gz"), str(tmp_path / "o.jsonl"))
     (tmp_path / "days" / "day=1").mkdir(parents=True)
     with pytest.raises(UserError, match="holds the folder day=1; name the files inside"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "days"), str(tmp_path / "o.jsonl"))
@@ -187,13 +202,14 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
 @pytest.mark.parametrize("data", [
     b"", b"id,text\n1,a\n", b'{"text": "a"}\n' * 2000, b"\n" * 9000 + b"[\n  {}\n]\n", b"\r\n\xef\xbb\xbf\n" * 3000 + b"{\n",
     b"text," + b"c" * 10_000 + b"\n1,a\n",  # a header longer than one read
+    b'{"text": "a"}\r{"text": "b"}\r' * 500,  # old Mac line ends: one line to serve tag, so to Spark's check
 ])
 def test_spark_reads_a_files_head_in_pieces_as_serve_tag_reads_it_whole(data):
     from serve.spark_paths import HEAD_BYTES, read_head
     from vnzh_runtime.filekind import head_lines
 
     pieces = iter([data[i:i + HEAD_BYTES] for i in range(0, len(data), HEAD_BYTES)])
-    assert read_head(lambda: next(pieces, b"")) == head_lines(iter(data.splitlines(keepends=True)))
+    assert read_head(lambda: next(pieces, b"")) == head_lines(iter(io.BytesIO(data)))  # a file's lines, as serve tag reads them
 
 
 def test_serve_spark_reads_a_messy_csv_as_serve_tag_does(spark, tfidf_run, tfidf_predictor, tmp_path):

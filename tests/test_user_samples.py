@@ -241,7 +241,7 @@ def test_a_null_label_beside_labels_is_left_out_and_a_csv_is_named_as_not_jsonl(
     assert [r.labels for r in load_labelled([str(sample)])] == [("economy",)]
     table = tmp_path / "s.csv"
     table.write_text("text,label\nKim ngạch,economy\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"s\.csv: train.evaluate reads labelled JSONL.*convert the file to \.jsonl"):
+    with pytest.raises(DataError, match=r"s\.csv: a \.csv file; labelled data is JSON Lines.*convert the file to \.jsonl"):
         load_labelled([str(table)])
 
 

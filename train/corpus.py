@@ -63,7 +63,7 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
     records: list[tuple[str, Record]] = []
     ids: dict[str, str] = {}
     texts: dict[str, str] = {}
-    for path in resolve_files(patterns):
+    for path in resolve_files(patterns, flag="train.corpus"):
         for where, row in iter_file(path):
             try:
                 record = record_from(row, where)

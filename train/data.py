@@ -106,9 +106,15 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
 
 
+NOT_JSONL = (".csv", ".tsv", ".parquet", ".xlsx", ".txt")  # what a labelled sample often comes as instead
+
+
 def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tuple[str, JsonlRow]]:
     """("file:line", row) for each non-blank line, through the project's one JSONL reader; `handle`
     is a stream already open (standard input, named `path`), read once."""
+    if Path(path).suffix.lower() in NOT_JSONL:  # else an error per line, each saying "not valid JSON"
+        raise DataError(f"{path}: a {Path(path).suffix.lower()} file; labelled data is JSON Lines, one "
+                        "{\"text\": ..., \"labels\": [...]} per line (fix: convert the file to .jsonl)")
     with nullcontext(handle) if handle is not None else open(path, "rb") as lines:
         head = head_lines(lines)
         problem = whole_file_problem(head, str(path), jsonl=True)

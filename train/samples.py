@@ -61,12 +61,7 @@ def sample_files(patterns: list[str]) -> list:
             else:
                 raise DataError(f"--data: {match} is a directory with no *.jsonl files "
                                 "(fix: name the files or a glob, e.g. --data 'samples/*.jsonl')")
-    files = resolve_files(concrete, flag="--data") if concrete else []
-    for path in files:
-        if Path(path).suffix.lower() in (".csv", ".tsv", ".parquet", ".xlsx", ".txt"):
-            raise DataError(f"{path}: train.evaluate reads labelled JSONL, one {{\"text\": ..., \"labels\": [...]}} "
-                            "per line (fix: convert the file to .jsonl)")
-    return stdin + files
+    return stdin + (resolve_files(concrete, flag="--data") if concrete else [])
 
 
 def sample_row(row: dict, where: str) -> dict:

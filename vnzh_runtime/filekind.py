@@ -5,7 +5,7 @@ the first non-blank one and the line after it), it is one message that names the
 `serve tag` and the training and evaluation data readers both ask it.
 
     >>> whole_file_problem([b"\\x1f\\x8b\\x08\\x00"], "feed.jsonl", jsonl=True)
-    'feed.jsonl: a gzip archive, not text; decompress it first (gunzip -k feed.jsonl)'
+    'feed.jsonl: a gzip archive, not text; decompress it first (gzip -dc feed.jsonl > feed-unpacked.jsonl)'
     >>> whole_file_problem([b'{"text": "Kim ngach"}\\n'], "feed.jsonl", jsonl=True) is None
     True
 """
@@ -24,8 +24,10 @@ from vnzh_runtime.markup import is_blank
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
               (b"\xfe\xff", "UTF-16"))
 # Magic bytes of the archives a feed comes in
-_COMPRESSED = ((b"\x1f\x8b", "gzip", "gunzip -k"), (b"PK\x03\x04", "zip", "unzip"), (b"BZh", "bzip2", "bunzip2 -k"),
-               (b"\xfd7zXZ\x00", "xz", "unxz -k"), (b"\x28\xb5\x2f\xfd", "zstd", "unzstd"))
+# (magic, kind, the command that writes the contents to standard output: `gunzip -k` refuses a name without .gz)
+_COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip -p"), (b"BZh", "bzip2", "bzip2 -dc"),
+               (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
+_ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 
 
 def wide_encoding(first: bytes) -> str | None:
@@ -126,6 +128,17 @@ def first_filled(head: list[bytes]) -> tuple[int, bytes]:
     return next(((number, raw) for number, raw in enumerate(head, start=1) if not is_blank_line(raw)), (1, b""))
 
 
+def unpack_fix(name: str, command: str) -> str:
+    """The command that writes an archive's contents beside it: `feed.jsonl.gz` to `feed.jsonl`, a
+    `feed.jsonl` that is gzip inside to `feed-unpacked.jsonl` (never over the archive)."""
+    if is_stream(name):
+        return f"pipe it through {command}"
+    path = Path(name)
+    target = path.with_suffix("") if path.suffix.lower() in _ARCHIVE_SUFFIXES else \
+        path.with_name(f"{path.stem}-unpacked{path.suffix}")
+    return f"{command} {shlex.quote(name)} > {shlex.quote(str(target))}"
+
+
 def is_stream(name: str) -> bool:
     """Standard input or a device (/dev/stdin, /dev/fd/3): no file that a fix could read again."""
     return name == "stdin" or name.startswith("/dev/")
@@ -146,7 +159,7 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
-            return f"{name}: a {kind} archive, not text; decompress it first ({command} {name})"
+            return f"{name}: a {kind} archive, not text; decompress it first ({unpack_fix(name, command)})"
     if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
         text = Path(name).stem + ".txt"
         text = Path(name).stem + "-text.txt" if Path(text).name == Path(name).name else text  # never over the input
