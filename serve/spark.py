@@ -162,6 +162,41 @@ def quiet_log4j() -> Path:
     return path
 
 
+def interrupt_quietly() -> None:
+    """SIGTERM (`kill`, `timeout`) stops a run as Ctrl-C does, with one line and exit 130; and py4j,
+    interrupted mid-command, logs each broken call with its traceback on the root logger: the one
+    line says all of it."""
+    import logging
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    logging.getLogger().setLevel(logging.CRITICAL)
+    logging.getLogger("py4j").setLevel(logging.CRITICAL)
+
+
+def quiet_jvm(spark) -> None:
+    """Stopping Spark under running tasks makes its executors log each killed task's stack: after
+    the one line that says the run was interrupted, they are noise."""
+    try:
+        spark.sparkContext.setLogLevel("OFF")
+        spark.sparkContext.cancelAllJobs()
+    except Exception:  # noqa: BLE001 - a gateway the interrupt broke: Spark stops anyway
+        pass
+
+
+def stop_quietly(spark, owned: bool) -> None:
+    """Stop a session an interrupt broke: a signal sent to the whole group (`timeout`, systemd) has
+    killed the JVM too, and stopping then fails on a refused connection, after the one line."""
+    try:
+        if owned:
+            spark.stop()
+    except Exception:  # noqa: BLE001 - nothing is left to stop
+        pass
+
+
 def quiet_warnings() -> None:
     import warnings
 
@@ -212,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         from pyspark.sql import SparkSession
 
         quiet_warnings()
+        interrupt_quietly()
         started = time.perf_counter()
         owned = SparkSession.getActiveSession() is None
         spark = session(args.master, args.conf, args.quiet)
@@ -229,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; the output is untouched", file=sys.stderr)
+        if spark is not None:
+            quiet_jvm(spark)
+            stop_quietly(spark, owned)
+            owned = False  # stopped: not again below
         return 130
     finally:
         if spark is not None and owned:

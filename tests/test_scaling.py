@@ -199,6 +199,32 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
         tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
 
 
+def test_serve_spark_stopped_by_sigterm_says_so_in_one_line_and_keeps_the_old_output(spark, tfidf_run, tmp_path,
+                                                                                      mlflow_uri):
+    """`kill` (SIGTERM, to the Python process alone) ended the run with no line and exit 143, and an
+    interrupt printed py4j's tracebacks of every broken call."""
+    src, out = tmp_path / "big.jsonl", tmp_path / "tags.jsonl"
+    with src.open("w", encoding="utf-8") as handle:  # enough to be still tagging when the signal comes
+        for path in sorted((ROOT / "data/authored").glob("*.jsonl")):
+            handle.write(path.read_text(encoding="utf-8"))
+    (out).mkdir()
+    (out / "part-00000").write_text("old\n", encoding="utf-8")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri}
+    command = [sys.executable, "-m", "serve", "spark", "--quiet", "--model", tfidf_run.model_uri, "--input", str(src),
+               "--output", str(out), "--overwrite"]
+    run = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not subprocess.run(["pgrep", "-P", str(run.pid), "java"],
+                                                         capture_output=True).stdout:
+        time.sleep(0.5)  # the JVM is up: the run is past its start, its handlers in place
+    time.sleep(4)
+    run.send_signal(signal.SIGTERM)
+    err = run.communicate(timeout=120)[1]
+    said = [line for line in err.splitlines() if line.startswith("error:") or "Traceback" in line]
+    assert run.returncode == 130 and said == ["error: interrupted; the output is untouched"], err[-2000:]
+    assert part_lines(out) == ["old"] and not list(tmp_path.glob("tags.jsonl.*"))  # no staging or old copy left
+
+
 @pytest.mark.parametrize("data", [
     b"", b"id,text\n1,a\n", b'{"text": "a"}\n' * 2000, b"\n" * 9000 + b"[\n  {}\n]\n", b"\r\n\xef\xbb\xbf\n" * 3000 + b"{\n",
     b"text," + b"c" * 10_000 + b"\n1,a\n",  # a header longer than one read
