@@ -31,7 +31,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -42,7 +41,9 @@ if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): 
 from serve.spark_input import first_line, input_format, read_input  # noqa: E402
 from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
 from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
-from serve.spark_paths import check_heads, check_output, check_replaceable, input_files, shown_names  # noqa: E402
+from serve.spark_paths import (check_heads, check_output, check_replaceable, followed_link, input_files,  # noqa: E402
+                               shown_names)
+from serve.spark_quiet import interrupt_quietly, quiet_jvm, quiet_log4j, quiet_warnings, stop_quietly  # noqa: E402
 from vnzh_runtime.errors import UserError  # noqa: E402
 
 
@@ -58,6 +59,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
     out_kind = Path(output_path.rstrip("/")).suffix.lower()
     if out_kind not in (".parquet", ".jsonl"):
         raise UserError(f"{output_path}: name the output .parquet or .jsonl (Spark writes a folder of part files)")
+    output_path = followed_link(output_path)
     kind = input_format(input_path)
     files, folders = input_files(spark, input_path, kind, log)  # a missing input stops here, before the model is fetched
     check_output(spark, output_path, files, folders)
@@ -149,60 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output once the new one is complete")
     parser.add_argument("--quiet", action="store_true", help="no Spark progress bar")
     return parser
-
-
-def quiet_log4j() -> Path:
-    """A log4j2 configuration that prints only errors (Spark's default prints INFO/WARN lines at start)."""
-    path = Path(tempfile.gettempdir()) / "vnzh-spark-log4j2.properties"
-    if not path.is_file():
-        path.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
-                        "appender.console.type = Console\nappender.console.name = console\n"
-                        "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
-                        "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n", encoding="utf-8")
-    return path
-
-
-def interrupt_quietly() -> None:
-    """SIGTERM (`kill`, `timeout`) stops a run as Ctrl-C does, with one line and exit 130; and py4j,
-    interrupted mid-command, logs each broken call with its traceback on the root logger: the one
-    line says all of it."""
-    import logging
-    import signal
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    logging.getLogger().setLevel(logging.CRITICAL)
-    logging.getLogger("py4j").setLevel(logging.CRITICAL)
-
-
-def quiet_jvm(spark) -> None:
-    """Stopping Spark under running tasks makes its executors log each killed task's stack: after
-    the one line that says the run was interrupted, they are noise."""
-    try:
-        spark.sparkContext.setLogLevel("OFF")
-        spark.sparkContext.cancelAllJobs()
-    except Exception:  # noqa: BLE001 - a gateway the interrupt broke: Spark stops anyway
-        pass
-
-
-def stop_quietly(spark, owned: bool) -> None:
-    """Stop a session an interrupt broke: a signal sent to the whole group (`timeout`, systemd) has
-    killed the JVM too, and stopping then fails on a refused connection, after the one line."""
-    try:
-        if owned:
-            spark.stop()
-    except Exception:  # noqa: BLE001 - nothing is left to stop
-        pass
-
-
-def quiet_warnings() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark(\..*)?")
-    warnings.filterwarnings("ignore", message="Cannot infer the eval type")
-    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 def session(master: str | None, conf: list[str], quiet: bool):

@@ -109,6 +109,16 @@ def check_output(spark, output_path: str, files: list[str], folders: list[str]) 
                             "as input; write the tags elsewhere")
 
 
+def followed_link(output_path: str) -> str:
+    """A local output that is a symlink names the folder it points to, as `serve tag` and `train`
+    follow one: that folder is replaced and the link kept (else the link itself would be)."""
+    local = output_path.removeprefix("file://")
+    if "://" in local:  # hdfs://, s3a://: no local links
+        return output_path
+    path = local.rstrip("/")
+    return os.path.realpath(path) if os.path.islink(path) else output_path
+
+
 SPARK_WRITES = ("part-", ".part-", "_SUCCESS", "._SUCCESS", "_committed_", "_started_")  # and their .crc files
 OS_CLUTTER = (".DS_Store", "Thumbs.db", "desktop.ini")
 

@@ -181,6 +181,9 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "days" / "day=1" / "part-0.parquet").write_bytes(b"PAR1")
     assert input_files(spark, str(tmp_path / "days"), "parquet")[0] == []  # partition folders are parquet's own
     assert tag(spark, tfidf_run.model_uri, f"{feed}/a.jsonl", str(tmp_path / "feed.jsonl.out.jsonl"))["records"] == 1
+    (tmp_path / "latest.jsonl").symlink_to(tmp_path / "feed.jsonl.out.jsonl")  # replaced through the link, kept
+    assert tag(spark, tfidf_run.model_uri, f"{feed}/b.jsonl", str(tmp_path / "latest.jsonl"), overwrite=True)["records"] == 1
+    assert (tmp_path / "latest.jsonl").is_symlink() and len(part_lines(tmp_path / "feed.jsonl.out.jsonl")) == 1
     (tmp_path / "u16.jsonl").write_bytes(line.encode("utf-16"))
     with pytest.raises(UserError, match="the file is UTF-16, not UTF-8"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "u16.jsonl"), str(tmp_path / "o.jsonl"))
