@@ -19,6 +19,7 @@ from pathlib import Path
 
 from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.filekind import ARCHIVE_SUFFIXES
 
 REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
@@ -75,7 +76,7 @@ def input_format(path: str) -> str:
     refuses, compressed), not JSON Lines because it ends in `.gz`."""
     suffixes = [suffix.lower() for suffix in Path(path.rstrip("/")).suffixes[-2:]]
     kinds = {".parquet": "parquet", ".csv": "csv"}
-    if len(suffixes) == 2 and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst", ".zip"):
+    if len(suffixes) == 2 and suffixes[-1] in ARCHIVE_SUFFIXES:
         return kinds.get(suffixes[0], "jsonl")
     return kinds.get(suffixes[-1] if suffixes else "", "jsonl")
 

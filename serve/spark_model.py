@@ -22,7 +22,7 @@ def download_model(uri: str) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
+    from vnzh_runtime.pyfunc import quiet_mlflow, store_to_read
 
     quiet_mlflow()
     local = Path(uri)
@@ -31,9 +31,7 @@ def download_model(uri: str) -> Path:
             raise UserError(f"{uri}: not an MLflow model (no MLmodel file); serve spark tags with a logged model: "
                             "pass models:/NAME@ALIAS, runs:/RUN_ID/model, or a downloaded model folder")
         return local
-    store = tracking_uri()
-    if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
-        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
+    store = store_to_read(uri)  # as serve tag reads a models:/ URI: a store MLflow cannot read is one line
     mlflow.set_tracking_uri(store)
     try:
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))

@@ -27,6 +27,7 @@ from pathlib import PurePosixPath
 from serve.readers import csv_header
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
+from vnzh_runtime.folders import few, foreign
 
 DECOMPRESSED = (".gz", ".bz2")  # Hadoop's codecs that need no native library (JSONL lines; CSV files are read whole)
 HEAD_BYTES, HEAD_LIMIT = 4096, 1 << 20  # a BOM, an archive's magic bytes, a JSON array's opening, a CSV header
@@ -120,7 +121,6 @@ def followed_link(output_path: str) -> str:
 
 
 SPARK_WRITES = ("part-", ".part-", "_SUCCESS", "._SUCCESS", "_committed_", "_started_")  # and their .crc files
-OS_CLUTTER = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 def check_replaceable(fs, target, output_path: str) -> None:
@@ -129,11 +129,10 @@ def check_replaceable(fs, target, output_path: str) -> None:
     if not fs.getFileStatus(target).isDirectory():
         raise UserError(f"{output_path}: is a file, not an output folder of serve spark, and --overwrite would delete "
                         "it (fix: name another output)")
-    names = [child.getPath().getName() for child in fs.listStatus(target)]
-    foreign = sorted(name for name in names if not name.startswith(SPARK_WRITES) and name not in OS_CLUTTER)
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise UserError(f"{output_path}: holds {shown}, which serve spark did not write and replacing the output "
+    names = (child.getPath().getName() for child in fs.listStatus(target))
+    others = foreign(names, lambda name: name.startswith(SPARK_WRITES))
+    if others:
+        raise UserError(f"{output_path}: holds {few(others)}, which serve spark did not write and replacing the output "
                         "would delete (fix: move them out, or name another output)")
 
 

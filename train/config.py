@@ -27,7 +27,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
-from train.overrides import apply_override, follow_new_name, origin
+from train.overrides import apply_override, default_output_dir, default_registered_model, follow_new_name, origin
 from train.schema import ConfigError, Strict
 from train.yaml_load import load_yaml, yaml_hint
 
@@ -172,14 +172,14 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
         raise ConfigError(f"{source}: name: the config file's name {cfg.name!r} is not a plain name (letters, digits, "
                           "'.', '_' and '-'; it names the model directory and the registered model) "
                           "(fix: --set name=<a plain name>, or rename the file)")
-    cfg.output_dir = cfg.output_dir or f"models/{cfg.name}"
+    cfg.output_dir = cfg.output_dir or default_output_dir(cfg.name)
     # `~/models/x` is the home folder's, as in a shell, not a folder named "~" here (a later `rm -rf ~` ...)
     cfg.output_dir = os.path.expanduser(cfg.output_dir)
     cfg.data.files = [os.path.expanduser(pattern) for pattern in cfg.data.files]
     if not Path(cfg.output_dir).is_absolute() and ".." in Path(cfg.output_dir).parts:
         raise ConfigError(f"{at('output_dir')}: output_dir: {cfg.output_dir!r} climbs out of the project "
                           "(fix: a path without '..', or an explicit absolute path)")
-    cfg.mlflow.registered_model = cfg.mlflow.registered_model or f"vn-china-topics-{cfg.name}"
+    cfg.mlflow.registered_model = cfg.mlflow.registered_model or default_registered_model(cfg.name)
     if cfg.refit_on_dev and cfg.model.type != "tfidf":
         raise ConfigError(f"{at('refit_on_dev')}: refit_on_dev: only for model.type tfidf; a {cfg.model.type} model "
                           "chooses its best epoch on dev, which a refit would train on (fix: set refit_on_dev: false)")

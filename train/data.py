@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import glob
 import json
-from contextlib import nullcontext
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from itertools import chain
 from pathlib import Path

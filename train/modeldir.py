@@ -21,12 +21,12 @@ from pathlib import Path
 import yaml
 
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.folders import few, foreign
 from vnzh_runtime.permissions import umask_mode
 from vnzh_runtime.spec import META_FILE, MODEL_SUBDIR, SPEC_FILE, enclosing_model_dir, is_model_dir, write_json, write_spec
 
 
 WRITTEN = {MODEL_SUBDIR, SPEC_FILE, META_FILE, "config.yaml"}  # a model directory's own entries, as save_model_dir writes them
-OS_CLUTTER = {".DS_Store", "Thumbs.db", "desktop.ini"}  # a file browser's, left when the folder is opened: no one's work
 
 
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
@@ -43,10 +43,9 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
         if not is_model_dir(path):
             raise UserError(f"output_dir {output_dir}: exists and is not a model directory; refusing to replace it "
                             "(fix: --set output_dir=<a new directory>)")
-        foreign = sorted(entry.name for entry in path.iterdir() if entry.name not in WRITTEN | OS_CLUTTER)
-        if foreign:  # replacing the directory would delete them: a user's notes, even this run's own data
-            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-            raise UserError(f"output_dir {output_dir}: holds {shown}, which training did not write and replacing "
+        others = foreign((entry.name for entry in path.iterdir()), WRITTEN.__contains__)
+        if others:  # replacing the directory would delete them: a user's notes, even this run's own data
+            raise UserError(f"output_dir {output_dir}: holds {few(others)}, which training did not write and replacing "
                             "the model would delete (fix: move them out, or --set output_dir=<a new directory>)")
         if not overwrite:
             raise UserError(f"output_dir {output_dir}: holds a model from an earlier run "

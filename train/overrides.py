@@ -32,6 +32,17 @@ def apply_override(raw: dict, item: str, source: Path) -> None:
         raise ConfigError(f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}); quote it") from None
 
 
+def default_output_dir(name: str) -> str:
+    return f"models/{name}"
+
+
+def default_registered_model(name: str) -> str:
+    return f"vn-china-topics-{name}"
+
+
+DEFAULT_PLACES = {"output_dir": default_output_dir, "mlflow.registered_model": default_registered_model}  # name -> place
+
+
 def follow_new_name(before: dict, raw: dict, stem: str, overrides: list[str] | None = None) -> None:
     """A name given by --set renames what the old name named. A model's own config.yaml spells out
     `output_dir: models/<name>` and `registered_model: vn-china-topics-<name>`; retrained from it
@@ -39,14 +50,12 @@ def follow_new_name(before: dict, raw: dict, stem: str, overrides: list[str] | N
     old = before.get("name") or stem
     if raw.get("name") in (None, "", old) or not isinstance(old, str):
         return
-    given = {item.partition("=")[0] for item in overrides or []}  # what the user sets now stays as set
-    if "output_dir" not in given and raw.get("output_dir") == before.get("output_dir") == f"models/{old}":
-        raw.pop("output_dir")
-    tracking, tracked_before = raw.get("mlflow"), before.get("mlflow")
-    if not given & {"mlflow", "mlflow.registered_model"} and isinstance(tracking, dict) and \
-            isinstance(tracked_before, dict) and \
-            tracking.get("registered_model") == tracked_before.get("registered_model") == f"vn-china-topics-{old}":
-        tracking.pop("registered_model")
+    for key, place in DEFAULT_PLACES.items():
+        section, _, leaf = key.rpartition(".")
+        now, then = (raw.get(section), before.get(section)) if section else (raw, before)
+        given = origin(key, "", overrides) != ""  # what a --set gives now stays as given
+        if not given and isinstance(now, dict) and isinstance(then, dict) and now.get(leaf) == then.get(leaf) == place(old):
+            now.pop(leaf)
 
 
 def origin(key: str, source: str, overrides: list[str] | None) -> str:

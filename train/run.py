@@ -54,10 +54,6 @@ def set_seed(seed: int, torch: bool = False) -> None:
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
-    stale = leftovers(target)
-    if stale and is_main_process():
-        log(f"note: {len(stale)} scratch director{'y' if len(stale) == 1 else 'ies'} of an interrupted training beside "
-            f"{target}: {', '.join(p.name for p in stale[:3])}; remove them once no other training runs", file=sys.stderr)
     check_tracking_server()  # a store that cannot take the run (a silent server, a file not a database): one line, now
     records = load_records(config.data.files)
     splits = by_split(records, config.data.labels)
@@ -74,6 +70,11 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
         dropped = left_out(records, config.data.labels)
         if dropped:  # a subset of the labels: say how much data that costs
             log(dropped, file=sys.stderr)
+        stale = leftovers(target)
+        if stale:
+            log(f"note: {len(stale)} scratch director{'y' if len(stale) == 1 else 'ies'} of an interrupted training "
+                f"beside {target}: {', '.join(p.name for p in stale[:3])}; remove them once no other training runs",
+                file=sys.stderr)
     set_seed(config.seed, torch=config.model.type == "transformer")
     model = create_model(config)  # before the run: missing weights stop here, with no empty run left behind
     model.check_data(splits["train"])  # and settings the data cannot meet (min_df over the paragraphs)

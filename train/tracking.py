@@ -21,7 +21,7 @@ from pathlib import Path
 import vnzh_runtime
 from train.config import Config
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, store_problem, tracking_uri
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, sqlite_path, store_problem, tracking_uri
 
 PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
@@ -59,9 +59,10 @@ def unwritable_sqlite(uri: str) -> str | None:
     """Why a run could not be written to a `sqlite:///` store (MLflow would retry, then fail with a
     traceback after training): the file, or the folder SQLite writes its journal and MLflow its
     artifacts in, read-only for this user. A store only read from (serve tag models:/...) may be read-only."""
-    if not uri.startswith("sqlite:///"):
+    path = sqlite_path(uri)
+    if path is None:
         return None
-    path = Path(uri.removeprefix("sqlite:///")).absolute()
+    path = path.absolute()
     folder = next(p for p in path.parents if p.exists())
     for place in ([path] if path.exists() else []) + [folder]:
         if not os.access(place, os.W_OK):
@@ -72,10 +73,10 @@ def unwritable_sqlite(uri: str) -> str | None:
 
 def artifact_location(experiment: str) -> str | None:
     """Artifacts beside a SQLite store (mlartifacts/ next to mlflow.db), not in the working directory."""
-    uri = tracking_uri()
-    if not uri.startswith("sqlite:///"):
+    path = sqlite_path(tracking_uri())
+    if path is None:
         return None  # a tracking server decides for itself
-    return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts" / experiment).as_uri()
+    return (path.resolve().parent / "mlartifacts" / experiment).as_uri()
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:

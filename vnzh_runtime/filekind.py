@@ -27,7 +27,7 @@ _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), 
 # (magic, kind, the command that writes the contents to standard output: `gunzip -k` refuses a name without .gz)
 _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip -p"), (b"BZh", "bzip2", "bzip2 -dc"),
                (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
-_ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
+ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 
 
 def wide_encoding(first: bytes) -> str | None:
@@ -70,8 +70,7 @@ def opens_records(head: list[bytes]) -> bool:
     >>> opens_records([b'[{"text": "x"}]\\n']), opens_records([b"[Photo]\\n", b"Kim ngach\\n"])
     (True, False)
     """
-    number, filled = first_filled(head)
-    after = head[number] if number < len(head) else b""
+    number, filled, after = filled_and_after(head)
     text = filled.lstrip(b"\xef\xbb\xbf").strip()
     if is_spread_object(filled, after) or (text == b"[" and after.lstrip().startswith(b"{")):
         return True
@@ -128,13 +127,19 @@ def first_filled(head: list[bytes]) -> tuple[int, bytes]:
     return next(((number, raw) for number, raw in enumerate(head, start=1) if not is_blank_line(raw)), (1, b""))
 
 
+def filled_and_after(head: list[bytes]) -> tuple[int, bytes, bytes]:
+    """(line number, text) of the first non-blank line of a file's head, and the line after it (b"" at the end)."""
+    number, filled = first_filled(head)
+    return number, filled, head[number] if number < len(head) else b""
+
+
 def unpack_fix(name: str, command: str) -> str:
     """The command that writes an archive's contents beside it: `feed.jsonl.gz` to `feed.jsonl`, a
     `feed.jsonl` that is gzip inside to `feed-unpacked.jsonl` (never over the archive)."""
     if is_stream(name):
         return f"pipe it through {command}"
     path = Path(name)
-    target = path.with_suffix("") if path.suffix.lower() in _ARCHIVE_SUFFIXES else \
+    target = path.with_suffix("") if path.suffix.lower() in ARCHIVE_SUFFIXES else \
         path.with_name(f"{path.stem}-unpacked{path.suffix}")
     return f"{command} {shlex.quote(name)} > {shlex.quote(str(target))}"
 
@@ -168,8 +173,7 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         return f"{name}: a PDF, not text; extract its text first ({command})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
-    number, filled = first_filled(head)
-    after = head[number] if number < len(head) else b""
+    number, filled, after = filled_and_after(head)
     if jsonl and is_json_array(filled):
         return f"{name}:{number}: a JSON array, not JSON Lines; write one object per line ({jq_fix(name, '.[]')})"
     if jsonl and ends_lines_in_cr(filled):

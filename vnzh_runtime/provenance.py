@@ -70,10 +70,9 @@ def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
     """
     import sqlite3
 
-    from vnzh_runtime.pyfunc import tracking_uri
+    from vnzh_runtime.pyfunc import sqlite_path, tracking_uri
 
-    uri = tracking_uri()
-    path = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    path = sqlite_path(tracking_uri())
     if path is None or not path.is_file():
         return None
     try:

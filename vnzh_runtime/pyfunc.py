@@ -31,6 +31,24 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
+def sqlite_path(store: str) -> Path | None:
+    """The database file of a `sqlite:///` store, or None for any other store."""
+    return Path(store.removeprefix("sqlite:///")) if store.startswith("sqlite:///") else None
+
+
+def store_to_read(uri: str) -> str:
+    """The tracking store to load `uri` from, once it is one MLflow can read: one line otherwise."""
+    store = tracking_uri()
+    problem = store_problem(store)
+    if problem:
+        raise UserError(f"{uri}: {problem}")
+    path = sqlite_path(store)
+    if path is not None and not path.is_file():
+        # MLflow would create an empty database here; say where it looked instead.
+        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
+    return store
+
+
 def store_problem(store: str) -> str | None:
     """What makes an MLflow store unusable before MLflow is asked (it answers with a traceback
     deep in SQLAlchemy, or after minutes of retries), as `MLFLOW_TRACKING_URI=... : why; fix`; else None.
@@ -43,8 +61,8 @@ def store_problem(store: str) -> str | None:
     if folder and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
         return (f"MLFLOW_TRACKING_URI={store}: MLflow 3 logs to a database, not to a folder "
                 "(fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)")
-    if store.startswith("sqlite:///"):
-        path = Path(store.removeprefix("sqlite:///"))
+    path = sqlite_path(store)
+    if path is not None:
         if path.is_dir():
             return f"MLFLOW_TRACKING_URI={store}: {path} is a folder, not an SQLite database (fix: name a file in it)"
         try:
@@ -138,13 +156,7 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
     from vnzh_runtime.predictor import Predictor
 
     quiet_mlflow()
-    store = tracking_uri()
-    problem = store_problem(store)
-    if problem:
-        raise UserError(f"{uri}: {problem}")
-    if store.startswith("sqlite:///") and not Path(store.removeprefix("sqlite:///")).is_file():
-        # MLflow would create an empty database here; say where it looked instead.
-        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
+    store = store_to_read(uri)
     mlflow.set_tracking_uri(store)
     try:
         # Only the model directory is read: the logged model's code is never run to tag.

@@ -69,7 +69,7 @@ def check_key(directory: Path, spec: dict, key) -> None:
     from vnzh_runtime.spec import SPEC_FILE
 
     folder = f"{directory.name}/{key}/"
-    plain = isinstance(key, str) and key not in (".", "..") and not any(mark in key for mark in "/\\")
+    plain = key not in (".", "..") and not any(mark in key for mark in "/\\")  # `load` checked it is a string
     if not plain or not any(name.startswith(folder) for name in spec.get("files") or {}):
         raise UserError(f"{directory.parent}/{SPEC_FILE}: the route to {key!r} names no encoder folder of "
                         f"{directory.name}/ that the spec lists; retrain or re-copy the model")
@@ -77,21 +77,22 @@ def check_key(directory: Path, spec: dict, key) -> None:
 
 def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
     from vnzh_runtime.errors import UserError
+    from vnzh_runtime.spec import SPEC_FILE
 
     section = spec["model"]
     routes, settings = section.get("routes"), section.get("encoders")
     if not (isinstance(routes, dict) and all(isinstance(key, str) for key in routes.values())
             and isinstance(settings, dict) and all(isinstance(value, dict) for value in settings.values())):
-        raise UserError(f"{directory.parent}/spec.json: 'model.routes' must map languages to encoder names, and "
+        raise UserError(f"{directory.parent}/{SPEC_FILE}: 'model.routes' must map languages to encoder names, and "
                         "'model.encoders' each name to its settings; retrain or re-copy the model")
     device = pick_device(options["device"])
     encoders = {}
-    for key in sorted(set(section["routes"].values())):
+    for key in sorted(set(routes.values())):
         check_key(directory, spec, key)
         try:
             encoder = Encoder.load(directory / key, **settings[key])
         except (KeyError, TypeError) as err:  # no settings for the key, or settings it does not take
-            raise UserError(f"{directory.parent}/spec.json: 'model.encoders' lacks or garbles {err}; retrain or "
+            raise UserError(f"{directory.parent}/{SPEC_FILE}: 'model.encoders' lacks or garbles {err}; retrain or "
                             "re-copy the model") from None
         except OSError as err:  # no safetensors weights (a pickled pytorch_model.bin is never read), no tokenizer
             raise UserError(f"{directory / key}: cannot load the encoder ({str(err).splitlines()[0][:120]}); "
@@ -100,4 +101,4 @@ def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
         if device == "cpu" and options["cpu_int8"]:
             encoder.quantize_for_cpu()
         encoders[key] = encoder
-    return RoutedEncoders(spec["labels"], section["routes"], encoders, options, spec.get("task") == "multilabel")
+    return RoutedEncoders(spec["labels"], routes, encoders, options, spec.get("task") == "multilabel")

@@ -1,0 +1,25 @@
+"""What a folder holds besides what its writer wrote: before `--overwrite` replaces a model
+directory (`train`) or an output folder (`serve spark`), anything else in it is a user's, which
+replacing the folder would delete. A file browser's own files are no one's work.
+
+    >>> foreign(["spec.json", "NOTES.md", ".DS_Store", "model"], {"spec.json", "model"}.__contains__)
+    ['NOTES.md']
+    >>> few(["a", "b", "c", "d", "e"])
+    'a, b, c and 2 more'
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # left when a file browser opens the folder
+
+
+def foreign(names: Iterable[str], written: Callable[[str], bool]) -> list[str]:
+    """The names, sorted, that the writer did not write (`written`), a file browser's aside."""
+    return sorted(name for name in names if not written(name) and name not in OS_CLUTTER)
+
+
+def few(names: list[str]) -> str:
+    """The first three names, and how many more: an error line names what it is about, not all of it."""
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
