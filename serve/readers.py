@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import deque
 from itertools import chain
 from pathlib import Path
@@ -82,39 +83,79 @@ class CsvLines:
         self.again.extendleft(reversed(self.row[1:]))
 
 
-def loose_fields(text: str) -> list[str]:
+def loose_fields(text: str, separator: str = ",") -> list[str]:
     """A line's fields read leniently, alone ([] where even that fails)."""
     try:
-        return next(csv.reader([text], strict=False), [])
+        return next(csv.reader([text], delimiter=separator, strict=False), [])
     except csv.Error:
         return []
 
 
-def csv_header(reader, name: str) -> list[str]:
+# The separators a spreadsheet saves CSV with: a comma, a semicolon (Excel where the comma is the decimal mark,
+# as in Vietnamese), a tab (a TSV named .csv). Excel's own `sep=;` first line says which.
+SEPARATORS = (",", ";", "\t")
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_EXCEL_SEP = re.compile(r"\ufeff?sep=(.)\s*$")
+KNOWN_COLUMNS = ("id", "text", "doc_id")
+
+
+def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
+    """(the separator of a CSV file, its header's line) from its first line (read, and left for the
+    header when it is the header): Excel's `sep=X` line, else the separator under which the header
+    names a text column.
+
+    >>> csv_separator(CsvLines([b"sep=;\\n", b"id;text\\n"]), "a.csv"), csv_separator(CsvLines([b"ID\\tText\\n"]), "b.csv")
+    ((';', 2), ('\\t', 1))
+    """
+    try:
+        first = next(source)
+    except StopIteration:
+        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)") from None
+    declared = _EXCEL_SEP.match(first.rstrip("\r\n"))
+    if declared:
+        source.row = []
+        return declared.group(1), 2
+    source.again.appendleft(source.row.pop())
+    return next((sep for sep in SEPARATORS if "text" in header_names(loose_fields(first, sep))), ","), 1
+
+
+def header_names(header: list[str]) -> list[str]:
+    """The header's column names, `Text`, ` TEXT ` and `text` alike for the columns the tagger reads."""
+    return [column.strip().lower() if column.strip().lower() in KNOWN_COLUMNS else column for column in header]
+
+
+def csv_header(reader, name: str, line: int = 1) -> list[str]:
     try:
         header = next(reader, None)
     except csv.Error as err:
-        raise UserError(f"{name}:1: the CSV header cannot be read ({err}); fix the first line") from None
+        raise UserError(f"{name}:{line}: the CSV header cannot be read ({err}); fix the first line") from None
     if header is None:
         raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)")
+    header = header_names(header)
     if not header or "text" not in header:
-        raise UserError(f"{name}:1: the CSV header has no 'text' column (found {header}); add one")
+        raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {header}); add one")
+    for column in KNOWN_COLUMNS:
+        if header.count(column) > 1:
+            places = " and ".join(str(i) for i, c in enumerate(header, start=1) if c == column)
+            raise UserError(f"{name}:{line}: the CSV header has {header.count(column)} '{column}' columns "
+                            f"(columns {places}); rename or remove all but one")
     return header
 
 
-def ids_of_broken_row(text: str, header: list[str]) -> tuple:
+def ids_of_broken_row(text: str, header: list[str], separator: str) -> tuple:
     """The id and doc_id of a row the strict reader refused, as far as a lenient reading of its first line shows."""
-    values = {k: v for k, v in zip(header, loose_fields(text)) if v != ""}
+    values = {k: v for k, v in zip(header, loose_fields(text, separator)) if v != ""}
     return clean_id(values.get("id")), clean_id(values.get("doc_id"))
 
 
-def csv_record(header: list[str], fields: list[str], lines: list, name: str) -> InputRecord:
+def csv_record(header: list[str], fields: list[str], lines: list, name: str, separator: str = ",") -> InputRecord:
     """One parsed row as DictReader would make it (a missing field None, empty extra fields ignored).
     A row with more non-empty fields than the header has columns is an error: an unquoted comma
     in the text shifts every field after it, so neither its text nor its ids can be trusted."""
     if any(fields[len(header):]):
         return InputRecord(None, None, None, f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
-                                             f"{len(header)} (a comma in a field that is not quoted?); quote that field")
+                                             f"{len(header)} (a {SEPARATOR_NAMES.get(separator, repr(separator))} in a field that is not "
+                                             "quoted?); quote that field")
     values = dict(zip(header, fields))
     bad = next(((number, offset) for number, _, offset in lines if offset is not None), None)
     if bad:
@@ -126,8 +167,9 @@ def csv_record(header: list[str], fields: list[str], lines: list, name: str) -> 
 
 def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     source = CsvLines(lines)
-    reader = csv.reader(source, strict=True)
-    header = csv_header(reader, name)
+    separator, line = csv_separator(source, name)
+    reader = csv.reader(source, delimiter=separator, strict=True)
+    header = csv_header(reader, name, line)
     while True:
         source.row = []
         try:
@@ -136,13 +178,13 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
             return
         except csv.Error as err:  # e.g. a stray quote: this row is the error, the rows after it go on
             number, text, _ = source.row[0]
-            record_id, doc_id = ids_of_broken_row(text, header)
+            record_id, doc_id = ids_of_broken_row(text, header, separator)
             yield InputRecord(record_id, None, doc_id,
                               f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")
             source.read_again_after_first()
             continue
         if fields:  # [] is a blank line, not a record
-            yield csv_record(header, fields, source.row, name)
+            yield csv_record(header, fields, source.row, name, separator)
 
 
 def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:

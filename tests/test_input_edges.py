@@ -100,6 +100,28 @@ def test_csv_row_with_more_fields_than_the_header_is_an_error_not_a_shifted_reco
     assert records[2].error is None  # empty trailing fields (a spreadsheet's export) are no shift
 
 
+def test_csv_as_spreadsheets_save_it_semicolons_tabs_a_sep_line_and_any_case_of_header():
+    """Excel saves `;` where the comma is the decimal mark (Vietnamese), `sep=;` first when asked, and a
+    tab-separated "Unicode Text" that iconv turns into UTF-8: each reads as the CSV it is."""
+    files = {"semicolon.csv": f"\ufeffid;text\r\n1;{VI}, 2025\r\n".encode(),
+             "excel.csv": f"sep=;\r\nid;text\r\n1;{VI}, 2025\r\n".encode(),
+             "comma.csv": f'sep=,\r\nid,text\r\n1,"{VI}, 2025"\r\n'.encode(),
+             "unicode-text.csv": f"id\ttext\n1\t{VI}, 2025\n".encode(),
+             "upper.csv": f'ID, Text ,DOC_ID\n1,"{VI}, 2025",d1\n'.encode()}
+    for name, data in files.items():
+        assert [(r.id, r.text, r.error) for r in read(data, name)] == [("1", f"{VI}, 2025", None)], name
+    assert read(b"sep=;\nid;text\n1;a;b\n", "x.csv")[0].error == (
+        "x.csv:3: 3 fields where the header has 2 (a semicolon in a field that is not quoted?); quote that field")
+    with pytest.raises(UserError, match=re.escape("x.csv:2: the CSV header has no 'text' column")):
+        read(b"sep=;\nid;body\n1;a\n", "x.csv")
+
+
+def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():
+    with pytest.raises(UserError, match=re.escape("t.csv:1: the CSV header has 2 'text' columns (columns 2 and 3); "
+                                                  "rename or remove all but one")):
+        read(f"id,text,Text\n1,{VI},translated\n".encode(), "t.csv")
+
+
 def test_csv_with_bare_cr_line_ends_still_reads():
     records = read(f"id,text\r1,{VI}\r2,{ZH}\r".encode("utf-8"), "mac.csv")
     assert [(r.id, r.text, r.error) for r in records] == [("1", VI, None), ("2", ZH, None)]
@@ -188,7 +210,8 @@ def test_a_pretty_printed_object_or_an_array_after_blank_lines_is_one_error_not_
     pretty = json.dumps({"id": 1, "text": VI, "labels": ["economy"]}, indent=2, ensure_ascii=False).encode()
     late_array = b"\n\n" + json.dumps([{"id": 1, "text": VI}], indent=2, ensure_ascii=False).encode()
     for data, said in ((pretty, "a JSON object over several lines, not JSON Lines; write one object per line "
-                                "(jq -c . one.json > one-lines.jsonl)"),
+                                "(jq -c . one.json > one-lines.jsonl; where its records are a list inside it, "
+                                "as in {\"articles\": [...]}, jq -c '.articles[]' one.json > one-lines.jsonl)"),
                        (late_array, "a JSON array, not JSON Lines")):
         with pytest.raises(UserError, match=re.escape(said)):  # serve tag's reader
             read(data, "one.json")
@@ -453,7 +476,55 @@ def test_a_utf8_bom_outranks_the_charset_a_page_declares_as_in_a_browser():
     page = f'<html><head><meta charset="gbk"></head>\n<body><p>{VI}</p><p>{ZH}</p></body></html>\n'.encode()
     records = read(b"\xef\xbb\xbf" + page, "saved.html")  # re-saved as UTF-8, its old <meta> left in
     assert [(r.text, r.error) for r in records] == [(VI, None), (ZH, None)]
-    assert all(r.error and "not gbk as the page declares" in r.error for r in read(page, "saved.html"))
+
+
+def test_a_page_converted_to_utf8_with_its_old_meta_left_in_is_read_as_utf8():
+    """`iconv -f GBK -t UTF-8` (the fix the error names) keeps the page's <meta charset="gbk">: its text
+    is UTF-8 all the same, whether the head shows it or only a later line does."""
+    page = f'<html><head><meta charset="gbk"></head>\n<body><p>{VI}</p><p>{ZH}</p></body></html>\n'.encode()
+    assert [(r.text, r.error) for r in read(page, "converted.html")] == [(VI, None), (ZH, None)]
+    ascii_head = b'<html><head><meta charset="gb2312"><style>' + b"p{}\n" * 3000 + b"</style></head>\n"
+    assert [r.text for r in read(ascii_head + f"<p>{ZH}</p>\n".encode(), "converted.html")] == [ZH]
+    bad = read(ascii_head + "<p>越南</p>\n".encode("gbk") + b"<p>\xff\xfe</p>\n", "gbk.html")
+    assert [r.text for r in bad[:1]] == ["越南"]
+    assert bad[1].error == "gbk.html:3003: neither gb2312 as the page declares nor UTF-8; re-save as UTF-8"
+
+
+def test_a_declared_charset_is_read_as_a_browser_reads_it():
+    """gb2312 pages hold GBK characters (镕), a <meta> naming UTF-16 means UTF-8, and encodings that cannot
+    be read line by line (UTF-7, HZ) are read as UTF-8: none is an error or a crash."""
+    gbk = f'<html><head><meta charset="gb2312"></head>\n<body><p>朱镕基{ZH}</p></body></html>\n'.encode("gbk")
+    assert [(r.text, r.error) for r in read(gbk, "zh.html")] == [(f"朱镕基{ZH}", None)]
+    for label in ("utf-16", "UTF-16LE", "utf-7", "hz-gb-2312", "x-user-defined"):
+        page = f'<html><head><meta charset="{label}"></head>\n<body><p>{VI}</p>\n<p>ab</p></body></html>\n'.encode()
+        assert [(r.text, r.error) for r in read(page, "p.html")] == [(VI, None), ("ab", None)], label
+
+
+def test_office_documents_and_e_mails_are_one_error_naming_how_to_get_their_text():
+    """A .docx unzipped is XML, a .doc binary, an .eml headers and base64: read as articles they were
+    junk records tagged `other`, and the unzip fix made one record of a whole document."""
+    import email.mime.text
+    import zipfile
+
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", f"<w:t>{VI}</w:t>")
+    for data, said in ((docx.getvalue(), "r.txt: an Office document (.docx, .xlsx), not text; save it from its program "
+                                         "as \"Plain Text\" (UTF-8)"),
+                       (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "r.txt: an Office 97-2003 document"),
+                       (email.mime.text.MIMEText(VI, "plain", "utf-8").as_bytes(), "r.txt: an e-mail message"),
+                       (b"Return-Path: <a@b.vn>\nReceived: from mx\n\n" + VI.encode(), "r.txt: an e-mail message"),
+                       (b"From a@b.vn Mon Jan  1 00:00:00 2024\nSubject: x\n\n" + VI.encode(), "r.txt: an e-mail message")):
+        with pytest.raises(UserError, match=re.escape(said)):
+            read(data, "r.txt")
+    # an article may well begin with "From", and a feed zip is still an archive to unpack
+    assert [r.text for r in read(f"From Beijing Mon to Hanoi\n{VI}\n".encode(), "a.txt")] == ["From Beijing Mon to Hanoi", VI]
+    feed = io.BytesIO()
+    with zipfile.ZipFile(feed, "w") as archive:
+        archive.writestr("feed.jsonl", "{}")
+    with pytest.raises(UserError, match=re.escape("a zip archive, not text; decompress it first")):
+        read(feed.getvalue(), "feed.jsonl")
 
 
 def test_a_pdf_is_one_error_naming_how_to_get_its_text():

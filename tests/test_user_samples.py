@@ -220,6 +220,8 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
     ({"text": "  ", "labels": ["economy"]}, "'text' must be a non-empty string, got an empty string"),
     ({"text": "\u200b\x00", "labels": ["other"]}, "'text' must be a non-empty string, got an empty string"),
     ({"labels": ["economy"]}, "no 'text' field"),
+    ({"text": None, "labels": ["economy"]}, "'text' is null"),
+    ({"text": "Kim ngạch thương mại tăng", "label": None}, "'label' is null"),
     ({"text": "Kim ngạch thương mại tăng"}, "no 'labels' field"),
     ({"text": "Kim ngạch thương mại tăng", "label": 3}, "no 'labels' field"),
     ({"text": "Kim ngạch thương mại tăng", "labels": "economy"}, "labels must be a non-empty list"),

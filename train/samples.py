@@ -72,10 +72,11 @@ def sample_row(row: dict, where: str) -> dict:
     """
     text = row.get("text")
     if text is None:
-        raise DataError(f"{where}: no 'text' field ({SAMPLE_FIELDS})")
+        raise DataError(f"{where}: " + ("'text' is null" if "text" in row else "no 'text' field") + f" ({SAMPLE_FIELDS})")
     if not isinstance(text, str) or is_blank(text):  # zero-width characters alone are blank, as in serve tag
         got = "an empty string" if isinstance(text, str) else f"{type(text).__name__} {json.dumps(text)[:40]}"
         raise DataError(f"{where}: 'text' must be a non-empty string, got {got}")
+    given = row
     row = {key: value for key, value in row.items() if not (key in OPTIONAL and value is None)}
     if isinstance(row.get("label"), list):
         raise DataError(f"{where}: 'label' holds a list {json.dumps(row['label'], ensure_ascii=False)[:60]}; "
@@ -86,7 +87,8 @@ def sample_row(row: dict, where: str) -> dict:
         raise DataError(f"{where}: 'label' {row['label']!r} is not the first of 'labels' {row['labels']!r} "
                         "(fix: keep one of the two fields)")
     if "labels" not in row:
-        raise DataError(f"{where}: no 'labels' field, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
+        said = "'label' is null" if "label" in given and given["label"] is None else "no 'labels' field"
+        raise DataError(f"{where}: {said}, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
     if "id" in row and not isinstance(row["id"], str):
         row["id"] = json.dumps(row["id"], ensure_ascii=False)  # 7 -> "7": a row's name, not a number
     if "doc_id" in row:

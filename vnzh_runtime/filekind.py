@@ -13,6 +13,7 @@ the first non-blank one and the line after it), it is one message that names the
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from itertools import islice
 from pathlib import Path
@@ -28,6 +29,21 @@ _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), 
 _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip -p"), (b"BZh", "bzip2", "bzip2 -dc"),
                (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
 ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97-2003
+# An e-mail's first header (a saved .eml or an mbox): no article or page begins with one of these.
+_MAIL_HEADERS = (b"Return-Path:", b"Received:", b"Delivered-To:", b"Message-ID:", b"DKIM-Signature:", b"X-Mozilla-Status:",
+                 b"Authentication-Results:", b"ARC-Seal:", b"Content-Type:")
+_MBOX_FROM = re.compile(rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d")  # "From alice@example.com Mon Jan  1 ..."
+
+
+def office_document(first: bytes) -> str | None:
+    """"an Office 97-2003 document" or "a Word, Excel or PowerPoint document" (a zip whose first member is
+    the Open XML `[Content_Types].xml`), else None: unzipped, a .docx is XML, not its text."""
+    if first.startswith(_OLE2):
+        return "an Office 97-2003 document (.doc, .xls)"
+    if first.startswith(b"PK\x03\x04") and b"[Content_Types].xml" in first[:128]:
+        return "an Office document (.docx, .xlsx)"
+    return None
 
 
 def wide_encoding(first: bytes) -> str | None:
@@ -162,6 +178,10 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     encoding = wide_encoding(first)
     if encoding:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
+    office = office_document(first)
+    if office:
+        return (f"{name}: {office}, not text; save it from its program as \"Plain Text\" (UTF-8), "
+                "or a spreadsheet as CSV UTF-8")
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
             return f"{name}: a {kind} archive, not text; decompress it first ({unpack_fix(name, command)})"
@@ -173,6 +193,9 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         return f"{name}: a PDF, not text; extract its text first ({command})"
     if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
+    if first.lstrip(b"\xef\xbb\xbf").startswith(_MAIL_HEADERS) or _MBOX_FROM.match(first):  # .eml, mbox
+        return (f"{name}: an e-mail message (headers and encoded parts), not an article; save the article's "
+                "text from the mail program, or the page it links to")
     number, filled, after = filled_and_after(head)
     if jsonl and is_json_array(filled):
         return f"{name}:{number}: a JSON array, not JSON Lines; write one object per line ({jq_fix(name, '.[]')})"
@@ -181,5 +204,6 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
                 f"convert them first ({cr_fix(name)})")
     if jsonl and is_spread_object(filled, after):  # else each of its lines would be an error record of its own
         return (f"{name}:{number}: a JSON object over several lines, not JSON Lines; write one object per line "
-                f"({jq_fix(name, '.')})")
+                f"({jq_fix(name, '.')}; where its records are a list inside it, as in {{\"articles\": [...]}}, "
+                f"{jq_fix(name, '.articles[]')})")
     return None

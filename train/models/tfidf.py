@@ -12,7 +12,8 @@ country names of `train/countries.py` matched by `vnzh_runtime.countries`):
 
 `heads: factored` (the default) fits a relevance head (Vietnam–China coverage or `other`)
 on every record and a topic head on the relevant ones; `joint` fits one softmax over all
-labels. bench/RESULTS.md has the measured comparison.
+labels. bench/RESULTS.md has the measured comparison. The relevance head is fitted on
+Naive-Bayes-scaled features (`nb_scale`, `train/nb_scaling.py`) and saved as plain weights.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pydantic import Field, field_validator
 
 from train.countries import country_names
 from train.data import Record
+from train.nb_scaling import fit_scaled
 from train.schema import Strict
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.tfidf import Featurizer, TfidfModel, ngrams
@@ -45,6 +47,9 @@ class TfidfSettings(Strict):
     # value of the 7 named-country features (vnzh_runtime/countries.py) beside the l2-normalised
     # n-grams; 0: none. bench/RESULTS.md has the measured choice.
     country_features: float = Field(0.25, ge=0, le=10)  # past 10 they drown the n-grams (a unit vector)
+    # the relevance head's features scaled by |Naive Bayes log-count ratio| ** nb_scale (train/nb_scaling.py),
+    # folded into its weights; 0: plain logistic regression. bench/RESULTS.md has the measured choice.
+    nb_scale: float = Field(0.5, ge=0, le=2)
 
     @field_validator("word_ngrams")
     @classmethod
@@ -137,7 +142,7 @@ class TfidfTrainer:
             weights = {"joint_coef": coef, "joint_intercept": intercept}
         else:
             relevant = [i for i, label in enumerate(y) if label != "other"]
-            r_coef, r_intercept = fit_head(x, ["no" if l == "other" else "yes" for l in y], YES_NO, self.settings, seed)
+            r_coef, r_intercept = self.fit_relevance(x, y, featurizer)
             t_coef, t_intercept = fit_head(x[relevant], [y[i] for i in relevant], topics, self.settings, seed)
             weights = {"relevance_coef": r_coef, "relevance_intercept": r_intercept,
                        "topic_coef": t_coef, "topic_intercept": t_intercept}
@@ -148,6 +153,15 @@ class TfidfTrainer:
             weights["ovr_intercept"] = np.concatenate([intercept for _, intercept in heads])
         self.model = TfidfModel(self.labels, topics, featurizer, weights)
         return self
+
+    def fit_relevance(self, x, y: list[str], featurizer: Featurizer) -> tuple[np.ndarray, np.ndarray]:
+        """The relevance head: Vietnam–China coverage ("yes") or `other`, NB-scaled where `nb_scale` is set."""
+        yes_no = ["no" if label == "other" else "yes" for label in y]
+        if not self.settings.nb_scale:
+            return fit_head(x, yes_no, YES_NO, self.settings, self.config.seed)
+        keep = featurizer.width - len(featurizer.vocabulary)  # the named-country columns
+        return fit_scaled(lambda scaled: fit_head(scaled, yes_no, YES_NO, self.settings, self.config.seed),
+                          x, np.array([label == "yes" for label in yes_no]), self.settings.nb_scale, keep)
 
     def predict_proba(self, texts: list[str], langs: list[str] | None = None):
         return self.model.predict_proba(texts, langs)
