@@ -54,6 +54,9 @@ def test_every_result_has_labels_with_the_dominant_first_and_other_alone(multila
     assert all(len(r["labels"]) == 1 for r in nothing.predict(TEXTS))
     with pytest.raises(UserError, match="label threshold other: `other` has no threshold"):  # it would be ignored
         vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={"other": 0.1})
+    with pytest.raises(UserError, match=r"label threshold foo: not a topic of this model \(economy, border_sea, "
+                                        r"people_to_people, science_tech, party_relations\)$"):  # `other` not offered
+        vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={"foo": 0.1})
 
 
 def test_serve_tag_writes_labels_in_jsonl_and_csv(multilabel_run, tmp_path):

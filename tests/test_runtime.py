@@ -242,3 +242,16 @@ def test_the_gate_reads_the_next_paragraph_only_where_there_is_one():
     # the next paragraph is the next text of the same document only
     assert following(["a", "b", "c", "d"], ["x", "x", "y", None]) == ["b", None, None, None]
     assert following(["a", "b"], None) == [None, None]
+
+
+def test_asking_for_cuda_where_there_is_none_is_one_line_naming_the_fix(monkeypatch):
+    """torch's own "Torch not compiled with CUDA enabled" came out as a traceback and 'a bug'."""
+    import torch
+
+    from vnzh_runtime.errors import UserError
+    from vnzh_runtime.transformer import pick_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match=r"--device cuda: no CUDA device here .*fix: --device cpu"):
+        pick_device("cuda")
+    assert pick_device("auto") == "cpu" and pick_device("cpu") == "cpu"

@@ -61,7 +61,8 @@ class Predictor:
                             "reaches its own); set the topics' thresholds instead")
         for label, value in self.label_thresholds.items():
             if label not in self.labels:
-                raise UserError(f"label threshold {label}: not a label of this model ({', '.join(self.labels)})")
+                raise UserError(f"label threshold {label}: not a topic of this model "
+                                f"({', '.join(l for l in self.labels if l != 'other')})")
             check_threshold(value, f"label threshold {label}")
 
     @classmethod

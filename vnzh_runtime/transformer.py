@@ -20,6 +20,7 @@ import numpy as np
 
 from vnzh_runtime.activations import sigmoid, softmax
 from vnzh_runtime.encoder import Encoder
+from vnzh_runtime.errors import UserError
 
 
 class RoutedEncoders:
@@ -59,13 +60,15 @@ def pick_device(requested: str) -> str:
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():  # else torch's AssertionError, a traceback
+        raise UserError("--device cuda: no CUDA device here (this torch is a CPU build, or no GPU is visible); "
+                        "fix: --device cpu, or --device auto to use a GPU where there is one")
     return requested
 
 
 def check_key(directory: Path, spec: dict, key) -> None:
     """An encoder key names a folder of model/ whose files spec.json lists, and so verifies: never a
     path ("/elsewhere", "../../other") to weights no digest covers."""
-    from vnzh_runtime.errors import UserError
     from vnzh_runtime.spec import SPEC_FILE
 
     folder = f"{directory.name}/{key}/"

@@ -88,7 +88,7 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     local = name.startswith(("/", ".", "~")) or Path(name).expanduser().exists()
     if local and not Path(name).expanduser().is_dir():
-        raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, huggingface-cli "
+        raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
                         f"download <hub name> --local-dir {name}, or correct the path)")
     cache_only = {} if local or hub_reachable() else {"local_files_only": True}
     try:
@@ -100,11 +100,11 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
         found = str(err).splitlines()[0][:120]
         if local:
             raise UserError(f"{setting}: the directory {name!r} holds no model that loads ({found}); download the "
-                            f"model's files into it (huggingface-cli download <hub name> --local-dir {name})") from None
+                            f"model's files into it (hf download <hub name> --local-dir {name})") from None
         target = f"/models/{Path(name).name}"
         raise UserError(
             f"{setting}: cannot load {name!r} (no model hub reachable and no local copy: {found}); download it where "
-            f"the hub is reachable (huggingface-cli download {name} --local-dir {target}) and pass "
+            f"the hub is reachable (hf download {name} --local-dir {target}) and pass "
             f"--set {setting}={target}") from None
     return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
 
