@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from itertools import chain, islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from serve.lines import LINE_END, decode, split_bare_cr
+from serve.lines import LINE_END, split_bare_cr
+from serve.page_charset import declared_label, page_charset, page_line
 from serve.tagging import InputRecord
 from vnzh_runtime.markup import is_blank
 
@@ -39,7 +39,6 @@ APART = frozenset(("a", "button", "label", "img", "input"))
 # an article with a tag left in, read line by line (each line a paragraph) as any other.
 _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--)",
                             re.IGNORECASE)
-_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
 UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content, or a comment, opened "
             "on this line is never closed, so the page shows nothing after it; close it")
@@ -144,91 +143,15 @@ def _numbered(parser: _Paragraphs, seen: dict[int, int]) -> Iterator[tuple[str, 
     parser.done.clear()
 
 
-# A declared label read as a browser reads it (the WHATWG Encoding Standard), in Python's codec names:
-# gb2312 pages hold GBK characters (朱镕基), big5 pages HKSCS ones, "latin-1" pages Windows-1252 quotes.
-_AS_A_BROWSER_READS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs",
-                       "iso8859-1": "cp1252", "ascii": "cp1252", "x-user-defined": "cp1252", "euc_kr": "cp949",
-                       "shift_jis": "cp932", "tis-620": "cp874", "iso8859-11": "cp874", "windows-874": "cp874",
-                       "iso8859-9": "cp1254"}
-# Encodings a page cannot be read in line by line (wide or stateful): a browser reads a <meta> naming
-# UTF-16 as UTF-8, and the others are no longer read at all.
-_NOT_BY_LINES = ("utf-16", "utf-32", "utf-7", "hz", "iso2022")
-
-
-def declared_charset(head: bytes) -> str:
-    """The encoding a page declares in its first bytes (`<meta charset="gbk">`), as a browser reads it
-    in Python's codec names; "utf-8" where it declares none, one Python does not know, or one no page
-    can be read in line by line.
-
-    >>> [declared_charset(f'<meta charset="{label}">'.encode()) for label in ("gb2312", "big5", "utf-16", "nope")]
-    ['gb18030', 'big5hkscs', 'utf-8', 'utf-8']
-    """
-    import codecs
-
-    label = declared_label(head)
-    if not label:
-        return "utf-8"
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        name = label
-    name = _AS_A_BROWSER_READS.get(name, name)
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return "utf-8"
-    return "utf-8" if name.startswith(_NOT_BY_LINES) else name
-
-
-def declared_label(head: bytes) -> str | None:
-    """The charset label a page's first bytes declare, as written (lower case), or None."""
-    found = _CHARSET.search(head)
-    return found.group(1).decode("ascii").lower() if found else None
-
-
-def page_charset(start: bytes) -> str:
-    """The encoding to read a page in, from its first bytes: UTF-8 where it begins with a UTF-8 BOM (as in
-    a browser: a page re-saved as UTF-8, text pasted on the page) or where its text there is UTF-8 (a
-    page converted with iconv keeps its old <meta>; a GBK page's Chinese is never valid UTF-8 for long);
-    else what it declares."""
-    if start.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    declared = declared_charset(start)
-    return "utf-8" if declared != "utf-8" and is_utf8_text(start) else declared
-
-
-def is_utf8_text(start: bytes) -> bool:
-    """Whether bytes hold non-ASCII text that is all valid UTF-8 (a character cut at the end aside)."""
-    if start.isascii():
-        return False
-    try:
-        start.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return err.reason == "unexpected end of data" and err.start >= len(start) - 3
-    return True
-
-
-def page_line(raw: bytes, number: int, charset: str) -> str:
-    """A page's line in its charset; a line that is not, but is UTF-8, in UTF-8 (the page's head was
-    all ASCII and told nothing); else with its bad bytes marked (`decode`)."""
-    text, bad = decode(raw, number, charset)
-    if bad is not None and charset != "utf-8":
-        as_utf8, bad_utf8 = decode(raw, number)
-        if bad_utf8 is None:
-            return as_utf8
-    return text
-
-
 def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """A page's HTML source as `serve tag` reads it, in the encoding it declares (a browser's reading):
     each paragraph a record of one document, id `<stem>:<line>`; a paragraph holding a byte that
     does not decode, or a block never closed, an error record."""
-    lines = split_bare_cr(lines)
-    head = list(islice(lines, 64))  # where a page declares its encoding
-    start = b"".join(head)[:8192]
-    stem, charset = Path(name).stem, page_charset(start)
-    decoded = (page_line(raw, number, charset) for number, raw in enumerate(chain(head, lines), start=1))
-    not_decoded = "not UTF-8" if charset == "utf-8" else f"neither {declared_label(start)} as the page declares nor UTF-8"
+    lines = list(split_bare_cr(lines))  # a page is read whole: its bytes decide its encoding
+    page = b"".join(lines)
+    stem, charset = Path(name).stem, page_charset(page)
+    decoded = (page_line(raw, number, charset) for number, raw in enumerate(lines, start=1))
+    not_decoded = "not UTF-8" if charset == "utf-8" else f"neither {declared_label(page)} as the page declares nor UTF-8"
     for number, paragraph in page_paragraphs(LINE_END.sub("\n", text) for text in decoded):
         if paragraph is None:
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")

@@ -18,13 +18,12 @@
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import io
 import os
 from pathlib import PurePosixPath
 
-from serve.readers import csv_header
+from serve.csv_records import check_csv_head
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
 from vnzh_runtime.folders import few, foreign
@@ -146,8 +145,7 @@ def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> No
         if problem:
             raise UserError(problem)
         if kind == "csv":  # one line here, not a failed task on an executor
-            first = head[0] if head else b""
-            csv_header(csv.reader(io.StringIO(first.decode("utf-8-sig", "replace"))), name)
+            check_csv_head(head, name)
 
 
 def _head(spark, file: str) -> list[bytes]:

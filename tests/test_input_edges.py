@@ -116,6 +116,24 @@ def test_csv_as_spreadsheets_save_it_semicolons_tabs_a_sep_line_and_any_case_of_
         read(b"sep=;\nid;body\n1;a\n", "x.csv")
 
 
+def test_csv_rows_separated_otherwise_than_the_header_and_a_bom_after_excels_sep_line():
+    records = read(f"id;text\n1,{VI}\n2;{VI}\n".encode(), "x.csv")
+    assert [(r.id, r.error) for r in records] == [
+        (None, "x.csv:2: this row is separated by ',', the header by ';'; use one separator throughout the file"), ("2", None)]
+    assert [(r.id, r.text) for r in read(b"sep=;\n\xef\xbb\xbfid;text\n1;x\n", "x.csv")] == [("1", "x")]
+    # a text-only row of a header that starts with text may hold a semicolon: it is the text
+    assert [(r.id, r.text, r.error) for r in read(f"text,id\n{VI}; 2025\n".encode(), "x.csv")] == [(None, f"{VI}; 2025", None)]
+
+
+def test_serve_spark_checks_a_csv_header_as_serve_tag_reads_it():
+    from serve.csv_records import check_csv_head
+
+    for head in ([b"id;text\n", b"1;a\n"], [b"sep=;\n", b"id;text\n"], [b"ID\tText\n", b"1\ta\n"]):
+        check_csv_head(head, "h.csv")
+    with pytest.raises(UserError, match=re.escape("h.csv:1: the CSV header has no 'text' column")):
+        check_csv_head([b"a;b\n", b"1;2\n"], "h.csv")
+
+
 def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():
     with pytest.raises(UserError, match=re.escape("t.csv:1: the CSV header has 2 'text' columns (columns 2 and 3); "
                                                   "rename or remove all but one")):
@@ -484,7 +502,12 @@ def test_a_page_converted_to_utf8_with_its_old_meta_left_in_is_read_as_utf8():
     page = f'<html><head><meta charset="gbk"></head>\n<body><p>{VI}</p><p>{ZH}</p></body></html>\n'.encode()
     assert [(r.text, r.error) for r in read(page, "converted.html")] == [(VI, None), (ZH, None)]
     ascii_head = b'<html><head><meta charset="gb2312"><style>' + b"p{}\n" * 3000 + b"</style></head>\n"
-    assert [r.text for r in read(ascii_head + f"<p>{ZH}</p>\n".encode(), "converted.html")] == [ZH]
+    valid_gb18030_too = ["Việt Nam và Trung Quốc", "越南", "中越两国"]  # UTF-8 bytes that GB18030 also decodes
+    body = "".join(f"<p>{text}</p>\n" for text in valid_gb18030_too).encode()
+    assert [r.text for r in read(ascii_head + body, "converted.html")] == valid_gb18030_too
+    # and a GBK page whose head happens to be valid UTF-8 (图片 in GBK is "ͼƬ") is read as the GBK it is
+    gbk_page = ('<html><head><meta charset="gbk"><title>图片</title></head>\n<p>越南和中国签署合作协议</p>\n').encode("gbk")
+    assert [(r.text, r.error) for r in read(gbk_page, "p.html")] == [("越南和中国签署合作协议", None)]
     bad = read(ascii_head + "<p>越南</p>\n".encode("gbk") + b"<p>\xff\xfe</p>\n", "gbk.html")
     assert [r.text for r in bad[:1]] == ["越南"]
     assert bad[1].error == "gbk.html:3003: neither gb2312 as the page declares nor UTF-8; re-save as UTF-8"
@@ -498,6 +521,15 @@ def test_a_declared_charset_is_read_as_a_browser_reads_it():
     for label in ("utf-16", "UTF-16LE", "utf-7", "hz-gb-2312", "x-user-defined"):
         page = f'<html><head><meta charset="{label}"></head>\n<body><p>{VI}</p>\n<p>ab</p></body></html>\n'.encode()
         assert [(r.text, r.error) for r in read(page, "p.html")] == [(VI, None), ("ab", None)], label
+
+
+def modern_mail() -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Alice <a@b.vn>", "b@c.vn", "Việt Nam"
+    message.set_content(VI)
+    return message.as_bytes()
 
 
 def test_office_documents_and_e_mails_are_one_error_naming_how_to_get_their_text():
@@ -515,11 +547,19 @@ def test_office_documents_and_e_mails_are_one_error_naming_how_to_get_their_text
                        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "r.txt: an Office 97-2003 document"),
                        (email.mime.text.MIMEText(VI, "plain", "utf-8").as_bytes(), "r.txt: an e-mail message"),
                        (b"Return-Path: <a@b.vn>\nReceived: from mx\n\n" + VI.encode(), "r.txt: an e-mail message"),
-                       (b"From a@b.vn Mon Jan  1 00:00:00 2024\nSubject: x\n\n" + VI.encode(), "r.txt: an e-mail message")):
+                       (b"From a@b.vn Mon Jan  1 00:00:00 2024\nSubject: x\n\n" + VI.encode(), "r.txt: an e-mail message"),
+                       (modern_mail(), "r.txt: an e-mail message"),
+                       (b"MIME-Version: 1.0\nContent-Type: text/plain\n\n" + VI.encode(), "r.txt: a MIME file (a saved MHTML page "
+                                                                                        "or an e-mail)")):
         with pytest.raises(UserError, match=re.escape(said)):
             read(data, "r.txt")
-    # an article may well begin with "From", and a feed zip is still an archive to unpack
+    # an article may well begin with "From" or "Received:", and a feed zip is still an archive to unpack
     assert [r.text for r in read(f"From Beijing Mon to Hanoi\n{VI}\n".encode(), "a.txt")] == ["From Beijing Mon to Hanoi", VI]
+    assert [r.text for r in read(f"Received: Hà Nội, 3/3/2025\n{VI}\n".encode(), "a.txt")] == ["Received: Hà Nội, 3/3/2025", VI]
+    # a zip's local header may hold a line feed before the first member's name
+    from vnzh_runtime.filekind import whole_file_problem
+    cut = [b"PK\x03\x04\x14\x00\x00\x00\x08\x00\n", b"\x00" * 15 + b"[Content_Types].xml\x00"]
+    assert whole_file_problem(cut, "r.txt", False).startswith("r.txt: an Office document (.docx, .xlsx)")
     feed = io.BytesIO()
     with zipfile.ZipFile(feed, "w") as archive:
         archive.writestr("feed.jsonl", "{}")

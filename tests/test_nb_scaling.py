@@ -47,10 +47,11 @@ def test_the_folded_weights_score_the_raw_features_as_the_head_scores_the_scaled
     assert not np.allclose(coef, LogisticRegression(C=5.0).fit(x, y).coef_)  # the scaling changed the fit
 
 
-def test_the_setting_is_checked_at_load_and_zero_is_the_plain_head(tmp_path):
+def test_the_setting_is_checked_at_load_zero_is_the_plain_head_and_country_columns_keep_their_value(monkeypatch):
+    import train.models.tfidf as tfidf
     from train.config import config_from_dict
     from train.data import Record
-    from train.models.tfidf import TfidfTrainer
+    from train.models.tfidf import YES_NO, TfidfTrainer, fit_head, to_scipy
     from vnzh_runtime.errors import UserError
 
     with pytest.raises(UserError, match="nb_scale"):
@@ -58,8 +59,17 @@ def test_the_setting_is_checked_at_load_and_zero_is_the_plain_head(tmp_path):
     texts = ["Việt Nam Trung Quốc thương mại", "Trung Quốc Việt Nam biên giới", "giá vàng hôm nay", "bóng đá Lào"] * 3
     labels = ["economy", "border_sea", "other", "other"] * 3
     records = [Record(f"r{i}", "vi", (label,), text, "authored", "train") for i, (text, label) in enumerate(zip(texts, labels))]
+    kept = []
+    monkeypatch.setattr(tfidf, "fit_scaled", lambda *args: kept.append(args[-1]) or fit_scaled(*args))
     relevance = {}
-    for power in (0.0, 0.5):
-        config = config_from_dict({"model": {"type": "tfidf", "tfidf": {"nb_scale": power, "country_features": 0.25}}})
-        relevance[power] = TfidfTrainer(config).fit(records, []).model.weights["relevance_coef"]
-    assert relevance[0.0].shape == relevance[0.5].shape and not np.allclose(relevance[0.0], relevance[0.5])
+    for power, countries in ((0.0, 0.25), (0.5, 0.25), (0.5, 0.0)):
+        config = config_from_dict({"model": {"type": "tfidf", "tfidf": {"nb_scale": power, "country_features": countries}}})
+        trainer = TfidfTrainer(config).fit(records, [])
+        relevance[power, countries] = trainer.model.weights["relevance_coef"]
+        if power == 0.0:  # exactly the head fitted on the raw features
+            featurizer = trainer.model.featurizer
+            x = to_scipy(featurizer.transform(texts), featurizer.width)
+            plain = fit_head(x, ["no" if label == "other" else "yes" for label in labels], YES_NO, config.model.tfidf, 13)
+            assert np.allclose(relevance[power, countries], plain[0])
+    assert kept == [7, 0]  # the seven named-country columns keep their value; none without them
+    assert not np.allclose(relevance[0.0, 0.25], relevance[0.5, 0.25])

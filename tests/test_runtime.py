@@ -252,6 +252,6 @@ def test_asking_for_cuda_where_there_is_none_is_one_line_naming_the_fix(monkeypa
     from vnzh_runtime.transformer import pick_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(UserError, match=r"--device cuda: no CUDA device here .*fix: --device cpu"):
+    with pytest.raises(UserError, match=r"device cuda \(--device, or spec.json's options.device\): no CUDA device here .*fix: --device cpu"):
         pick_device("cuda")
     assert pick_device("auto") == "cpu" and pick_device("cpu") == "cpu"

@@ -30,10 +30,18 @@ _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip 
                (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
 ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97-2003
-# An e-mail's first header (a saved .eml or an mbox): no article or page begins with one of these.
+# An e-mail's first header (a saved .eml), when the next line is a header too: an article may open "Received: ...".
 _MAIL_HEADERS = (b"Return-Path:", b"Received:", b"Delivered-To:", b"Message-ID:", b"DKIM-Signature:", b"X-Mozilla-Status:",
-                 b"Authentication-Results:", b"ARC-Seal:", b"Content-Type:")
+                 b"Authentication-Results:", b"ARC-Seal:", b"Content-Type:", b"From:", b"To:", b"Subject:", b"Date:")
+_HEADER_LINE = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)")  # "Name: value", or a folded line of the one before
 _MBOX_FROM = re.compile(rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d")  # "From alice@example.com Mon Jan  1 ..."
+
+
+def is_mail(head: list[bytes]) -> bool:
+    """Whether a file opens as an e-mail: an mbox's "From " line, or a mail header followed by another."""
+    first = head[0].lstrip(b"\xef\xbb\xbf") if head else b""
+    after = head[1] if len(head) > 1 else b""
+    return bool(_MBOX_FROM.match(first)) or (first.startswith(_MAIL_HEADERS) and bool(_HEADER_LINE.match(after)))
 
 
 def office_document(first: bytes) -> str | None:
@@ -178,7 +186,7 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     encoding = wide_encoding(first)
     if encoding:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
-    office = office_document(first)
+    office = office_document(b"".join(head)[:256])  # a zip's header may hold a \n before the first name
     if office:
         return (f"{name}: {office}, not text; save it from its program as \"Plain Text\" (UTF-8), "
                 "or a spreadsheet as CSV UTF-8")
@@ -191,9 +199,12 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         command = "pdftotext -layout FILE.pdf -" if is_stream(name) else \
             f"pdftotext -layout {shlex.quote(name)} {shlex.quote(text)}"
         return f"{name}: a PDF, not text; extract its text first ({command})"
-    if first.startswith((b"MIME-Version:", b"From: <Saved by")):  # a browser's "single file" page, images and all
+    if first.startswith(b"From: <Saved by"):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
-    if first.lstrip(b"\xef\xbb\xbf").startswith(_MAIL_HEADERS) or _MBOX_FROM.match(first):  # .eml, mbox
+    if first.startswith(b"MIME-Version:"):
+        return (f"{name}: a MIME file (a saved MHTML page or an e-mail), not HTML or text; save the page as "
+                "\"Webpage, HTML only\", or the article's text from the mail program")
+    if is_mail(head):  # .eml, mbox
         return (f"{name}: an e-mail message (headers and encoded parts), not an article; save the article's "
                 "text from the mail program, or the page it links to")
     number, filled, after = filled_and_after(head)

@@ -61,7 +61,8 @@ def pick_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():  # else torch's AssertionError, a traceback
-        raise UserError("--device cuda: no CUDA device here (this torch is a CPU build, or no GPU is visible); "
+        raise UserError("device cuda (--device, or spec.json's options.device): no CUDA device here (this torch "
+                        "is a CPU build, or no GPU is visible); "
                         "fix: --device cpu, or --device auto to use a GPU where there is one")
     return requested
 

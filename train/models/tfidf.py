@@ -48,7 +48,8 @@ class TfidfSettings(Strict):
     # n-grams; 0: none. bench/RESULTS.md has the measured choice.
     country_features: float = Field(0.25, ge=0, le=10)  # past 10 they drown the n-grams (a unit vector)
     # the relevance head's features scaled by |Naive Bayes log-count ratio| ** nb_scale (train/nb_scaling.py),
-    # folded into its weights; 0: plain logistic regression. bench/RESULTS.md has the measured choice.
+    # folded into its weights; 0: plain logistic regression. Only `heads: factored` has a relevance head: `joint`
+    # and multi-label one-vs-rest heads are not scaled. bench/RESULTS.md has the measured choice.
     nb_scale: float = Field(0.5, ge=0, le=2)
 
     @field_validator("word_ngrams")

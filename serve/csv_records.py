@@ -1,0 +1,179 @@
+"""`serve tag`'s CSV reader (`serve spark` reads CSV files with it too): a header with a `text`
+column, rows of records, as spreadsheets save them.
+
+The separator is a comma, a semicolon (Excel where the comma is the decimal mark, as in
+Vietnamese) or a tab (Excel's "Unicode Text" once iconv has made it UTF-8): Excel's own `sep=;`
+first line, else whichever the header names a `text` column under. Column names are read in any
+case (`Text`, ` ID `):
+
+    >>> [(r.id, r.text) for r in read_csv_records([b"sep=;\\n", b"ID;Text\\n", b"1;Viet Nam, 2025\\n"], "a.csv")]
+    [('1', 'Viet Nam, 2025')]
+
+Every row gives one record; a row that cannot be parsed (a stray quote) is one error record on
+its first line, and reading starts again at the next line, so that no row is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import deque
+from typing import Iterable, Iterator
+
+from serve.lines import decode, split_bare_cr
+from serve.tagging import InputRecord, checked
+from vnzh_runtime.errors import UserError
+from vnzh_runtime.jsonl import clean_id
+
+csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
+
+
+class CsvLines:
+    """The CSV file's decoded lines for `csv.reader`, numbered, keeping the lines of the row being read
+    (`row`: (number, text, first bad byte or None) each) so that the lines after the first of a row
+    the reader refuses can be read again (`read_again_after_first`)."""
+
+    def __init__(self, lines: Iterable[bytes]):
+        self.lines = enumerate(split_bare_cr(lines), start=1)
+        self.again: deque[tuple[int, str, int | None]] = deque()
+        self.row: list[tuple[int, str, int | None]] = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.again:
+            line = self.again.popleft()
+        else:
+            number, raw = next(self.lines)
+            line = (number, *decode(raw, number))
+        self.row.append(line)
+        return line[1]
+
+    def read_again_after_first(self) -> None:
+        """Read the refused row's lines again from the one after its first. No reader can tell a line the
+        stray quote swallowed from the broken field's own next line: each is read as the row it looks
+        like (an error record where it does not fit the header), so that no row is lost."""
+        self.again.extendleft(reversed(self.row[1:]))
+
+
+def loose_fields(text: str, separator: str = ",") -> list[str]:
+    """A line's fields read leniently, alone ([] where even that fails)."""
+    try:
+        return next(csv.reader([text], delimiter=separator, strict=False), [])
+    except csv.Error:
+        return []
+
+
+# The separators a spreadsheet saves CSV with: a comma, a semicolon (Excel where the comma is the decimal mark,
+# as in Vietnamese), a tab (a TSV named .csv). Excel's own `sep=;` first line says which.
+SEPARATORS = (",", ";", "\t")
+SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_EXCEL_SEP = re.compile(r"\ufeff?sep=(.)\s*$")
+KNOWN_COLUMNS = ("id", "text", "doc_id")
+
+
+def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
+    """(the separator of a CSV file, its header's line) from its first line (read, and left for the
+    header when it is the header): Excel's `sep=X` line, else the separator under which the header
+    names a text column.
+
+    >>> csv_separator(CsvLines([b"sep=;\\n", b"id;text\\n"]), "a.csv"), csv_separator(CsvLines([b"ID\\tText\\n"]), "b.csv")
+    ((';', 2), ('\\t', 1))
+    """
+    try:
+        first = next(source)
+    except StopIteration:
+        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)") from None
+    declared = _EXCEL_SEP.match(first.rstrip("\r\n"))
+    if declared:
+        source.row = []
+        return declared.group(1), 2
+    source.again.appendleft(source.row.pop())
+    return next((sep for sep in SEPARATORS if "text" in header_names(loose_fields(first, sep))), ","), 1
+
+
+def header_names(header: list[str]) -> list[str]:
+    """The header's column names, `Text`, ` TEXT ` and `text` alike for the columns the tagger reads."""
+    def known(column: str) -> str:  # a BOM before a header under Excel's `sep=` line (`cat sep.txt excel.csv`)
+        return column.replace("\ufeff", "").strip().lower()
+
+    return [known(column) if known(column) in KNOWN_COLUMNS else column for column in header]
+
+
+def csv_header(reader, name: str, line: int = 1) -> list[str]:
+    try:
+        header = next(reader, None)
+    except csv.Error as err:
+        raise UserError(f"{name}:{line}: the CSV header cannot be read ({err}); fix line {line}") from None
+    if header is None:
+        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)")
+    header = header_names(header)
+    if not header or "text" not in header:
+        raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {header}); add one")
+    for column in KNOWN_COLUMNS:
+        if header.count(column) > 1:
+            places = " and ".join(str(i) for i, c in enumerate(header, start=1) if c == column)
+            raise UserError(f"{name}:{line}: the CSV header has {header.count(column)} '{column}' columns "
+                            f"(columns {places}); rename or remove all but one")
+    return header
+
+
+def ids_of_broken_row(text: str, header: list[str], separator: str) -> tuple:
+    """The id and doc_id of a row the strict reader refused, as far as a lenient reading of its first line shows."""
+    values = {k: v for k, v in zip(header, loose_fields(text, separator)) if v != ""}
+    return clean_id(values.get("id")), clean_id(values.get("doc_id"))
+
+
+def csv_record(header: list[str], fields: list[str], lines: list, name: str, separator: str = ",") -> InputRecord:
+    """One parsed row as DictReader would make it (a missing field None, empty extra fields ignored).
+    A row with more non-empty fields than the header has columns is an error: an unquoted comma
+    in the text shifts every field after it, so neither its text nor its ids can be trusted."""
+    if any(fields[len(header):]):
+        return InputRecord(None, None, None, f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
+                                             f"{len(header)} (a {SEPARATOR_NAMES.get(separator, repr(separator))} in a "
+                                             "field that is not quoted?); quote that field")
+    if len(fields) == 1 < len(header) and header.index("text") > 0:  # no text: an error however it is told
+        other = next((sep for sep in SEPARATORS if sep != separator and len(loose_fields(fields[0], sep)) > 1), None)
+        if other:  # else every such row reads as one field, `'text' is null`, its id the whole line
+            return InputRecord(None, None, None, f"{name}:{lines[0][0]}: this row is separated by {other!r}, the header "
+                                                 f"by {separator!r}; use one separator throughout the file")
+    values = dict(zip(header, fields))
+    bad = next(((number, offset) for number, _, offset in lines if offset is not None), None)
+    if bad:
+        return InputRecord(clean_id(values.get("id") or None), None, clean_id(values.get("doc_id") or None),
+                           f"{name}:{bad[0]}: not UTF-8 (byte {bad[1]}); re-save the file as UTF-8")
+    return checked({k: v for k, v in values.items() if k in ("id", "text", "doc_id") and v != ""}
+                   | {"text": values.get("text")}, f"{name}:{lines[0][0]}")
+
+
+def open_csv(lines: Iterable[bytes], name: str) -> tuple["CsvLines", Iterator[list[str]], list[str], str]:
+    """(the file's lines, a reader of its rows, its header, its separator): the header read and checked."""
+    source = CsvLines(lines)
+    separator, line = csv_separator(source, name)
+    reader = csv.reader(source, delimiter=separator, strict=True)
+    return source, reader, csv_header(reader, name, line), separator
+
+
+def check_csv_head(head: list[bytes], name: str) -> None:
+    """A CSV file's first lines as `read_csv_records` checks them (`serve spark`, before its executors read)."""
+    open_csv(iter(head), name)
+
+
+def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    source, reader, header, separator = open_csv(lines, name)
+    while True:
+        source.row = []
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:  # e.g. a stray quote: this row is the error, the rows after it go on
+            number, text, _ = source.row[0]
+            record_id, doc_id = ids_of_broken_row(text, header, separator)
+            yield InputRecord(record_id, None, doc_id,
+                              f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")
+            source.read_again_after_first()
+            continue
+        if fields:  # [] is a blank line, not a record
+            yield csv_record(header, fields, source.row, name, separator)
