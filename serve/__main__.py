@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             check_paths(args.input, args.output, args.overwrite)
         else:
             check_port(args.host, args.port)
+        if args.command == "tag" and args.quiet:  # transformers' "Loading weights" bars too, read at its import
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         options = {"device": args.device, "cpu_int8": args.cpu_int8}
         predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options,
                                       label_thresholds=dict(args.label_thresholds))

@@ -127,6 +127,19 @@ def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
     assert pyfunc.predict(pd.DataFrame({"text": texts})).to_dict("records") == [row | {"error": None} for row in expected]
 
 
+def test_serve_tag_quiet_prints_no_progress_bars_not_even_transformers_loading_ones(tiny_run, tmp_path):
+    src = tmp_path / "a.txt"
+    src.write_text("Hai bên nhất trí thúc đẩy hợp tác thương mại\n", encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if key != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    for quiet in ([], ["--quiet"]):
+        done = subprocess.run([sys.executable, "-m", "serve", "tag", "--model", str(tiny_run.output_dir), "--input", str(src),
+                               "--output", str(tmp_path / "o.jsonl"), "--overwrite", *quiet],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert ("it/s]" in done.stderr or "para/s]" in done.stderr) != bool(quiet), done.stderr
+    assert done.stderr.strip() == f"tagged 1 of 1 records (0 errors) -> {tmp_path / 'o.jsonl'}"
+
+
 def test_missing_phobert_weights_stop_with_one_line(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"),
            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}"}
