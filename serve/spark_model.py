@@ -22,7 +22,7 @@ def download_model(uri: str) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from vnzh_runtime.pyfunc import quiet_mlflow, store_to_read
+    from vnzh_runtime.pyfunc import missing_files_fix, quiet_mlflow, store_to_read
 
     quiet_mlflow()
     local = Path(uri)
@@ -37,7 +37,7 @@ def download_model(uri: str) -> Path:
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     except (MlflowException, OSError) as err:
         raise UserError(f"{uri}: cannot load from MLflow at {store} ({first_line(err)}); "
-                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
+                        f"{missing_files_fix(first_line(err))}") from None
 
 
 def model_labels(root: Path) -> list[str]:

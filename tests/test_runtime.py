@@ -255,3 +255,13 @@ def test_asking_for_cuda_where_there_is_none_is_one_line_naming_the_fix(monkeypa
     with pytest.raises(UserError, match=r"device cuda \(--device, or spec.json's options.device\): no CUDA device here .*fix: --device cpu"):
         pick_device("cuda")
     assert pick_device("auto") == "cpu" and pick_device("cpu") == "cpu"
+
+
+def test_a_sqlite_store_with_a_query_string_is_the_database_file_it_names(tmp_path, monkeypatch):
+    """`sqlite:///m.db?timeout=60` is a store MLflow and training accept: loading from it looked for
+    a file named `m.db?timeout=60` and said there was none."""
+    from vnzh_runtime.pyfunc import missing_files_fix, sqlite_path
+
+    assert sqlite_path(f"sqlite:///{tmp_path}/m.db?timeout=60") == tmp_path / "m.db"
+    assert "files are missing" in missing_files_fix("No such artifact: ''")
+    assert "check the name and alias" in missing_files_fix("Registered Model with name=x not found")

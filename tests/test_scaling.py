@@ -14,6 +14,7 @@ import json
 import math
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -498,3 +499,11 @@ def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path,
     assert len(lines) == 1 and lines[0].startswith(f"error: MLFLOW_TRACKING_URI={url}: the tracking server does not answer")
     assert "Traceback" not in done.stderr and "data:" not in done.stderr and not (tmp_path / "never").exists()
     assert time.monotonic() - started < 60
+    # serve tag (and the API, evaluate, serve spark) reading a models:/ URI: seconds, not minutes of retries
+    import vnzh_runtime
+
+    started = time.monotonic()
+    with pytest.raises(UserError, match=re.escape(f"models:/x@champion: MLFLOW_TRACKING_URI={url}: the tracking server does "
+                                                  "not answer")):
+        vnzh_runtime.load("models:/x@champion")
+    assert time.monotonic() - started < 30

@@ -92,6 +92,24 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
     return target
 
 
+def lock_output(target: Path):
+    """Hold the right to write `target` for as long as the returned file stays open (the training's
+    run): two trainings into one directory would each log the directory the other just moved into
+    place, registering one run's model under the other's name. An flock on `.<name>.lock` beside
+    it is released when the process ends, however it ends."""
+    import fcntl
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(target.parent / f".{target.name}.lock", "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UserError(f"{target}: another training is writing this model directory now; wait for it to finish, "
+                        "or name another (--set output_dir=...)") from None
+    return handle
+
+
 def leftovers(target: Path) -> list[Path]:
     """Scratch directories beside `target` that a killed training (SIGKILL, the OOM killer, a power
     cut) could not remove: `.<name>.partial-*`, `.tuning-*`, `.old-*`. Named, not removed: another

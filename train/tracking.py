@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, sqlite_path, store_problem, tracking_uri
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, server_problem, sqlite_path, store_problem, tracking_uri
 
 PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
@@ -41,18 +42,9 @@ def check_tracking_server() -> None:
     """The tracking store must be usable before any work starts: an http(s) server must answer,
     and a database file must be one (`store_problem`)."""
     uri = tracking_uri()
-    problem = store_problem(uri) or unwritable_sqlite(uri)
+    problem = store_problem(uri) or unwritable_sqlite(uri) or server_problem(uri)
     if problem:
         raise UserError(problem)
-    if not uri.startswith(("http://", "https://")):
-        return
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5).read()
-    except OSError as err:
-        raise UserError(f"MLFLOW_TRACKING_URI={uri}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
-                        "start it or fix the address") from None
 
 
 def unwritable_sqlite(uri: str) -> str | None:
@@ -193,12 +185,28 @@ class TrainingRun:
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
-            code_paths=[str(RUNTIME_CODE)], signature=signature,
-            input_example=example, registered_model_name=name,
+            code_paths=[str(RUNTIME_CODE)], signature=signature, input_example=example,
             pip_requirements=model_requirements(self.config.model.type))
-        version = info.registered_model_version
-        mlflow.MlflowClient().set_registered_model_alias(name, self.config.mlflow.alias, version)
+        with signals_deferred():  # a version without its alias, its run left RUNNING: worse than a second's wait
+            version = mlflow.register_model(info.model_uri, name).version
+            mlflow.MlflowClient().set_registered_model_alias(name, self.config.mlflow.alias, version)
         return f"models:/{name}@{self.config.mlflow.alias}"
+
+
+@contextmanager
+def signals_deferred():
+    """Ctrl-C and SIGTERM wait until the block is done (they are delivered as it ends), in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def model_requirements(model_type: str) -> list[str]:

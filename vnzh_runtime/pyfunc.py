@@ -33,13 +33,13 @@ def tracking_uri() -> str:
 
 def sqlite_path(store: str) -> Path | None:
     """The database file of a `sqlite:///` store, or None for any other store."""
-    return Path(store.removeprefix("sqlite:///")) if store.startswith("sqlite:///") else None
+    return Path(store.removeprefix("sqlite:///").partition("?")[0]) if store.startswith("sqlite:///") else None  # ?timeout=60
 
 
 def store_to_read(uri: str) -> str:
     """The tracking store to load `uri` from, once it is one MLflow can read: one line otherwise."""
     store = tracking_uri()
-    problem = store_problem(store)
+    problem = store_problem(store) or server_problem(store)
     if problem:
         raise UserError(f"{uri}: {problem}")
     path = sqlite_path(store)
@@ -47,6 +47,29 @@ def store_to_read(uri: str) -> str:
         # MLflow would create an empty database here; say where it looked instead.
         raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
     return store
+
+
+def server_problem(store: str) -> str | None:
+    """Why an http(s) tracking server cannot be used, in one line, within seconds (MLflow itself
+    retries for minutes, then blames the model's name); None for any other store, or one that answers."""
+    if not store.startswith(("http://", "https://")):
+        return None
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(store.rstrip("/") + "/health", timeout=5).read()
+    except OSError as err:
+        return (f"MLFLOW_TRACKING_URI={store}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
+                "start it or fix the address")
+    return None
+
+
+def missing_files_fix(first_line: str) -> str:
+    """The fix to name when MLflow cannot load a model: its files gone from the store (deleted
+    artifacts) are no misspelt name."""
+    if "No such artifact" in first_line or "No such file" in first_line:
+        return "the model's files are missing from the store's artifacts (deleted?); retrain it, or name another version"
+    return "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI"
 
 
 def store_problem(store: str) -> str | None:
@@ -165,6 +188,5 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
         local = root / flavor["artifacts"][MODEL_ARTIFACT]["path"]
     except (MlflowException, OSError, KeyError) as err:
         first = str(getattr(err, "message", err)).splitlines()[0][:160]
-        raise UserError(f"{uri}: cannot load from MLflow at {store} ({first}); "
-                        "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI") from None
+        raise UserError(f"{uri}: cannot load from MLflow at {store} ({first}); {missing_files_fix(first)}") from None
     return Predictor.load(local, threshold=threshold, options=options, label_thresholds=label_thresholds)
