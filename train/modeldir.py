@@ -95,12 +95,16 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
 def lock_output(target: Path):
     """Hold the right to write `target` for as long as the returned file stays open (the training's
     run): two trainings into one directory would each log the directory the other just moved into
-    place, registering one run's model under the other's name. An flock on `.<name>.lock` beside
-    it is released when the process ends, however it ends."""
+    place, registering one run's model under the other's name. An flock, released when the process
+    ends however it ends, on a file in the temporary folder named after the directory's real path
+    (so a symlink to it is the same directory, and nothing is left beside the user's models).
+    Read-only, so that another user's training into a shared folder can take the same lock."""
     import fcntl
+    import hashlib
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(target.parent / f".{target.name}.lock", "a")
+    key = hashlib.sha256(str(target.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    handle = os.fdopen(os.open(Path(tempfile.gettempdir()) / f"vnzh-training-{key}.lock", os.O_RDONLY | os.O_CREAT, 0o644),
+                       "rb")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
