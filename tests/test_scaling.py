@@ -479,6 +479,13 @@ def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, 
     assert tagged.returncode == 0, tagged.stderr[-3000:]
     tag_file(Predictor.load(out), str(src), str(tmp_path / "local.jsonl"), progress=False)
     assert (tmp_path / "tags.jsonl").read_text(encoding="utf-8") == (tmp_path / "local.jsonl").read_text(encoding="utf-8")
+    # the model directory knows its registered version on the team's server too (/health, evaluate --log)
+    from vnzh_runtime.provenance import model_info
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", url)
+        info = model_info(Predictor.load(out), str(out))
+    assert (info["name"], info["version"], info["alias"]) == ("vn-china-topics-tfidf-team", "1", "champion")
 
 
 def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):

@@ -65,14 +65,19 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
 def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
     """(name, version, aliases) registered from `run_id` in the local MLflow store, if there is one.
 
-    The store is read directly, read-only, in milliseconds (importing MLflow to ask it would
-    add seconds to every start); the answer is for display, so any surprise gives None.
+    A sqlite store is read directly, read-only, in milliseconds (importing MLflow to ask it would
+    add seconds to every start); a team's tracking server is asked through MLflow once it answers
+    its health check (a direct database URI is not: one that is down would stall start-up for
+    minutes). The answer is for display, so any surprise gives None.
     """
     import sqlite3
 
-    from vnzh_runtime.pyfunc import sqlite_path, tracking_uri
+    from vnzh_runtime.pyfunc import server_problem, sqlite_path, tracking_uri
 
-    path = sqlite_path(tracking_uri())
+    store = tracking_uri()
+    if store.startswith(("http://", "https://")):
+        return None if server_problem(store) else _registry(lambda client: _version_of_run(client, run_id))
+    path = sqlite_path(store)
     if path is None or not path.is_file():
         return None
     try:
@@ -86,6 +91,14 @@ def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
         return row[0], str(row[1]), ", ".join(aliases) or None
     except (sqlite3.Error, ValueError, TypeError):
         return None
+
+
+def _version_of_run(client, run_id: str) -> tuple[str, str, str | None] | None:
+    found = max(client.search_model_versions(f"run_id='{run_id}'"), key=lambda version: int(version.version), default=None)
+    if found is None:
+        return None
+    aliases = client.get_model_version(found.name, found.version).aliases  # a search leaves them out
+    return found.name, str(found.version), ", ".join(sorted(aliases)) or None
 
 
 def _registered(client, name: str, alias: str | None, version: str | None):
