@@ -71,6 +71,7 @@ SEPARATORS = (",", ";", "\t")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _EXCEL_SEP = re.compile(r"\ufeff?sep=(.)\s*$")
 KNOWN_COLUMNS = ("id", "text", "doc_id")
+EMPTY = "the file is empty (a CSV needs a header line with a 'text' column)"
 
 
 def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
@@ -84,7 +85,7 @@ def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
     try:
         first = next(source)
     except StopIteration:
-        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)") from None
+        raise UserError(f"{name}: {EMPTY}") from None
     declared = _EXCEL_SEP.match(first.rstrip("\r\n"))
     if declared:
         source.row = []
@@ -107,7 +108,7 @@ def csv_header(reader, name: str, line: int = 1) -> list[str]:
     except csv.Error as err:
         raise UserError(f"{name}:{line}: the CSV header cannot be read ({err}); fix line {line}") from None
     if header is None:
-        raise UserError(f"{name}: the file is empty (a CSV needs a header line with a 'text' column)")
+        raise UserError(f"{name}: {EMPTY}")  # Excel's `sep=` line alone
     header = header_names(header)
     if not header or "text" not in header:
         raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {header}); add one")
@@ -143,7 +144,7 @@ def csv_record(header: list[str], fields: list[str], lines: list, name: str, sep
     if bad:
         return InputRecord(clean_id(values.get("id") or None), None, clean_id(values.get("doc_id") or None),
                            f"{name}:{bad[0]}: not UTF-8 (byte {bad[1]}); re-save the file as UTF-8")
-    return checked({k: v for k, v in values.items() if k in ("id", "text", "doc_id") and v != ""}
+    return checked({k: v for k, v in values.items() if k in KNOWN_COLUMNS and v != ""}
                    | {"text": values.get("text")}, f"{name}:{lines[0][0]}")
 
 

@@ -35,6 +35,7 @@ from vnzh_runtime.filekind import first_filled, head_lines, opens_records, whole
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
+
 def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     for row in read_jsonl(lines, name):
         yield jsonl_record(row, name)

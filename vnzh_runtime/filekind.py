@@ -44,12 +44,12 @@ def is_mail(head: list[bytes]) -> bool:
     return bool(_MBOX_FROM.match(first)) or (first.startswith(_MAIL_HEADERS) and bool(_HEADER_LINE.match(after)))
 
 
-def office_document(first: bytes) -> str | None:
-    """"an Office 97-2003 document" or "a Word, Excel or PowerPoint document" (a zip whose first member is
-    the Open XML `[Content_Types].xml`), else None: unzipped, a .docx is XML, not its text."""
-    if first.startswith(_OLE2):
+def office_document(start: bytes) -> str | None:
+    """What Office file a file's first bytes show: an Office 97-2003 one (OLE2), or an Open XML one (a zip
+    whose first member is `[Content_Types].xml`); else None. Unzipped, a .docx is XML, not its text."""
+    if start.startswith(_OLE2):
         return "an Office 97-2003 document (.doc, .xls)"
-    if first.startswith(b"PK\x03\x04") and b"[Content_Types].xml" in first[:128]:
+    if start.startswith(b"PK\x03\x04") and b"[Content_Types].xml" in start[:128]:
         return "an Office document (.docx, .xlsx)"
     return None
 

@@ -80,7 +80,6 @@ def check_key(directory: Path, spec: dict, key) -> None:
 
 
 def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
-    from vnzh_runtime.errors import UserError
     from vnzh_runtime.spec import SPEC_FILE
 
     section = spec["model"]
