@@ -37,6 +37,7 @@ class CsvLines:
         self.lines = enumerate(split_bare_cr(lines), start=1)
         self.again: deque[tuple[int, str, int | None]] = deque()
         self.row: list[tuple[int, str, int | None]] = []
+        self.reread: set[int] = set()  # numbers of lines read again: maybe the rest of a broken field
 
     def __iter__(self):
         return self
@@ -55,6 +56,7 @@ class CsvLines:
         stray quote swallowed from the broken field's own next line: each is read as the row it looks
         like (an error record where it does not fit the header), so that no row is lost."""
         self.again.extendleft(reversed(self.row[1:]))
+        self.reread.update(number for number, _, _ in self.row[1:])
 
 
 def loose_fields(text: str, separator: str = ",") -> list[str]:
@@ -126,14 +128,18 @@ def ids_of_broken_row(text: str, header: list[str], separator: str) -> tuple:
     return clean_id(values.get("id")), clean_id(values.get("doc_id"))
 
 
-def csv_record(header: list[str], fields: list[str], lines: list, name: str, separator: str = ",") -> InputRecord:
+def csv_record(header: list[str], fields: list[str], lines: list, name: str, separator: str = ",",
+               reread: bool = False) -> InputRecord:
     """One parsed row as DictReader would make it (a missing field None, empty extra fields ignored).
     A row with more non-empty fields than the header has columns is an error: an unquoted comma
-    in the text shifts every field after it, so neither its text nor its ids can be trusted."""
+    in the text shifts every field after it, so only the ids in columns before the text are kept
+    (none where the row was `reread` after a broken one: it may be the rest of that row's field)."""
     if any(fields[len(header):]):
-        return InputRecord(None, None, None, f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
-                                             f"{len(header)} (a {SEPARATOR_NAMES.get(separator, repr(separator))} in a "
-                                             "field that is not quoted?); quote that field")
+        before_text = {} if reread else dict(zip(header[:header.index("text")], fields))
+        return InputRecord(clean_id(before_text.get("id") or None), None, clean_id(before_text.get("doc_id") or None),
+                           f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
+                           f"{len(header)} (a {SEPARATOR_NAMES.get(separator, repr(separator))} in a "
+                           "field that is not quoted?); quote that field")
     if len(fields) == 1 < len(header) and header.index("text") > 0:  # no text: an error however it is told
         other = next((sep for sep in SEPARATORS if sep != separator and len(loose_fields(fields[0], sep)) > 1), None)
         if other:  # else every such row reads as one field, `'text' is null`, its id the whole line
@@ -177,4 +183,4 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
             source.read_again_after_first()
             continue
         if fields:  # [] is a blank line, not a record
-            yield csv_record(header, fields, source.row, name, separator)
+            yield csv_record(header, fields, source.row, name, separator, source.row[0][0] in source.reread)

@@ -406,9 +406,10 @@ def test_a_signal_the_caller_ignores_stays_ignored():
 
 
 @pytest.mark.parametrize("stop_in", ["tuning", "refit"])
-def test_interrupted_training_leaves_the_earlier_model_or_the_new_one_whole(tfidf_run, tmp_path, monkeypatch, stop_in):
+def test_interrupted_training_leaves_the_earlier_model_or_the_new_one_whole(tfidf_run, tmp_path, monkeypatch, stop_in,
+                                                                            capsys):
     import train.run as run_module
-    from train.config import load_config
+    from train.__main__ import main as train_main
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     model = tmp_path / "model"
@@ -422,17 +423,25 @@ def test_interrupted_training_leaves_the_earlier_model_or_the_new_one_whole(tfid
         load = run_module.Predictor.load
         monkeypatch.setattr(run_module.Predictor, "load", lambda d, *a, **k: (_ for _ in ()).throw(KeyboardInterrupt)
                             if Path(d) == model else load(d, *a, **k))
-    config = load_config("configs/tfidf.yaml", [f"output_dir={model}", f"data.files=[{small_corpus(tmp_path / 's.jsonl')}]",
-                                                "mlflow.log_model=false", "mlflow.experiment=hostile"])
-    with pytest.raises(KeyboardInterrupt):
-        run_module.train(config, log=lambda *a, **k: None, overwrite=True)
+    overrides = [f"output_dir={model}", f"data.files=[{small_corpus(tmp_path / 's.jsonl')}]", "mlflow.log_model=false",
+                 "mlflow.experiment=hostile"]
+    assert train_main(["--config", "configs/tfidf.yaml", "--overwrite", *(f for o in overrides for f in ("--set", o))]) == 130
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.")] == []  # no tuning or staging left
     spec = read_spec(model)
+    said = capsys.readouterr().err.strip().splitlines()[-1]  # one line that says which model the directory holds
     if stop_in == "tuning":
+        assert said == f"error: interrupted; {model} still holds the previous model, untouched"
         assert {p.name: p.read_bytes() for p in model.rglob("*") if p.is_file()} == before
     else:  # the new model, already carrying the settings tuned on dev
+        assert said.startswith(f"error: interrupted after the new model was saved in {model}; its evaluation")
         assert spec["fitted_on"] == ["train", "dev"] and json.loads((model / "meta.json").read_text())["train_size"] == 18
         assert {k: spec[k] for k in tuned[0]} == tuned[0] and set(tuned[0]) >= {"context", "threshold"}
+
+
+def test_an_interrupted_training_with_no_model_yet_says_none_was_saved(tmp_path):
+    from train.modeldir import interrupted_note
+
+    assert interrupted_note(str(tmp_path / "new"), time.time()) == f"interrupted; no model was saved in {tmp_path / 'new'}"
 
 
 # --- untrusted model directories -----------------------------------------------------------------

@@ -98,6 +98,9 @@ def test_csv_row_with_more_fields_than_the_header_is_an_error_not_a_shifted_reco
     assert records[0].error == ("c.csv:2: 4 fields where the header has 3 (a comma in a field that is not quoted?); "
                                 "quote that field") and records[0].text is None
     assert records[2].error is None  # empty trailing fields (a spreadsheet's export) are no shift
+    # ids in columns before the text are read before the shift: the error record keeps them
+    shifted = read(f"id,doc_id,text\np1,art1,{VI}, 150 tỷ USD\n".encode("utf-8"), "c.csv")[0]
+    assert (shifted.id, shifted.doc_id, shifted.text) == ("p1", "art1", None) and shifted.error.startswith("c.csv:2: 4 fields")
 
 
 def test_csv_as_spreadsheets_save_it_semicolons_tabs_a_sep_line_and_any_case_of_header():

@@ -1,5 +1,7 @@
 """The transformer path offline: tiny encoders built locally, same training/serving code as PhoBERT."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -31,7 +33,10 @@ def tiny_run(mlflow_uri, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "tiny"
     config = load_config("configs/tiny-transformer.yaml",
                          [f"output_dir={out}", "mlflow.experiment=tests", "model.transformer.epochs=3", f"data.files={TINY_DATA}"])
-    return train(config, log=lambda *a, **k: None)
+    with contextlib.redirect_stdout(io.StringIO()) as stdout:
+        result = train(config, log=lambda *a, **k: None)
+    result.stdout = stdout.getvalue()  # what training wrote on stdout besides its report (which `log` quiets here)
+    return result
 
 
 def test_bpe_learns_frequent_pairs_first():
@@ -68,6 +73,7 @@ def test_long_paragraphs_keep_head_or_head_and_tail(policy, expected):
 
 
 def test_tiny_model_directory_and_mlflow_epochs(tiny_run, mlflow_uri):
+    assert "'loss'" not in tiny_run.stdout and "'eval_loss'" not in tiny_run.stdout  # stdout is the report's
     out = tiny_run.output_dir
     from vnzh_runtime.spec import read_spec
 

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 
 from vnzh_runtime.errors import run_cli
 
@@ -14,13 +15,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace the model directory of an earlier run")
     args = parser.parse_args(argv)
 
+    started, output_dir = time.time(), []
+
     def job() -> None:
         from train.config import load_config
         from train.run import train
 
-        train(load_config(args.config, args.overrides), overwrite=args.overwrite)
+        config = load_config(args.config, args.overrides)
+        output_dir.append(config.output_dir)
+        train(config, overwrite=args.overwrite)
 
-    return run_cli(job, "interrupted; the model directory holds the previous model, or the new one whole if it was finished")
+    def interrupted() -> str:
+        from train.modeldir import interrupted_note
+
+        return interrupted_note(output_dir[0], started) if output_dir else "interrupted"
+
+    return run_cli(job, interrupted)
 
 
 if __name__ == "__main__":

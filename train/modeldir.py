@@ -53,6 +53,18 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
     return path
 
 
+def interrupted_note(output_dir: str, started: float) -> str:
+    """What a training interrupted at any point left in its model directory (the new model is moved
+    into place whole, after tuning, and evaluated and registered after that)."""
+    spec = Path(output_dir) / SPEC_FILE
+    if not spec.is_file():
+        return f"interrupted; no model was saved in {output_dir}"
+    if spec.stat().st_mtime < started:
+        return f"interrupted; {output_dir} still holds the previous model, untouched"
+    return (f"interrupted after the new model was saved in {output_dir}; its evaluation or MLflow registration may be "
+            "missing (train again with --overwrite for both)")
+
+
 def check_creatable(path: Path, output_dir: str) -> None:
     """One line now, not after training, where the directory (and the one it is built in beside it)
     cannot be made: a file on the way, a read-only or virtual file system. A probe directory is

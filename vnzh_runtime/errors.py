@@ -12,12 +12,12 @@ def discard_writes(fd: int) -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
 
 
-def run_cli(job, interrupted: str = "interrupted") -> int:
+def run_cli(job, interrupted="interrupted") -> int:
     """Run a command's job and turn its end into an exit code, with at most one line on stderr.
 
     0 when it completes; 2 and `error: <message>` for a `UserError` (the message names the fix);
-    130 and `error: <interrupted>` for Ctrl-C, SIGTERM or SIGHUP; anything else is a bug: one line says
-    so, then the traceback.
+    130 and `error: <interrupted>` for Ctrl-C, SIGTERM or SIGHUP (`interrupted` a string, or a function
+    that says what the interruption left); anything else is a bug: one line says so, then the traceback.
     """
     import signal
     import sys
@@ -34,7 +34,7 @@ def run_cli(job, interrupted: str = "interrupted") -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"error: {interrupted}", file=sys.stderr)
+        print(f"error: {interrupted() if callable(interrupted) else interrupted}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `| head` closed standard output: the reader has what it wanted
         discard_writes(sys.stdout.fileno())  # the exit's flush goes nowhere

@@ -73,6 +73,33 @@ def epoch_logger(log: Callable):
     return EpochLogger()
 
 
+def logs_to_stderr(trainer) -> None:
+    """The Trainer writes each log dict (`{'loss': '1.79', 'epoch': '1'}`) on stdout, where `python -m
+    train` prints its report: the same lines go to stderr, beside the progress bar."""
+    import sys
+
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    def write(logs: dict) -> None:
+        print({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in logs.items() if k != "total_flos"}, file=sys.stderr)
+
+    class StderrPrinter(PrinterCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_local_process_zero and logs:
+                write(logs)
+
+    class StderrProgress(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and self.training_bar is not None and logs:
+                self.training_bar.clear()
+                write(logs)
+                self.training_bar.refresh()
+
+    for printer, replacement in ((PrinterCallback, StderrPrinter), (ProgressCallback, StderrProgress)):
+        if trainer.pop_callback(printer) is not None:
+            trainer.add_callback(replacement)
+
+
 def world_size() -> int:
     """Processes in this training (torchrun / accelerate launch set WORLD_SIZE); 1 for a plain run."""
     return int(os.environ.get("WORLD_SIZE", "1") or 1)
@@ -135,6 +162,7 @@ def train_encoder(encoder: Encoder, train: list[Record], dev: list[Record], labe
             eval_dataset=to_dataset(encoder, dev, labels), data_collator=DataCollatorWithPadding(encoder.tokenizer),
             compute_metrics=macro_f1,
             callbacks=[EarlyStoppingCallback(settings.early_stopping_patience), epoch_logger(log)])
+        logs_to_stderr(trainer)
         trainer.train()
         # Optimizer steps: with N data-parallel processes, about 1/N of a single process's.
         log({"steps": trainer.state.global_step}, step=round(trainer.state.epoch or 0))
