@@ -210,7 +210,7 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
     ])
     records = load_labelled([str(sample)])
     assert [r.id for r in records] == ["7", f"{sample}:2", "2.5"]
-    assert [r.doc_id for r in records] == ["3", "3", None]
+    assert [r.doc_id and r.doc_id.split("\t")[-1] for r in records] == ["3", "3", None]  # named within its file
     assert [r.labels for r in records] == [("border_sea",), ("economy",), ("border_sea",)]
     assert [r.lang for r in records] == ["vi", "vi", "zh"] and {r.split for r in records} == {"test"}
 
@@ -456,3 +456,30 @@ def test_training_on_some_labels_says_what_it_leaves_out_and_drops_the_second_to
     assert left_out(records, ["economy", "border_sea", "other"]) == (
         "data: 3 records left out, their dominant label not in data.labels (party_relations 2, science_tech 1)")
     assert left_out(records, ["economy", "party_relations", "science_tech", "other"]) is None
+
+
+def test_evaluate_reads_each_file_once_by_its_own_name_and_its_articles_within_it(tmp_path):
+    """`sample [v2].jsonl` is that file, not a glob; a file named twice (`e/../e/a.jsonl`, a link)
+    counts once; doc_id 1 of one file and of another are two articles; a dangling link is one line."""
+    article = [{"text": "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác", "label": "party_relations", "doc_id": 1},
+               {"text": "Hai bên nhất trí tăng cường trao đổi", "label": "party_relations", "doc_id": 1}]
+    named = write_jsonl(tmp_path / "sample [v2].jsonl", article)
+    (tmp_path / "e").mkdir()
+    other = write_jsonl(tmp_path / "e" / "b.jsonl", [{"text": "Giá vàng hôm nay tăng", "label": "other", "doc_id": 1}])
+    (tmp_path / "link.jsonl").symlink_to(named)
+    records = load_labelled([str(named), str(tmp_path / "e" / ".." / "e" / "b.jsonl"), str(other), str(tmp_path / "link.jsonl")])
+    assert [r.text for r in records] == [row["text"] for row in article] + ["Giá vàng hôm nay tăng"]
+    assert records[0].doc_id == records[1].doc_id != records[2].doc_id
+    (tmp_path / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path / 'gone.jsonl'}: cannot read it (No such file or directory)")):
+        load_labelled([str(tmp_path / "gone.jsonl")])
+
+
+def test_label_set_macro_f1_averages_the_labels_in_the_scope_as_the_single_label_table_does():
+    from train.multilabel import set_scores
+
+    labels = ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
+    truth = [("economy",), ("border_sea", "economy")]
+    scores = set_scores("test", truth, [list(t) for t in truth], labels)
+    assert scores["test_sets_macro_f1"] == scores["test_sets_micro_f1"] == 1.0  # four absent labels are no zeros
+    assert set_scores("test", truth, [["economy"], ["other"]], labels)["test_sets_macro_f1"] == pytest.approx((2 / 3) / 3)

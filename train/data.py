@@ -14,6 +14,7 @@ article is its seed file.
 from __future__ import annotations
 
 import glob
+import os
 import json
 from collections import Counter
 from contextlib import nullcontext
@@ -115,7 +116,11 @@ def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tupl
     if Path(path).suffix.lower() in NOT_JSONL:  # else an error per line, each saying "not valid JSON"
         raise DataError(f"{path}: a {Path(path).suffix.lower()} file; labelled data is JSON Lines, one "
                         "{\"text\": ..., \"labels\": [...]} per line (fix: convert the file to .jsonl)")
-    with nullcontext(handle) if handle is not None else open(path, "rb") as lines:
+    try:
+        opened = nullcontext(handle) if handle is not None else open(path, "rb")
+    except OSError as err:  # a dangling link, a file removed since the glob, no permission
+        raise DataError(f"{path}: cannot read it ({err.strerror})") from None
+    with opened as lines:
         head = head_lines(lines)
         problem = whole_file_problem(head, str(path), jsonl=True)
         if problem:  # one line that names the fix, not "not UTF-8" on line 1
@@ -125,17 +130,27 @@ def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tupl
 
 
 def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
-    """The files the globs name, in order, each once; `flag` is where the user wrote them."""
+    """The files the globs name, in order, each once however it is spelled (`a.jsonl`, `./a.jsonl`, a link
+    to it); a name that exists is that file, `[` and all; `flag` is where the user wrote them."""
     files: list[Path] = []
+    seen: set[Path] = set()
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern))
+        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))
         if not matches:
             raise DataError(f"{flag}: {pattern!r} matches no file (run from the project root or give an absolute path)")
         folder = next((m for m in matches if Path(m).is_dir()), None)
         if folder is not None:  # opening it would stop with a raw IsADirectoryError
             raise DataError(f"{flag}: {folder!r} is a directory (fix: name its files or a glob, e.g. {folder}/*.jsonl)")
-        files.extend(Path(m) for m in matches if Path(m) not in files)
+        for match in map(Path, matches):
+            if match.resolve() not in seen:
+                seen.add(match.resolve())
+                files.append(match)
     return files
+
+
+def in_file(record: Record, path) -> Record:
+    """The record with its document named within its file: doc_id 1 of a.jsonl and of b.jsonl are two articles."""
+    return record if record.doc_id is None else replace(record, doc_id=f"{path}\t{record.doc_id}")
 
 
 def load_records(patterns: list[str]) -> list[Record]:
@@ -143,7 +158,7 @@ def load_records(patterns: list[str]) -> list[Record]:
     seen: dict[str, str] = {}
     for path in resolve_files(patterns):
         for where, row in iter_file(path):
-            record = record_from(row, where)
+            record = in_file(record_from(row, where), path)
             if record.id in seen:
                 raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique")
             seen[record.id] = where

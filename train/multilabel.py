@@ -41,7 +41,10 @@ def choose_label_thresholds(predictor, records: list[Record]) -> dict[str, float
 def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels: list[str]) -> dict[str, float]:
     binarizer = MultiLabelBinarizer(classes=labels)
     y_true, y_pred = binarizer.fit_transform(truth), binarizer.transform(predicted)
-    metrics = {f"{name}_sets_{average}_f1": float(f1_score(y_true, y_pred, average=average, zero_division=0))
+    # Macro over the labels in this scope's gold or predicted sets, as the single-label table averages.
+    present = [i for i in range(len(labels)) if y_true[:, i].any() or y_pred[:, i].any()]
+    metrics = {f"{name}_sets_{average}_f1": float(f1_score(y_true, y_pred, average=average, zero_division=0,
+                                                           labels=present if average == "macro" else None))
                for average in ("micro", "macro", "samples")}
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
     for i, label in enumerate(labels):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import sys
 from pathlib import Path
 
-from train.data import DataError, Record, iter_file, record_from, resolve_files, with_labels_of
+from train.data import DataError, Record, in_file, iter_file, record_from, resolve_files, with_labels_of
 from vnzh_runtime.context import document_key
 from vnzh_runtime.langid import detect_lang
 from vnzh_runtime.markup import is_blank
@@ -36,7 +37,7 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
         for where, row in iter_file("stdin", sys.stdin.buffer) if stdin else iter_file(path):
             if row.error is None and isinstance(row.value, dict):
                 row.value = sample_row(row.value, where)
-            record = record_from(row, where)
+            record = in_file(record_from(row, where), path)
             if model_labels is not None and record.label not in model_labels and record.split != "train":
                 raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
                                 "evaluate a model trained on it, or leave such records out")
@@ -50,7 +51,7 @@ def sample_files(patterns: list[str]) -> list:
     for pattern in patterns:
         if pattern == STDIN:
             continue
-        matches = sorted(glob.glob(pattern))
+        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))  # `sample [v2].jsonl`
         if not matches:
             concrete.append(pattern)  # resolve_files says it matches no file
         for match in matches:
