@@ -126,8 +126,11 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
     tqdm.monitor_interval = 0  # no monitor thread: forking worker processes while a thread runs can deadlock
     writer = (CsvWriter if output_path.lower().endswith(".csv") else JsonlWriter)(sink, predictor.labels)
     batches = tag_batches(predictor, read_records(source, input_path), batch_size, workers, writer.encode)
-    with tqdm(desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5) as bar:
+    bar = None  # made at the first batch: a file refused at its first lines gets its one error line alone
+    try:
         for batch in batches:
+            if bar is None:
+                bar = tqdm(desc="tagging", unit=" para", file=sys.stderr, disable=not progress, mininterval=0.5)
             if writer.encode:
                 text, done, errors = batch
             else:
@@ -140,4 +143,7 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
                 for row in batch:
                     writer.write(row)
             bar.update(done)
+    finally:
+        if bar is not None:
+            bar.close()
     stats.tagged = stats.records - stats.errors

@@ -32,7 +32,19 @@ OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota
 TEMPORARY_NAME_EXTRA = len("..12345678.partial")
 
 
+# Output names that promise a format `serve tag` does not write (it writes CSV for .csv, else JSON Lines)
+NOT_WRITTEN = (".parquet", ".xlsx", ".xls", ".ods", ".gz", ".zip", ".bz2", ".xz", ".zst", ".tar", ".tgz", ".feather",
+               ".arrow", ".avro", ".orc", ".pdf", ".docx")
+
+
 def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> None:
+    if not output_path.strip():  # `--output "$OUT"` with OUT unset
+        raise UserError("--output is empty; name an output file, e.g. tags.jsonl, or - for standard output")
+    if output_path.lower().endswith(NOT_WRITTEN):
+        raise UserError(f"{output_path}: serve tag writes JSON Lines or CSV, not {Path(output_path).suffix}; "
+                        "name the output .jsonl or .csv (and convert or compress it afterwards)")
+    if input_path == STDIN and sys.stdin is None:  # `<&-`: Python has no standard input to read
+        raise UserError("--input -: standard input is closed; pipe the records in, or give the input file's name")
     if is_stream(output_path):
         check_stream(input_path, output_path)
         return
@@ -126,6 +138,8 @@ def same_file(read: os.stat_result | None, written: os.stat_result) -> bool:
 def open_descriptor(output_path: str) -> int | None:
     """The descriptor `output_path` names ("-", /dev/stdout, /dev/fd/3, ...), or None."""
     if output_path == STDOUT:
+        if sys.stdout is None:  # `>&-`: Python has no standard output to write
+            raise UserError("--output -: standard output is closed; name an output file, e.g. tags.jsonl")
         return sys.stdout.fileno()
     found = _OPEN_FD.fullmatch(output_path)
     if not found:

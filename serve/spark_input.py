@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import ARCHIVE_SUFFIXES
+from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES
 
 REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"

@@ -86,8 +86,9 @@ HOSTILE = [
     (jsonl({"id": "nul", "text": "a\x00b " + ZH}), ("ok", "nul")),
     (b'{"id": "raw-control", "text": "a\x00b\tc"}', ("ok", "raw-control")),  # JSON wants \u0000 and \t: read as text
     (jsonl({"id": "crlf", "text": EN}) + b"\r", ("ok", "crlf")),
-    (jsonl({"id": "extra"}) + b" trailing", ("error", None, "not valid JSON (Extra data at column 17)")),
-    (b'{"id": "u", "text": "unterminated', ("error", None, "(Unterminated string starting at column 21)")),  # not "at at"
+    # a line that is not JSON keeps the ids it shows before its text: its error joins back to the input
+    (jsonl({"id": "extra"}) + b" trailing", ("error", "extra", "not valid JSON (Extra data at column 17)")),
+    (b'{"id": "u", "text": "unterminated', ("error", "u", "(Unterminated string starting at column 21)")),  # not "at at"
     (jsonl({"id": True, "text": EN}), ("ok", True)),
     (jsonl({"id": 10**40, "text": EN}), ("ok", 10**40)),
     (jsonl({"id": "long", "text": (VI + " ") * 2000}), ("ok", "long")),
@@ -573,3 +574,18 @@ def test_api_huge_invalid_body_is_not_echoed(client, body):
 def test_api_empty_text_is_422(client, texts):
     response = client.post("/tag", json={"texts": texts})
     assert response.status_code == 422 and "empty" in response.text
+
+
+def test_closed_standard_streams_and_an_empty_or_foreign_output_name_are_one_line(tfidf_run, tmp_path):
+    model, src = str(tfidf_run.output_dir), tmp_path / "in.jsonl"
+    src.write_text(jsonl({"id": 1, "text": VI}).decode() + "\n", encoding="utf-8")
+    tag = f"{sys.executable} -m serve tag --model {model} --quiet"
+    cases = {f"{tag} --input - --output {tmp_path / 'o.jsonl'} <&-": "--input -: standard input is closed",
+             f"{tag} --input {src} --output - >&-": "--output -: standard output is closed",
+             f"{tag} --input {src} --output ''": "--output is empty",
+             f"{tag} --input {src} --output {tmp_path / 'o.parquet'}": "serve tag writes JSON Lines or CSV, not .parquet",
+             f"{sys.executable} -m train.evaluate --model {model} --data - <&-": "--data -: standard input is closed"}
+    for command, says in cases.items():
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=os.getcwd())
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, (command, done.stderr)
+    assert not (tmp_path / "o.parquet").exists()

@@ -9,6 +9,7 @@ a whole file in the wrong encoding is one line, and the API tags an article as `
   - POST /tag/file refuses a multipart form upload (curl -F)
 """
 
+import gzip
 import io
 import json
 import re
@@ -197,8 +198,55 @@ def test_raw_article_with_bare_cr_line_ends_is_split_into_paragraphs(tfidf_predi
 def test_a_utf16_file_is_one_clear_error(name, encoding, expected):
     text = "id,text\n1,x\n" if name.endswith(".csv") else json.dumps({"text": VI}) + "\n"
     data = ("\ufeff" if encoding == "utf-16-be" else "") + text
-    with pytest.raises(UserError, match=rf"^{name}:1: the file is {expected}, not UTF-8; re-save it as UTF-8$"):
+    fix = re.escape(f"(iconv -f {expected} -t UTF-8 {name} > a-utf8{Path(name).suffix})")
+    with pytest.raises(UserError, match=rf"^{name}:1: the file is {expected}, not UTF-8; re-save it as UTF-8 {fix}$"):
         read(data.encode(encoding), name)
+
+
+def test_excels_unicode_text_is_named_csv_by_its_fix_and_no_fix_writes_over_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=re.escape("(iconv -f UTF-16 -t UTF-8 u.txt > u-utf8.csv)")):
+        read("ID\tText\r\n1\tKim ngạch\r\n".encode("utf-16"), "u.txt")
+    (tmp_path / "x.jsonl").write_text("mine\n")  # what `gzip -dc x.jsonl.gz > x.jsonl` would empty
+    with pytest.raises(UserError, match=re.escape("(gzip -dc x.jsonl.gz > x-2.jsonl)")):
+        read(gzip.compress(b'{"text": "a"}\n'), "x.jsonl.gz")
+
+
+def test_tar_archives_office_files_in_any_member_order_and_an_api_answer_on_one_line_are_refused_with_their_fix(tmp_path):
+    import io
+    import tarfile
+    import zipfile
+
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w") as tar:
+        member = tarfile.TarInfo("feed.jsonl")
+        member.size = len(b'{"text": "a"}\n')
+        tar.addfile(member, io.BytesIO(b'{"text": "a"}\n'))
+    with pytest.raises(UserError, match=re.escape("t/feed.tar: a tar archive, not text; unpack it first (tar -xkf t/feed.tar -C t,")):
+        read(packed.getvalue(), "t/feed.tar")
+    with pytest.raises(UserError, match=re.escape("f.tgz: a compressed tar archive, not text; unpack it first (tar -xkzf f.tgz")):
+        read(gzip.compress(packed.getvalue()), "f.tgz")
+    for member, contents, says in (("mimetype", "application/vnd.oasis.opendocument.spreadsheet", "an OpenDocument file"),
+                                   ("docProps/app.xml", "<x/>", "an Office document")):  # openpyxl's first member
+        zipped = io.BytesIO()
+        with zipfile.ZipFile(zipped, "w") as archive:
+            archive.writestr(zipfile.ZipInfo(member), contents)
+            archive.writestr("content.xml", "<x/>")
+        with pytest.raises(UserError, match=re.escape(f"s.dat: {says}")):
+            read(zipped.getvalue(), "s.dat")
+    answer = json.dumps({"status": "ok", "articles": [{"id": 1, "text": VI}]}).encode() + b"\n"
+    with pytest.raises(UserError, match=re.escape("api.json:1: one JSON object that holds its records in 'articles', "
+                                                  "not JSON Lines; write one record per line (jq -c '.articles[]' api.json")):
+        read(answer, "api.json")
+
+
+def test_a_jsonl_text_with_raw_line_breaks_is_one_record_and_a_broken_line_keeps_its_id():
+    data = (f'{{"id": "a1", "text": "{VI}\n\n{VI}"}}\n{{"id": "a2", "text": "{ZH}"}}\n'
+            f'{{"id": "a3", "doc_id": "d", "text": "cut off\n{{"id": "a4", "text": "{EN}"}}\n').encode()
+    records = read(data, "raw.jsonl")
+    assert [(r.id, r.error is None) for r in records] == [("a1", True), ("a2", True), ("a3", False), ("a4", True)]
+    assert records[0].text == f"{VI}\n\n{VI}" and records[2].doc_id == "d"
+    assert records[2].error.startswith("raw.jsonl:5: not valid JSON (Unterminated string")
 
 
 @pytest.mark.parametrize("name, fix", [("feed.jsonl.gz", "gzip -dc feed.jsonl.gz > feed.jsonl"),
@@ -314,14 +362,16 @@ def test_serve_tag_refuses_a_utf16_file_in_one_line_and_writes_nothing(tfidf_run
     code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(out),
                        "--quiet", "--workers", "1"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err == [f"error: {src}:1: the file is UTF-16, not UTF-8; re-save it as UTF-8"]
+    assert code == 2 and err == [f"error: {src}:1: the file is UTF-16, not UTF-8; re-save it as UTF-8 "
+                                 f"(iconv -f UTF-16 -t UTF-8 {src} > {src.with_name('vi16-utf8.txt')})"]
     assert not out.exists() and not list(tmp_path.glob("*partial*"))
 
 
 def test_file_endpoint_refuses_utf16_with_the_same_line(client):
     response = client.post("/tag/file?filename=vi16.txt", content=f"{VI}\n".encode("utf-16"))
     assert response.status_code == 422
-    assert response.json()["detail"] == "vi16.txt:1: the file is UTF-16, not UTF-8; re-save it as UTF-8"
+    assert response.json()["detail"] == ("vi16.txt:1: the file is UTF-16, not UTF-8; re-save it as UTF-8 "
+                                         "(iconv -f UTF-16 -t UTF-8 vi16.txt > vi16-utf8.txt)")
 
 
 # --- /tag/article is serve tag on the article ----------------------------------------------

@@ -81,7 +81,9 @@ def test_articles_read_with_their_next_paragraph_whatever_the_batch_size_and_wor
     # the error record is skipped: the subhead's next paragraph is the section's body, as the predictor reads it
     expected = tfidf_predictor.predict([r["text"] for r in good], doc_ids=[r.get("doc_id") for r in good])
     assert [r["scores"] for r in rows if "error" not in r] == [e["scores"] for e in expected]
-    assert [r.get("doc_id") for r in rows] == [r.get("doc_id") if isinstance(r, dict) else None for r in records]
+    # the broken line keeps the doc_id it shows before it breaks off, as its id
+    assert [r.get("doc_id") for r in rows] == [r.get("doc_id") if isinstance(r, dict) else "a" for r in records]
+    assert [r["id"] for r in rows if "error" in r] == [5, 55] * 3
     assert "error" in rows[4] and "error" in rows[5]
     alone = tfidf_predictor.predict([r["text"] for r in good])
     assert expected[3]["scores"]["other"] < alone[3]["scores"]["other"]  # the subhead, read with its article

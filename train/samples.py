@@ -32,6 +32,8 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
     line: scikit-learn would drop it from the tables with a warning, and the figures would be wrong.
     (A second topic the model lacks is left to the caller: `trim_labels`, as training trims it.)"""
     records = []
+    if STDIN in files and sys.stdin is None:  # `<&-`
+        raise DataError("--data -: standard input is closed; pipe the records in, or give the file's name")
     for path in sample_files(files):
         stdin = path == STDIN  # `jq ... | python -m train.evaluate --data -`
         for where, row in iter_file("stdin", sys.stdin.buffer) if stdin else iter_file(path):

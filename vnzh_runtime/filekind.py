@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
+from vnzh_runtime.fix_commands import TAR_SUFFIXES, cr_fix, iconv_fix, jq_fix, pdf_fix, tar_fix, unpack_fix
 from vnzh_runtime.markup import is_blank
 
 # Byte order marks of the encodings a Windows editor saves as "Unicode"; the UTF-32 ones first (FF FE 00 00 begins with FF FE).
@@ -28,8 +28,9 @@ _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), 
 # (magic, kind, the command that writes the contents to standard output: `gunzip -k` refuses a name without .gz)
 _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip -p"), (b"BZh", "bzip2", "bzip2 -dc"),
                (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
-ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97-2003
+_OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
+_OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
 # An e-mail's first header (a saved .eml), when the next line is a header too: an article may open "Received: ...".
 _MAIL_HEADERS = (b"Return-Path:", b"Received:", b"Delivered-To:", b"Message-ID:", b"DKIM-Signature:", b"X-Mozilla-Status:",
                  b"Authentication-Results:", b"ARC-Seal:", b"Content-Type:", b"From:", b"To:", b"Subject:", b"Date:")
@@ -44,12 +45,20 @@ def is_mail(head: list[bytes]) -> bool:
     return bool(_MBOX_FROM.match(first)) or (first.startswith(_MAIL_HEADERS) and bool(_HEADER_LINE.match(after)))
 
 
-def office_document(start: bytes) -> str | None:
-    """What Office file a file's first bytes show: an Office 97-2003 one (OLE2), or an Open XML one (a zip
-    whose first member is `[Content_Types].xml`); else None. Unzipped, a .docx is XML, not its text."""
+def office_document(start: bytes, name: str = "") -> str | None:
+    """What office file a file's first bytes (and its name) show: an Office 97-2003 one (OLE2), an
+    OpenDocument one (a zip whose first member is `mimetype`, as LibreOffice saves), or an Open XML
+    one (a zip whose first member is one of its parts, in whatever order the writer puts them, or
+    named .docx, .xlsx, ...); else None. Unzipped, any of them is XML, not its text."""
     if start.startswith(_OLE2):
         return "an Office 97-2003 document (.doc, .xls)"
-    if start.startswith(b"PK\x03\x04") and b"[Content_Types].xml" in start[:128]:
+    if not start.startswith(b"PK\x03\x04"):
+        return None
+    member = start[30:30 + int.from_bytes(start[26:28], "little")]  # the zip's first member's name
+    if member == b"mimetype" and b"application/vnd.oasis.opendocument" in start:
+        return "an OpenDocument file (.odt, .ods)"
+    if member.startswith(_OPEN_XML_PARTS) or b"[Content_Types].xml" in start[:128] or \
+            Path(name).suffix.lower() in _OFFICE_SUFFIXES:
         return "an Office document (.docx, .xlsx)"
     return None
 
@@ -76,6 +85,23 @@ def is_json_array(first: bytes) -> bool:
     except ValueError:
         return True  # the array goes on over the next lines
     return isinstance(value, list) and any(isinstance(item, dict) for item in value)
+
+
+def records_key(line: bytes) -> str | None:
+    """The key of a one-line JSON object that holds a list of records (`{"articles": [{"text": ...}]}`,
+    an API's answer saved whole), or None: such a line is no record, and its records are inside it."""
+    try:
+        value = json.loads(line.lstrip(b"\xef\xbb\xbf"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "text" in value:
+        return None
+    return next((key for key, items in value.items() if isinstance(items, list)
+                 and any(isinstance(item, dict) and "text" in item for item in items)), None)
+
+
+def jq_path(key: str) -> str:
+    return f".{key}[]" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) else f".[{json.dumps(key, ensure_ascii=False)}][]"
 
 
 def is_spread_object(line: bytes, after: bytes) -> bool:
@@ -124,10 +150,6 @@ def ends_lines_in_cr(line: bytes) -> bool:
         return False
 
 
-def cr_fix(name: str) -> str:
-    if is_stream(name):
-        return "pipe it through tr '\\r' '\\n'"
-    return f"tr '\\r' '\\n' < {shlex.quote(name)} > {shlex.quote(Path(name).stem + '-lines.jsonl')}"
 
 
 def is_blank_line(raw: bytes) -> bool:
@@ -157,27 +179,10 @@ def filled_and_after(head: list[bytes]) -> tuple[int, bytes, bytes]:
     return number, filled, head[number] if number < len(head) else b""
 
 
-def unpack_fix(name: str, command: str) -> str:
-    """The command that writes an archive's contents beside it: `feed.jsonl.gz` to `feed.jsonl`, a
-    `feed.jsonl` that is gzip inside to `feed-unpacked.jsonl` (never over the archive)."""
-    if is_stream(name):
-        return f"pipe it through {command}"
-    path = Path(name)
-    target = path.with_suffix("") if path.suffix.lower() in ARCHIVE_SUFFIXES else \
-        path.with_name(f"{path.stem}-unpacked{path.suffix}")
-    return f"{command} {shlex.quote(name)} > {shlex.quote(str(target))}"
 
 
-def is_stream(name: str) -> bool:
-    """Standard input or a device (/dev/stdin, /dev/fd/3): no file that a fix could read again."""
-    return name == "stdin" or name.startswith("/dev/")
 
 
-def jq_fix(name: str, program: str) -> str:
-    """The command that rewrites a file as JSON Lines, beside it (never over it: `>` empties it first)."""
-    if is_stream(name):
-        return f"pipe it through jq -c {shlex.quote(program)} first"
-    return f"jq -c {shlex.quote(program)} {shlex.quote(name)} > {shlex.quote(Path(name).stem + '-lines.jsonl')}"
 
 
 def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
@@ -185,20 +190,22 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     first = head[0] if head else b""
     encoding = wide_encoding(first)
     if encoding:
-        return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8"
-    office = office_document(b"".join(head)[:256])  # a zip's header may hold a \n before the first name
+        return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8 ({iconv_fix(name, encoding, first)})"
+    start = b"".join(head)[:512]  # a zip's header may hold a \n before the first name
+    office = office_document(start, name)
     if office:
         return (f"{name}: {office}, not text; save it from its program as \"Plain Text\" (UTF-8), "
                 "or a spreadsheet as CSV UTF-8")
+    if start[257:262] == b"ustar":  # a tar's header; else its files are read as one article, headers and all
+        return f"{name}: a tar archive, not text; unpack it first ({tar_fix(name)})"
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
+            if name.lower().endswith(TAR_SUFFIXES):  # decompressed, a tar: unpack it whole
+                flag = {"gzip": "z", "bzip2": "j", "xz": "J"}.get(kind, "a")
+                return f"{name}: a compressed tar archive, not text; unpack it first ({tar_fix(name, flag)})"
             return f"{name}: a {kind} archive, not text; decompress it first ({unpack_fix(name, command)})"
     if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
-        text = Path(name).stem + ".txt"
-        text = Path(name).stem + "-text.txt" if Path(text).name == Path(name).name else text  # never over the input
-        command = "pdftotext -layout FILE.pdf -" if is_stream(name) else \
-            f"pdftotext -layout {shlex.quote(name)} {shlex.quote(text)}"
-        return f"{name}: a PDF, not text; extract its text first ({command})"
+        return f"{name}: a PDF, not text; extract its text first ({pdf_fix(name)})"
     if first.startswith(b"From: <Saved by"):  # a browser's "single file" page, images and all
         return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
     if first.startswith(b"MIME-Version:"):
@@ -213,6 +220,10 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     if jsonl and ends_lines_in_cr(filled):
         return (f"{name}:{number}: lines end in a bare carriage return (an old Mac file), not a line feed; "
                 f"convert them first ({cr_fix(name)})")
+    key = records_key(filled) if jsonl else None
+    if key is not None:
+        return (f"{name}:{number}: one JSON object that holds its records in {key!r}, not JSON Lines; write one "
+                f"record per line ({jq_fix(name, jq_path(key))})")
     if jsonl and is_spread_object(filled, after):  # else each of its lines would be an error record of its own
         return (f"{name}:{number}: a JSON object over several lines, not JSON Lines; write one object per line "
                 f"({jq_fix(name, '.')}; where its records are a list inside it, as in {{\"articles\": [...]}}, "

@@ -61,10 +61,32 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
         return JsonlRow(number, json.loads(text.rstrip("\r\n"), strict=False))
     except json.JSONDecodeError as err:
         return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
-                                      "fix the line")
+                                      "fix the line", salvaged=ids_of_broken_line(text))
     except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
         return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
                                       f"{str(err)[:60]}); simplify the line")
+
+
+# `"id": "a4"` or `"doc_id": 7` at the top of a line that is not valid JSON (the first of each, before any
+# string holding such text could come: a record's text usually comes after its ids)
+_ID_FIELD = re.compile(r'"(id|doc_id)"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?\d{1,18}(?:\.\d+)?|true|false)\s*[,}]')
+
+
+def ids_of_broken_line(text: str) -> dict:
+    """The ids a line that is not valid JSON still shows, so that its error record joins back to the input.
+
+    >>> ids_of_broken_line('{"id": "a4", "doc_id": 7, "text": "cut off')
+    {'id': 'a4', 'doc_id': 7}
+    """
+    if not text.lstrip("\ufeff \t").startswith("{"):
+        return {}
+    ids: dict = {}
+    for key, value in _ID_FIELD.findall(text.split('"text"', 1)[0]):
+        try:
+            ids.setdefault(key, json.loads(value))
+        except ValueError:
+            pass
+    return ids
 
 
 def read_past_bad_bytes(raw: bytes) -> Any:
@@ -82,14 +104,58 @@ def clean_id(value: Any) -> Any:
     return None if any("\udc80" <= c <= "\udcff" for c in text) else value
 
 
+CONTINUATION_LINES = 20  # the most lines one record's string may run over with raw line breaks in it
+
+
+def is_filled(raw: bytes) -> bool:
+    # a record starts with "{"; anything else is looked at closer: a line of only a BOM or
+    # zero-width spaces is blank here too, as in every other reader
+    stripped = raw.strip()
+    return bool(stripped) and (stripped[:1] == b"{" or not is_blank(raw.decode("utf-8", "replace")))
+
+
 def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
-    """Rows of a binary handle, skipping blank lines."""
-    for number, raw in enumerate(handle, start=1):
-        stripped = raw.strip()
-        # a record starts with "{"; anything else is looked at closer: a line of only a BOM or
-        # zero-width spaces is blank here too, as in every other reader
-        if stripped and (stripped[:1] == b"{" or not is_blank(raw.decode("utf-8", "replace"))):
-            yield parse_line(raw, name, number)
+    """Rows of a binary handle, skipping blank lines. A record whose text holds raw line breaks
+    (an exporter that did not escape them as \\n) is one row, as long as no line it runs over is a
+    record of its own:
+
+        >>> import io
+        >>> [(r.line, r.value) for r in read_jsonl(io.BytesIO(b'{"id": 1, "text": "a\\nb"}\\n{"id": 2}\\n'), "in.jsonl")]
+        [(1, {'id': 1, 'text': 'a\\nb'}), (3, {'id': 2})]
+    """
+    lines = enumerate(handle, start=1)
+    again: list[tuple[int, bytes]] = []  # lines read ahead for a broken string, to be read as lines after all
+    while True:
+        number, raw = again.pop() if again else next(lines, (0, b""))
+        if not number:
+            return
+        if is_filled(raw):
+            row = parse_line(raw, name, number)
+            if row.error is not None and "Unterminated string" in row.error:
+                row = read_broken_string(row, raw, lines, again)
+            yield row
+
+
+def read_broken_string(row: JsonlRow, raw: bytes, lines: Iterator, again: list) -> JsonlRow:
+    """The record that `raw` starts, read on over the next lines (its string's raw line breaks), or
+    `row` (the error) with those lines left to be read again."""
+    taken = []
+    for number, more in lines:
+        taken.append((number, more))
+        if more.strip()[:1] == b"{" and not parse_line(more, "", number).error:  # a record: the string never ended
+            break
+        raw += more
+        try:
+            value = json.loads(raw.decode("utf-8-sig").rstrip("\r\n"), strict=False)
+        except (UnicodeDecodeError, RecursionError, ValueError):
+            if len(taken) < CONTINUATION_LINES:
+                continue
+            break
+        if isinstance(value, dict):
+            return JsonlRow(row.line, value)
+        break
+    again.extend(reversed(taken))
+    return row
 
 
 def read_jsonl_file(path, name: str | None = None) -> Iterator[JsonlRow]:

@@ -1,0 +1,89 @@
+"""The commands that an input file's error names as its fix: each writes its result beside the file,
+under a name that no file has yet, since `>` empties a file before the command reads anything.
+
+    >>> unpack_fix("feed.jsonl", "gzip -dc")
+    'gzip -dc feed.jsonl > feed-unpacked.jsonl'
+    >>> jq_fix("stdin", ".[]")
+    "pipe it through jq -c '.[]' first"
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst")
+TAR_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst")
+
+
+def is_stream(name: str) -> bool:
+    """Standard input or a device (/dev/stdin, /dev/fd/3): no file that a fix could read again."""
+    return name == "stdin" or name.startswith("/dev/")
+
+
+def unused(path: Path) -> Path:
+    """`path`, or the first of `name-2.ext`, `name-3.ext`, ... that does not exist."""
+    candidate, number = path, 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate, number = path.with_name(f"{path.stem}-{number}{path.suffix}"), number + 1
+    return candidate
+
+
+def written_to(command: str, target: Path) -> str:
+    return f"{command} > {shlex.quote(str(unused(target)))}"
+
+
+def unpack_fix(name: str, command: str) -> str:
+    """The command that writes an archive's contents beside it: `feed.jsonl.gz` to `feed.jsonl`, a
+    `feed.jsonl` that is gzip inside to `feed-unpacked.jsonl` (never over the archive or another file)."""
+    if is_stream(name):
+        return f"pipe it through {command}"
+    path = Path(name)
+    target = path.with_suffix("") if path.suffix.lower() in ARCHIVE_SUFFIXES else \
+        path.with_name(f"{path.stem}-unpacked{path.suffix}")
+    return written_to(f"{command} {shlex.quote(name)}", target)
+
+
+def tar_fix(name: str, compressed: str = "") -> str:
+    """Unpack a tar archive where it lies, keeping any file already there (`-k`), to tag its files one by one."""
+    if is_stream(name):
+        return f"save it and unpack it with tar -xk{compressed}f FILE, then tag the files it holds"
+    folder = shlex.quote(str(Path(name).parent))
+    return f"tar -xk{compressed}f {shlex.quote(name)} -C {folder}, then tag the files it holds"
+
+
+def jq_fix(name: str, program: str) -> str:
+    """The command that rewrites a file as JSON Lines, beside it."""
+    if is_stream(name):
+        return f"pipe it through jq -c {shlex.quote(program)} first"
+    return written_to(f"jq -c {shlex.quote(program)} {shlex.quote(name)}", Path(Path(name).stem + "-lines.jsonl"))
+
+
+def cr_fix(name: str) -> str:
+    if is_stream(name):
+        return "pipe it through tr '\\r' '\\n'"
+    return written_to(f"tr '\\r' '\\n' < {shlex.quote(name)}", Path(Path(name).stem + "-lines.jsonl"))
+
+
+def pdf_fix(name: str) -> str:
+    if is_stream(name):
+        return "pdftotext -layout FILE.pdf -"
+    text = Path(Path(name).stem + ".txt")
+    text = Path(Path(name).stem + "-text.txt") if text.name == Path(name).name else text  # a PDF named .txt
+    return f"pdftotext -layout {shlex.quote(name)} {shlex.quote(str(unused(text)))}"
+
+
+def iconv_fix(name: str, encoding: str, first: bytes) -> str:
+    """Re-encode a UTF-16/32 file as UTF-8. Excel's "Unicode Text" is a tab-separated table: with a
+    `text` column in its header it is named .csv, so that it is read as the table it is.
+
+    >>> iconv_fix("u.txt", "UTF-16", "ID\\tText\\r\\n".encode("utf-16"))
+    'iconv -f UTF-16 -t UTF-8 u.txt > u-utf8.csv'
+    """
+    if is_stream(name):
+        return f"pipe it through iconv -f {encoding} -t UTF-8"
+    header = first.decode(encoding.lower(), "replace").splitlines()[0] if first else ""  # the BOM tells the byte order
+    table = "\t" in header and "text" in (column.strip().lower() for column in header.split("\t"))
+    path = Path(name)
+    target = path.with_name(f"{path.stem}-utf8{'.csv' if table else path.suffix}")
+    return written_to(f"iconv -f {encoding} -t UTF-8 {shlex.quote(name)}", target)
