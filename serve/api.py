@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.html_pages import UNCLOSED
-from serve.page import add_page
+from serve.page import MAX_FILE_RECORDS, add_page
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
@@ -87,6 +87,9 @@ def validation_message(errors: list[dict]) -> str:
         loc = [part for part in error.get("loc", ()) if part not in ("body", "query")]
         if not loc and error.get("type") == "missing":
             return "the body is empty; send a JSON object"
+        if not loc and error.get("type") == "model_attributes_type":  # `[{...}]`, `null`, `"text"`
+            got = {list: "an array", type(None): "null", str: "a string"}.get(type(error.get("input")), "not an object")
+            return f"the body is {got}; send a JSON object (its fields as /docs shows them)"
         where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else str(loc[0]) if loc else ""
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "string_unicode":  # a "\ud800" escape alone: JSON allows it, no text holds it
@@ -159,7 +162,7 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
                 "threshold": predictor.threshold, "auto_threshold": predictor.resolve_threshold("auto"),
                 "multilabel": predictor.multilabel, "label_thresholds": predictor.label_thresholds,
                 "model": info, "limits": {"texts": MAX_TEXTS, "chars": MAX_CHARS, "article_chars": MAX_ARTICLE_CHARS,
-                                          "file_bytes": MAX_FILE_BYTES}}
+                                          "file_bytes": MAX_FILE_BYTES, "file_records": MAX_FILE_RECORDS}}
 
     # The same limit on the bytes actually read (FastAPI's), for a body sent in chunks without a length.
     @app.post("/tag", max_body_size=MAX_JSON_BYTES)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Literal, Optional
 from urllib.parse import quote
@@ -35,6 +36,7 @@ from vnzh_runtime.errors import UserError
 from vnzh_runtime.predictor import Predictor, check_threshold
 
 STATIC = Path(__file__).resolve().parent / "static"
+MAX_FILE_RECORDS = 50_000  # an upload's records: each answer row is ~250 bytes, whatever the line it came from
 ASSETS = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8"}
 # /tag/file reads its body raw (no multipart): say so in the OpenAPI docs.
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -116,7 +118,12 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers=PAGE_HEADERS)
 
     def tag_upload(body: bytes, filename: str, threshold) -> tuple[list, list[dict]]:
-        records = list(read_records(io.BytesIO(body), filename))
+        records = list(islice(read_records(io.BytesIO(body), filename), MAX_FILE_RECORDS + 1))
+        if len(records) > MAX_FILE_RECORDS:  # 2 MB of one-character lines: a 250 MB answer
+            raise HTTPException(413, f"{filename}: more than {MAX_FILE_RECORDS:,} records; the limit is "
+                                     f"{MAX_FILE_RECORDS:,} per file (split it, or tag it with python -m serve tag)")
+        if not records:  # as /tag/article's "no paragraphs", not a silent success
+            raise HTTPException(422, f"{filename}: no records; the file is empty or blank")
         for number, record in enumerate(records, start=1):
             if record.text is not None and len(record.text) > max_chars:
                 # the id names it: an article's is `<stem>:<line>`, a JSONL or CSV record's the user's own
@@ -142,20 +149,23 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         value = query_threshold(threshold)
         refuse_form_upload(request, name)
         body = await read_body(request, max_file_bytes)
-        try:
-            records, rows = await anyio.to_thread.run_sync(lambda: tag_upload(body, name, value), limiter=limiter)
+        try:  # the answer is built in the worker thread too: a large one would stall /health on the event loop
+            answer = await anyio.to_thread.run_sync(lambda: answer_upload(body, name, value, format), limiter=limiter)
         except UserError as err:  # e.g. a CSV without a 'text' column: serve tag stops with the same line
             raise HTTPException(422, str(err)) from None
         if format != "json":
-            stem = Path(name).stem or "tags"
-            return Response(render(rows, predictor.labels, format).encode("utf-8"),
-                            media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
-                            headers={"Content-Disposition": attachment(stem, format)})
+            return Response(answer, media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
+                            headers={"Content-Disposition": attachment(Path(name).stem or "tags", format)})
+        return Response(answer, media_type="application/json")
+
+    def answer_upload(body: bytes, name: str, value, format: str) -> bytes:
+        records, rows = tag_upload(body, name, value)
+        if format != "json":
+            return render(rows, predictor.labels, format).encode("utf-8")
         used = predictor.threshold if value is None else predictor.resolve_threshold(value)
-        payload = {"name": name, "threshold": used, "labels": predictor.labels, "records": rows,
-                   "texts": [r.text for r in records],
-                   "furniture": [r.text is not None and not is_substantive(r.text) for r in records]}
-        return Response(json_bytes(payload), media_type="application/json")
+        return json_bytes({"name": name, "threshold": used, "labels": predictor.labels, "records": rows,
+                           "texts": [r.text for r in records],
+                           "furniture": [r.text is not None and not is_substantive(r.text) for r in records]})
 
 
 def attachment(stem: str, format: str) -> str:

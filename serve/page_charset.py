@@ -12,6 +12,8 @@ import re
 from serve.lines import decode
 
 _CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{2,40})", re.IGNORECASE)
+# An XHTML page's XML declaration, its first bytes: `<?xml version="1.0" encoding="gbk"?>`
+_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]{0,100}?encoding\s*=\s*[\"']([A-Za-z0-9_.:-]{2,40})[\"']", re.IGNORECASE)
 HEAD_BYTES = 8192  # where a page declares its encoding
 
 # A declared label read as a browser reads it (the WHATWG Encoding Standard), in Python's codec names:
@@ -51,8 +53,13 @@ def declared_charset(head: bytes) -> str:
 
 
 def declared_label(page: bytes) -> str | None:
-    """The charset label a page declares in its first 8 KB, as written (lower case), or None."""
-    found = _CHARSET.search(page[:HEAD_BYTES])
+    """The charset label a page declares in its first 8 KB, as written (lower case), or None: a
+    `<meta>`'s, else an XML declaration's (an .xhtml file's, which is all a browser reads it by).
+
+    >>> declared_label(b'<?xml version="1.0" encoding="GBK"?>\\n<html>'), declared_label(b"<p>x</p>")
+    ('gbk', None)
+    """
+    found = _CHARSET.search(page[:HEAD_BYTES]) or _XML_ENCODING.match(page[:HEAD_BYTES])
     return found.group(1).decode("ascii").lower() if found else None
 
 

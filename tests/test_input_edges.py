@@ -647,3 +647,31 @@ def test_a_lone_surrogate_in_an_article_is_named_not_pydantics_parse_message(cli
                            headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"] == "text: holds a lone surrogate escape (\\ud800 to \\udfff), which is no character; remove it"
+
+
+def test_html_that_browsers_shrug_off_reads_in_linear_time_and_never_fails():
+    """`<a ` never closed took close() a rescan of the rest of the page per `<` (18 KB: 8 s); `<![ endif]>`
+    was an AssertionError (a 500); an `<rt>` whose end tag is left out hid the rest of the page."""
+    from serve.html_pages import page_paragraphs
+
+    [(_, text)] = page_paragraphs(["<html><body><p>" + "<a " * 200_000 + "\n"])  # 0.4 s; quadratic: hours
+    assert text.startswith("<a <a") and len(text) == 3 * 200_000 - 1
+    page = ("<html><body>\n<p>Thủ đô <ruby>河内<rt>Hà Nội</ruby> hôm nay</p>\n<p>Việt Nam</p><![ endif]>"
+            "<![foo[ x ]]>\n<p>Hai nước tuần tra</p>\n</body></html>\n")
+    assert list(page_paragraphs(page.splitlines(keepends=True))) == [
+        ("2", "Thủ đô 河内 hôm nay"), ("3", "Việt Nam"), ("4", "Hai nước tuần tra")]
+
+
+def test_file_endpoint_refuses_empty_and_oversized_record_counts_and_a_non_object_body(client):
+    from serve.page import MAX_FILE_RECORDS
+
+    empty = client.post("/tag/file?filename=e.txt", content=b"\n \n")
+    assert empty.status_code == 422 and empty.json()["detail"] == "e.txt: no records; the file is empty or blank"
+    many = client.post("/tag/file?filename=x.txt", content=b"x\n" * (MAX_FILE_RECORDS + 1))
+    assert many.status_code == 413 and "more than 50,000 records" in many.json()["detail"]
+    page = "<?xml version='1.0' encoding='gbk'?>\n<html><body><p>中越海警开展北部湾联合巡逻</p></body></html>\n"
+    xhtml = client.post("/tag/file?filename=x.xhtml", content=page.encode("gbk")).json()["records"]
+    assert [(r.get("error"), r["label"]) for r in xhtml] == [(None, "border_sea")]
+    for body, got in (("[{\"texts\": [\"a\"]}]", "an array"), ("null", "null")):
+        answer = client.post("/tag", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and answer.json()["detail"].startswith(f"the body is {got}; send a JSON object")

@@ -175,7 +175,8 @@ def test_file_endpoint_refusals_say_why_in_one_line(client, tfidf_run, tmp_path,
 def test_health_names_the_model_and_the_page_needs(client, tfidf_predictor):
     body = client.get("/health").json()
     assert body["auto_threshold"] == tfidf_predictor.resolve_threshold("auto")
-    assert body["limits"] == {"texts": 256, "chars": MAX_CHARS, "article_chars": 500_000, "file_bytes": MAX_FILE_BYTES}
+    assert body["limits"] == {"texts": 256, "chars": MAX_CHARS, "article_chars": 500_000, "file_bytes": MAX_FILE_BYTES,
+                              "file_records": 50_000}
     model = body["model"]
     assert model["name"] == "vn-china-topics-tfidf" and model["version"] and model["model_type"] == "tfidf"
     assert body["multilabel"] is False and body["label_thresholds"] == {}

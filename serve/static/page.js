@@ -201,7 +201,8 @@
   }
 
   // Two decimals, cut rather than rounded, so a score shown as 0.68 is never below a 0.68 threshold.
-  function fmt(score) { return (Math.floor(Number(score) * 100) / 100).toFixed(2); }
+  // Scores come rounded to 4 decimals; 0.58 * 100 is 57.99999...: round away the float error before the floor.
+  function fmt(score) { return (Math.floor(Math.round(Number(score) * 10000) / 100) / 100).toFixed(2); }
 
   function render(data) {
     const { records, texts, furniture } = data;
