@@ -132,10 +132,12 @@ def csv_record(header: list[str], fields: list[str], lines: list, name: str, sep
                reread: bool = False) -> InputRecord:
     """One parsed row as DictReader would make it (a missing field None, empty extra fields ignored).
     A row with more non-empty fields than the header has columns is an error: an unquoted comma
-    in the text shifts every field after it, so only the ids in columns before the text are kept
-    (none where the row was `reread` after a broken one: it may be the rest of that row's field)."""
+    in the text (or any column) shifts every field after it, so only the ids in the row's first
+    columns, before any other column, are kept (none where the row was `reread` after a broken
+    one: it may be the rest of that row's field)."""
     if any(fields[len(header):]):
-        before_text = {} if reread else dict(zip(header[:header.index("text")], fields))
+        leading = len(header) if reread else next(i for i, column in enumerate(header) if column not in ("id", "doc_id"))
+        before_text = {} if reread else dict(zip(header[:leading], fields))
         return InputRecord(clean_id(before_text.get("id") or None), None, clean_id(before_text.get("doc_id") or None),
                            f"{name}:{lines[0][0]}: {len(fields)} fields where the header has "
                            f"{len(header)} (a {SEPARATOR_NAMES.get(separator, repr(separator))} in a "

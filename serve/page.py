@@ -33,6 +33,7 @@ from serve.readers import read_records
 from serve.tagging import tag_records, with_threshold
 from vnzh_runtime.context import is_substantive
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.fix_commands import uploaded
 from vnzh_runtime.predictor import Predictor, check_threshold
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -118,7 +119,8 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         return FileResponse(STATIC / name, media_type=ASSETS[name], headers=PAGE_HEADERS)
 
     def tag_upload(body: bytes, filename: str, threshold) -> tuple[list, list[dict]]:
-        records = list(islice(read_records(io.BytesIO(body), filename), MAX_FILE_RECORDS + 1))
+        with uploaded():  # a fix an error names is for the sender's file, named without looking at this machine's
+            records = list(islice(read_records(io.BytesIO(body), filename), MAX_FILE_RECORDS + 1))
         if len(records) > MAX_FILE_RECORDS:  # 2 MB of one-character lines: a 250 MB answer
             raise HTTPException(413, f"{filename}: more than {MAX_FILE_RECORDS:,} records; the limit is "
                                      f"{MAX_FILE_RECORDS:,} per file (split it, or tag it with python -m serve tag)")

@@ -675,3 +675,33 @@ def test_file_endpoint_refuses_empty_and_oversized_record_counts_and_a_non_objec
     for body, got in (("[{\"texts\": [\"a\"]}]", "an array"), ("null", "null")):
         answer = client.post("/tag", content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 422 and answer.json()["detail"].startswith(f"the body is {got}; send a JSON object")
+
+
+def test_broken_jsonl_lines_in_a_row_keep_their_order_and_fixes_hold_up_to_odd_names(tmp_path, monkeypatch):
+    """A reviewer's cases: 44 unterminated lines came back out of order; a 250-byte name crashed the fix
+    helper; a BOM-only UTF-16 file crashed it; a nested "id" was taken as the record's; an upload's fix
+    looked at this machine's files."""
+    from vnzh_runtime.fix_commands import unpack_fix, uploaded
+
+    broken = b"".join(b'{"id": %d, "text": "no end\n' % i for i in range(1, 45)) + b'{"id": 99, "text": "' + VI.encode() + b'"}\n'
+    records = read(broken, "b.jsonl")
+    assert [r.id for r in records] == list(range(1, 45)) + [99] and records[-1].error is None
+    nested = read(b'{"source": {"id": "bbc"}, "id": "a4", "text": "cut off\n', "n.jsonl")
+    assert [(r.id, r.error is not None) for r in nested] == [("a4", True)]
+    with pytest.raises(UserError, match=re.escape("-unpacked.txt)")):
+        read(gzip.compress(b"x"), "a" * 246 + ".txt")
+    with pytest.raises(UserError, match=re.escape("(iconv -f UTF-16 -t UTF-8 e.txt > e-utf8.txt)")):
+        read(b"\xff\xfe", "e.txt")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.jsonl").write_text("mine\n")
+    with uploaded():
+        assert unpack_fix("x.jsonl.gz", "gzip -dc") == "gzip -dc x.jsonl.gz > x.jsonl"  # the sender's machine's names
+    assert unpack_fix("x.jsonl.gz", "gzip -dc") == "gzip -dc x.jsonl.gz > x-2.jsonl"
+    one = b"a".ljust(100, b"\0") + b"0000644\0".ljust(157, b"\0") + b"ustar\x0000" + b"\0" * 243  # `tar cf one.tar a`
+    with pytest.raises(UserError, match="a tar archive"):
+        read(one + b"text\n", "one.tar")
+
+
+def test_a_csv_row_shifted_before_its_id_keeps_no_id():
+    shifted = read(b"title,id,text\nVietnam, China,a2,some text\n", "t.csv")[0]
+    assert (shifted.id, shifted.doc_id) == (None, None) and shifted.error.startswith("t.csv:2: 4 fields")

@@ -489,7 +489,7 @@ def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, 
 
 
 def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):
-    from train.tracking import check_tracking_server
+    from train.tracking_store import check_tracking_server
     from vnzh_runtime.errors import UserError
 
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -293,7 +293,7 @@ def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work
 
 
 @pytest.mark.parametrize("store, refused", [
-    ("sqlite:///mlflow.db", False), ("sqlite://", False), ("postgresql+psycopg2://u@db/mlflow", False),
+    ("sqlite:///mlflow.db", False), ("sqlite://", True), ("postgresql+psycopg2://u@db/mlflow", False),
     ("http://127.0.0.1:5000", False), ("databricks", False), ("databricks://profile", False),
     ("file:///tmp/mlruns", True), ("mlruns", True), ("/tmp/mlruns", True), ("sqlite:////tmp", True),
 ])
@@ -303,7 +303,7 @@ def test_only_stores_mlflow_3_cannot_use_are_refused_up_front(store, refused, mo
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
     assert (store_problem(store) is not None) == refused
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow's own opt-out keeps a folder store working
-    assert (store_problem(store) is not None) == (store == "sqlite:////tmp")
+    assert (store_problem(store) is not None) == (store in ("sqlite:////tmp", "sqlite://"))  # in memory: kept nowhere
 
 
 def test_a_sqlite_store_this_user_cannot_write_is_one_line_before_training(tmp_path, monkeypatch):
@@ -311,7 +311,7 @@ def test_a_sqlite_store_this_user_cannot_write_is_one_line_before_training(tmp_p
     Root can write any mode bits, so the file system's answer is stood in for (a read-only mount's)."""
     import os
 
-    import train.tracking as tracking
+    import train.tracking_store as tracking
     from vnzh_runtime.errors import UserError
 
     shared = tmp_path / "shared"
@@ -324,3 +324,9 @@ def test_a_sqlite_store_this_user_cannot_write_is_one_line_before_training(tmp_p
             tracking.check_tracking_server()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mine' / 'mlflow.db'}")
     tracking.check_tracking_server()  # a store to be made where this user can write
+    artifacts = tmp_path / "db" / "mlartifacts"  # the database writable, its artifact folder not: after training, too late
+    artifacts.mkdir(parents=True)
+    monkeypatch.setattr(tracking.os, "access", lambda path, mode: Path(path) != artifacts and real_access(path, mode))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}")
+    with pytest.raises(UserError, match=f"{re.escape(str(artifacts))} is read-only for this user"):
+        tracking.check_tracking_server("vn-china-topics")

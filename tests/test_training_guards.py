@@ -2,6 +2,8 @@
 
 import os
 import signal
+from pathlib import Path
+from re import escape as re_escape
 
 import pytest
 
@@ -34,3 +36,113 @@ def test_a_signal_during_registration_is_delivered_after_it():
             os.kill(os.getpid(), signal.SIGINT)
             reached.append("the block finished")
     assert reached == ["the block finished"]
+
+
+# --- a hostile ML engineer's configs and stores (nineteenth session): one line before any training ---
+
+@pytest.mark.parametrize("override, says", [
+    ("mlflow.registered_model=.", "not '.' or '..'"), ("mlflow.registered_model=team?b", "holds none of / : ? # @ %"),
+    ("mlflow.experiment=" + "x" * 501, "at most 500 characters"),
+])
+def test_names_mlflow_refuses_or_cannot_carry_back_stop_the_config(override, says):
+    from train.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=re_escape(says)):
+        load_config("configs/tfidf.yaml", [override])
+
+
+@pytest.mark.parametrize("override", ['model.transformer.encoders={"multi+zh": {name_or_path: tiny}}',
+                                      'model.transformer.routes={vi: phobert, zh: "multi+zh", en: multi}'])
+def test_an_encoder_name_is_a_plain_name(override):
+    from train.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="encoder name 'multi\\+zh' must be a plain name"):
+        load_config("configs/tiny-transformer.yaml", [override])
+
+
+def test_an_encoder_without_training_records_stops_before_the_others_train():
+    from train.config import load_config
+    from train.data import load_records
+    from train.models import create_model
+
+    vietnamese = [r for r in load_records(["data/authored/vi-k.jsonl"]) if r.split == "train"]
+    model = create_model(load_config("configs/tiny-transformer.yaml", []))
+    with pytest.raises(UserError, match=re_escape("encoder 'multi' (for en, zh) has no training records")):
+        model.check_data(vietnamese)
+
+
+def test_an_anchored_yaml_bomb_is_refused_in_a_short_line(tmp_path):
+    from train.config import ConfigError, load_config
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 7)] + ["data:", "  files: *a6"]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(str(tmp_path / "bomb.yaml"), [])
+    assert len(str(refused.value)) < 2000 and "\n" not in str(refused.value)  # was the whole million-item list
+
+
+@pytest.mark.parametrize("store, says", [("sqlite://", "an in-memory database keeps no run"),
+                                         ("sqlite:///:memory:", "an in-memory database keeps no run"),
+                                         ("sqlite:///~/mlflow.db", "a URI does not expand ~")])
+def test_stores_that_would_keep_nothing_or_a_folder_named_tilde_are_refused(store, says, monkeypatch):
+    from train.tracking_store import check_tracking_server
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    with pytest.raises(UserError, match=re_escape(says)):
+        check_tracking_server("vn-china-topics")
+
+
+def test_an_experiment_name_is_one_folder_under_mlartifacts(tmp_path, monkeypatch):
+    from train.tracking_store import artifact_location
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'm.db'}")
+    for name in ("/tmp/abs-exp-dir", "../../escaped", "..", "/Users/me@corp.com/vn-china"):
+        folder = Path(artifact_location(name).removeprefix("file://"))
+        assert folder.parent == tmp_path / "mlartifacts" and folder.name not in (".", ".."), name
+
+
+def test_an_output_dir_that_links_to_itself_is_one_line(tmp_path):
+    from train.modeldir import check_output_dir
+
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(UserError, match="a symbolic link that leads round in a loop"):
+        check_output_dir(str(tmp_path / "loop"), False)
+
+
+def test_a_configured_threshold_is_kept_with_its_dev_figures_and_long_params_say_they_were_cut():
+    import numpy as np
+
+    from train.evaluate import choose_threshold
+    from train.tracking import PARAM_CHARS, flatten
+
+    probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.55, 0.45]])
+    kept = choose_threshold(probs, ["economy", "other", "economy"], ["economy", "other"], configured=0.58)
+    assert kept == {"value": 0.58, "configured": True, "dev_precision": 0.5, "dev_coverage": 2 / 3}
+    files = flatten({"data": {"files": [f"data/{'./' * i}a.jsonl" for i in range(200)]}})["data.files"]
+    assert len(files) <= PARAM_CHARS and files.endswith("characters in all; the whole value is in config.yaml)")
+
+
+def test_a_run_whose_parameters_mlflow_refuses_ends_failed_not_finished(mlflow_uri, monkeypatch):
+    import mlflow
+
+    from train.config import load_config
+    from train.tracking import TrainingRun
+
+    def refuse(params):
+        raise mlflow.exceptions.MlflowException("Invalid value for parameter key")
+
+    monkeypatch.setattr(mlflow, "log_params", refuse)
+    run = TrainingRun(load_config("configs/tfidf.yaml", ["mlflow.experiment=guards"]))
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        run.__enter__()
+    assert mlflow.active_run() is None
+    assert mlflow.MlflowClient(mlflow_uri).get_run(run.run_id).info.status == "FAILED"
+
+
+def test_a_merge_key_twice_in_one_mapping_is_an_error_on_its_line(tmp_path):
+    from train.config import ConfigError, load_config
+
+    (tmp_path / "m.yaml").write_text("model:\n  type: tfidf\n  tfidf:\n    <<: {C: 3.0}\n    <<: {C: 4.0}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re_escape("'<<' is set twice")):
+        load_config(str(tmp_path / "m.yaml"), [])

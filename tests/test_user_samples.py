@@ -91,7 +91,7 @@ def test_duplicate_labels_stop_the_train_cli_before_any_mlflow_run(tmp_path, mon
 
 @pytest.mark.parametrize("override, says", [
     ("data.labels=[economy, other]", "at least two topics besides 'other'"),
-    ("mlflow.registered_model=team/tagger", "holds no '/' or ':'"),
+    ("mlflow.registered_model=team/tagger", "holds none of / : ? # @ %"),
 ])
 def test_configs_mlflow_or_the_heads_would_refuse_after_training_are_refused_at_load(override, says):
     with pytest.raises(ConfigError, match=says):
@@ -483,3 +483,9 @@ def test_label_set_macro_f1_averages_the_labels_in_the_scope_as_the_single_label
     scores = set_scores("test", truth, [list(t) for t in truth], labels)
     assert scores["test_sets_macro_f1"] == scores["test_sets_micro_f1"] == 1.0  # four absent labels are no zeros
     assert set_scores("test", truth, [["economy"], ["other"]], labels)["test_sets_macro_f1"] == pytest.approx((2 / 3) / 3)
+
+
+def test_a_data_file_that_is_a_link_looping_on_itself_is_one_line(tmp_path):
+    (tmp_path / "loop.jsonl").symlink_to(tmp_path / "loop.jsonl")
+    with pytest.raises(DataError, match=re.escape(f"{tmp_path / 'loop.jsonl'}: cannot read it")):
+        load_labelled([str(tmp_path / "loop.jsonl")])

@@ -63,7 +63,8 @@ class ContextConfig(Strict):
 
 
 class MlflowConfig(Strict):
-    experiment: str = Field("vn-china-topics", pattern=r"\S")  # not blank: the UI would list "   "
+    # not blank (the UI would list "   "), and no longer than MLflow takes, checked before training
+    experiment: str = Field("vn-china-topics", pattern=r"\S", max_length=500)
     registered_model: Optional[str] = None  # default: vn-china-topics-<name>
     alias: str = "champion"
     log_model: bool = True
@@ -72,8 +73,10 @@ class MlflowConfig(Strict):
     @classmethod
     def _registered_model(cls, name: Optional[str]) -> Optional[str]:
         # MLflow's rule, checked before training rather than at registration after it
-        if name is not None and (not name.strip() or "/" in name or ":" in name):
-            raise ValueError("a registered model name is not empty and holds no '/' or ':' (fix: e.g. vn-china-topics-team)")
+        # ... and what a models:/NAME@ALIAS URI cannot carry back ("?", "#", "@", "%") or MLflow refuses (".", "..")
+        if name is not None and (not name.strip() or re.search(r"[/:?#@%]", name) or name.strip(".") == ""):
+            raise ValueError("a registered model name is not empty, not '.' or '..', and holds none of / : ? # @ % "
+                             "(fix: e.g. vn-china-topics-team)")
         return name
 
     @field_validator("alias")
@@ -209,7 +212,16 @@ def describe(error: dict, source: str, overrides: list[str] | None = None) -> st
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern", "").endswith(NAME.pattern):
         message = "must be a plain name: ASCII letters, digits, '.', '_' and '-', from a letter or digit"
-    return f"{origin(key, source, overrides)}: {key}: {message}, got {error.get('input')!r}{yaml_hint(error)}"
+    return f"{origin(key, source, overrides)}: {key}: {message}, got {shown(error.get('input'))}{yaml_hint(error)}"
+
+
+def shown(value) -> str:
+    """A value's repr cut short: a YAML anchor of anchors is a list of millions of items in 500 bytes."""
+    import reprlib
+
+    cut = reprlib.Repr()
+    cut.maxstring, cut.maxother, cut.maxlist, cut.maxdict, cut.maxlevel = 80, 80, 6, 6, 3
+    return cut.repr(value)
 
 
 def dotted_key(loc: tuple) -> tuple[str, Optional[type]]:

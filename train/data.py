@@ -142,8 +142,9 @@ def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
         if folder is not None:  # opening it would stop with a raw IsADirectoryError
             raise DataError(f"{flag}: {folder!r} is a directory (fix: name its files or a glob, e.g. {folder}/*.jsonl)")
         for match in map(Path, matches):
-            if match.resolve() not in seen:
-                seen.add(match.resolve())
+            real = Path(os.path.realpath(match))  # never raises: a link that loops is read, and refused, as named
+            if real not in seen:
+                seen.add(real)
                 files.append(match)
     return files
 

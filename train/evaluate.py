@@ -90,13 +90,19 @@ def evaluate_records(predictor, records: list[Record]) -> tuple[dict[str, ScopeR
     return evaluate_scopes(records, probs, predictor.labels), probs
 
 
-def choose_threshold(probs: np.ndarray, y_true: list[str], labels: list[str], target_precision: float = 0.95) -> dict:
-    """Lowest top-score threshold whose kept dev predictions reach `target_precision`.
+def choose_threshold(probs: np.ndarray, y_true: list[str], labels: list[str], target_precision: float = 0.95,
+                     configured: float | None = None) -> dict:
+    """Lowest top-score threshold whose kept dev predictions reach `target_precision`, or the
+    `configured` one (`predict.threshold`) with its dev precision and coverage.
 
     Paragraphs under it are reported `uncertain`; coverage says how many are kept.
     """
     top = probs.max(axis=1)
     correct = np.array([labels[i] == t for i, t in zip(probs.argmax(axis=1), y_true)])
+    if configured is not None:
+        kept = top >= configured
+        return {"value": float(configured), "configured": True,
+                "dev_precision": float(correct[kept].mean()) if kept.any() else None, "dev_coverage": float(kept.mean())}
     for threshold in np.round(np.arange(0.0, 1.0, 0.01), 2):
         kept = top >= threshold
         if kept.sum() and correct[kept].mean() >= target_precision:
@@ -156,9 +162,10 @@ def evaluate_command(args) -> None:
     from vnzh_runtime.errors import UserError
 
     if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
-        from train.tracking import check_tracking_server
+        from train.tracking import EVALUATIONS
+        from train.tracking_store import check_tracking_server
 
-        check_tracking_server()
+        check_tracking_server(EVALUATIONS)
     predictor = vnzh_runtime.load(args.model)
     if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
         from vnzh_runtime.provenance import model_info

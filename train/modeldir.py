@@ -32,7 +32,11 @@ WRITTEN = {MODEL_SUBDIR, SPEC_FILE, META_FILE, "config.yaml"}  # a model directo
 def check_output_dir(output_dir: str, overwrite: bool) -> Path:
     """The output directory, if training may write it; otherwise one line saying why and the fix.
     A symlink names the directory it points to: that one is replaced, the link is kept."""
-    path = Path(output_dir).resolve() if Path(output_dir).is_symlink() else Path(output_dir)
+    try:
+        path = Path(output_dir).resolve(strict=False) if Path(output_dir).is_symlink() else Path(output_dir)
+    except (RuntimeError, OSError):  # a link that leads back to itself (RuntimeError before Python 3.13)
+        raise UserError(f"output_dir {output_dir}: a symbolic link that leads round in a loop "
+                        "(fix: point it at a directory, or --set output_dir=<a new directory>)") from None
     inside = enclosing_model_dir(path)
     if inside is not None:  # an unlisted file under it would make that model refuse to load
         raise UserError(f"output_dir {output_dir}: lies inside the model directory {inside} "
@@ -68,8 +72,9 @@ def interrupted_note(output_dir: str, started: float) -> str:
 def check_creatable(path: Path, output_dir: str) -> None:
     """One line now, not after training, where the directory (and the one it is built in beside it)
     cannot be made: a file on the way, a read-only or virtual file system. A probe directory is
-    made and removed in the nearest existing folder."""
-    nearest = next(folder for folder in [path.absolute(), *path.absolute().parents] if folder.exists())
+    made and removed in the nearest existing folder above it: the model is built beside the
+    directory and moved into place, so its parent must take new entries, not only the directory."""
+    nearest = next(folder for folder in path.absolute().parents if folder.exists())
     if not nearest.is_dir():
         raise UserError(f"output_dir {output_dir}: {nearest} is a file, not a directory "
                         "(fix: --set output_dir=<a new directory>)")

@@ -27,7 +27,8 @@ from train.modeldir import (check_creatable, check_output_dir, install_dir, left
                             tuning_dir, update_spec)
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
-from train.tracking import TrainingRun, check_tracking_server, is_main_process
+from train.tracking import TrainingRun, is_main_process
+from train.tracking_store import check_tracking_server
 from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.spec import META_FILE, read_json, write_json
 
@@ -54,7 +55,7 @@ def set_seed(seed: int, torch: bool = False) -> None:
 def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
-    check_tracking_server()  # a store that cannot take the run (a silent server, a file not a database): one line, now
+    check_tracking_server(config.mlflow.experiment)  # a store that cannot take the run (a silent server, a file not a database): one line, now
     lock = lock_output(target) if is_main_process() else None  # held until training returns  # noqa: F841
     records = load_records(config.data.files)
     splits = by_split(records, config.data.labels)
@@ -127,7 +128,8 @@ def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, 
     tuning = {"context": {"head": config.context.head if gate else 0, "gate": gate}}
     predictor.spec = {**predictor.spec, **tuning}  # in memory: the threshold is chosen on scores through the gate
     probs = predictor.predict_proba([r.text for r in dev], doc_ids=[r.doc_id for r in dev])
-    tuning["threshold"] = choose_threshold(probs, [r.label for r in dev], predictor.labels)
+    tuning["threshold"] = choose_threshold(probs, [r.label for r in dev], predictor.labels,
+                                           configured=config.predict.threshold)
     if config.task == "multilabel":
         tuning["label_thresholds"] = choose_label_thresholds(predictor, dev)
     predictor.spec = update_spec(directory, **tuning)  # one write: the digests of the model files are hashed once

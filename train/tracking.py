@@ -21,8 +21,9 @@ from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
+from train.tracking_store import artifact_location
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, server_problem, sqlite_path, store_problem, tracking_uri
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, tracking_uri
 
 PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
@@ -38,37 +39,16 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0") or 0) == 0
 
 
-def check_tracking_server() -> None:
-    """The tracking store must be usable before any work starts: an http(s) server must answer,
-    and a database file must be one (`store_problem`)."""
-    uri = tracking_uri()
-    problem = store_problem(uri) or unwritable_sqlite(uri) or server_problem(uri)
-    if problem:
-        raise UserError(problem)
+EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --log` records its runs in
 
 
-def unwritable_sqlite(uri: str) -> str | None:
-    """Why a run could not be written to a `sqlite:///` store (MLflow would retry, then fail with a
-    traceback after training): the file, or the folder SQLite writes its journal and MLflow its
-    artifacts in, read-only for this user. A store only read from (serve tag models:/...) may be read-only."""
-    path = sqlite_path(uri)
-    if path is None:
-        return None
-    path = path.absolute()
-    folder = next(p for p in path.parents if p.exists())
-    for place in ([path] if path.exists() else []) + [folder]:
-        if not os.access(place, os.W_OK):
-            return (f"MLFLOW_TRACKING_URI={uri}: {place} is read-only for this user, so no run can be written there "
-                    "(fix: point MLFLOW_TRACKING_URI at a store you can write, e.g. sqlite:///mlflow.db)")
-    return None
 
 
-def artifact_location(experiment: str) -> str | None:
-    """Artifacts beside a SQLite store (mlartifacts/ next to mlflow.db), not in the working directory."""
-    path = sqlite_path(tracking_uri())
-    if path is None:
-        return None  # a tracking server decides for itself
-    return (path.resolve().parent / "mlartifacts" / experiment).as_uri()
+
+
+
+
+PARAM_CHARS = 6000  # the longest parameter value MLflow keeps
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -77,7 +57,10 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
         if isinstance(value, dict) and value:
             flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[f"{prefix}{key}"] = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+            text = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+            # MLflow cuts a parameter at 6,000 characters without a word: say so, and where the whole one is
+            flat[f"{prefix}{key}"] = text if len(text) <= PARAM_CHARS else \
+                f"{text[:PARAM_CHARS - 100]} ... ({len(text):,} characters in all; the whole value is in config.yaml)"
     return flat
 
 
@@ -114,9 +97,13 @@ class TrainingRun:
             mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, *next(iter(EXPERIMENT_KIND.items())))
         run = mlflow.start_run(run_name=self.config.name)
         self.run_id = run.info.run_id
-        mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name,
-                         "world_size": os.environ.get("WORLD_SIZE", "1")})  # processes training (torchrun)
-        mlflow.log_params(flatten(self.config.to_dict()))
+        try:  # __exit__ does not run when __enter__ fails: the run must not be left to end as FINISHED
+            mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name,
+                             "world_size": os.environ.get("WORLD_SIZE", "1")})  # processes training (torchrun)
+            mlflow.log_params(flatten(self.config.to_dict()))
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -237,7 +224,7 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
-    use_experiment("vn-china-topics-evaluations", "the evaluations experiment")
+    use_experiment(EVALUATIONS, "the evaluations experiment")
     with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
         data = ",".join(data_files)
         if len(data) > TAG_LIMIT:  # every name is in data_files.txt

@@ -21,8 +21,13 @@ import yaml
 class UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
+        merges = 0
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *defaults": merged keys may be overridden
+                merges += 1  # ... but a second "<<" in one mapping would silently replace the first
+                if merges > 1:
+                    raise yaml.constructor.ConstructorError(None, None, "'<<' is set twice (fix: one '<<' with a list, "
+                                                            "<<: [*a, *b])", key_node.start_mark)
                 continue
             key = self.construct_object(key_node, deep=deep)
             try:

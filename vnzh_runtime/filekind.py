@@ -188,16 +188,16 @@ def filled_and_after(head: list[bytes]) -> tuple[int, bytes, bytes]:
 def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     """The one-line error for a file whose first lines are `head` (`head_lines`), or None when it reads as text."""
     first = head[0] if head else b""
+    start = b"".join(head)[:512]  # a zip's header may hold a \n before the first name
+    if start[257:262] == b"ustar":  # a tar's header (before the NUL test: a one-letter name reads as UTF-16)
+        return f"{name}: a tar archive, not text; unpack it first ({tar_fix(name)})"
     encoding = wide_encoding(first)
     if encoding:
         return f"{name}:1: the file is {encoding}, not UTF-8; re-save it as UTF-8 ({iconv_fix(name, encoding, first)})"
-    start = b"".join(head)[:512]  # a zip's header may hold a \n before the first name
     office = office_document(start, name)
     if office:
         return (f"{name}: {office}, not text; save it from its program as \"Plain Text\" (UTF-8), "
                 "or a spreadsheet as CSV UTF-8")
-    if start[257:262] == b"ustar":  # a tar's header; else its files are read as one article, headers and all
-        return f"{name}: a tar archive, not text; unpack it first ({tar_fix(name)})"
     for magic, kind, command in _COMPRESSED:
         if first.startswith(magic):
             if name.lower().endswith(TAR_SUFFIXES):  # decompressed, a tar: unpack it whole
@@ -220,7 +220,7 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     if jsonl and ends_lines_in_cr(filled):
         return (f"{name}:{number}: lines end in a bare carriage return (an old Mac file), not a line feed; "
                 f"convert them first ({cr_fix(name)})")
-    key = records_key(filled) if jsonl else None
+    key = records_key(filled) if jsonl and is_blank_line(after) else None  # the whole file: one object
     if key is not None:
         return (f"{name}:{number}: one JSON object that holds its records in {key!r}, not JSON Lines; write one "
                 f"record per line ({jq_fix(name, jq_path(key))})")

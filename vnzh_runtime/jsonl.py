@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
@@ -67,25 +68,41 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
                                       f"{str(err)[:60]}); simplify the line")
 
 
-# `"id": "a4"` or `"doc_id": 7` at the top of a line that is not valid JSON (the first of each, before any
-# string holding such text could come: a record's text usually comes after its ids)
-_ID_FIELD = re.compile(r'"(id|doc_id)"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?\d{1,18}(?:\.\d+)?|true|false)\s*[,}]')
+_DECODER = json.JSONDecoder(strict=False)
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
 
 
 def ids_of_broken_line(text: str) -> dict:
-    """The ids a line that is not valid JSON still shows, so that its error record joins back to the input.
+    """The top-level `id` and `doc_id` a line that is not valid JSON still shows before it breaks, so
+    that its error record joins back to the input (a nested `"source": {"id": ...}` is no record's id).
 
-    >>> ids_of_broken_line('{"id": "a4", "doc_id": 7, "text": "cut off')
+    >>> ids_of_broken_line('{"source": {"id": 5}, "id": "a4", "doc_id": 7, "text": "cut off')
     {'id': 'a4', 'doc_id': 7}
     """
-    if not text.lstrip("\ufeff \t").startswith("{"):
+    text = text.lstrip("\ufeff \t")
+    if not text.startswith("{"):
         return {}
-    ids: dict = {}
-    for key, value in _ID_FIELD.findall(text.split('"text"', 1)[0]):
+    ids, at = {}, 1
+    while True:
         try:
-            ids.setdefault(key, json.loads(value))
-        except ValueError:
-            pass
+            key, at = _DECODER.raw_decode(text, _skip_space(text, at))
+            at = _skip_space(text, at)
+            if not isinstance(key, str) or text[at:at + 1] != ":":
+                break
+            value, at = _DECODER.raw_decode(text, _skip_space(text, at + 1))
+        except (ValueError, RecursionError):
+            break
+        if key in ("id", "doc_id") and not isinstance(value, (dict, list)):
+            ids.setdefault(key, value)
+        at = _skip_space(text, at)
+        if text[at:at + 1] != ",":
+            break
+        at += 1
     return ids
 
 
@@ -123,20 +140,33 @@ def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
         >>> [(r.line, r.value) for r in read_jsonl(io.BytesIO(b'{"id": 1, "text": "a\\nb"}\\n{"id": 2}\\n'), "in.jsonl")]
         [(1, {'id': 1, 'text': 'a\\nb'}), (3, {'id': 2})]
     """
-    lines = enumerate(handle, start=1)
-    again: list[tuple[int, bytes]] = []  # lines read ahead for a broken string, to be read as lines after all
-    while True:
-        number, raw = again.pop() if again else next(lines, (0, b""))
-        if not number:
-            return
+    lines = Lines(enumerate(handle, start=1))
+    for number, raw in lines:
         if is_filled(raw):
             row = parse_line(raw, name, number)
             if row.error is not None and "Unterminated string" in row.error:
-                row = read_broken_string(row, raw, lines, again)
+                row = read_broken_string(row, raw, lines)
             yield row
 
 
-def read_broken_string(row: JsonlRow, raw: bytes, lines: Iterator, again: list) -> JsonlRow:
+class Lines:
+    """Numbered lines with a push-back: the lines read ahead for a broken string, read again in order
+    when it never ends (at most CONTINUATION_LINES held at once)."""
+
+    def __init__(self, numbered: Iterator[tuple[int, bytes]]):
+        self.numbered, self.again = numbered, deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[int, bytes]:
+        return self.again.popleft() if self.again else next(self.numbered)
+
+    def push_back(self, taken: list) -> None:
+        self.again.extendleft(reversed(taken))
+
+
+def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines) -> JsonlRow:
     """The record that `raw` starts, read on over the next lines (its string's raw line breaks), or
     `row` (the error) with those lines left to be read again."""
     taken = []
@@ -154,7 +184,7 @@ def read_broken_string(row: JsonlRow, raw: bytes, lines: Iterator, again: list) 
         if isinstance(value, dict):
             return JsonlRow(row.line, value)
         break
-    again.extend(reversed(taken))
+    lines.push_back(taken)
     return row
 
 

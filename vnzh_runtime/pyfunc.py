@@ -84,7 +84,13 @@ def store_problem(store: str) -> str | None:
     if folder and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
         return (f"MLFLOW_TRACKING_URI={store}: MLflow 3 logs to a database, not to a folder "
                 "(fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)")
+    if store.partition("?")[0] in ("sqlite://", "sqlite:///:memory:"):  # gone when the process ends
+        return (f"MLFLOW_TRACKING_URI={store}: an in-memory database keeps no run or model after this process "
+                "(fix: sqlite:///mlflow.db)")
     path = sqlite_path(store)
+    if path is not None and str(path).startswith("~"):  # SQLAlchemy would make a folder named "~" here
+        return (f"MLFLOW_TRACKING_URI={store}: a URI does not expand ~ (fix: the full path, "
+                f"sqlite:///{Path(path).expanduser()})")
     if path is not None:
         if path.is_dir():
             return f"MLFLOW_TRACKING_URI={store}: {path} is a folder, not an SQLite database (fix: name a file in it)"

@@ -127,6 +127,7 @@ def check_fields(directory: Path, spec: dict) -> None:
     that anyone may edit, and its digests cover the model's files, not itself)."""
     labels, context = spec.get("labels"), spec.get("context") or {}
     gate, threshold = context.get("gate") if isinstance(context, dict) else None, spec.get("threshold") or {}
+    label_thresholds = spec.get("label_thresholds") or {}
     problems = [
         (isinstance(labels, list) and all(isinstance(label, str) and label for label in labels)
          and len(set(labels)) == len(labels) and "other" in labels, "'labels' must list distinct label names with 'other'"),
@@ -139,6 +140,8 @@ def check_fields(directory: Path, spec: dict) -> None:
          "'context.gate' must be 3 or 4 numbers"),
         (isinstance(threshold, dict) and (threshold.get("value") is None or (is_finite(threshold["value"]) and 0 <= threshold["value"] <= 1)),
          "'threshold.value' must be a number from 0 to 1"),
+        (isinstance(label_thresholds, dict) and all(is_finite(v) and 0 <= v <= 1 for v in label_thresholds.values()),
+         "'label_thresholds' must map labels to numbers from 0 to 1"),
     ]
     wrong = next((message for fine, message in problems if not fine), None)
     if wrong:

@@ -14,6 +14,7 @@ macro-F1, best checkpoint kept, linear warmup/decay). The runtime side
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal, Optional
@@ -50,6 +51,14 @@ class TinyConfig(Strict):
     intermediate_size: int = Field(128, ge=8)
 
 
+def check_encoder_names(names) -> None:
+    """An encoder's name is a folder of the model directory and part of MLflow parameter keys."""
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+            raise ValueError(f"encoder name {name!r} must be a plain name: ASCII letters, digits, '.', '_' "
+                             "and '-', from a letter or digit (fix: e.g. multi or zh-bert)")
+
+
 class TransformerSettings(Strict):
     # language -> encoder key; a single-encoder setup maps every language to one key.
     routes: dict[str, str] = {"vi": "phobert", "zh": "multi", "en": "multi"}
@@ -72,6 +81,18 @@ class TransformerSettings(Strict):
         if unknown or not routes:
             raise ValueError(f"routes need languages among vi, zh, en (got {list(routes)})")
         return routes
+
+    @field_validator("routes")
+    @classmethod
+    def _routed_names(cls, routes: dict[str, str]) -> dict[str, str]:
+        check_encoder_names(routes.values())
+        return routes
+
+    @field_validator("encoders")
+    @classmethod
+    def _encoder_names(cls, encoders: dict) -> dict:
+        check_encoder_names(encoders)
+        return encoders
 
 
 class TransformerModelConfig(Strict):
@@ -134,7 +155,12 @@ class TransformerTrainer:
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
 
     def check_data(self, train: list) -> None:
-        pass  # nothing of its settings depends on how many records there are
+        """Every routed encoder has training records: else it would fail after the others had trained (hours on a GPU)."""
+        routed = {self.routed.route(r.lang) for r in train}
+        for key in sorted(set(self.routes.values()) - routed):
+            langs = ", ".join(lang for lang, to in sorted(self.routes.items()) if to == key)
+            raise UserError(f"model.transformer.routes: encoder {key!r} (for {langs}) has no training records "
+                            f"(fix: add {langs} records to data.files, or route {langs} to another encoder)")
 
     def _pretrained(self, task: str) -> dict[str, Encoder]:
         """Every routed encoder's weights; where some cannot load, one line with the first's fix that
