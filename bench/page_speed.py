@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--model", default="models/tfidf")
     parser.add_argument("--article", help="a raw article (.txt); default: the first --paragraphs of a seed article")
     parser.add_argument("--paragraphs", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=lambda v: max(1, int(v)), default=10, help="timed runs (at least 1)")
     parser.add_argument("--screenshot", type=Path, help="save the page as a PNG here")
     parser.add_argument("--size", default="1000x1400", help="browser window, WIDTHxHEIGHT")
     args = parser.parse_args()

@@ -124,16 +124,25 @@ def probe(predictor: Predictor, records) -> None:
         print(f"  {lang} of {len(mine)}: " + "  ".join(f"{other} {n}" for other, n in zip(others, still)))
 
 
-def main() -> None:
+def main() -> int:
+    from vnzh_runtime.errors import run_cli
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", action="append", required=True, help="a model directory (repeat to compare)")
+    parser.add_argument("--model", action="append", required=True,
+                        help="a model directory or MLflow URI (repeat to compare)")
     parser.add_argument("--data", default="data/authored/*.jsonl", help="labelled files; their test split is probed")
     args = parser.parse_args()
-    records = [r for r in load_labelled(sorted(glob.glob(args.data))) if r.split == "test"]
-    for model in args.model:
-        print(f"== {model}: {len(records)} test records")
-        probe(Predictor.load(model), records)
+
+    def run() -> None:
+        import vnzh_runtime
+
+        records = [r for r in load_labelled(sorted(glob.glob(args.data))) if r.split == "test"]
+        for model in args.model:
+            print(f"== {model}: {len(records)} test records")
+            probe(vnzh_runtime.load(model), records)
+
+    return run_cli(run)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

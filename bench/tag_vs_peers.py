@@ -80,7 +80,15 @@ def main() -> None:
     parser.add_argument("--old-checkout", default=None, help="a checkout of f1a6074 with models/tfidf trained in it")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command and size; the fastest counts")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="tag-vs-peers-"))
+    try:
+        import fasttext  # noqa: F401
+    except ImportError:
+        raise SystemExit("error: the fastText peer needs its package: pip install fasttext-numpy2") from None
+    with tempfile.TemporaryDirectory(prefix="tag-vs-peers-") as scratch:  # ~800 MB of model and files: removed
+        compare(args, Path(scratch))
+
+
+def compare(args, work: Path) -> None:
     ft_model, ft_f1 = train_fasttext(work)
     ours_f1 = json.loads(Path(args.model, "meta.json").read_text(encoding="utf-8"))["metrics"]["test_macro_f1"]
     print(f"machine: {machine()}\ntest macro-F1: ours {ours_f1:.3f}, fastText {ft_f1:.3f}")

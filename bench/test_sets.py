@@ -100,26 +100,31 @@ def format_rows(rows: list[tuple]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import vnzh_runtime
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", required=True, help="model directory or MLflow URI (repeatable)")
     args = parser.parse_args(argv)
+    from vnzh_runtime.errors import run_cli
+
+    return run_cli(lambda: compare(args.model))
+
+
+def compare(models: list[str]) -> None:
+    import vnzh_runtime
+
     groups = group_records()
     first = None
-    for model in args.model:
+    for model in models:
         rows, right = group_rows(vnzh_runtime.load(model), groups)
         print(f"model: {model}")
         print(format_rows(rows), end="\n\n")
         if first is None:
             first = right
             continue
-        print(f"against {args.model[0]}: paragraphs each model alone gets right")
+        print(f"against {models[0]}: paragraphs each model alone gets right")
         print(f"{'group':<10} {'gained':>6} {'lost':>6} {'p':>6}")
         for name, gained, lost, p in paired_rows(first, right):
             print(f"{name:<10} {gained:>6} {lost:>6} {p:>6.2f}")
         print()
-    return 0
 
 
 if __name__ == "__main__":

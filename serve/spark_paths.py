@@ -48,6 +48,10 @@ def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str]
     and its globs: an output inside one would be read as input the next time)."""
     files, folders, skipped = [], [], []
     for part in input_path.split(","):
+        check_readable_name(part, PurePosixPath(part.rstrip("/")).name)
+        if is_glob(part) and os.path.lexists(part):  # Spark would glob the name again when it reads it
+            raise UserError(f"{part}: Spark reads [ ] {{ }} * ? in a name as a glob; rename the file, "
+                            "or name the folder that holds it")
         fs, pattern = _fs(spark, part)
         matches = fs.globStatus(pattern)
         if not matches:
@@ -76,8 +80,23 @@ def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[
         elif child.isDirectory() and kind != "parquet":  # parquet reads partition folders (year=2024/)
             raise UserError(f"{part}: holds the folder {name}; name the files inside, e.g. {part.rstrip('/')}/*/*")
         elif not child.isDirectory():
+            check_readable_name(child.getPath().toString(), name)
+            other = FORMATS.get(PurePosixPath(name.lower()).suffix)
+            if other and other != kind:  # a folder is read in the format its own name says (JSONL without one)
+                raise UserError(f"{part}: holds {name}, a {other} file, but a folder named so is read as {kind}; "
+                                f"name its files, e.g. '{part.rstrip('/')}/*{PurePosixPath(name).suffix}'")
             files.append(child.getPath().toString())
     return files
+
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def check_readable_name(path: str, name: str) -> None:
+    """Hadoop's paths are URIs: a ':' in a file's name ("feed 2026-01-05T10:30.jsonl") fails inside Spark."""
+    if ":" in name:
+        raise UserError(f"{path}: Spark (Hadoop) cannot read a file whose name holds ':'; rename it "
+                        "(e.g. ':' to '-'), or tag it with python -m serve tag")
 
 
 def _where(qualified: str) -> tuple[str, str, PurePosixPath]:

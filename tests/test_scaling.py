@@ -174,6 +174,16 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "rows.csv.gz").write_bytes(gzip.compress(b"id,text\n1,Kim ngach\n"))  # CSV, not JSONL ending in .gz
     with pytest.raises(UserError, match="a gzip archive, not text"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "rows.csv.gz"), str(tmp_path / "o.jsonl"))
+    odd = {"feed 2026-01-05T10:30.jsonl": "cannot read a file whose name holds ':'",
+           "[draft] feed.jsonl": "Spark reads \\[ \\] \\{ \\} \\* \\? in a name as a glob"}
+    for name, says in odd.items():  # a timestamped name was a Java trace; a bracketed one "no such file"
+        (tmp_path / name).write_text(line, encoding="utf-8")
+        with pytest.raises(UserError, match=says):
+            tag(spark, tfidf_run.model_uri, str(tmp_path / name), str(tmp_path / "o.jsonl"))
+    (tmp_path / "sheets").mkdir()  # read as JSONL, every row was an error record (the header one too)
+    (tmp_path / "sheets" / "a.csv").write_text("id,text\n1,Kim ngach\n", encoding="utf-8")
+    with pytest.raises(UserError, match=re.escape("holds a.csv, a csv file, but a folder named so is read as jsonl")):
+        tag(spark, tfidf_run.model_uri, str(tmp_path / "sheets"), str(tmp_path / "o.jsonl"))
     (tmp_path / "days" / "day=1").mkdir(parents=True)
     with pytest.raises(UserError, match="holds the folder day=1; name the files inside"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "days"), str(tmp_path / "o.jsonl"))
