@@ -589,3 +589,6 @@ def test_closed_standard_streams_and_an_empty_or_foreign_output_name_are_one_lin
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=os.getcwd())
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and says in done.stderr, (command, done.stderr)
     assert not (tmp_path / "o.parquet").exists()
+    # standard error closed: the run completes and says so by its exit code alone (it was 1, the summary line failing)
+    done = subprocess.run(["bash", "-c", f"{tag} --input {src} --output {tmp_path / 'quiet.jsonl'} 2>&-"], cwd=os.getcwd())
+    assert done.returncode == 0 and len((tmp_path / "quiet.jsonl").read_text(encoding="utf-8").splitlines()) == 1

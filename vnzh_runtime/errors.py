@@ -12,6 +12,18 @@ def discard_writes(fd: int) -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
 
 
+def writable_descriptor(fd: int) -> bool:
+    """Whether `fd` is open for writing: with `2>&-` the process starts without standard error, and
+    the first file Python opens may take descriptor 2 (read-only), so every message would fail."""
+    import fcntl
+    import os
+
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+    except OSError:
+        return False
+
+
 def run_cli(job, interrupted="interrupted") -> int:
     """Run a command's job and turn its end into an exit code, with at most one line on stderr.
 
@@ -19,10 +31,13 @@ def run_cli(job, interrupted="interrupted") -> int:
     130 and `error: <interrupted>` for Ctrl-C, SIGTERM or SIGHUP (`interrupted` a string, or a function
     that says what the interruption left); anything else is a bug: one line says so, then the traceback.
     """
+    import os
     import signal
     import sys
     import threading
 
+    if sys.stderr is None or not writable_descriptor(2):  # `2>&-`: a completed run must not fail on its summary line
+        sys.stderr = open(os.devnull, "w")
     main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
     # SIGHUP (the terminal or ssh session closed) stops as SIGTERM and Ctrl-C do: the partial output is kept.
     # A signal the caller ignores stays ignored (`nohup` ignores SIGHUP so that the run outlives the session).
