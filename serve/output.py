@@ -20,6 +20,7 @@ from pathlib import Path
 from serve.readers import STDIN
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError, discard_writes
+from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES, TAR_SUFFIXES
 from vnzh_runtime.spec import enclosing_model_dir
 
 STDOUT = "-"  # --output -: the tags on standard output
@@ -33,8 +34,8 @@ TEMPORARY_NAME_EXTRA = len("..12345678.partial")
 
 
 # Output names that promise a format `serve tag` does not write (it writes CSV for .csv, else JSON Lines)
-NOT_WRITTEN = (".parquet", ".xlsx", ".xls", ".ods", ".gz", ".zip", ".bz2", ".xz", ".zst", ".tar", ".tgz", ".feather",
-               ".arrow", ".avro", ".orc", ".pdf", ".docx")
+NOT_WRITTEN = (".parquet", ".xlsx", ".xls", ".ods", ".feather", ".arrow", ".avro", ".orc", ".pdf", ".docx",
+               *ARCHIVE_SUFFIXES, *TAR_SUFFIXES)
 
 
 def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> None:

@@ -21,6 +21,7 @@ from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES
 
+FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}  # by suffix; else JSONL
 REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
 
@@ -75,10 +76,9 @@ def input_format(path: str) -> str:
     """parquet, csv or jsonl, by the name's suffix: `feed.csv.gz` is CSV (which the head check then
     refuses, compressed), not JSON Lines because it ends in `.gz`."""
     suffixes = [suffix.lower() for suffix in Path(path.rstrip("/")).suffixes[-2:]]
-    kinds = {".parquet": "parquet", ".csv": "csv"}
     if len(suffixes) == 2 and suffixes[-1] in ARCHIVE_SUFFIXES:
-        return kinds.get(suffixes[0], "jsonl")
-    return kinds.get(suffixes[-1] if suffixes else "", "jsonl")
+        return FORMATS.get(suffixes[0], "jsonl")
+    return FORMATS.get(suffixes[-1] if suffixes else "", "jsonl")
 
 
 def read_input(spark, path: str, names: dict[str, str] | None = None):

@@ -24,6 +24,7 @@ import os
 from pathlib import PurePosixPath
 
 from serve.csv_records import check_csv_head
+from serve.spark_input import FORMATS
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
 from vnzh_runtime.folders import few, foreign
@@ -87,9 +88,6 @@ def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[
                                 f"name its files, e.g. '{part.rstrip('/')}/*{PurePosixPath(name).suffix}'")
             files.append(child.getPath().toString())
     return files
-
-
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 def check_readable_name(path: str, name: str) -> None:

@@ -28,11 +28,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
 from train.overrides import apply_override, default_output_dir, default_registered_model, follow_new_name, origin
-from train.schema import ConfigError, Strict
+from train.schema import NAME, ConfigError, Strict
 from train.yaml_load import load_yaml, yaml_hint
-
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # a model's name: a directory, and part of a registered model's
 
 
 class DataConfig(Strict):

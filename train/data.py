@@ -14,8 +14,8 @@ article is its seed file.
 from __future__ import annotations
 
 import glob
-import os
 import json
+import os
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace

@@ -6,9 +6,15 @@
     3.0
 """
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 
 from vnzh_runtime.errors import UserError
+
+
+# A plain name: a model's name, an encoder's (each a directory, and part of MLflow's names and keys)
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class ConfigError(UserError):

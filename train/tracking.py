@@ -42,12 +42,6 @@ def is_main_process() -> bool:
 EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --log` records its runs in
 
 
-
-
-
-
-
-
 PARAM_CHARS = 6000  # the longest parameter value MLflow keeps
 
 

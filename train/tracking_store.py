@@ -7,6 +7,7 @@ database this user can write) and the experiment's artifact folder beside an SQL
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import server_problem, sqlite_path, store_problem, tracking_uri
@@ -31,10 +32,9 @@ def unwritable_sqlite(uri: str, experiment: str | None = None) -> str | None:
         return None
     path = path.absolute()
     folder = next(p for p in path.parents if p.exists())
-    home = path.resolve().parent  # where artifact_location puts them: beside the database a link points to
     places = ([path] if path.exists() else []) + [folder]
     if experiment is not None:  # the experiment's artifacts (the model's files) go beside the database
-        artifacts = home / "mlartifacts" / artifact_folder(experiment)
+        artifacts = artifacts_dir(path, experiment)
         places.append(next(p for p in [artifacts, *artifacts.parents] if p.exists()))
     for place in places:
         if not os.access(place, os.W_OK):
@@ -48,7 +48,12 @@ def artifact_location(experiment: str) -> str | None:
     path = sqlite_path(tracking_uri())
     if path is None:
         return None  # a tracking server decides for itself
-    return (path.resolve().parent / "mlartifacts" / artifact_folder(experiment)).as_uri()
+    return artifacts_dir(path, experiment).as_uri()
+
+
+def artifacts_dir(database: Path, experiment: str) -> Path:
+    """An experiment's artifact folder beside an SQLite store (beside the database a link points to)."""
+    return database.resolve().parent / "mlartifacts" / artifact_folder(experiment)
 
 
 def artifact_folder(experiment: str) -> str:

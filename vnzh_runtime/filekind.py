@@ -150,8 +150,6 @@ def ends_lines_in_cr(line: bytes) -> bool:
         return False
 
 
-
-
 def is_blank_line(raw: bytes) -> bool:
     return is_blank(raw.decode("utf-8", "replace"))
 
@@ -177,12 +175,6 @@ def filled_and_after(head: list[bytes]) -> tuple[int, bytes, bytes]:
     """(line number, text) of the first non-blank line of a file's head, and the line after it (b"" at the end)."""
     number, filled = first_filled(head)
     return number, filled, head[number] if number < len(head) else b""
-
-
-
-
-
-
 
 
 def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:

@@ -14,7 +14,6 @@ macro-F1, best checkpoint kept, linear warmup/decay). The runtime side
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal, Optional
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Optional
 from pydantic import Field, field_validator
 
 from train.data import Record
-from train.schema import Strict
+from train.schema import NAME, Strict
 from vnzh_runtime.encoder import Encoder
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.segment import segment
@@ -54,7 +53,7 @@ class TinyConfig(Strict):
 def check_encoder_names(names) -> None:
     """An encoder's name is a folder of the model directory and part of MLflow parameter keys."""
     for name in names:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        if len(name) > 64 or not NAME.fullmatch(name):
             raise ValueError(f"encoder name {name!r} must be a plain name: ASCII letters, digits, '.', '_' "
                              "and '-', from a letter or digit (fix: e.g. multi or zh-bert)")
 
