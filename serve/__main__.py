@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("spark", add_help=False,
                         help="tag a file or folder on Spark with the logged MLflow model (python -m serve spark --help)")
     tag = commands.choices["tag"]
-    tag.add_argument("--input", required=True, help=".jsonl/.ndjson (text, id, doc_id), .csv (text column) or a raw article (.txt); - for JSONL on standard input")
-    tag.add_argument("--output", required=True, help="output .jsonl, or .csv; - for JSONL on standard output")
+    tag.add_argument("--input", required=True, help=".jsonl/.ndjson (text, id, doc_id), .csv/.tsv (text column), a saved page (.html), a "
+                          "feed (.xml: RSS, Atom) or a raw article (.txt); - for JSONL (or a page) on standard input")
+    tag.add_argument("--output", required=True, help="output .jsonl, .csv or .tsv; - for JSONL on standard output")
     tag.add_argument("--overwrite", action="store_true", help="replace an existing output file once the new one is complete")
     tag.add_argument("--batch-size", type=positive, default=512, help="records read and tagged at a time")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -180,10 +180,16 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
     async def tag_article(request: ArticleRequest) -> dict:
         # split in a worker thread too: a long page takes a while, and the event loop serves every client
-        paragraphs = await anyio.to_thread.run_sync(article_paragraphs, request.text, limiter=limiter)
+        try:
+            paragraphs = await anyio.to_thread.run_sync(article_paragraphs, request.text, limiter=limiter)
+        except UserError as err:  # a feed of several articles, or XML that is no page
+            raise HTTPException(422, str(err)) from None
         if not paragraphs:  # as "" is (min_length): a blank article is a mistake, not an article of no paragraphs
             raise HTTPException(422, "text has no paragraphs (only blank lines or markup); send the article, "
                                      "one paragraph per line")
+        if len(paragraphs) > MAX_FILE_RECORDS:  # 500,000 one-character lines: a 100 MB answer, as /tag/file's records
+            raise HTTPException(413, f"the article has {len(paragraphs):,} paragraphs; the limit is "
+                                     f"{MAX_FILE_RECORDS:,} (split it, or tag it with python -m serve tag)")
         for line, text in paragraphs:
             if text is not None and len(text) > MAX_CHARS:
                 raise HTTPException(413, f"line {line} of the article has {len(text)} characters; "

@@ -148,6 +148,11 @@ def csv_record(header: list[str], fields: list[str], lines: list, name: str, sep
             return InputRecord(None, None, None, f"{name}:{lines[0][0]}: this row is separated by {other!r}, the header "
                                                  f"by {separator!r}; use one separator throughout the file")
     values = dict(zip(header, fields))
+    if len(fields) <= header.index("text"):  # else "'text' is null", for a row cut short
+        return InputRecord(clean_id(values.get("id") or None), None, clean_id(values.get("doc_id") or None),
+                           f"{name}:{lines[0][0]}: {len(fields)} field{'s' * (len(fields) != 1)} where the header has "
+                           f"{len(header)}: the row ends before its 'text' column (column {header.index('text') + 1}); "
+                           "complete the row")
     bad = next(((number, offset) for number, _, offset in lines if offset is not None), None)
     if bad:
         return InputRecord(clean_id(values.get("id") or None), None, clean_id(values.get("doc_id") or None),

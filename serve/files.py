@@ -12,6 +12,7 @@ UTF-8, not JSON, or JSON this reader refuses becomes an error record; ids JSON c
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import sys
 from contextlib import nullcontext
@@ -28,6 +29,7 @@ from serve.partial import keep_partial, move_into_place, open_partial
 from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.folders import few
 from vnzh_runtime.predictor import Predictor
 
 
@@ -68,8 +70,8 @@ class JsonlWriter:
 class CsvWriter:
     encode = None  # rows come back as they are
 
-    def __init__(self, handle: IO[str], labels: list[str]):
-        self.writer = csv.writer(handle)
+    def __init__(self, handle: IO[str], labels: list[str], delimiter: str = ","):
+        self.writer = csv.writer(handle, delimiter=delimiter)
         self.writer.writerow(["id", "doc_id", "lang", "label", "labels", *(f"score_{label}" for label in labels), "error"])
         self.labels = labels
 
@@ -78,6 +80,14 @@ class CsvWriter:
         cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"), "|".join(row.get("labels", [])),
                  *(scores.get(label, "") for label in self.labels), row.get("error", "")]
         self.writer.writerow([csv_cell(c) for c in cells])
+
+
+def output_writer(output_path: str, sink: IO[str], labels: list[str]):
+    """A `.csv` output's CSV writer, a `.tsv` one's with tabs, any other's JSON Lines."""
+    suffix = Path(output_path).suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return CsvWriter(sink, labels, "\t" if suffix == ".tsv" else ",")
+    return JsonlWriter(sink, labels)
 
 
 def csv_cell(value) -> str:
@@ -105,6 +115,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
             return stats
         target = Path(output_path).resolve()  # through a symlink to the file it names, which is replaced
         shown = str(target) if Path(output_path).is_symlink() else output_path  # the .partial goes beside the file
+        note_leftovers(target, shown)
         fd, partial = open_partial(target)
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
@@ -119,12 +130,22 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
     return stats
 
 
+def note_leftovers(target: Path, shown: str) -> None:
+    """Name the hidden partial files of earlier runs to this output: a run killed outright (SIGKILL, the
+    OOM killer, a power cut) cannot set its records aside or say where they are. Named, not removed."""
+    found = sorted(p.name for p in target.parent.glob(f".{glob.escape(target.name)}.*.partial") if p.is_file())
+    if found:
+        verb = "holds" if len(found) == 1 else "hold"
+        print(f"note: {few(found)} beside {shown} {verb} the records of a run to it that was killed before it could "
+              "keep them (or of one still running); look at them, then delete them", file=sys.stderr)
+
+
 def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: IO[str], output_path: str,
                stats: TagStats, batch_size: int, progress: bool, workers: int) -> None:
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: forking worker processes while a thread runs can deadlock
-    writer = (CsvWriter if output_path.lower().endswith(".csv") else JsonlWriter)(sink, predictor.labels)
+    writer = output_writer(output_path, sink, predictor.labels)
     batches = tag_batches(predictor, read_records(source, input_path), batch_size, workers, writer.encode)
     bar = None  # made at the first batch: a file refused at its first lines gets its one error line alone
     try:

@@ -24,6 +24,7 @@ from typing import Iterable, Iterator
 from serve.lines import LINE_END, split_bare_cr
 from serve.page_charset import declared_label, page_charset, page_line
 from serve.tagging import InputRecord
+from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
 
 BLOCKS = frozenset(("address article aside blockquote body br caption center dd details dialog div dl dt fieldset "
@@ -43,6 +44,11 @@ _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
 UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content, or a comment, opened "
             "on this line is never closed, so the page shows nothing after it; close it")
+
+
+NO_TEXT = ("the page shows no text: its article is put on the page by scripts (a JSON-LD articleBody, "
+           "__NEXT_DATA__), which no reader runs; open it in a browser and copy the article's text into a .txt "
+           "file, one paragraph per line")
 
 
 def opens_as_html(first_line: str) -> bool:
@@ -171,13 +177,17 @@ def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord
     stem, charset = Path(name).stem, page_charset(page)
     decoded = (page_line(raw, number, charset) for number, raw in enumerate(lines, start=1))
     not_decoded = "not UTF-8" if charset == "utf-8" else f"neither {declared_label(page)} as the page declares nor UTF-8"
+    shown = False
     for number, paragraph in page_paragraphs(LINE_END.sub("\n", text) for text in decoded):
+        shown = True
         if paragraph is None:
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")
         elif any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {not_decoded}; re-save as UTF-8")
         else:
             yield InputRecord(f"{stem}:{number}", paragraph, stem)
+    if not shown and not is_blank(page.decode("utf-8", "replace")):  # else "tagged 0 of 0 records" and exit 0
+        raise UserError(f"{name}: {NO_TEXT if b'<script' in page.lower() else 'the page shows no text, only markup'}")
 
 
 def page_article(text: str) -> list[tuple[int | str, str | None]]:

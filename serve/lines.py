@@ -12,6 +12,7 @@ a bad byte fell in:
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Iterable, Iterator
 
@@ -33,6 +34,21 @@ def split_bare_cr(lines: Iterable[bytes]) -> Iterator[bytes]:
             yield raw
 
 
+def _as_a_browser(err: UnicodeError):
+    """The euro sign where a browser reads one and Python's codec has none: GBK's byte 0x80 and Big5's
+    A3 E1 (the WHATWG Encoding Standard's gbk and big5); any other bad byte stays an error."""
+    if isinstance(err, UnicodeDecodeError):
+        bad = err.object[err.start:err.start + 2]
+        if err.encoding == "gb18030" and bad[:1] == b"\x80":
+            return "\u20ac", err.start + 1
+        if err.encoding == "big5hkscs" and bad == b"\xa3\xe1":
+            return "\u20ac", err.start + 2
+    raise err
+
+
+codecs.register_error("vnzh-as-a-browser", _as_a_browser)
+
+
 def decode(raw: bytes, number: int, charset: str = "utf-8") -> tuple[str, int | None]:
     """(the line's text, None), or, when it is not UTF-8 (or the `charset` a page declares), (its text
     with each bad byte as a lone surrogate, the first bad byte's offset). Decided by strict decoding
@@ -40,6 +56,6 @@ def decode(raw: bytes, number: int, charset: str = "utf-8") -> tuple[str, int | 
     that a bad byte fell in."""
     codec = "utf-8-sig" if number == 1 and charset == "utf-8" else charset
     try:
-        return raw.decode(codec), None
+        return raw.decode(codec, "vnzh-as-a-browser"), None
     except UnicodeDecodeError as err:
         return raw.decode(codec, "surrogateescape"), err.start

@@ -27,6 +27,7 @@ from urllib.parse import quote
 import anyio
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
+from starlette.requests import ClientDisconnect
 
 from serve.files import CsvWriter, JsonlWriter
 from serve.readers import read_records
@@ -58,11 +59,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"the file has {int(declared)} bytes; the limit is {limit} bytes per file")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"the file has more than {limit} bytes; the limit is {limit} bytes per file")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"the file has more than {limit} bytes; the limit is {limit} bytes per file")
+            chunks.append(chunk)
+    except ClientDisconnect:  # the sender went away mid-upload: a 400 for the log, not an ASGI traceback
+        raise HTTPException(400, "the upload ended before the file did (the client disconnected)") from None
     return b"".join(chunks)
 
 

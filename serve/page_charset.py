@@ -18,7 +18,10 @@ HEAD_BYTES = 8192  # where a page declares its encoding
 
 # A declared label read as a browser reads it (the WHATWG Encoding Standard), in Python's codec names:
 # gb2312 pages hold GBK characters (朱镕基), big5 pages HKSCS ones, "latin-1" pages Windows-1252 quotes.
+# Labels Python does not know are looked up here as written (WHATWG's: "gb_2312", "x-x-big5", "x-cp1258").
 _AS_A_BROWSER_READS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs",
+                       "gb_2312": "gb18030", "gb_2312-80": "gb18030", "csgb2312": "gb18030", "cn-big5": "big5hkscs",
+                       "x-x-big5": "big5hkscs", "x-cp1258": "cp1258",
                        "iso8859-1": "cp1252", "ascii": "cp1252", "x-user-defined": "cp1252", "euc_kr": "cp949",
                        "shift_jis": "cp932", "tis-620": "cp874", "iso8859-11": "cp874", "windows-874": "cp874",
                        "iso8859-9": "cp1254"}

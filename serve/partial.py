@@ -94,7 +94,11 @@ def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
     The records are counted in the file: a signal between writing a batch and counting it would
     otherwise report one batch fewer than the file holds."""
     drop_cut_line(partial)
-    records = written_records(partial, output_path.lower().endswith(".csv"))
+    is_csv = output_path.lower().endswith((".csv", ".tsv"))
+    delimiter = "\t" if output_path.lower().endswith(".tsv") else ","
+    if is_csv:
+        drop_cut_row(partial, delimiter)
+    records = written_records(partial, is_csv, delimiter)
     if records == 0:
         os.unlink(partial)
         return None, 0
@@ -125,10 +129,35 @@ def _truncate_after_last_line(path: str) -> None:
             handle.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
 
 
-def written_records(path: str, is_csv: bool) -> int:
-    """Records in a (closed) output file: JSONL lines, or CSV rows after the header."""
+def drop_cut_row(path: str, delimiter: str = ",") -> None:
+    """A CSV partial ends at its last whole row: its last line end may fall inside a quoted cell (an id
+    with a line break), which the last-line cut keeps as a row of one field."""
+    end = 0
+
+    def lines():
+        nonlocal end
+        with open(path, "rb") as handle:
+            for raw in handle:  # a UTF-8 character never holds a line end byte: each line decodes alone
+                end += len(raw)  # counted before the reader gets it: a row it returns ends here
+                yield raw.decode("utf-8", "replace")
+
+    position = 0
+    try:
+        for _ in csv.reader(lines(), delimiter=delimiter, strict=True):
+            position = end
+    except (csv.Error, OSError):  # strict: a quote left open at the end of the file
+        pass
+    try:
+        if position < os.path.getsize(path):
+            os.truncate(path, position)
+    except OSError:
+        pass
+
+
+def written_records(path: str, is_csv: bool, delimiter: str = ",") -> int:
+    """Records in a (closed) output file: JSONL lines, or CSV (or TSV) rows after the header."""
     if is_csv:
         with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+            return max(sum(1 for _ in csv.reader(handle, delimiter=delimiter)) - 1, 0)
     with open(path, "rb") as handle:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))

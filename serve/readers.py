@@ -1,6 +1,7 @@
 """`serve tag`'s input readers, one per format, picked by the file's name (in any case): JSONL
-(`.jsonl`, `.json`, `.ndjson`), CSV (`.csv`, a header with a `text` column), and anything else
-as a raw article (every non-blank line a paragraph of one document, id `<stem>:<line>`).
+(`.jsonl`, `.json`, `.ndjson`), CSV (`.csv` or `.tsv`, a header with a `text` column), XML
+(a feed, item by item, `serve.feeds`), a page's HTML, and anything else as a raw article
+(every non-blank line a paragraph of one document, id `<stem>:<line>`).
 
     >>> records = list(read_records(open("feed.jsonl", "rb"), "feed.jsonl"))
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.csv_records import read_csv_records
+from serve.feeds import XML_SUFFIXES, opens_as_xml, read_xml_records, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
@@ -79,11 +81,14 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     article from a UTF-8 file."""
     text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
     first = next((line for _, line in article_lines(text)), "")
+    if opens_as_xml(first) and xml_kind(text, "text") == "feed":
+        raise UserError("text is a news feed (RSS or Atom), several articles; send it to /tag/file as feed.xml, "
+                        "which reads each item as an article")
     return page_article(text) if opens_as_html(first) else list(article_lines(text))
 
 
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
-           ".csv": read_csv_records}  # files of records; any other file is one document
+           ".csv": read_csv_records, ".tsv": read_csv_records}  # files of records; any other file is one document
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp")  # pages as a site served them
 
 
@@ -93,7 +98,11 @@ def document_reader(suffix: str, first: bytes):
     named `.jsonl`: read as text, each record's braces would be tagged and its ids lost); else a
     raw article (a `.txt` always: it is what /tag/article reads)."""
     text = first.decode("utf-8", "replace")
-    if suffix in HTML_SUFFIXES or opens_as_html(text):
+    if suffix in HTML_SUFFIXES:
+        return read_html_records
+    if suffix in XML_SUFFIXES or opens_as_xml(text):  # a feed, an XHTML page, or XML that is neither
+        return read_xml_records
+    if opens_as_html(text):
         return read_html_records
     if not suffix and text.lstrip("\ufeff \t").startswith("{"):
         try:
@@ -109,13 +118,32 @@ STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
 
 def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """The records of a binary file (any iterable of its lines), read by the reader its name picks."""
-    suffix = ".jsonl" if name == STDIN else Path(name).suffix.lower()
-    name = "stdin" if name == STDIN else name
+    piped = name == STDIN  # not a file named "stdin"
+    suffix = ".jsonl" if piped else Path(name).suffix.lower()
+    name = "stdin" if piped else name
     lines = iter(handle)
-    head = head_lines(lines)  # up to the first non-blank line, which tells an article from a page, and one more
+    head = head_lines(lines)  # up to the first non-blank line (it tells an article from a page) and one more (a mail's headers)
     jsonl = suffix in (".json", ".jsonl", ".ndjson") or (not suffix and opens_records(head))  # `feed`, /dev/stdin
     problem = whole_file_problem(head, name, jsonl=jsonl)
     if problem:
         raise UserError(problem)
     reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])
+    if piped:
+        reader = stdin_reader(first_filled(head))
     yield from reader(chain(head, lines), name)
+
+
+def stdin_reader(first: tuple[int, bytes]):
+    """JSON Lines, what `--input -` reads; a page's HTML or XML piped in is read as the page or feed it
+    is; any other text is refused in one line (else each of its lines would be a "not valid JSON" record)."""
+    number, raw = first
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff \t")
+    if opens_as_xml(text):
+        return read_xml_records
+    if opens_as_html(text):
+        return read_html_records
+    if text.strip() and not text.startswith("{"):
+        shown = text.strip()[:40]
+        raise UserError(f"stdin:{number}: standard input is not JSON Lines (it opens {shown!r}); --input - reads one "
+                        "JSON object per line: pass a raw article as a file instead (--input article.txt)")
+    return read_jsonl_records

@@ -40,7 +40,8 @@ if __package__ in (None, ""):  # run as a script (spark-submit serve/spark.py): 
 
 from serve.spark_input import first_line, input_format, read_input  # noqa: E402
 from serve.spark_model import accepts_doc_id, download_model, model_labels, ship_code  # noqa: E402
-from serve.spark_output import UDF_COLUMN, filesystem, jsonl_line_of, label_ordered, plain_id, replace_output, typed  # noqa: E402
+from serve.spark_output import (UDF_COLUMN, KeptAside, filesystem, jsonl_line_of, label_ordered, plain_id,  # noqa: E402
+                                replace_output, typed)
 from serve.spark_paths import (check_heads, check_output, check_replaceable, followed_link, input_files,  # noqa: E402
                                shown_names)
 from serve.spark_quiet import interrupt_quietly, quiet_jvm, quiet_log4j, quiet_warnings, stop_quietly  # noqa: E402
@@ -122,9 +123,10 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
             ids = [typed(plain(F.col(column)), (id_types or {}).get(name), name)
                    for column, name in (("_id", "id"), ("_doc", "doc_id"))]
             tagged.select(*ids, *model_columns, "error").write.parquet(staging)
-        replace_output(fs, jvm, staging, output_path)
-    except BaseException:
-        fs.delete(jvm.org.apache.hadoop.fs.Path(staging), True)
+        replace_output(fs, jvm, staging, output_path, overwrite)
+    except BaseException as err:
+        if not isinstance(err, KeptAside):  # else the new output is all the user has of this run
+            fs.delete(jvm.org.apache.hadoop.fs.Path(staging), True)
         raise
     finally:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)

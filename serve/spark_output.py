@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from serve.spark_paths import check_replaceable
 from vnzh_runtime.errors import UserError
 
 UDF_COLUMN = "_tagged"
@@ -72,11 +73,25 @@ def filesystem(spark, path: str):
     return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jvm
 
 
-def replace_output(fs, jvm, staging: str, output_path: str) -> None:
-    """Move the finished output into place; an old one is moved aside first and deleted last."""
+class KeptAside(UserError):
+    """The finished output could not go into place and is kept where it was written: never delete it."""
+
+
+def replace_output(fs, jvm, staging: str, output_path: str, overwrite: bool = False) -> None:
+    """Move the finished output into place; an old one is moved aside first and deleted last. What is at
+    the output now is checked again (the run's first check may be minutes old): something that appeared
+    there meanwhile, without `overwrite`, or that holds files Spark did not write, is left alone and the
+    new output kept beside it (`KeptAside`)."""
     Path_ = jvm.org.apache.hadoop.fs.Path
     target, old = Path_(output_path), None
     if fs.exists(target):
+        if not overwrite:
+            raise KeptAside(f"{output_path}: appeared while tagging and is left as it is; the new output is in "
+                            f"{staging} (fix: move it into place yourself, or run again with --overwrite)")
+        try:
+            check_replaceable(fs, target, output_path)
+        except UserError as err:
+            raise KeptAside(f"{err}; nothing was replaced, and the new output is in {staging}") from None
         old = Path_(f"{output_path.rstrip('/')}.old-{uuid.uuid4().hex[:8]}")
         fs.rename(target, old)
     if not fs.rename(Path_(staging), target):

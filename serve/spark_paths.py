@@ -21,6 +21,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import re
 from pathlib import PurePosixPath
 
 from serve.csv_records import check_csv_head
@@ -136,7 +137,11 @@ def followed_link(output_path: str) -> str:
     return os.path.realpath(path) if os.path.islink(path) else output_path
 
 
-SPARK_WRITES = ("part-", ".part-", "_SUCCESS", "._SUCCESS", "_committed_", "_started_")  # and their .crc files
+# What Spark writes in an output folder, by its name shapes (a user's "part-1-notes.jsonl" is not):
+# part-00000-<uuid>-c000.snappy.parquet (five digits or more; Databricks' part-00000-tid-<n>-<uuid>-93-1-c000...),
+# its .crc (".part-....crc"), _SUCCESS (and its .crc), and the _committed_/_started_ markers of some committers.
+SPARK_WRITES = re.compile(r"\.?part-\d{5,}(?:-tid-\d+)?(?:-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})?(?:-\d+)*"
+                          r"(?:-c\d{3})?(?:\.\w+)*|\.?_SUCCESS(?:\.crc)?|_(?:committed|started)_\d+")
 
 
 def check_replaceable(fs, target, output_path: str) -> None:
@@ -146,7 +151,7 @@ def check_replaceable(fs, target, output_path: str) -> None:
         raise UserError(f"{output_path}: is a file, not an output folder of serve spark, and --overwrite would delete "
                         "it (fix: name another output)")
     names = (child.getPath().getName() for child in fs.listStatus(target))
-    others = foreign(names, lambda name: name.startswith(SPARK_WRITES))
+    others = foreign(names, lambda name: SPARK_WRITES.fullmatch(name) is not None)
     if others:
         raise UserError(f"{output_path}: holds {few(others)}, which serve spark did not write and replacing the output "
                         "would delete (fix: move them out, or name another output)")

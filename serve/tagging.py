@@ -56,12 +56,23 @@ def plain_id(value):
     return str(value)
 
 
+def no_text(row: dict) -> str:
+    """The error of an object with no `text` key, naming the key that may hold the paragraph."""
+    keys = [key for key in row if isinstance(key, str)]
+    near = next((key for key in keys if key.strip().lower() in ("text", "content", "body", "paragraph")), None)
+    if near is not None:
+        why = ", as JSON keys are case-sensitive" if near.strip().lower() == "text" else ""
+        return f"no 'text' field (it has {near!r}: rename it 'text'{why})"
+    shown = ", ".join(repr(key[:30]) for key in keys[:6]) or "none"
+    return f"no 'text' field (its fields: {shown}); put the paragraph in 'text'"
+
+
 def checked(row, where: str) -> InputRecord:
     if not isinstance(row, dict):
         return InputRecord(None, None, error=f"{where}: expected an object like {{\"text\": \"...\"}}")
     record_id, doc_id, text = plain_id(row.get("id")), plain_id(row.get("doc_id")), row.get("text")
     if text is None:
-        return InputRecord(record_id, None, doc_id, f"{where}: " + ("'text' is null" if "text" in row else "no 'text' field"))
+        return InputRecord(record_id, None, doc_id, f"{where}: " + ("'text' is null" if "text" in row else no_text(row)))
     if not isinstance(text, str):
         return InputRecord(record_id, None, doc_id, f"{where}: 'text' must be a string, got {type(text).__name__}")
     if is_blank(text):

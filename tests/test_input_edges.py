@@ -621,10 +621,11 @@ def test_office_documents_and_e_mails_are_one_error_naming_how_to_get_their_text
 
 
 def test_a_pdf_is_one_error_naming_how_to_get_its_text():
+    join = "awk 'BEGIN { RS = \"\" } { gsub(/\\n/, \" \"); print }'"  # a paragraph per line, not pdftotext's wrapped lines
     with pytest.raises(UserError, match=re.escape("report.pdf: a PDF, not text; extract its text first "
-                                                  "(pdftotext -layout report.pdf report.txt)")):
+                                                  f"(pdftotext report.pdf - | {join} > report.txt)")):
         read(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "report.pdf")
-    with pytest.raises(UserError, match=re.escape("(pdftotext -layout report.txt report-text.txt)")):
+    with pytest.raises(UserError, match=re.escape(f"(pdftotext report.txt - | {join} > report-text.txt)")):
         read(b"%PDF-1.4\n", "report.txt")  # a renamed download: the fix never writes over it
 
 

@@ -106,3 +106,19 @@ def test_label_thresholds_on_a_single_label_model_are_refused_in_one_line(tfidf_
         serve_main([*args, "--label-threshold", "border_sea=0.3", "--label-threshold", "border_sea=0.9"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "--label-threshold: border_sea is given twice (fix: keep one)" in err[0]
+
+
+def test_evaluate_log_records_the_label_set_metrics(multilabel_run, tmp_path, capsys):
+    import json
+
+    import mlflow
+
+    from train.evaluate import main as evaluate_main
+
+    sample = tmp_path / "sets.jsonl"
+    sample.write_text(json.dumps({"text": TEXTS[0], "labels": ["economy", "border_sea"]}, ensure_ascii=False) + "\n"
+                      + json.dumps({"text": TEXTS[2], "labels": ["other"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert evaluate_main(["--model", str(multilabel_run.output_dir), "--data", str(sample), "--log"]) == 0
+    metrics = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1]).data.metrics
+    assert "test_sets_micro_f1" in metrics and "per_label/test_economy_set_f1" in metrics
+    assert "per_label/test_science_tech_set_f1" not in metrics  # neither held nor predicted: no zero

@@ -295,3 +295,31 @@ def test_a_full_stream_is_one_line(tfidf_predictor, tmp_path):
     src.write_text('{"text": "Kim ngạch"}\n', encoding="utf-8")
     with pytest.raises(UserError, match=r"/dev/full: cannot write \(No space left on device\) after 1 records"):
         tag_file(tfidf_predictor, str(src), "/dev/full", progress=False)
+
+
+def test_a_csv_partial_ends_at_its_last_whole_row_not_inside_a_quoted_cell(tmp_path):
+    """A disk that filled up mid-row after an id with a line break kept a row of one field, and counted it."""
+    from serve.partial import set_aside
+
+    partial = tmp_path / ".out.csv.x.partial"
+    partial.write_bytes(b'id,label\r\n"a\nb",economy\r\nc,other\r\n"rec3\nline\n')
+    kept, records = set_aside(str(partial), str(tmp_path / "out.csv"))
+    assert records == 2 and open(kept, "rb").read() == b'id,label\r\n"a\nb",economy\r\nc,other\r\n'
+
+
+def test_partials_a_killed_run_left_are_named_at_the_next_run(tfidf_predictor, tmp_path, capsys):
+    """SIGKILL leaves `.<output>.<random>.partial` with whole records, which no later run mentioned."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "Viet Nam"}\n', encoding="utf-8")
+    (tmp_path / ".out.jsonl.k1ll3d.partial").write_text('{"id": 1}\n', encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(tmp_path / "out.jsonl"), progress=False)
+    assert ".out.jsonl.k1ll3d.partial beside" in capsys.readouterr().err
+    assert (tmp_path / ".out.jsonl.k1ll3d.partial").is_file()  # named, not removed
+
+
+def test_a_tsv_partial_counts_its_rows_with_tabs(tmp_path):
+    from serve.partial import set_aside
+
+    partial = tmp_path / ".out.tsv.x.partial"
+    partial.write_bytes(b'id\tdoc_id\r\n1\t"a\nb"\r\n2\t"c\nd"\r\n')
+    assert set_aside(str(partial), str(tmp_path / "out.tsv"))[1] == 2

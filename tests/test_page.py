@@ -96,13 +96,14 @@ def test_the_page_reads_as_records_every_file_kind_the_server_reads_as_records()
     `serve tag`'s readers; a kind it left out (.ndjson) was shown as paragraphs of one article."""
     import re
 
+    from serve.feeds import XML_SUFFIXES
     from serve.readers import HTML_SUFFIXES, READERS
 
     static = Path(__file__).resolve().parents[1] / "serve" / "static"
     script, page = (static / "page.js").read_text(encoding="utf-8"), (static / "index.html").read_text(encoding="utf-8")
-    pattern = re.search(r"const isRecords = /(.+?)/i", script).group(1)
+    pattern = re.search(r"const RECORDS_FILE = /(.+?)/i", script).group(1)
     accept = re.search(r'accept="([^"]+)"', page).group(1).split(",")
-    for suffix in READERS:
+    for suffix in [*READERS, *XML_SUFFIXES]:  # a feed's items are documents of their own
         assert re.search(pattern, "feed" + suffix) and suffix in accept, suffix
     for suffix in HTML_SUFFIXES:  # a page's source is one article's paragraphs
         assert not re.search(pattern, "page" + suffix), suffix
@@ -419,7 +420,7 @@ def test_page_tags_an_uploaded_jsonl_and_downloads_serve_tags_records(browser, s
     assert_downloaded(downloads, "paragraphs.tags.jsonl", expected_jsonl)
     browser.find_element(By.ID, "download-csv").click()
     expected_csv = serve_tag(tmp_path / "cli", upload.name, upload.read_bytes(), "out.csv", tfidf_run.output_dir)
-    assert_downloaded(downloads, "paragraphs.tags.csv", expected_csv)
+    assert_downloaded(downloads, "paragraphs.tags.csv", b"\xef\xbb\xbf" + expected_csv)  # a BOM, for Excel
 
 
 @needs_browser

@@ -213,6 +213,31 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
         tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
 
 
+def test_spark_output_that_appears_mid_run_is_left_alone_and_the_new_output_kept(spark, tmp_path):
+    """The output is checked again when the finished one goes into place: a folder a user made there
+    during the run (or a second run's output) was moved aside and deleted without --overwrite."""
+    from serve.spark_output import KeptAside, filesystem, replace_output
+    from serve.spark_paths import check_replaceable
+    from vnzh_runtime.errors import UserError
+
+    fs, jvm = filesystem(spark, str(tmp_path))
+    staging = tmp_path / "out.jsonl.partial-1"
+    staging.mkdir()
+    (staging / "part-00000-3f2a9b1c-1234-4abc-9def-0123456789ab-c000.txt").write_text("{}\n", encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    target.mkdir()
+    (target / "thesis.txt").write_text("mine", encoding="utf-8")
+    for overwrite, says in ((False, "appeared while tagging and is left as it is"),
+                            (True, "holds thesis.txt, which serve spark did not write")):
+        with pytest.raises(KeptAside, match=says):
+            replace_output(fs, jvm, str(staging), str(target), overwrite)
+        assert (target / "thesis.txt").read_text(encoding="utf-8") == "mine" and any(staging.iterdir())
+    (target / "thesis.txt").unlink()
+    (target / "part-1-labels.jsonl").write_text("mine", encoding="utf-8")  # a user's name that starts "part-"
+    with pytest.raises(UserError, match="holds part-1-labels.jsonl, which serve spark did not write"):
+        check_replaceable(fs, jvm.org.apache.hadoop.fs.Path(str(target)), str(target))
+
+
 def test_serve_spark_stopped_by_sigterm_says_so_in_one_line_and_keeps_the_old_output(spark, tfidf_run, tmp_path,
                                                                                       mlflow_uri):
     """`kill` (SIGTERM, to the Python process alone) ended the run with no line and exit 143, and an

@@ -264,13 +264,20 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     run_id = capsys.readouterr().out.strip().splitlines()[-1].split()[-1]
     run = mlflow.MlflowClient().get_run(run_id)
     assert run.data.tags["evaluated_model"] == str(tfidf_run.output_dir) and "test_macro_f1" in run.data.metrics
+    # a label the sample neither holds nor is given is not logged as an F1 of 0 (the table shows "-")
+    assert "per_label/test_economy_f1" in run.data.metrics and "per_label/test_science_tech_f1" not in run.data.metrics
     # the run says which trained model it scored, and which registered version an alias pointed to then
     assert run.data.tags["evaluated_model_run_id"] == tfidf_run.run_id
     assert evaluate_main(["--model", tfidf_run.model_uri, "--data", str(sample), "--log"]) == 0
-    tags = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1]).data.tags
+    evaluation = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
+    tags = evaluation.data.tags
     version = mlflow.MlflowClient().get_model_version_by_alias(*tfidf_run.model_uri.removeprefix("models:/").split("@"))
     assert tags["evaluated_model_version"] == str(version.version) and tags["evaluated_model_alias"] == "champion"
     assert tags["evaluated_model_run_id"] == tfidf_run.run_id
+    assert evaluation.info.run_name == f"evaluate {version.name} v{version.version}"
+    # MLflow 3's model page lists the evaluation: its metrics are linked to the logged model
+    linked = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/")).metrics
+    assert any(m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id for m in linked)
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,

@@ -26,6 +26,47 @@ def test_a_second_training_into_the_same_model_directory_is_refused_while_the_fi
     assert "another training is writing this model directory now" in capsys.readouterr().err
     held.close()  # the first one ends: the next may write
     lock_output(target).close()
+    # the lock is beside the directory, not in TMPDIR: trainings with other temporary folders (users,
+    # sudo, a service's private /tmp, two hosts on a shared folder) once both ran and mixed their models
+    assert (target.parent / ".race.lock").is_file()
+    held = lock_output(target)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with pytest.raises(UserError, match="another training is writing this model directory now"):
+        lock_output(target)
+    held.close()
+
+
+def test_overwrite_never_deletes_files_inside_model_that_training_did_not_write(tmp_path):
+    import json
+
+    from train.modeldir import check_output_dir
+
+    target = tmp_path / "small"
+    (target / "model" / "sub").mkdir(parents=True)
+    (target / "model" / "tfidf.json").write_text("{}", encoding="utf-8")
+    (target / "model" / "sub" / "mydata.jsonl").write_text("{}\n", encoding="utf-8")
+    (target / "spec.json").write_text(json.dumps({"files": {"model/tfidf.json": "0" * 64}}), encoding="utf-8")
+    for name in ("meta.json", "config.yaml"):
+        (target / name).write_text("{}", encoding="utf-8")
+    with pytest.raises(UserError, match="holds model/sub/mydata.jsonl, which training did not write"):
+        check_output_dir(str(target), overwrite=True)
+    (target / "spec.json").unlink()  # an older format's, or another tool's checkpoint: no spec tells which are ours
+    with pytest.raises(UserError, match="its model/ folder has no spec.json listing its files"):
+        check_output_dir(str(target), overwrite=True)
+
+
+def test_a_full_disk_while_the_model_is_written_is_one_line(tmp_path):
+    import errno
+    from types import SimpleNamespace
+
+    from train.modeldir import save_model_dir
+
+    def full(directory):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(UserError, match="cannot write the model \\(No space left on device\\)"):
+        save_model_dir(tmp_path / "m", SimpleNamespace(), SimpleNamespace(save=full), {}, overwrite=False)
+    assert not list(tmp_path.iterdir())  # nothing half-written left behind
 
 
 def test_a_signal_during_registration_is_delivered_after_it():

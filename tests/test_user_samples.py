@@ -386,9 +386,11 @@ def test_pyfunc_reads_mlflows_column_format_as_one_row_per_text(pyfunc_model, tf
     docs = ["a", "a", "b"]
     got = pyfunc_model.predict({"text": texts, "doc_id": docs})
     assert got["scores"].tolist() == [r["scores"] for r in tfidf_predictor.predict(texts, doc_ids=docs)]
-    # lists of two lengths are no columns: the one row it is, its error saying so
-    got = pyfunc_model.predict({"text": texts, "doc_id": ["a"]})
-    assert len(got) == 1 and got["error"].tolist() == ["'text' must be a string, got list"]
+    # lists of two lengths are no columns: refused, naming them (it was one error row for three texts)
+    with pytest.raises(Exception, match="doc_id: 1 values for 3 texts"):
+        pyfunc_model.predict({"text": texts, "doc_id": ["a"]})
+    got = pyfunc_model.predict({"text": texts, "doc_id": "a"})  # one value: every row's, as pandas spreads it
+    assert got["scores"].tolist() == [r["scores"] for r in tfidf_predictor.predict(texts, doc_ids=["a"] * 3)]
 
 
 def test_pyfunc_reads_a_text_column_pandas_typed_as_numbers_row_by_row(pyfunc_model):

@@ -45,7 +45,9 @@ class ScopeResult:
     def metrics(self) -> dict[str, float]:
         values = {f"{self.name}_macro_f1": self.macro_f1, f"{self.name}_accuracy": self.accuracy,
                   f"size/{self.name}": self.size}
-        values.update({f"per_label/{self.name}_{label}_f1": v["f1"] for label, v in self.per_label.items()})
+        # a label this scope neither holds nor predicts has no F1 (the table shows "-"), not a zero
+        shown = [i for i, label in enumerate(self.labels) if self.confusion[i].sum() or self.confusion[:, i].sum()]
+        values.update({f"per_label/{self.name}_{self.labels[i]}_f1": self.per_label[self.labels[i]]["f1"] for i in shown})
         return values
 
 
@@ -185,15 +187,18 @@ def evaluate_command(args) -> None:
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
         report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
+    set_metrics = {}
     if predictor.multilabel:
         from train.multilabel import label_set_metrics
 
-        report += "\n\n" + label_set_metrics(predictor, records)[1]
+        set_metrics, set_report = label_set_metrics(predictor, records)
+        report += "\n\n" + set_report
     print(report)
     if args.log:
         from train.tracking import log_evaluation_run
 
-        print(f"\nMLflow evaluation run: {log_evaluation_run(args.model, predictor.spec, info, results, report, args.data)}")
+        run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, set_metrics)
+        print(f"\nMLflow evaluation run: {run_id}")
 
 
 if __name__ == "__main__":

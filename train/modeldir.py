@@ -12,6 +12,8 @@ replacing a model directory takes `--overwrite`.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import tempfile
@@ -43,11 +45,15 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
                         "(fix: --set output_dir=<a directory outside it>)")
     if path.exists() and not path.is_dir():
         raise UserError(f"output_dir {output_dir}: is a file (fix: --set output_dir=<a new directory>)")
+    if path.is_dir() and os.path.ismount(path):  # found only after training, when the rename fails (EBUSY)
+        raise UserError(f"output_dir {output_dir}: is a mount point, which a finished model cannot be renamed onto "
+                        f"(fix: --set output_dir={output_dir.rstrip('/')}/<name>)")
     if path.is_dir() and any(path.iterdir()):
         if not is_model_dir(path):
             raise UserError(f"output_dir {output_dir}: exists and is not a model directory; refusing to replace it "
                             "(fix: --set output_dir=<a new directory>)")
         others = foreign((entry.name for entry in path.iterdir()), WRITTEN.__contains__)
+        others = others or unlisted_model_files(path)  # inside model/ too: a user's data or checkpoints
         if others:  # replacing the directory would delete them: a user's notes, even this run's own data
             raise UserError(f"output_dir {output_dir}: holds {few(others)}, which training did not write and replacing "
                             "the model would delete (fix: move them out, or --set output_dir=<a new directory>)")
@@ -55,6 +61,21 @@ def check_output_dir(output_dir: str, overwrite: bool) -> Path:
             raise UserError(f"output_dir {output_dir}: holds a model from an earlier run "
                             "(fix: pass --overwrite to replace it, or --set output_dir=<a new directory>)")
     return path
+
+
+def unlisted_model_files(path: Path) -> list[str]:
+    """Files under model/ that the directory's spec.json does not list (every file training writes there
+    is listed with its digest), as `model/<name>`."""
+    try:
+        listed = json.loads((path / SPEC_FILE).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        listed = None
+    if not isinstance(listed, dict):  # an older format's, a damaged spec, or another tool's checkpoint
+        raise UserError(f"{path}: its model/ folder has no spec.json listing its files, so which of them training "
+                        "wrote cannot be told, and --overwrite could delete yours (fix: move or delete the "
+                        "directory yourself, or --set output_dir=<a new directory>)")
+    found = (p.relative_to(path).as_posix() for p in sorted((path / MODEL_SUBDIR).rglob("*")) if not p.is_dir())
+    return [name for name in found if name not in listed]
 
 
 def interrupted_note(output_dir: str, started: float) -> str:
@@ -103,32 +124,61 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
                                              encoding="utf-8")
         write_json(staging / META_FILE, {"model_type": config.model.type, "labels": list(config.data.labels), **meta})
         replace_dir(staging, target)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk, not a bug: one line
+            raise UserError(f"{target}: cannot write the model ({err.strerror}); any model there before is as it was "
+                            "(fix: free space, or --set output_dir=<a directory on another disk>)") from None
         raise
     return target
+
+
+def lock_path(target: Path) -> Path:
+    real = target.resolve()
+    return real.parent / f".{real.name}.lock"
 
 
 def lock_output(target: Path):
     """Hold the right to write `target` for as long as the returned file stays open (the training's
     run): two trainings into one directory would each log the directory the other just moved into
     place, registering one run's model under the other's name. An flock, released when the process
-    ends however it ends, on a file in the temporary folder named after the directory's real path
-    (so a symlink to it is the same directory, and nothing is left beside the user's models).
-    Read-only, so that another user's training into a shared folder can take the same lock."""
+    ends however it ends, on `.<name>.lock` beside the directory's real path (a symlink to it is the
+    same directory): there, every training into it sees the same lock whatever its TMPDIR, user or
+    private /tmp, and on a shared file system whatever its host. Opened read-only, so that another
+    user's training into a shared folder can take the same lock. `output_lock` removes the file
+    when the training ends; a lock taken on a file removed meanwhile is taken again on the new one."""
     import fcntl
-    import hashlib
 
-    key = hashlib.sha256(str(target.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-    handle = os.fdopen(os.open(Path(tempfile.gettempdir()) / f"vnzh-training-{key}.lock", os.O_RDONLY | os.O_CREAT, 0o644),
-                       "rb")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    path = lock_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_CREAT, 0o644), "rb")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise UserError(f"{target}: another training is writing this model directory now; wait for it to "
+                            "finish, or name another (--set output_dir=...)") from None
+        try:
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(path)):
+                return handle
+        except FileNotFoundError:  # the training before removed it as this one opened it
+            pass
         handle.close()
-        raise UserError(f"{target}: another training is writing this model directory now; wait for it to finish, "
-                        "or name another (--set output_dir=...)") from None
-    return handle
+
+
+@contextmanager
+def output_lock(target: Path):
+    """`lock_output` for a block; its file is removed at the end, so that nothing is left beside the model."""
+    handle = lock_output(target)
+    try:
+        yield
+    finally:
+        try:
+            lock_path(target).unlink()  # before the lock is let go: another training then locks a new file
+        except OSError:
+            pass
+        handle.close()
 
 
 def leftovers(target: Path) -> list[Path]:

@@ -47,7 +47,7 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
                                                            labels=present if average == "macro" else None))
                for average in ("micro", "macro", "samples")}
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
-    for i, label in enumerate(labels):
+    for i, label in ((i, labels[i]) for i in present):  # an absent label has no F1, not a zero
         metrics.update({f"per_label/{name}_{label}_set_precision": float(p[i]),
                         f"per_label/{name}_{label}_set_recall": float(r[i]), f"per_label/{name}_{label}_set_f1": float(f[i])})
     return metrics

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, left_out, load_records
 from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
-from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, lock_output, save_model_dir,
+from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, output_lock, save_model_dir,
                             tuning_dir, update_spec)
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
@@ -56,7 +57,12 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
     target = check_output_dir(config.output_dir, overwrite)  # before any work: nothing to undo
     check_creatable(target, config.output_dir)  # once: save and install re-check the directory, not the file system
     check_tracking_server(config.mlflow.experiment)  # a store that cannot take the run (a silent server, a file not a database): one line, now
-    lock = lock_output(target) if is_main_process() else None  # held until training returns  # noqa: F841
+    with output_lock(target) if is_main_process() else nullcontext():  # held until training returns
+        return train_into(config, target, log, overwrite)
+
+
+def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResult:
+    """`train` once its output directory is checked and locked."""
     records = load_records(config.data.files)
     splits = by_split(records, config.data.labels)
     for split in ("train", "dev"):

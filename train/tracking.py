@@ -210,23 +210,47 @@ def model_requirements(model_type: str) -> list[str]:
 TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
 
 
-def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str]) -> str:
+def logged_model_id(info: dict) -> str | None:
+    """The id of the logged model (MLflow 3) behind a registered version or a training run, or None."""
+    import mlflow
+
+    try:
+        if info.get("name") and info.get("version"):
+            version = mlflow.MlflowClient().get_model_version(info["name"], info["version"])
+            source = version.source or ""  # a version registered from "models:/m-<id>" may leave model_id unset
+            return version.model_id or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
+        if info.get("run_id"):
+            experiment = mlflow.MlflowClient().get_run(info["run_id"]).info.experiment_id
+            found = mlflow.search_logged_models([experiment], filter_string=f"source_run_id = '{info['run_id']}'",
+                                                output_format="list")
+            return found[0].model_id if found else None
+    except mlflow.exceptions.MlflowException:  # deleted, or a store without logged models: the tags still name it
+        return None
+    return None
+
+
+def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
+                       extra_metrics: dict | None = None) -> str:
     """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
     the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
-    alias and training run behind it (an alias moves on; the version a run scored does not)."""
+    alias and training run behind it (an alias moves on; the version a run scored does not). Its
+    metrics are linked to that logged model too (MLflow 3's model page lists them), where it is found."""
     import mlflow
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
     use_experiment(EVALUATIONS, "the evaluations experiment")
-    with mlflow.start_run(run_name=f"evaluate {Path(model).name or model}") as run:
+    shown = f"{info['name']} v{info['version']}" if info.get("name") and info.get("version") else Path(model).name or model
+    model_id = logged_model_id(info)
+    with mlflow.start_run(run_name=f"evaluate {shown}") as run:
         data = ",".join(data_files)
         if len(data) > TAG_LIMIT:  # every name is in data_files.txt
             data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
         tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
-        mlflow.log_metrics({k: float(v) for r in results.values() for k, v in r.metrics().items()})
+        metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
+        mlflow.log_metrics(metrics, model_id=model_id)
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
     return run.info.run_id

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import islice
+from itertools import islice, takewhile
 from pathlib import Path
 from typing import Iterator
 
@@ -31,18 +31,36 @@ _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97-2003
 _OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
 _OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
-# An e-mail's first header (a saved .eml), when the next line is a header too: an article may open "Received: ...".
-_MAIL_HEADERS = (b"Return-Path:", b"Received:", b"Delivered-To:", b"Message-ID:", b"DKIM-Signature:", b"X-Mozilla-Status:",
-                 b"Authentication-Results:", b"ARC-Seal:", b"Content-Type:", b"From:", b"To:", b"Subject:", b"Date:")
+# A raw message's headers (a saved .eml): any of these in its header block. "From:", "To:", "Subject:"
+# and "Date:" alone are no mail: a newsletter saved as text, or an article that opens "Date: 12 March".
+_MAIL_HEADERS = (b"return-path:", b"received:", b"delivered-to:", b"message-id:", b"dkim-signature:", b"x-mozilla-status:",
+                 b"authentication-results:", b"arc-seal:", b"mime-version:", b"content-type:",
+                 b"content-transfer-encoding:", b"x-mailer:", b"in-reply-to:", b"references:")
+_ANY_MAIL_HEADER = _MAIL_HEADERS + (b"from:", b"to:", b"subject:", b"date:", b"cc:", b"reply-to:", b"sender:")
+MAIL_HEADER_LINES = 40  # a message's header block read, when its first line is one of its headers
 _HEADER_LINE = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)")  # "Name: value", or a folded line of the one before
 _MBOX_FROM = re.compile(rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d")  # "From alice@example.com Mon Jan  1 ..."
 
 
 def is_mail(head: list[bytes]) -> bool:
-    """Whether a file opens as an e-mail: an mbox's "From " line, or a mail header followed by another."""
+    """Whether a file opens as an e-mail: an mbox's "From " line, or a block of mail headers (from the
+    first line on) with one that only a raw message has (Received:, Message-ID:, MIME-Version:, ...).
+
+    >>> is_mail([b"From: a@example.vn\\n", b"Message-ID: <1@example.vn>\\n"]), is_mail([b"Date: 12 March\\n", b"Author: L\\n"])
+    (True, False)
+    """
     first = head[0].lstrip(b"\xef\xbb\xbf") if head else b""
-    after = head[1] if len(head) > 1 else b""
-    return bool(_MBOX_FROM.match(first)) or (first.startswith(_MAIL_HEADERS) and bool(_HEADER_LINE.match(after)))
+    if _MBOX_FROM.match(first):
+        return True
+    if not opens_as_headers(first):  # a paper's title, then "Received: 3 January 2024": no mail
+        return False
+    block = [first] + list(takewhile(lambda line: bool(_HEADER_LINE.match(line)), head[1:]))
+    return len(block) > 1 and any(line.lower().startswith(_MAIL_HEADERS) for line in block)
+
+
+def opens_as_headers(line: bytes) -> bool:
+    """Whether a line is a mail header's (`From:`, `Received:`, ...), which a message's first line is."""
+    return line.lstrip(b"\xef\xbb\xbf").lower().startswith(_ANY_MAIL_HEADER)
 
 
 def office_document(start: bytes, name: str = "") -> str | None:
@@ -155,14 +173,20 @@ def is_blank_line(raw: bytes) -> bool:
 
 
 def head_lines(lines: Iterator[bytes]) -> list[bytes]:
-    """A file's lines up to its first non-blank one and the line after it: what `whole_file_problem`
-    reads. The caller reads on from `lines` after them."""
+    """A file's lines up to its first non-blank one and the line after it (and, where the first line is
+    a mail header, the rest of its header block, up to MAIL_HEADER_LINES more): what
+    `whole_file_problem` reads. The caller reads on from `lines` after them."""
     head = []
     for raw in lines:
         head.append(raw)
         if not is_blank_line(raw):
             head.extend(islice(lines, 1))
             break
+    if len(head) == 2 and opens_as_headers(head[0]) and not is_blank_line(head[1]):  # a header block, for `is_mail`
+        for raw in islice(lines, MAIL_HEADER_LINES):
+            head.append(raw)  # every line read is kept: the caller reads the file on from `head`
+            if is_blank_line(raw):
+                break
     return head
 
 

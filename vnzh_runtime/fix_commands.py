@@ -97,12 +97,17 @@ def cr_fix(name: str) -> str:
     return written_to(f"tr '\\r' '\\n' < {shown(name)}", beside(name, Path(name).stem + "-lines.jsonl"))
 
 
+# pdftotext wraps a paragraph over many lines and leaves a blank line between paragraphs (-layout keeps
+# columns, not paragraphs): awk's paragraph mode joins each block into the one line a paragraph is here.
+JOIN_PARAGRAPHS = "awk 'BEGIN { RS = \"\" } { gsub(/\\n/, \" \"); print }'"
+
+
 def pdf_fix(name: str) -> str:
     if is_stream(name):
-        return "pdftotext -layout FILE.pdf -"
+        return f"pdftotext FILE.pdf - | {JOIN_PARAGRAPHS}"
     text = beside(name, Path(name).stem + ".txt")
     text = beside(name, Path(name).stem + "-text.txt") if text.name == Path(name).name else text  # a PDF named .txt
-    return f"pdftotext -layout {shown(name)} {shown(unused(text))}"
+    return f"pdftotext {shown(name)} - | {JOIN_PARAGRAPHS} > {shown(unused(text))}"
 
 
 def iconv_fix(name: str, encoding: str, first: bytes) -> str:

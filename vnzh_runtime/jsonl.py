@@ -65,7 +65,7 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
                                       "fix the line", salvaged=ids_of_broken_line(text))
     except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
         return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
-                                      f"{str(err)[:60]}); simplify the line")
+                                      f"{str(err)[:60]}); simplify the line", salvaged=ids_of_broken_line(text))
 
 
 _DECODER = json.JSONDecoder(strict=False)

@@ -37,6 +37,20 @@ UNCERTAIN = "uncertain"
 SCORE_DECIMALS = 4
 
 
+def check_inputs(texts, doc_ids) -> list:
+    """The texts as a list (a generator, a Series), or a user error in one line for the calls that would
+    otherwise tag nonsense or fail deep inside."""
+    if isinstance(texts, (str, bytes)):  # a str is a sequence: each character would be tagged as a text
+        raise UserError("texts: one string, not a list of texts; pass [text] (each character would be a text)")
+    texts = list(texts)
+    wrong = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    if wrong is not None:
+        raise UserError(f"texts[{wrong}]: {type(texts[wrong]).__name__}, not a string; pass the paragraphs' text")
+    if doc_ids is not None and len(doc_ids) != len(texts):
+        raise UserError(f"doc_ids: {len(doc_ids)} for {len(texts)} texts; give one per text (None: no article)")
+    return texts
+
+
 def check_threshold(value, where: str = "threshold"):
     """None, "auto" or a number in [0, 1]; anything else is a user error naming the fix."""
     if value is None or value == "auto":
@@ -120,9 +134,9 @@ class Predictor:
 
         `contexts` and `following` (each text's article head, and the next paragraph of its article
         or None) are what `doc_ids` gives within this batch; a stream passes them ready-made."""
+        texts = check_inputs(texts, doc_ids)
         if not texts:
             return [], np.zeros((0, len(self.labels))), None
-        texts = list(texts)
         if hasattr(self.model, "predict_with_langs"):  # TF-IDF: languages come from its own pass over the batch
             found, alone, independent = self.model.predict_with_langs(texts)
             langs = langs or found
@@ -180,7 +194,7 @@ class Predictor:
 
     def predict(self, texts: list[str], threshold: float | None = None, doc_ids: list | None = None,
                 contexts: list[str] | None = None, following: list[str | None] | None = None) -> list[dict]:
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self.threshold if threshold is None else check_threshold(threshold)
         if threshold == "auto":  # as Predictor.load and the API take it
             threshold = self.resolve_threshold(threshold)
         langs, probs, independent = self.score(texts, None, doc_ids, contexts, following)

@@ -41,6 +41,9 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
         return info
     if source.startswith("runs:/"):
         info["run_id"] = source.removeprefix("runs:/").split("/")[0] or None
+        found = _registered_version(info["run_id"]) if info["run_id"] else None
+        if found:  # the run registered a version: name it, as for a model directory
+            info["name"], info["version"], info["alias"] = found
         return info
     directory = Path(source)
     if not directory.is_dir():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
@@ -160,12 +161,17 @@ def spread_columns(frame: pd.DataFrame) -> pd.DataFrame:
     >>> spread_columns(pd.DataFrame([{"text": ["a", "b"], "doc_id": ["d", "d"]}]))["text"].tolist()
     ['a', 'b']
     """
-    if len(frame) != 1 or "text" not in frame.columns or not isinstance(frame["text"].iloc[0], list):
+    if len(frame) != 1 or "text" not in frame.columns or not isinstance(frame["text"].iloc[0], (list, tuple, np.ndarray)):
         return frame
-    cells = {column: frame[column].iloc[0] for column in frame.columns}
-    if any(not isinstance(cell, list) or len(cell) != len(cells["text"]) for cell in cells.values()):
-        return frame  # not columns of one length: the one row it is (its text cell an error)
-    return pd.DataFrame(cells, dtype=object)
+    cells = {column: list(cell) if isinstance(cell, (tuple, np.ndarray)) else cell  # a column of values, too
+             for column, cell in ((column, frame[column].iloc[0]) for column in frame.columns)}
+    size = len(cells["text"])
+    for column, cell in cells.items():
+        if isinstance(cell, list) and len(cell) != size:  # else rows lost, or a misleading "'text' must be a string"
+            raise UserError(f"{column}: {len(cell)} values for {size} texts; give one per text, or one value for all")
+    # a single value (`"doc_id": "a"`) is every row's, as pandas spreads it
+    return pd.DataFrame({column: cell if isinstance(cell, list) else [cell] * size for column, cell in cells.items()},
+                        dtype=object)
 
 
 def text_error(text) -> str | None:

@@ -176,7 +176,9 @@
     clearError();
     try {
       const response = await post(format);
-      const blob = await response.blob();
+      const body = await response.blob();
+      // Excel reads a CSV as UTF-8 only after a byte order mark: without it, "Việt Nam" shows as mojibake
+      const blob = format === "csv" ? new Blob(["\ufeff", body], { type: body.type }) : body;
       const header = response.headers.get("content-disposition") || "";
       const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header);   // the file's own name, "中越 bài.tags.csv"
       const match = /filename="([^"]+)"/.exec(header);
@@ -204,12 +206,14 @@
   // Scores come rounded to 4 decimals; 0.58 * 100 is 57.99999...: round away the float error before the floor.
   function fmt(score) { return (Math.floor(Math.round(Number(score) * 10000) / 100) / 100).toFixed(2); }
 
+  const RECORDS_FILE = /\.(jsonl|ndjson|json|csv|tsv|xml|rss|atom|rdf)$/i;
+
   function render(data) {
     const { records, texts, furniture } = data;
     $("source-name").textContent = data.name;
     renderSummary(data);
     const list = $("paragraphs");
-    const isRecords = /\.(jsonl|ndjson|json|csv)$/i.test(data.name);   // records may come from several documents
+    const isRecords = RECORDS_FILE.test(data.name);   // records may come from several documents (a feed's items too)
     const items = records.map((record, i) => {
       const item = paragraph(record, texts[i], furniture[i], i, isRecords);
       if (isRecords && i > 0 && record.doc_id !== records[i - 1].doc_id) item.classList.add("doc-start");
@@ -293,7 +297,7 @@
     const furnitureCount = furniture.filter(Boolean).length;
     const topics = labels.filter((l) => l !== "other" && counts.get(l) > 0)
       .sort((a, b) => counts.get(b) - counts.get(a));
-    const unit = /\.(jsonl|ndjson|json|csv)$/i.test(data.name) ? "record" : "paragraph";
+    const unit = RECORDS_FILE.test(data.name) ? "record" : "paragraph";
     const parts = [`${total} ${unit}${total === 1 ? "" : "s"}`];
     if (topics.length) parts.push(`mostly ${labelName(topics[0])} (${counts.get(topics[0])})`);
     parts.push(`${counts.get("other") || 0} other`, `${furnitureCount} furniture`, `${uncertain} uncertain`);
