@@ -22,7 +22,8 @@ def threshold_arg(value: str):
     try:
         return check_threshold(value if value == "auto" else float(value), "value")
     except (UserError, ValueError) as err:
-        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError) else f"{value!r} is not a number") from None
+        raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError)
+                                         else f"{value!r} is not a number from 0 to 1, or 'auto'") from None
 
 
 def label_threshold(value: str) -> tuple[str, float]:

@@ -93,7 +93,8 @@ def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
         source.row = []
         return declared.group(1), 2
     source.again.appendleft(source.row.pop())
-    return next((sep for sep in SEPARATORS if "text" in header_names(loose_fields(first, sep))), ","), 1
+    fallback = "\t" if name.lower().endswith(".tsv") else ","  # what a header with no `text` is shown split by
+    return next((sep for sep in SEPARATORS if "text" in header_names(loose_fields(first, sep))), fallback), 1
 
 
 def header_names(header: list[str]) -> list[str]:

@@ -3,9 +3,9 @@ page it is, and any other XML refused in one line.
 
 Read as a page, a feed loses its items' titles (a <title> is not shown) and its descriptions
 (escaped HTML or CDATA), and its items run together. Here each item is an article: its title,
-then the paragraphs of its description or content (HTML, read as `serve.html_pages` reads a page;
-plain text, one paragraph per line), each a record of the item's document (`doc_id`: its guid or
-id, else its link, else `<stem>:item<n>`), numbered `<stem>:item<n>.<k>`:
+then the paragraphs of its description or content (`serve.feed_items`), each a record of the
+item's document (`doc_id`: its guid or id, else its link, else `<stem>:item<n>`, which also names
+an item whose guid an earlier one had), numbered `<stem>:item<n>.<k>`:
 
     >>> rss = b'<rss><channel><item><title>Viet Nam, China open rail link</title><guid>a1</guid>'
     >>> rss += b'<description>&lt;p&gt;Trains run daily.&lt;/p&gt;&lt;p&gt;Freight doubles.&lt;/p&gt;</description>'
@@ -24,35 +24,22 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from copy import deepcopy as copy_element
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from serve.html_pages import UNCLOSED, page_paragraphs, read_html_records
-from serve.lines import LINE_END  # importing serve.lines registers the "vnzh-as-a-browser" decoding too
+import serve.lines  # noqa: F401 - registers the "vnzh-as-a-browser" decoding this reader uses
+from serve.feed_items import item_fields, item_name, item_paragraphs, local
+from serve.html_pages import UNCLOSED, read_html_records
 from serve.page_charset import declared_label, page_charset
 from serve.tagging import InputRecord
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.markup import is_blank
 
 XML_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
 _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")  # the first element's name, past the declaration, comments and doctype
 _PROLOG = re.compile(r"\s*(?:<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>|\s)*", re.DOTALL | re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
+_OPENS_AS_XML = re.compile(r"<\?xml|<(?:rss|feed|rdf:RDF)[\s>]|<!DOCTYPE\s+(?:rss|feed|rdf)|<!--", re.IGNORECASE)
 FEED_ROOTS = {"rss": "item", "RDF": "item", "feed": "entry"}  # local name of the root -> of its articles
-BODY_FIELDS = ("encoded", "content", "description", "summary")  # content:encoded before RSS's description
-# The namespaces an item's own title and body come in: none (RSS 2.0), RSS 1.0's, its content module's and
-# Atom's. Not Media RSS's <media:content>/<media:description> (a photo's caption) or iTunes' fields.
-FEED_NAMESPACES = ("", "http://purl.org/rss/1.0/", "http://purl.org/rss/1.0/modules/content/",
-                   "http://www.w3.org/2005/Atom")
-
-
-def local(tag: str) -> str:
-    return tag.rpartition("}")[2].rpartition(":")[2]
-
-
-def namespace(tag: str) -> str:
-    return tag[1:].partition("}")[0] if tag.startswith("{") else ""
 
 
 def root_name(text: str) -> str | None:
@@ -61,30 +48,37 @@ def root_name(text: str) -> str | None:
 
 
 def opens_as_xml(first_line: str) -> bool:
-    """Whether a file's first non-blank line is an XML declaration or a feed's root element."""
-    start = first_line.lstrip("\ufeff \t")
-    return start.startswith("<?xml") or bool(re.match(r"<(?:rss|feed|rdf:RDF)[\s>]", start))
+    """Whether a file's first non-blank line may open XML: a declaration, a feed's root or doctype, or a
+    comment (a page's too: `xml_kind` then reads the root element)."""
+    return bool(_OPENS_AS_XML.match(first_line.lstrip("\ufeff \t")))
 
 
-def xml_kind(text: str, name: str) -> str:
-    """"page" (XHTML, or no element at all) or "feed"; any other XML document is refused in one line."""
+def xml_kind(text: str, name: str, declared: bool) -> str:
+    """"feed", or "page" (XHTML, or markup that only looked like XML); XML of another kind (a sitemap, a
+    Word 2003 document), or a file `declared` XML (named .xml, .rss, ..., or opening `<?xml`) that holds
+    no element at all, is refused in one line."""
     root = root_name(text)
-    if root is None or local(root).lower() == "html":
+    if root is not None and local(root) in FEED_ROOTS:
+        return "feed"
+    if root is not None and (local(root).lower() == "html" or not declared):
         return "page"
-    if local(root) not in FEED_ROOTS:
-        raise UserError(f"{name}: an XML document (<{root}>), not a page, a feed or text; save it from its "
-                        "program as \"Plain Text\" (UTF-8), or send the page or feed it came from")
-    return "feed"
+    if root is None and declared:
+        shown = text.lstrip("\ufeff")[:40].strip()
+        raise UserError(f"{name}: not XML (it opens {shown!r}); rename it for what it is: .jsonl for JSON Lines, "
+                        ".csv for a table, .txt for an article")
+    if root is None:
+        return "page"
+    raise UserError(f"{name}: an XML document (<{root}>), not a page, a feed or text; save it from its "
+                    "program as \"Plain Text\" (UTF-8), or send the page or feed it came from")
 
 
 def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     lines = list(lines)
-    page = b"".join(lines)
-    text = decoded(page, name)
-    if xml_kind(text, name) == "page":  # XHTML: read as the page it is
+    text = decoded(b"".join(lines), name)
+    declared = Path(name).suffix.lower() in XML_SUFFIXES or text.lstrip("\ufeff \t\r\n").startswith("<?xml")
+    if xml_kind(text, name, declared) == "page":  # XHTML, or a page that opens with a comment
         yield from read_html_records(lines, name)
         return
-    root = root_name(text)
     try:
         declaration = _XML_DECLARATION.match(text)  # it names the file's encoding, and the text is decoded now:
         kept = "\n" * declaration.group(0).count("\n") if declaration else ""  # its lines kept, for errors' numbers
@@ -93,7 +87,7 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
         line, column = err.position
         raise UserError(f"{name}:{line}: not well-formed XML ({str(err).partition(':')[0]}, column {column + 1}); "
                         "fix the feed there, or save it again from its site") from None
-    yield from feed_records(tree, FEED_ROOTS[local(root)], Path(name).stem, name)
+    yield from feed_records(tree, FEED_ROOTS[local(root_name(text))], Path(name).stem, name)
 
 
 def decoded(page: bytes, name: str) -> str:
@@ -107,60 +101,25 @@ def decoded(page: bytes, name: str) -> str:
         raise UserError(f"{name}:{line}: not {label} (byte {err.start}); re-save it as UTF-8") from None
 
 
-def feed_records(tree: ET.Element, item_name: str, stem: str, name: str) -> Iterator[InputRecord]:
-    items = [element for element in tree.iter() if local(element.tag) == item_name]
+def feed_records(tree: ET.Element, item_tag: str, stem: str, name: str) -> Iterator[InputRecord]:
+    """Each item's paragraphs as records of its document; an item that gives none, one error record."""
+    items = [element for element in tree.iter() if isinstance(element.tag, str) and local(element.tag) == item_tag]
     if not items:
-        raise UserError(f"{name}: a feed with no <{item_name}>; nothing to tag")
+        raise UserError(f"{name}: a feed with no <{item_tag}>; nothing to tag")
+    named: set = set()
     for number, item in enumerate(items, start=1):
-        fields = {}
-        for child in item:
-            if isinstance(child.tag, str) and namespace(child.tag) in FEED_NAMESPACES:
-                fields.setdefault(local(child.tag), child)
-        doc_id = item_id(fields) or f"{stem}:item{number}"
-        paragraphs = item_paragraphs(fields)
+        fields = item_fields(item)
+        doc_id = item_name(fields)
+        doc_id = doc_id if doc_id is not None and doc_id not in named else f"{stem}:item{number}"  # one article each
+        named.add(doc_id)
+        try:
+            paragraphs = item_paragraphs(fields)
+        except RecursionError:  # markup nested past Python's limit: this item's error, not a traceback
+            yield InputRecord(f"{stem}:item{number}", None, doc_id, f"{name}: item {number}: its markup is nested "
+                                                                    "too deep to read; simplify it")
+            continue
         if not paragraphs:  # an item is a record of the feed: it says why it gave none
             yield InputRecord(f"{stem}:item{number}", None, doc_id, f"{name}: item {number} has no title and no text")
         for k, paragraph in enumerate(paragraphs, start=1):
             where = f"{name}: item {number}, paragraph {k}: {UNCLOSED}"  # a <script> in its HTML never closed
             yield InputRecord(f"{stem}:item{number}.{k}", paragraph, doc_id, None if paragraph is not None else where)
-
-
-def item_id(fields: dict) -> str | None:
-    for key in ("guid", "id", "link"):
-        element = fields.get(key)
-        if element is not None:
-            value = (element.text or "").strip() or element.get("href", "").strip()
-            if value:
-                return value
-    return None
-
-
-def item_paragraphs(fields: dict) -> list[str]:
-    """An item's title, then its body's paragraphs (the first body field that has any)."""
-    title = fields.get("title")
-    paragraphs = [" ".join(p for p in body_paragraphs(title) if p)] if title is not None else []  # Atom's may be HTML
-    for key in BODY_FIELDS:
-        if key in fields:
-            body = body_paragraphs(fields[key])
-            if body:
-                paragraphs += body
-                break
-    return [p for p in paragraphs if p is None or not is_blank(p)]
-
-
-def field_text(element: ET.Element) -> str:
-    """A field's text; an Atom `type="xhtml"` field's markup as its source."""
-    if element.get("type") == "xhtml":  # its elements without their namespace, so <p> is a paragraph's end
-        copy = copy_element(element)
-        for node in copy.iter():
-            node.tag = local(node.tag) if isinstance(node.tag, str) else node.tag
-        return "".join(ET.tostring(child, encoding="unicode") for child in copy)
-    return " ".join(element.itertext())  # texts of child elements (another feed's markup) apart, not glued
-
-
-def body_paragraphs(element: ET.Element) -> list[str | None]:
-    """A field's paragraphs: its HTML's as a page's (None: a <script> never closed), or a line each."""
-    text = field_text(element)
-    if element.get("type") == "text" or "<" not in text:  # plain text: a paragraph per line
-        return [" ".join(line.split()) for line in LINE_END.split(text) if not is_blank(line)]
-    return [p for _, p in page_paragraphs(line + "\n" for line in LINE_END.split(text))]

@@ -42,7 +42,7 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
     if not output_path.strip():  # `--output "$OUT"` with OUT unset
         raise UserError("--output is empty; name an output file, e.g. tags.jsonl, or - for standard output")
     if output_path.lower().endswith(NOT_WRITTEN):
-        raise UserError(f"{output_path}: serve tag writes JSON Lines or CSV, not {Path(output_path).suffix}; "
+        raise UserError(f"{output_path}: serve tag writes JSON Lines, CSV or TSV, not {Path(output_path).suffix}; "
                         "name the output .jsonl or .csv (and convert or compress it afterwards)")
     if input_path == STDIN and sys.stdin is None:  # `<&-`: Python has no standard input to read
         raise UserError("--input -: standard input is closed; pipe the records in, or give the input file's name")
@@ -90,8 +90,9 @@ def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None
                         "or name another output)")
     inside = enclosing_model_dir(target)
     if inside is not None:
-        raise UserError(f"{output_path}: lies inside the model directory {inside}, which would then refuse to load "
-                        "(fix: write the tags outside it)")
+        raise UserError(f"{output_path}: lies inside the model directory {inside} (under its model/, the model would "
+                        "then refuse to load; elsewhere, training could no longer replace it) (fix: write the tags "
+                        "outside it)")
     parent = target.resolve().parent
     if parent.exists() and not parent.is_dir():
         raise UserError(f"{output_path}: {parent} is a file, not a directory; name an output in a directory")

@@ -81,7 +81,7 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     article from a UTF-8 file."""
     text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
     first = next((line for _, line in article_lines(text)), "")
-    if opens_as_xml(first) and xml_kind(text, "text") == "feed":
+    if (opens_as_xml(first) or opens_as_html(first)) and xml_kind(text, "text", first.startswith("<?xml")) == "feed":
         raise UserError("text is a news feed (RSS or Atom), several articles; send it to /tag/file as feed.xml, "
                         "which reads each item as an article")
     return page_article(text) if opens_as_html(first) else list(article_lines(text))
@@ -145,5 +145,6 @@ def stdin_reader(first: tuple[int, bytes]):
     if text.strip() and not text.startswith("{"):
         shown = text.strip()[:40]
         raise UserError(f"stdin:{number}: standard input is not JSON Lines (it opens {shown!r}); --input - reads one "
-                        "JSON object per line: pass a raw article as a file instead (--input article.txt)")
+                        "JSON object per line: pass the file instead (--input page.html for markup, --input "
+                        "article.txt for an article's text)")
     return read_jsonl_records

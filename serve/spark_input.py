@@ -21,7 +21,9 @@ from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES
 
-FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}  # by suffix; else JSONL
+FORMATS = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}  # by suffix; else JSONL
+# Documents `serve tag` reads whole (a feed item by item, a page by its blocks), which line-split input cannot
+NOT_READ = (".xml", ".rss", ".atom", ".rdf", ".html", ".htm", ".xhtml", ".shtml")
 REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
 
@@ -76,6 +78,9 @@ def input_format(path: str) -> str:
     """parquet, csv or jsonl, by the name's suffix: `feed.csv.gz` is CSV (which the head check then
     refuses, compressed), not JSON Lines because it ends in `.gz`."""
     suffixes = [suffix.lower() for suffix in Path(path.rstrip("/")).suffixes[-2:]]
+    if suffixes and suffixes[-1] in NOT_READ:  # else each of its lines an error record "not valid JSON"
+        raise UserError(f"{path}: serve spark reads JSON Lines, CSV (or TSV) and parquet, not a {suffixes[-1]} page or "
+                        "feed; tag it with python -m serve tag, which reads it whole")
     if len(suffixes) == 2 and suffixes[-1] in ARCHIVE_SUFFIXES:
         return FORMATS.get(suffixes[0], "jsonl")
     return FORMATS.get(suffixes[-1] if suffixes else "", "jsonl")

@@ -583,7 +583,7 @@ def test_closed_standard_streams_and_an_empty_or_foreign_output_name_are_one_lin
     cases = {f"{tag} --input - --output {tmp_path / 'o.jsonl'} <&-": "--input -: standard input is closed",
              f"{tag} --input {src} --output - >&-": "--output -: standard output is closed",
              f"{tag} --input {src} --output ''": "--output is empty",
-             f"{tag} --input {src} --output {tmp_path / 'o.parquet'}": "serve tag writes JSON Lines or CSV, not .parquet",
+             f"{tag} --input {src} --output {tmp_path / 'o.parquet'}": "serve tag writes JSON Lines, CSV or TSV, not .parquet",
              f"{sys.executable} -m train.evaluate --model {model} --data - <&-": "--data -: standard input is closed"}
     for command, says in cases.items():
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=os.getcwd())

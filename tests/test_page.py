@@ -474,3 +474,25 @@ def test_a_download_keeps_a_file_name_in_any_script(client):
     header = response.headers["content-disposition"]
     assert 'filename="b_i.tags.csv"' in header  # for clients that read only the ASCII name
     assert unquote(header.split("filename*=UTF-8''")[1]) == "中越 bài.tags.csv"
+
+
+@needs_browser
+def test_a_big_file_shows_its_first_cards_and_chips_read_well(browser, server, tmp_path):
+    """49,000 cards froze the tab for 20 s (a hostile analyst): the first 2,000 are shown, the summary
+    counts all; white on economy's orange read 2.3:1, so a chip's ink is whichever reads better."""
+    from selenium.webdriver.common.by import By
+
+    upload = tmp_path / "many.jsonl"
+    upload.write_text("".join(json.dumps({"id": i, "text": "Kim ngạch thương mại Việt Nam - Trung Quốc tăng 20%"},
+                                         ensure_ascii=False) + "\n" for i in range(2050)), encoding="utf-8")
+    open_page(browser, server)
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    tagged(browser, 0)
+    cards = browser.execute_script("return document.querySelectorAll('#paragraphs > li.para').length")
+    assert cards == 2000 and "50 more, not shown here" in browser.find_element(By.CSS_SELECTOR, "#paragraphs .more").text
+    assert browser.find_element(By.ID, "counts").text.startswith("2050 records")
+    assert browser.find_element(By.ID, "status").text.startswith("Tagged 2050 records of many.jsonl")
+    ink = browser.execute_script("""
+        const chip = document.querySelector('#paragraphs .chip.label');
+        return [chip.textContent, getComputedStyle(chip).color];""")
+    assert ink[0].startswith("Economy") and ink[1] == "rgb(17, 17, 17)"

@@ -29,15 +29,20 @@ _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), 
 _COMPRESSED = ((b"\x1f\x8b", "gzip", "gzip -dc"), (b"PK\x03\x04", "zip", "unzip -p"), (b"BZh", "bzip2", "bzip2 -dc"),
                (b"\xfd7zXZ\x00", "xz", "xz -dc"), (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"))
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97-2003
+# An image's magic bytes (a photo dropped on the page): else a page of "not UTF-8" records and binary junk
+_IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+           (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 _OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
 _OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
 # A raw message's headers (a saved .eml): any of these in its header block. "From:", "To:", "Subject:"
 # and "Date:" alone are no mail: a newsletter saved as text, or an article that opens "Date: 12 March".
-_MAIL_HEADERS = (b"return-path:", b"received:", b"delivered-to:", b"message-id:", b"dkim-signature:", b"x-mozilla-status:",
+# Any "X-...:" header (X-Received:, X-Account-Key:, X-Mailer:) is a raw message's too.
+_MAIL_HEADERS = (b"return-path:", b"received:", b"delivered-to:", b"message-id:", b"dkim-signature:",
                  b"authentication-results:", b"arc-seal:", b"mime-version:", b"content-type:",
-                 b"content-transfer-encoding:", b"x-mailer:", b"in-reply-to:", b"references:")
+                 b"content-transfer-encoding:", b"in-reply-to:")
+_X_HEADER = re.compile(rb"[Xx]-[A-Za-z0-9-]+:")
 _ANY_MAIL_HEADER = _MAIL_HEADERS + (b"from:", b"to:", b"subject:", b"date:", b"cc:", b"reply-to:", b"sender:")
-MAIL_HEADER_LINES = 40  # a message's header block read, when its first line is one of its headers
+MAIL_HEADER_LINES = 100  # a message's header block read, when its first line is one of its headers
 _HEADER_LINE = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)")  # "Name: value", or a folded line of the one before
 _MBOX_FROM = re.compile(rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d")  # "From alice@example.com Mon Jan  1 ..."
 
@@ -49,18 +54,20 @@ def is_mail(head: list[bytes]) -> bool:
     >>> is_mail([b"From: a@example.vn\\n", b"Message-ID: <1@example.vn>\\n"]), is_mail([b"Date: 12 March\\n", b"Author: L\\n"])
     (True, False)
     """
-    first = head[0].lstrip(b"\xef\xbb\xbf") if head else b""
+    number, first = first_filled(head)
+    first = first.lstrip(b"\xef\xbb\xbf")
     if _MBOX_FROM.match(first):
         return True
     if not opens_as_headers(first):  # a paper's title, then "Received: 3 January 2024": no mail
         return False
-    block = [first] + list(takewhile(lambda line: bool(_HEADER_LINE.match(line)), head[1:]))
-    return len(block) > 1 and any(line.lower().startswith(_MAIL_HEADERS) for line in block)
+    block = [first] + list(takewhile(lambda line: bool(_HEADER_LINE.match(line)), head[number:]))
+    return len(block) > 1 and any(line.lower().startswith(_MAIL_HEADERS) or _X_HEADER.match(line) for line in block)
 
 
 def opens_as_headers(line: bytes) -> bool:
-    """Whether a line is a mail header's (`From:`, `Received:`, ...), which a message's first line is."""
-    return line.lstrip(b"\xef\xbb\xbf").lower().startswith(_ANY_MAIL_HEADER)
+    """Whether a line is a mail header's (`From:`, `Received:`, `X-Account-Key:`, ...), as a message's first is."""
+    line = line.lstrip(b"\xef\xbb\xbf")
+    return line.lower().startswith(_ANY_MAIL_HEADER) or bool(_X_HEADER.match(line))
 
 
 def office_document(start: bytes, name: str = "") -> str | None:
@@ -182,7 +189,7 @@ def head_lines(lines: Iterator[bytes]) -> list[bytes]:
         if not is_blank_line(raw):
             head.extend(islice(lines, 1))
             break
-    if len(head) == 2 and opens_as_headers(head[0]) and not is_blank_line(head[1]):  # a header block, for `is_mail`
+    if len(head) >= 2 and opens_as_headers(head[-2]) and not is_blank_line(head[-1]):  # a header block, for `is_mail`
         for raw in islice(lines, MAIL_HEADER_LINES):
             head.append(raw)  # every line read is kept: the caller reads the file on from `head`
             if is_blank_line(raw):
@@ -220,6 +227,11 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
                 flag = {"gzip": "z", "bzip2": "j", "xz": "J"}.get(kind, "a")
                 return f"{name}: a compressed tar archive, not text; unpack it first ({tar_fix(name, flag)})"
             return f"{name}: a {kind} archive, not text; decompress it first ({unpack_fix(name, command)})"
+    image = next((kind for magic, kind in _IMAGES if start.startswith(magic)), None)  # a PNG signature holds a line feed
+    if image is None and start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        image = "WebP"
+    if image:
+        return f"{name}: an image ({image}), not text; copy the article's text from its page into a .txt file"
     if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
         return f"{name}: a PDF, not text; extract its text first ({pdf_fix(name)})"
     if first.startswith(b"From: <Saved by"):  # a browser's "single file" page, images and all

@@ -73,8 +73,9 @@ def is_model_dir(path: Path) -> bool:
 
 
 def enclosing_model_dir(path: str | Path) -> Path | None:
-    """The model directory `path` lies inside, or None: a file written there, unlisted in its spec,
-    would make that model refuse to load (`verify_files`)."""
+    """The model directory `path` lies inside, or None: a file written under its model/, unlisted in its
+    spec, would make that model refuse to load (`verify_files`); one elsewhere in it, training refuse to
+    replace it (`train.modeldir`)."""
     return next((parent for parent in Path(path).resolve().parents if is_model_dir(parent)), None)
 
 

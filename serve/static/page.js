@@ -39,12 +39,26 @@
   const labelName = (label) => NAMES[label] || String(label).replace(/_/g, " ");
   const langName = (lang) => LANGS[lang] || lang || "unknown";
 
+  // White or near-black text on a topic colour, whichever reads better (WCAG's contrast ratio): white on
+  // economy's orange was 2.3:1, black on border_sea's blue 3.6:1.
+  function inkOn(hex) {
+    const channel = (i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    const lum = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    return 1.05 / (lum + 0.05) >= (lum + 0.05) / 0.0556 ? "#fff" : "#111";
+  }
+
   function el(tag, props = {}, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props)) {
       if (key === "class") node.className = value;
       else if (key === "text") node.textContent = value;
-      else if (key === "colour") node.style.setProperty("--c", value);
+      else if (key === "colour") {
+        node.style.setProperty("--c", value);
+        node.style.setProperty("--on-c", inkOn(value));
+      }
       else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
     }
     for (const child of children) if (child !== null && child !== undefined) node.append(child);
@@ -119,16 +133,16 @@
   }
 
   // ---- talking to the API -------------------------------------------------------------------
-  function fileUrl(format) {
-    const query = new URLSearchParams({ filename: state.source.name, threshold: thresholdParam(), format });
+  function fileUrl(source, format) {
+    const query = new URLSearchParams({ filename: source.name, threshold: thresholdParam(), format });
     return `/tag/file?${query}`;
   }
 
-  async function post(format) {
+  async function post(format, source = state.source) {
     let response;
     try {
-      response = await fetch(fileUrl(format), {
-        method: "POST", body: state.source.body, headers: { "content-type": "application/octet-stream" },
+      response = await fetch(fileUrl(source, format), {
+        method: "POST", body: source.body, headers: { "content-type": "application/octet-stream" },
       });
     } catch (_) {
       throw new Error("The tagger could not be reached; check that python -m serve api is still running.");
@@ -137,8 +151,8 @@
     return response;
   }
 
-  async function tag(name, body) {
-    state.source = { name, body };
+  async function tag(name, body, note = "") {
+    state.source = { name, body, note, pasted: note === null };
     await tagCurrent();
   }
 
@@ -157,10 +171,14 @@
       const ms = performance.now() - started;
       document.body.dataset.tagMs = ms.toFixed(1);
       document.body.dataset.tagged = String(seq);
-      status(`Tagged ${data.records.length} records of ${data.name} in ${Math.round(ms)} ms.`);
+      const n = data.records.length;
+      const unit = RECORDS_FILE.test(data.name) ? "record" : "paragraph";
+      status(`Tagged ${n} ${unit}${n === 1 ? "" : "s"} of ${data.name} in ${Math.round(ms)} ms.` +
+             (state.source.note ? ` ${state.source.note}` : ""));
     } catch (err) {
       if (seq !== state.seq) return;
-      showError(err.message);
+      // the limits speak of files: a pasted article is one to the server, not to the analyst
+      showError(state.source.pasted ? err.message.replace(/^The file has/, "The pasted text has") : err.message);
       if (state.shown !== state.source) {   // the results on the page are another input's: take them away
         $("summary").hidden = true;
         $("results").hidden = true;
@@ -172,10 +190,11 @@
   }
 
   async function download(format) {
-    if (!state.source) return;
+    if (!state.shown) return;
     clearError();
     try {
-      const response = await post(format);
+      // the input whose tags are on screen, not one still being tagged (a paste submitted meanwhile)
+      const response = await post(format, state.shown);
       const body = await response.blob();
       // Excel reads a CSV as UTF-8 only after a byte order mark: without it, "Việt Nam" shows as mojibake
       const blob = format === "csv" ? new Blob(["\ufeff", body], { type: body.type }) : body;
@@ -206,6 +225,7 @@
   // Scores come rounded to 4 decimals; 0.58 * 100 is 57.99999...: round away the float error before the floor.
   function fmt(score) { return (Math.floor(Math.round(Number(score) * 10000) / 100) / 100).toFixed(2); }
 
+  const MAX_SHOWN = 2000;
   const RECORDS_FILE = /\.(jsonl|ndjson|json|csv|tsv|xml|rss|atom|rdf)$/i;
 
   function render(data) {
@@ -214,11 +234,16 @@
     renderSummary(data);
     const list = $("paragraphs");
     const isRecords = RECORDS_FILE.test(data.name);   // records may come from several documents (a feed's items too)
-    const items = records.map((record, i) => {
+    // Tens of thousands of cards froze the tab for 20 s: the first MAX_SHOWN, the summary counts them all
+    const items = records.slice(0, MAX_SHOWN).map((record, i) => {
       const item = paragraph(record, texts[i], furniture[i], i, isRecords);
       if (isRecords && i > 0 && record.doc_id !== records[i - 1].doc_id) item.classList.add("doc-start");
       return item;
     });
+    if (records.length > MAX_SHOWN) {
+      items.push(el("li", { class: "more", text: `… and ${records.length - MAX_SHOWN} more, not shown here: ` +
+                                                  "download JSONL or CSV for all of them." }));
+    }
     list.replaceChildren(...items);
     $("summary").hidden = false;
     $("results").hidden = false;
@@ -299,7 +324,10 @@
       .sort((a, b) => counts.get(b) - counts.get(a));
     const unit = RECORDS_FILE.test(data.name) ? "record" : "paragraph";
     const parts = [`${total} ${unit}${total === 1 ? "" : "s"}`];
-    if (topics.length) parts.push(`mostly ${labelName(topics[0])} (${counts.get(topics[0])})`);
+    const top = topics.filter((l) => counts.get(l) === counts.get(topics[0]));   // a tie names every topic in it
+    if (topics.length) {
+      parts.push(`mostly ${top.map(labelName).join(" and ")} (${counts.get(topics[0])}${top.length > 1 ? " each" : ""})`);
+    }
     parts.push(`${counts.get("other") || 0} other`, `${furnitureCount} furniture`, `${uncertain} uncertain`);
     if (errors) parts.push(`${errors} ${errors === 1 ? "error" : "errors"}`);
     if (langs.size) parts.push("languages: " + [...langs].map(([l, n]) => `${langName(l)} ${n}`).join(", "));
@@ -359,7 +387,7 @@
         return;
       }
       // pasted text is Unicode already: the BOM says so, outranking any charset a pasted page's source declares
-      tag("article.txt", "\ufeff" + text);
+      tag("article.txt", "\ufeff" + text, null);
     });
     $("article").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -399,8 +427,9 @@
       drop.classList.remove("over");
       if (!hasFiles(event)) return;
       event.preventDefault();
-      const file = event.dataTransfer.files[0];
-      if (file) tag(file.name, file);
+      const files = event.dataTransfer.files;
+      const note = files.length > 1 ? `Only the first of the ${files.length} files dropped was tagged; drop one at a time.` : "";
+      if (files[0]) tag(files[0].name, files[0], note);
     });
   }
 
