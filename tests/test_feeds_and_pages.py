@@ -273,3 +273,9 @@ def test_spark_refuses_what_serve_tag_reads_whole_and_reads_tsv_as_csv():
     assert input_format("a.tsv") == "csv"
     with pytest.raises(UserError, match="serve spark reads JSON Lines, CSV \\(or TSV\\) and parquet, not a .rss"):
         input_format("feed.rss")
+
+
+def test_a_json_feed_is_one_line_naming_a_jq_program_that_works():
+    feed = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "content_text": "Viet Nam"}]})
+    with pytest.raises(UserError, match=r"feed.json:1: a JSON Feed \(jsonfeed.org\), not JSON Lines; .*jq -c '.items\[\]"):
+        read(feed.encode() + b"\n", "feed.json")

@@ -496,3 +496,23 @@ def test_a_big_file_shows_its_first_cards_and_chips_read_well(browser, server, t
         const chip = document.querySelector('#paragraphs .chip.label');
         return [chip.textContent, getComputedStyle(chip).color];""")
     assert ink[0].startswith("Economy") and ink[1] == "rgb(17, 17, 17)"
+
+
+@needs_browser
+def test_a_pasted_line_over_the_limit_is_told_as_a_line_of_the_pasted_text(browser, server):
+    """The server's words ("article.txt: record 1, id "article:1", has ... characters") meant nothing to
+    someone who pasted; a paragraph's text also gets dir="auto", so right-to-left text reads right."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, server)
+    browser.execute_script("document.getElementById('article').value = arguments[0];",
+                           "Việt Nam\n" + "x" * (MAX_CHARS + 5))
+    browser.find_element(By.ID, "tag").click()
+    error = browser.find_element(By.ID, "error")
+    wait(lambda: error.is_displayed() and "Line 2 of the pasted text has" in error.text, what="the pasted-text error")
+    assert f"the limit is {MAX_CHARS} per paragraph: break it into paragraphs." in error.text
+    browser.execute_script("document.getElementById('article').value = 'Việt Nam và Trung Quốc';")
+    after = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-tagged") or 0)
+    browser.find_element(By.ID, "tag").click()
+    tagged(browser, after)
+    assert browser.find_element(By.CSS_SELECTOR, "#paragraphs .text").get_attribute("dir") == "auto"

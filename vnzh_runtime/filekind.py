@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import islice, takewhile
+from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
 from vnzh_runtime.fix_commands import TAR_SUFFIXES, cr_fix, iconv_fix, jq_fix, pdf_fix, tar_fix, unpack_fix
+from vnzh_runtime.mailfile import MAIL_HEADER_LINES, is_mail, opens_as_headers
 from vnzh_runtime.markup import is_blank
 
 # Byte order marks of the encodings a Windows editor saves as "Unicode"; the UTF-32 ones first (FF FE 00 00 begins with FF FE).
@@ -34,42 +35,6 @@ _IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a",
            (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 _OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
 _OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
-# A raw message's headers (a saved .eml): any of these in its header block. "From:", "To:", "Subject:"
-# and "Date:" alone are no mail: a newsletter saved as text, or an article that opens "Date: 12 March".
-# Any "X-...:" header (X-Received:, X-Account-Key:, X-Mailer:) is a raw message's too.
-_MAIL_HEADERS = (b"return-path:", b"received:", b"delivered-to:", b"message-id:", b"dkim-signature:",
-                 b"authentication-results:", b"arc-seal:", b"mime-version:", b"content-type:",
-                 b"content-transfer-encoding:", b"in-reply-to:")
-_X_HEADER = re.compile(rb"[Xx]-[A-Za-z0-9-]+:")
-_ANY_MAIL_HEADER = _MAIL_HEADERS + (b"from:", b"to:", b"subject:", b"date:", b"cc:", b"reply-to:", b"sender:")
-MAIL_HEADER_LINES = 100  # a message's header block read, when its first line is one of its headers
-_HEADER_LINE = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:|[ \t]+\S)")  # "Name: value", or a folded line of the one before
-_MBOX_FROM = re.compile(rb"From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d")  # "From alice@example.com Mon Jan  1 ..."
-
-
-def is_mail(head: list[bytes]) -> bool:
-    """Whether a file opens as an e-mail: an mbox's "From " line, or a block of mail headers (from the
-    first line on) with one that only a raw message has (Received:, Message-ID:, MIME-Version:, ...).
-
-    >>> is_mail([b"From: a@example.vn\\n", b"Message-ID: <1@example.vn>\\n"]), is_mail([b"Date: 12 March\\n", b"Author: L\\n"])
-    (True, False)
-    """
-    number, first = first_filled(head)
-    first = first.lstrip(b"\xef\xbb\xbf")
-    if _MBOX_FROM.match(first):
-        return True
-    if not opens_as_headers(first):  # a paper's title, then "Received: 3 January 2024": no mail
-        return False
-    block = [first] + list(takewhile(lambda line: bool(_HEADER_LINE.match(line)), head[number:]))
-    return len(block) > 1 and any(line.lower().startswith(_MAIL_HEADERS) or _X_HEADER.match(line) for line in block)
-
-
-def opens_as_headers(line: bytes) -> bool:
-    """Whether a line is a mail header's (`From:`, `Received:`, `X-Account-Key:`, ...), as a message's first is."""
-    line = line.lstrip(b"\xef\xbb\xbf")
-    return line.lower().startswith(_ANY_MAIL_HEADER) or bool(_X_HEADER.match(line))
-
-
 def office_document(start: bytes, name: str = "") -> str | None:
     """What office file a file's first bytes (and its name) show: an Office 97-2003 one (OLE2), an
     OpenDocument one (a zip whose first member is `mimetype`, as LibreOffice saves), or an Open XML
@@ -123,6 +88,18 @@ def records_key(line: bytes) -> str | None:
         return None
     return next((key for key, items in value.items() if isinstance(items, list)
                  and any(isinstance(item, dict) and "text" in item for item in items)), None)
+
+
+# A JSON Feed's items as records: the item's id, and its text (plain, else its HTML, else its summary or title)
+JSON_FEED_ITEMS = ".items[] | {id, doc_id: .id, text: (.content_text // .content_html // .summary // .title)}"
+
+
+def is_json_feed(line: bytes) -> bool:
+    try:
+        value = json.loads(line.lstrip(b"\xef\xbb\xbf"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and str(value.get("version", "")).startswith("https://jsonfeed.org/")
 
 
 def jq_path(key: str) -> str:
@@ -248,6 +225,9 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     if jsonl and ends_lines_in_cr(filled):
         return (f"{name}:{number}: lines end in a bare carriage return (an old Mac file), not a line feed; "
                 f"convert them first ({cr_fix(name)})")
+    if jsonl and is_json_feed(filled):  # else one record, "no 'text' field"
+        return (f"{name}:{number}: a JSON Feed (jsonfeed.org), not JSON Lines; write one item per line "
+                f"({jq_fix(name, JSON_FEED_ITEMS)})")
     key = records_key(filled) if jsonl and is_blank_line(after) else None  # the whole file: one object
     if key is not None:
         return (f"{name}:{number}: one JSON object that holds its records in {key!r}, not JSON Lines; write one "

@@ -113,8 +113,9 @@
   function showThreshold() {
     const value = Number($("threshold").value);
     const auto = autoValue();
+    // without /health the dev-chosen value is unknown here, not "never": the server still applies it
     const text = state.auto
-      ? (auto === null ? "auto (never)" : `auto (${auto.toFixed(2)})`)
+      ? (auto !== null ? `auto (${auto.toFixed(2)})` : state.health ? "auto (never)" : "auto")
       : (value === 0 ? "0 (never)" : value.toFixed(2));
     $("threshold-value").textContent = text;
     $("threshold").setAttribute("aria-valuetext", text);
@@ -163,6 +164,9 @@
     clearError();
     status(`Tagging ${state.source.name}…`);
     document.body.setAttribute("aria-busy", "true");
+    const slow = setTimeout(() => {   // a hung or very busy server: say so, rather than look stuck
+      if (seq === state.seq) status(`Still tagging ${state.source.name}: the tagger has not answered for 10 seconds…`);
+    }, 10000);
     try {
       const data = await (await post("json")).json();
       if (seq !== state.seq) return;   // a newer request (slider moved) owns the page now
@@ -178,15 +182,24 @@
     } catch (err) {
       if (seq !== state.seq) return;
       // the limits speak of files: a pasted article is one to the server, not to the analyst
-      showError(state.source.pasted ? err.message.replace(/^The file has/, "The pasted text has") : err.message);
+      showError(state.source.pasted ? pastedWords(err.message) : err.message);
       if (state.shown !== state.source) {   // the results on the page are another input's: take them away
         $("summary").hidden = true;
         $("results").hidden = true;
         state.shown = state.source = null;
       }
     } finally {
+      clearTimeout(slow);
       if (seq === state.seq) document.body.removeAttribute("aria-busy");
     }
+  }
+
+  // The server speaks of files and records; a pasted article is neither to the analyst.
+  function pastedWords(message) {
+    return message
+      .replace(/^The file has/, "The pasted text has")
+      .replace(/^article\.txt: record \d+, id "article:([\d.]+)", has (\d+) characters; the limit is (\d+) per text\.?$/,
+               "Line $1 of the pasted text has $2 characters; the limit is $3 per paragraph: break it into paragraphs.");
   }
 
   async function download(format) {
@@ -282,7 +295,7 @@
 
     const body = kind === "error"
       ? el("p", { class: "text error-text", text: record.error })
-      : el("p", { class: "text", lang: record.lang || undefined, text: text ?? "" });
+      : el("p", { class: "text", lang: record.lang || undefined, dir: "auto", text: text ?? "" });
 
     const item = el("li", { class: classes, colour: colour(kind === "uncertain" || kind === "error" ? kind : labelsOf(record)[0]) },
       chips, body);
@@ -372,7 +385,10 @@
       if (bytes) $("limit").textContent = `up to ${(bytes / 1e6).toLocaleString("en")} MB`;
     } catch (err) {
       $("model").textContent = "The model’s details could not be read.";
-      showError(err.message || "The tagger could not be reached.");
+      // fetch's own words ("Failed to fetch") say nothing of what to do
+      showError(err instanceof TypeError
+        ? "The tagger could not be reached for the model’s details; check that python -m serve api is running, then reload the page."
+        : err.message);
     }
     setAuto();
   }
