@@ -60,13 +60,11 @@ def xml_kind(text: str, name: str, declared: bool) -> str:
     root = root_name(text)
     if root is not None and local(root) in FEED_ROOTS:
         return "feed"
-    if root is not None and (local(root).lower() == "html" or not declared):
-        return "page"
     if root is None and declared:
         shown = text.lstrip("\ufeff")[:40].strip()
         raise UserError(f"{name}: not XML (it opens {shown!r}); rename it for what it is: .jsonl for JSON Lines, "
                         ".csv for a table, .txt for an article")
-    if root is None:
+    if root is None or local(root).lower() == "html" or not declared:
         return "page"
     raise UserError(f"{name}: an XML document (<{root}>), not a page, a feed or text; save it from its "
                     "program as \"Plain Text\" (UTF-8), or send the page or feed it came from")
@@ -87,7 +85,7 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
         line, column = err.position
         raise UserError(f"{name}:{line}: not well-formed XML ({str(err).partition(':')[0]}, column {column + 1}); "
                         "fix the feed there, or save it again from its site") from None
-    yield from feed_records(tree, FEED_ROOTS[local(root_name(text))], Path(name).stem, name)
+    yield from feed_records(tree, FEED_ROOTS[local(tree.tag)], Path(name).stem, name)
 
 
 def decoded(page: bytes, name: str) -> str:

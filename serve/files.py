@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover
     orjson = None
 
 from serve.output import OUT_OF_SPACE, StreamOutput, check_paths, is_stream
-from serve.partial import keep_partial, move_into_place, open_partial
+from serve.partial import csv_delimiter, keep_partial, move_into_place, open_partial
 from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
@@ -84,10 +84,8 @@ class CsvWriter:
 
 def output_writer(output_path: str, sink: IO[str], labels: list[str]):
     """A `.csv` output's CSV writer, a `.tsv` one's with tabs, any other's JSON Lines."""
-    suffix = Path(output_path).suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        return CsvWriter(sink, labels, "\t" if suffix == ".tsv" else ",")
-    return JsonlWriter(sink, labels)
+    delimiter = csv_delimiter(output_path)
+    return JsonlWriter(sink, labels) if delimiter is None else CsvWriter(sink, labels, delimiter)
 
 
 def csv_cell(value) -> str:

@@ -33,7 +33,7 @@ OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota
 TEMPORARY_NAME_EXTRA = len("..12345678.partial")
 
 
-# Output names that promise a format `serve tag` does not write (it writes CSV for .csv, else JSON Lines)
+# Output names that promise a format `serve tag` does not write (CSV for .csv, TSV for .tsv, else JSON Lines)
 NOT_WRITTEN = (".parquet", ".xlsx", ".xls", ".ods", ".feather", ".arrow", ".avro", ".orc", ".pdf", ".docx",
                *ARCHIVE_SUFFIXES, *TAR_SUFFIXES)
 
@@ -43,7 +43,7 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
         raise UserError("--output is empty; name an output file, e.g. tags.jsonl, or - for standard output")
     if output_path.lower().endswith(NOT_WRITTEN):
         raise UserError(f"{output_path}: serve tag writes JSON Lines, CSV or TSV, not {Path(output_path).suffix}; "
-                        "name the output .jsonl or .csv (and convert or compress it afterwards)")
+                        "name the output .jsonl, .csv or .tsv (and convert or compress it afterwards)")
     if input_path == STDIN and sys.stdin is None:  # `<&-`: Python has no standard input to read
         raise UserError("--input -: standard input is closed; pipe the records in, or give the input file's name")
     if is_stream(output_path):

@@ -94,11 +94,8 @@ def set_aside(partial: str, output_path: str) -> tuple[str | None, int]:
     The records are counted in the file: a signal between writing a batch and counting it would
     otherwise report one batch fewer than the file holds."""
     drop_cut_line(partial)
-    is_csv = output_path.lower().endswith((".csv", ".tsv"))
-    delimiter = "\t" if output_path.lower().endswith(".tsv") else ","
-    if is_csv:
-        drop_cut_row(partial, delimiter)
-    records = written_records(partial, is_csv, delimiter)
+    delimiter = csv_delimiter(output_path)
+    records = written_records(partial) if delimiter is None else drop_cut_row(partial, delimiter)
     if records == 0:
         os.unlink(partial)
         return None, 0
@@ -129,9 +126,14 @@ def _truncate_after_last_line(path: str) -> None:
             handle.truncate(size - len(tail) + tail.rfind(b"\n") + 1)
 
 
-def drop_cut_row(path: str, delimiter: str = ",") -> None:
-    """A CSV partial ends at its last whole row: its last line end may fall inside a quoted cell (an id
-    with a line break), which the last-line cut keeps as a row of one field."""
+def csv_delimiter(output_path: str) -> str | None:
+    """The field delimiter of a `.csv` (comma) or `.tsv` (tab) output; None: the output is JSON Lines."""
+    return {".csv": ",", ".tsv": "\t"}.get(Path(output_path).suffix.lower())
+
+
+def drop_cut_row(path: str, delimiter: str = ",") -> int:
+    """A CSV partial cut at its last whole row, and its rows after the header: its last line end may fall
+    inside a quoted cell (an id with a line break), which the last-line cut keeps as a row of one field."""
     end = 0
 
     def lines():
@@ -141,10 +143,10 @@ def drop_cut_row(path: str, delimiter: str = ",") -> None:
                 end += len(raw)  # counted before the reader gets it: a row it returns ends here
                 yield raw.decode("utf-8", "replace")
 
-    position = 0
+    position = rows = 0
     try:
         for _ in csv.reader(lines(), delimiter=delimiter, strict=True):
-            position = end
+            position, rows = end, rows + 1
     except (csv.Error, OSError):  # strict: a quote left open at the end of the file
         pass
     try:
@@ -152,12 +154,10 @@ def drop_cut_row(path: str, delimiter: str = ",") -> None:
             os.truncate(path, position)
     except OSError:
         pass
+    return max(rows - 1, 0)
 
 
-def written_records(path: str, is_csv: bool, delimiter: str = ",") -> int:
-    """Records in a (closed) output file: JSONL lines, or CSV (or TSV) rows after the header."""
-    if is_csv:
-        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-            return max(sum(1 for _ in csv.reader(handle, delimiter=delimiter)) - 1, 0)
+def written_records(path: str) -> int:
+    """Records in a (closed) JSON Lines output file: its lines."""
     with open(path, "rb") as handle:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))

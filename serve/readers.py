@@ -127,9 +127,10 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     problem = whole_file_problem(head, name, jsonl=jsonl)
     if problem:
         raise UserError(problem)
-    reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])
     if piped:
         reader = stdin_reader(first_filled(head))
+    else:
+        reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])
     yield from reader(chain(head, lines), name)
 
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from serve.feeds import XML_SUFFIXES
 from vnzh_runtime.context import document_key
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}  # by suffix; else JSONL
 # Documents `serve tag` reads whole (a feed item by item, a page by its blocks), which line-split input cannot
-NOT_READ = (".xml", ".rss", ".atom", ".rdf", ".html", ".htm", ".xhtml", ".shtml")
+NOT_READ = (*XML_SUFFIXES, ".html", ".htm", ".xhtml", ".shtml")
 REPLACEMENT = "\ufffd".encode("utf-8")
 ROW_SCHEMA = "_row long, _id string, _doc string, _key string, text string, error string"
 

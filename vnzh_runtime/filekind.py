@@ -35,6 +35,8 @@ _IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a",
            (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 _OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
 _OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
+
+
 def office_document(start: bytes, name: str = "") -> str | None:
     """What office file a file's first bytes (and its name) show: an Office 97-2003 one (OLE2), an
     OpenDocument one (a zip whose first member is `mimetype`, as LibreOffice saves), or an Open XML
@@ -95,6 +97,8 @@ JSON_FEED_ITEMS = ".items[] | {id, doc_id: .id, text: (.content_text // .content
 
 
 def is_json_feed(line: bytes) -> bool:
+    if b"jsonfeed.org" not in line:  # a plain record's first line is not parsed here once more
+        return False
     try:
         value = json.loads(line.lstrip(b"\xef\xbb\xbf"))
     except (ValueError, RecursionError):

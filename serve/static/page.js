@@ -152,8 +152,9 @@
     return response;
   }
 
-  async function tag(name, body, note = "") {
-    state.source = { name, body, note, pasted: note === null };
+  // `note`: said after the counts; `pasted`: the server's words about files are put as the analyst's
+  async function tag(name, body, { note = "", pasted = false } = {}) {
+    state.source = { name, body, note, pasted };
     await tagCurrent();
   }
 
@@ -175,9 +176,7 @@
       const ms = performance.now() - started;
       document.body.dataset.tagMs = ms.toFixed(1);
       document.body.dataset.tagged = String(seq);
-      const n = data.records.length;
-      const unit = RECORDS_FILE.test(data.name) ? "record" : "paragraph";
-      status(`Tagged ${n} ${unit}${n === 1 ? "" : "s"} of ${data.name} in ${Math.round(ms)} ms.` +
+      status(`Tagged ${counted(data.records.length, data.name)} of ${data.name} in ${Math.round(ms)} ms.` +
              (state.source.note ? ` ${state.source.note}` : ""));
     } catch (err) {
       if (seq !== state.seq) return;
@@ -240,6 +239,8 @@
 
   const MAX_SHOWN = 2000;
   const RECORDS_FILE = /\.(jsonl|ndjson|json|csv|tsv|xml|rss|atom|rdf)$/i;
+  // "1 paragraph", "3 records": a file of records counts records, an article its paragraphs
+  const counted = (n, name) => `${n} ${RECORDS_FILE.test(name) ? "record" : "paragraph"}${n === 1 ? "" : "s"}`;
 
   function render(data) {
     const { records, texts, furniture } = data;
@@ -335,8 +336,7 @@
     const furnitureCount = furniture.filter(Boolean).length;
     const topics = labels.filter((l) => l !== "other" && counts.get(l) > 0)
       .sort((a, b) => counts.get(b) - counts.get(a));
-    const unit = RECORDS_FILE.test(data.name) ? "record" : "paragraph";
-    const parts = [`${total} ${unit}${total === 1 ? "" : "s"}`];
+    const parts = [counted(total, data.name)];
     const top = topics.filter((l) => counts.get(l) === counts.get(topics[0]));   // a tie names every topic in it
     if (topics.length) {
       parts.push(`mostly ${top.map(labelName).join(" and ")} (${counts.get(topics[0])}${top.length > 1 ? " each" : ""})`);
@@ -403,7 +403,7 @@
         return;
       }
       // pasted text is Unicode already: the BOM says so, outranking any charset a pasted page's source declares
-      tag("article.txt", "\ufeff" + text, null);
+      tag("article.txt", "\ufeff" + text, { pasted: true });
     });
     $("article").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -445,7 +445,7 @@
       event.preventDefault();
       const files = event.dataTransfer.files;
       const note = files.length > 1 ? `Only the first of the ${files.length} files dropped was tagged; drop one at a time.` : "";
-      if (files[0]) tag(files[0].name, files[0], note);
+      if (files[0]) tag(files[0].name, files[0], { note });
     });
   }
 
