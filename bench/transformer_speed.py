@@ -85,7 +85,7 @@ def main() -> None:
 
     from train.config import PredictConfig
     from train.data import LABELS
-    from train.models.transformer import TransformerSettings
+    from train.models.transformer_config import TransformerSettings
     from train.data import Record
     from vnzh_runtime.encoder import Encoder
     from train.models.hf_training import precision_flags, train_encoder

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from vnzh_runtime.errors import UserError, run_cli
+from vnzh_runtime.errors import GivenOnce, UserError, run_cli
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -74,29 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("tag", "tag a file in batches"), ("api", "serve the HTTP API")):
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
-        sub.add_argument("--threshold", type=threshold_arg, default=None,
+        sub.add_argument("--model", action=GivenOnce, required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
+        sub.add_argument("--threshold", action=GivenOnce, type=threshold_arg, default=None,
                          help="abstain ('uncertain') below this top score, 0-1; 'auto' = the threshold chosen on dev")
         sub.add_argument("--label-threshold", dest="label_thresholds", action="append", default=[], type=label_threshold,
                          metavar="LABEL=VALUE", help="multi-label models: this label's threshold (repeatable)")
-        sub.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None, help="transformers: where to run")
+        sub.add_argument("--device", action=GivenOnce, choices=["auto", "cpu", "cuda"], default=None, help="transformers: where to run")
         sub.add_argument("--cpu-int8", action="store_true", default=None,
                          help="transformers on CPU: int8 linear layers, ~1.6x faster, scores shift slightly")
     commands.add_parser("spark", add_help=False,
                         help="tag a file or folder on Spark with the logged MLflow model (python -m serve spark --help)")
     tag = commands.choices["tag"]
-    tag.add_argument("--input", required=True, help=".jsonl/.ndjson (text, id, doc_id), .csv/.tsv (text column), a saved page (.html), a "
+    tag.add_argument("--input", action=GivenOnce, required=True, help=".jsonl/.ndjson (text, id, doc_id), .csv/.tsv (text column), a saved page (.html), a "
                           "feed (.xml: RSS, Atom) or a raw article (.txt); - for JSONL (or a page) on standard input")
-    tag.add_argument("--output", required=True, help="output .jsonl, .csv or .tsv; - for JSONL on standard output")
+    tag.add_argument("--output", action=GivenOnce, required=True, help="output .jsonl, .csv or .tsv; - for JSONL on standard output")
     tag.add_argument("--overwrite", action="store_true", help="replace an existing output file once the new one is complete")
-    tag.add_argument("--batch-size", type=positive, default=512, help="records read and tagged at a time")
+    tag.add_argument("--batch-size", action=GivenOnce, type=positive, default=512, help="records read and tagged at a time")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
-    tag.add_argument("--workers", type=positive, default=None,
+    tag.add_argument("--workers", action=GivenOnce, type=positive, default=None,
                      help="processes tagging batches in parallel (default: one per core, 1 for transformer models)")
     api = commands.choices["api"]
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=port, default=8000)
-    api.add_argument("--workers", type=positive, default=2, help="inference threads (requests beyond wait their turn)")
+    api.add_argument("--host", action=GivenOnce, default="127.0.0.1")
+    api.add_argument("--port", action=GivenOnce, type=port, default=8000)
+    api.add_argument("--workers", action=GivenOnce, type=positive, default=2, help="inference threads (requests beyond wait their turn)")
     return parser
 
 
@@ -127,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
         options = {"device": args.device, "cpu_int8": args.cpu_int8}
         predictor = vnzh_runtime.load(args.model, threshold=args.threshold, options=options,
                                       label_thresholds=dict(args.label_thresholds))
+        if args.threshold == "auto" and predictor.threshold is None:  # else it looks obeyed and never abstains
+            print(f"note: {args.model} chose no threshold on dev (none kept 95 % of its dev predictions right), "
+                  "so --threshold auto never abstains; give a number, e.g. --threshold 0.6", file=sys.stderr)
+        ignored = [flag for flag, given in (("--device", args.device), ("--cpu-int8", args.cpu_int8)) if given]
+        if ignored and predictor.spec["model_type"] == "tfidf":  # said, not refused: the tags are the same
+            print(f"note: {' and '.join(ignored)} {'apply' if len(ignored) > 1 else 'applies'} to transformer models; "
+                  f"{args.model} is a TF-IDF model, which runs on the CPU as it is", file=sys.stderr)
         if args.command == "tag":
             from serve.files import tag_file
 

@@ -175,6 +175,30 @@ def check_csv_head(head: list[bytes], name: str) -> None:
     open_csv(iter(head), name)
 
 
+def plain_tsv_fields(text: str, header: list[str], separator: str) -> list[str]:
+    """A tab-separated line the quoting reader refused, split at its tabs as TSV without quoting is
+    ([] where the file is not tab-separated or the line has more fields than the header).
+
+    >>> plain_tsv_fields('"7"\\t"Hà Nội" là thủ đô\\t\\n', ["id", "text"], "\\t")
+    ['7', '"Hà Nội" là thủ đô', '']
+    """
+    line = text.rstrip("\r\n")
+    if separator != "\t" or _QUOTED_ACROSS_TABS.search(line):  # a CSV-quoted field holding a tab: a real error
+        return []
+    fields = [unquoted(field) for field in line.split("\t")]
+    return fields if len(fields) <= len(header) or not any(fields[len(header):]) else []
+
+
+_QUOTED_ACROSS_TABS = re.compile(r'(?:^|\t)"[^\t]*\t.*"(?:\t|$)')
+
+
+def unquoted(field: str) -> str:
+    """A field quoted whole as CSV quotes it (`"7"`, a doubled `""` inside) without its quotes; any other as it is."""
+    if len(field) >= 2 and field[0] == field[-1] == '"' and '"' not in field[1:-1].replace('""', ""):
+        return field[1:-1].replace('""', '"')
+    return field
+
+
 def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     source, reader, header, separator = open_csv(lines, name)
     while True:
@@ -185,6 +209,11 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
             return
         except csv.Error as err:  # e.g. a stray quote: this row is the error, the rows after it go on
             number, text, _ = source.row[0]
+            plain = plain_tsv_fields(text, header, separator)
+            if plain:  # a TSV field that opens with a quote ("Hà Nội" là …) is text, as in IANA's TSV
+                yield csv_record(header, plain, source.row[:1], name, separator, number in source.reread)
+                source.read_again_after_first()
+                continue
             record_id, doc_id = ids_of_broken_row(text, header, separator)
             yield InputRecord(record_id, None, doc_id,
                               f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover
     orjson = None
 
 from serve.output import OUT_OF_SPACE, StreamOutput, check_paths, is_stream
-from serve.partial import csv_delimiter, keep_partial, move_into_place, open_partial
+from serve.partial import csv_delimiter, file_identity, keep_partial, move_into_place, open_partial
 from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
@@ -70,22 +70,28 @@ class JsonlWriter:
 class CsvWriter:
     encode = None  # rows come back as they are
 
-    def __init__(self, handle: IO[str], labels: list[str], delimiter: str = ","):
+    def __init__(self, handle: IO[str], labels: list[str], delimiter: str = ",", label_scores: bool = False):
+        """`label_scores`: a multi-label model's independent scores too (`label_score_*`), the ones its
+        thresholds are read against; `score_*` are the dominant label's softmax."""
         self.writer = csv.writer(handle, delimiter=delimiter)
-        self.writer.writerow(["id", "doc_id", "lang", "label", "labels", *(f"score_{label}" for label in labels), "error"])
-        self.labels = labels
+        independent = [f"label_score_{label}" for label in labels] if label_scores else []
+        self.writer.writerow(["id", "doc_id", "lang", "label", "labels", *(f"score_{label}" for label in labels),
+                              *independent, "error"])
+        self.labels, self.label_scores = labels, label_scores
 
     def write(self, row: dict) -> None:
-        scores = row.get("scores", {})
+        scores, independent = row.get("scores", {}), row.get("label_scores", {}) if self.label_scores else None
         cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"), "|".join(row.get("labels", [])),
-                 *(scores.get(label, "") for label in self.labels), row.get("error", "")]
+                 *(scores.get(label, "") for label in self.labels),
+                 *((independent or {}).get(label, "") for label in self.labels if independent is not None),
+                 row.get("error", "")]
         self.writer.writerow([csv_cell(c) for c in cells])
 
 
-def output_writer(output_path: str, sink: IO[str], labels: list[str]):
+def output_writer(output_path: str, sink: IO[str], labels: list[str], label_scores: bool = False):
     """A `.csv` output's CSV writer, a `.tsv` one's with tabs, any other's JSON Lines."""
     delimiter = csv_delimiter(output_path)
-    return JsonlWriter(sink, labels) if delimiter is None else CsvWriter(sink, labels, delimiter)
+    return JsonlWriter(sink, labels) if delimiter is None else CsvWriter(sink, labels, delimiter, label_scores)
 
 
 def csv_cell(value) -> str:
@@ -114,6 +120,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
         target = Path(output_path).resolve()  # through a symlink to the file it names, which is replaced
         shown = str(target) if Path(output_path).is_symlink() else output_path  # the .partial goes beside the file
         note_leftovers(target, shown)
+        replaces = file_identity(target) if overwrite else None  # what --overwrite may replace: what is there now
         fd, partial = open_partial(target)
         try:
             with open(fd, "w", encoding="utf-8", newline="") as sink:
@@ -124,7 +131,7 @@ def tag_file(predictor: Predictor, input_path: str, output_path: str, batch_size
                 raise UserError(f"{shown}: cannot write ({err.strerror}); free space, or choose another output, "
                                 "and run again") from None
             raise
-        move_into_place(partial, target, shown, overwrite)
+        move_into_place(partial, target, shown, replaces)
     return stats
 
 
@@ -143,7 +150,7 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: forking worker processes while a thread runs can deadlock
-    writer = output_writer(output_path, sink, predictor.labels)
+    writer = output_writer(output_path, sink, predictor.labels, predictor.multilabel)
     batches = tag_batches(predictor, read_records(source, input_path), batch_size, workers, writer.encode)
     bar = None  # made at the first batch: a file refused at its first lines gets its one error line alone
     try:

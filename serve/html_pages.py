@@ -39,6 +39,8 @@ READINGS = frozenset(("rt", "rp"))
 APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source; a text that opens with "<p>" may be
 # an article with a tag left in, read line by line (each line a paragraph) as any other.
+_SUBSET_END = re.compile(r"\]\s*>")
+_DOCTYPE_HEAD = re.compile(r"""<!doctype(?:[^"'\[>]|"[^"]*"|'[^']*')*[\[>]""", re.IGNORECASE)
 _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--)",
                             re.IGNORECASE)
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
@@ -114,6 +116,16 @@ class _Paragraphs(HTMLParser):
             if self.line is None and piece.strip():
                 self.line = first + offset
             self.parts.append(piece)
+
+    def parse_html_declaration(self, i):
+        """A DOCTYPE with an internal subset (`<!DOCTYPE html [ <!ENTITY nbsp "&#160;"> ]>`, in XHTML) ends at
+        its `]>`, not at the first `>` inside it, which left `]>` on the page as text."""
+        if self.rawdata[i:i + 9].lower() == "<!doctype":
+            bracket = _DOCTYPE_HEAD.match(self.rawdata, i)  # up to a `[` outside quotes ("a[1].dtd" is a name)
+            if bracket and self.rawdata[bracket.end() - 1] == "[":
+                end = _SUBSET_END.search(self.rawdata, bracket.end())
+                return end.end() if end else -1  # -1: wait for the rest of the page
+        return super().parse_html_declaration(i)
 
     def parse_marked_section(self, i, report=1):
         try:

@@ -92,10 +92,10 @@ def query_threshold(text: str | None):
         raise HTTPException(422, str(err)) from None
 
 
-def render(rows: list[dict], labels: list[str], fmt: str) -> str:
+def render(rows: list[dict], labels: list[str], fmt: str, label_scores: bool = False) -> str:
     """The records as `serve tag` writes them (serve.files' writers, line ends and all)."""
     sink = io.StringIO(newline="")
-    writer = (CsvWriter if fmt == "csv" else JsonlWriter)(sink, labels)
+    writer = CsvWriter(sink, labels, label_scores=label_scores) if fmt == "csv" else JsonlWriter(sink, labels)
     for row in rows:
         writer.write(row)
     return sink.getvalue()
@@ -107,6 +107,9 @@ def json_bytes(payload: dict) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in an id or a text: escaped JSON is the same value
         return json.dumps(payload).encode("ascii")
+
+
+FILE_PARAMETERS = {"filename", "threshold", "format"}
 
 
 def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter, *,
@@ -152,6 +155,10 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         name = Path(filename.replace("\\", "/")).name
         if not name or name in (".", ".."):
             raise HTTPException(422, f"filename: {filename!r} is not a file name; send e.g. filename=paragraphs.jsonl")
+        unknown = sorted(set(request.query_params) - FILE_PARAMETERS)
+        if unknown:  # ignored, it would look obeyed (label_threshold=..., a misspelt thresold=0.7)
+            raise HTTPException(422, f"{', '.join(unknown)}: not a parameter of /tag/file (it takes "
+                                     f"{', '.join(sorted(FILE_PARAMETERS))}); remove it")
         value = query_threshold(threshold)
         refuse_form_upload(request, name)
         body = await read_body(request, max_file_bytes)
@@ -167,7 +174,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
     def answer_upload(body: bytes, name: str, value, format: str) -> bytes:
         records, rows = tag_upload(body, name, value)
         if format != "json":
-            return render(rows, predictor.labels, format).encode("utf-8")
+            return render(rows, predictor.labels, format, predictor.multilabel).encode("utf-8")
         used = predictor.threshold if value is None else predictor.resolve_threshold(value)
         return json_bytes({"name": name, "threshold": used, "labels": predictor.labels, "records": rows,
                            "texts": [r.text for r in records],

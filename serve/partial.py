@@ -2,7 +2,7 @@
 is written over.
 
     >>> fd, partial = open_partial(Path("tags.jsonl"))     # .tags.jsonl.<8 characters>.partial
-    >>> move_into_place(partial, Path("tags.jsonl"), "tags.jsonl", overwrite=False)
+    >>> move_into_place(partial, Path("tags.jsonl"), "tags.jsonl", replaces=None)
 
 It takes the mode of the file it replaces, or the umask's, and is renamed into place; a run
 stopped midway keeps what it wrote as `<output>.partial`, or `.partial-2`, ... beside a file of
@@ -43,18 +43,29 @@ def open_partial(target: Path) -> tuple[int, str]:
     return fd, partial
 
 
-def move_into_place(partial: str, target: Path, output_path: str, overwrite: bool) -> None:
-    """The finished file renamed to its target; without `overwrite` never over a file that appeared
-    at the target during the run (another program's, or a second run's): then the tags are set
-    aside as `<output>.partial` and one error says where."""
+def file_identity(path) -> tuple | None:
+    """What tells a file from one put in its place or written since (None: no file there)."""
     try:
-        if overwrite:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def move_into_place(partial: str, target: Path, output_path: str, replaces: tuple | None) -> None:
+    """The finished file renamed to its target. `replaces`: the identity (`file_identity`) of the file
+    that --overwrite allowed to replace, as it was when the run began; never over a file that appeared
+    at the target during the run, or changed since (another program's, or a second run's): then the
+    tags are set aside as `<output>.partial` and one error says where."""
+    try:
+        if replaces is not None and file_identity(target) == replaces:
             os.replace(partial, target)
             return
         if rename_no_clobber(partial, str(target)):
             return
-        why = "a file appeared there while tagging; it is left as it is"
-        fix = "pass --overwrite to replace it, or name another output"
+        changed = replaces is not None and file_identity(target) is not None
+        why = f"a file {'was written there' if changed else 'appeared there'} while tagging; it is left as it is"
+        fix = "run again with --overwrite to replace it, or name another output"
     except OSError as err:
         why, fix = f"cannot put the tags there ({err.strerror})", "name another output"
     kept, records = set_aside(partial, output_path)

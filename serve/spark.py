@@ -45,7 +45,7 @@ from serve.spark_output import (UDF_COLUMN, KeptAside, filesystem, jsonl_line_of
 from serve.spark_paths import (check_heads, check_output, check_replaceable, followed_link, input_files,  # noqa: E402
                                shown_names)
 from serve.spark_quiet import interrupt_quietly, quiet_jvm, quiet_log4j, quiet_warnings, stop_quietly  # noqa: E402
-from vnzh_runtime.errors import UserError  # noqa: E402
+from vnzh_runtime.errors import GivenOnce, UserError  # noqa: E402
 
 
 def tag(spark, model: str, input_path: str, output_path: str, partitions: int | None = None,
@@ -141,12 +141,12 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m serve spark",
                                      description="Tag a file or folder on Spark with a logged MLflow model.")
-    parser.add_argument("--model", required=True, help="MLflow model: models:/NAME@ALIAS, runs:/RUN_ID/model or an MLflow model folder")
-    parser.add_argument("--input", required=True, help=".jsonl (text, id, doc_id), .csv (text column) or .parquet; a file or folder")
-    parser.add_argument("--output", required=True, help="output folder named .parquet or .jsonl")
-    parser.add_argument("--master", default=None,
+    parser.add_argument("--model", action=GivenOnce, required=True, help="MLflow model: models:/NAME@ALIAS, runs:/RUN_ID/model or an MLflow model folder")
+    parser.add_argument("--input", action=GivenOnce, required=True, help=".jsonl (text, id, doc_id), .csv (text column) or .parquet; a file or folder")
+    parser.add_argument("--output", action=GivenOnce, required=True, help="output folder named .parquet or .jsonl")
+    parser.add_argument("--master", action=GivenOnce, default=None,
                         help="Spark master (default: spark-submit's, else local[*])")
-    parser.add_argument("--partitions", type=int, default=None,
+    parser.add_argument("--partitions", action=GivenOnce, type=int, default=None,
                         help="partitions to tag in (default: the input's, rounded up to a multiple of the cores); "
                              "each is one model call, held in memory")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")

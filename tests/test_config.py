@@ -33,6 +33,20 @@ def test_wrong_type_and_bad_choice(tmp_path):
         load_config(write(tmp_path, "model:\n  type: svm\n"))
 
 
+def test_an_error_names_the_line_of_its_key(tmp_path):
+    path = write(tmp_path, "# mine\nseed: 1\nmodel:\n  type: tfidf\n  tfidf:\n    min_df: 1\n    C: -1\n"
+                           "data:\n  files:\n    - a.jsonl\n    - 7\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}:11: data.files.1: Input should be a valid string, got 7")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, ["data.files=[a.jsonl]"])
+    assert str(err.value).startswith(f"{path}:7: model.tfidf.C: Input should be greater than 0, got -1")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, ["data.files=[a.jsonl]", "model.tfidf.C=0"])
+    assert str(err.value).startswith("--set 'model.tfidf.C=0': model.tfidf.C:")
+
+
 def test_set_overrides_are_parsed_as_yaml(tmp_path):
     cfg = load_config(write(tmp_path, "seed: 1\n"), ["model.tfidf.C=4", "data.files=[a.jsonl, b.jsonl]", "seed=7"])
     assert cfg.model.tfidf.C == 4.0 and cfg.data.files == ["a.jsonl", "b.jsonl"] and cfg.seed == 7
@@ -111,7 +125,7 @@ def test_a_set_model_type_is_named_beside_the_file_keys_it_leaves_unknown():
     with pytest.raises(ConfigError) as err:
         load_config("configs/tfidf.yaml", ["model.type=transformer"])
     message = str(err.value)
-    assert message.startswith("configs/tfidf.yaml: unknown key 'model.tfidf' for the model.type given by "
+    assert message.startswith("configs/tfidf.yaml:9: unknown key 'model.tfidf' for the model.type given by "
                               "--set 'model.type=transformer'") and "configs/tiny-transformer.yaml" in message
 
 

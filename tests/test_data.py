@@ -25,6 +25,8 @@ def test_good_record():
     (line(labels=["sports"]), "unknown label"),
     (line(labels=[]), "non-empty list"),
     (line(labels=["other", "economy"]), "stands alone"),
+    (line(labels=["economy", "economy"]), r"repeated .* \(fix: list each once"),
+    (json.dumps({**json.loads(line(labels=["border_sea"])), "label": "economy"}), "'label' 'economy' is not the first of"),
     (line(split="validation"), "split"),
     (line(text="  "), "non-empty string"),
     (line(source="seed:001.txt"), "seed paragraphs"),

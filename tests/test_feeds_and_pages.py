@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from serve.api import create_app
+from serve.csv_records import read_csv_records
 from serve.files import tag_file
 from serve.lines import decode
 from serve.page import MAX_FILE_RECORDS, read_body
@@ -107,6 +108,20 @@ def test_tsv_in_and_out(tfidf_predictor, tmp_path):
     assert header.split("\t")[:3] == ["id", "doc_id", "lang"] and row.split("\t")[:2] == ["A-17", "d1"]
 
 
+def test_a_tsv_field_opening_with_a_quote_is_text_and_quoted_fields_still_read():
+    lines = [b"id\ttext\n", '1\t"Hà Nội" là thủ đô\n'.encode(), b'2\t"no closing quote\n', b"3\tplain\n",
+             b'4\t"""quoted"" and\ttab"\n']
+    assert [(r.id, r.text, r.error) for r in read_csv_records(lines, "a.tsv")] == [
+        ("1", '"Hà Nội" là thủ đô', None), ("2", '"no closing quote', None), ("3", "plain", None),
+        ("4", '"quoted" and\ttab', None)]
+    broken = [r.error for r in read_csv_records([b"id,text\n", b'1,"Ha Noi" la\n'], "a.csv")]
+    assert broken[0].startswith("a.csv:2: CSV error")  # a comma CSV keeps its quoting rules
+    more = [b"id\ttext\tdoc_id\tnote\n", '"5"\t"Hà Nội" là\t\n'.encode(), b'6\t"Hai nuoc\tky ket"\t"d1" x\n']
+    five, six = read_csv_records(more, "b.tsv")
+    assert (five.id, five.text, five.error) == ("5", '"Hà Nội" là', None)  # a quoted id unquoted, an empty tail
+    assert six.error.startswith("b.tsv:3: CSV error")  # a quoted field across a tab is CSV quoting gone wrong
+
+
 def test_euro_sign_in_gbk_and_big5_and_the_browsers_other_labels():
     assert decode("价格".encode("gbk") + b"\x80", 2, "gb18030") == ("价格€", None)
     assert decode("價格".encode("big5") + b"\xa3\xe1", 2, "big5hkscs") == ("價格€", None)
@@ -177,6 +192,12 @@ def test_the_python_api_refuses_calls_that_would_tag_nonsense(tfidf_predictor):
         tfidf_predictor.predict(["a"], threshold="0.5")
     with pytest.raises(UserError, match=r"texts\[1\]: int, not a string"):
         tfidf_predictor.predict_proba(["a", 3])
+    with pytest.raises(UserError, match=r"texts\[2\]: empty \(or only spaces\); leave it out"):
+        tfidf_predictor.predict(["a", "b", " \u200b "])  # it was tagged `other`
+    import vnzh_runtime
+
+    with pytest.raises(UserError, match=r"runs:/0a1b/: a run's URI names the model logged in it \(fix: runs:/0a1b/model\)"):
+        vnzh_runtime.load("runs:/0a1b/")  # MLflow's "Not a proper runs:/ URI", and a hint about names and aliases
 
 
 def test_pyfunc_columns_spread_a_single_value_and_refuse_unequal_lengths():

@@ -278,6 +278,21 @@ def test_bad_numbers_are_rejected_by_argparse(argv, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_an_option_given_twice_is_refused_not_replaced(tmp_path, capsys):
+    """`--input a.jsonl --input b.jsonl` tagged b alone: a's records had no output and nothing said so."""
+    first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "out.jsonl"
+    for path in (first, second):
+        path.write_text('{"text": "Hai nước ký kết"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        serve_main(["tag", "--model", "m", "--input", str(first), "--inp", str(second), "--output", str(out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and not out.exists()
+    assert f"argument --input: given twice ('{first}', then '{second}'); give it once (tag each file" in err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["api", "--model", "m", "--port", "8001", "--port=8002"])
+    assert "argument --port: given twice (8001, then 8002); give it once (see" in capsys.readouterr().err
+
+
 # --- training output directories -----------------------------------------------------------------
 
 def small_corpus(path: Path) -> Path:

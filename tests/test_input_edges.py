@@ -663,6 +663,19 @@ def test_html_that_browsers_shrug_off_reads_in_linear_time_and_never_fails():
         ("2", "Thủ đô 河内 hôm nay"), ("3", "Việt Nam"), ("4", "Hai nước tuần tra")]
 
 
+def test_a_doctype_with_an_internal_subset_leaves_no_text_behind():
+    """XHTML's `<!DOCTYPE html [ <!ENTITY ...> ]>` ended at the entity's `>`: `]>` was tagged as a paragraph."""
+    from serve.html_pages import page_paragraphs
+
+    page = ('<?xml version="1.0"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x" [\n'
+            '<!ENTITY nbsp "&#160;">\n]>\n<html><body><p>Hai nước [tin] tuần tra</p></body></html>\n')
+    lines = page.splitlines(keepends=True)
+    assert list(page_paragraphs(lines)) == [("5", "Hai nước [tin] tuần tra")]
+    named = ('<!DOCTYPE html SYSTEM "http://x/a[1].dtd">\n<html><body><p>Hai bên</p><!--[if IE]><p>x</p>'
+             '<![endif]--><p>Ba</p></body></html>\n')  # a `[` in a quoted name opens no subset
+    assert list(page_paragraphs(named.splitlines(keepends=True))) == [("2", "Hai bên"), ("2.2", "Ba")]
+
+
 def test_file_endpoint_refuses_empty_and_oversized_record_counts_and_a_non_object_body(client):
     from serve.page import MAX_FILE_RECORDS
 
@@ -706,3 +719,34 @@ def test_broken_jsonl_lines_in_a_row_keep_their_order_and_fixes_hold_up_to_odd_n
 def test_a_csv_row_shifted_before_its_id_keeps_no_id():
     shifted = read(b"title,id,text\nVietnam, China,a2,some text\n", "t.csv")[0]
     assert (shifted.id, shifted.doc_id) == (None, None) and shifted.error.startswith("t.csv:2: 4 fields")
+
+
+def test_transformer_flags_on_a_tfidf_model_are_said_to_do_nothing(tfidf_run, tmp_path, capsys):
+    src, out = tmp_path / "a.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": VI}) + "\n", encoding="utf-8")
+    code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(out),
+                       "--quiet", "--workers", "1", "--device", "cuda", "--cpu-int8"])
+    err = capsys.readouterr().err
+    assert code == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 1
+    assert "note: --device and --cpu-int8 apply to transformer models" in err and "TF-IDF model" in err
+
+
+def test_threshold_auto_on_a_model_that_chose_none_says_it_never_abstains(tfidf_predictor, tmp_path, capsys,
+                                                                         monkeypatch):
+    import copy
+
+    import vnzh_runtime
+
+    def load_without_a_dev_threshold(model, threshold=None, options=None, label_thresholds=None):
+        predictor = copy.copy(tfidf_predictor)
+        predictor.spec = {**predictor.spec, "threshold": {"value": None}}  # as a tiny transformer run saves it
+        predictor.threshold = predictor.resolve_threshold(threshold)
+        return predictor
+
+    monkeypatch.setattr(vnzh_runtime, "load", load_without_a_dev_threshold)
+    src, out = tmp_path / "a.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": VI}) + "\n", encoding="utf-8")
+    assert serve_main(["tag", "--model", "m", "--input", str(src), "--output", str(out), "--quiet", "--workers", "1",
+                       "--threshold", "auto"]) == 0
+    assert "note: m chose no threshold on dev" in capsys.readouterr().err
+    assert json.loads(out.read_text(encoding="utf-8"))["label"] != "uncertain"

@@ -57,6 +57,9 @@ def test_every_result_has_labels_with_the_dominant_first_and_other_alone(multila
     with pytest.raises(UserError, match=r"label threshold foo: not a topic of this model \(economy, border_sea, "
                                         r"people_to_people, science_tech, party_relations\)$"):  # `other` not offered
         vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={"foo": 0.1})
+    for not_a_number in (None, "auto"):  # it loaded, then predict() failed comparing a float with it
+        with pytest.raises(UserError, match="label threshold economy: .* is not a threshold .*leave the label out"):
+            vnzh_runtime.load(multilabel_run.output_dir, label_thresholds={"economy": not_a_number})
 
 
 def test_serve_tag_writes_labels_in_jsonl_and_csv(multilabel_run, tmp_path):
@@ -70,6 +73,9 @@ def test_serve_tag_writes_labels_in_jsonl_and_csv(multilabel_run, tmp_path):
                        "--label-threshold", "economy=0.0"]) == 0
     table = list(csv.DictReader((tmp_path / "o.csv").open(encoding="utf-8")))
     assert [row["labels"].split("|")[0] for row in table] == [row["label"] for row in table]
+    # the scores the thresholds are read against are there too, beside the dominant label's softmax
+    assert [float(row["label_score_economy"]) for row in table] == [r["label_scores"]["economy"] for r in rows]
+    assert all("economy" in row["labels"].split("|") for row in table if row["label"] != "other")
     with pytest.raises(SystemExit):
         serve_main(["tag", "--model", model, "--input", str(src), "--output", str(tmp_path / "x.csv"),
                     "--label-threshold", "economy"])

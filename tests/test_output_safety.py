@@ -222,7 +222,16 @@ def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tf
     assert f"the 5 tagged records are in {kept}" in str(error.value) and capsys.readouterr().err == ""
     assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n"
     assert len(kept.read_text(encoding="utf-8").splitlines()) == 5  # the new tags are kept beside it
-    # with --overwrite the finished tags replace it
+    # --overwrite replaces what was there when the run began, not what was written meanwhile
+    (tmp_path / "tags.jsonl.partial").unlink()
+    with pytest.raises(UserError, match="a file was written there while tagging; .* run again with --overwrite"):
+        tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
+    assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n" and kept.exists()
+    out.unlink()
+    with pytest.raises(UserError, match="a file appeared there while tagging"):  # none at the start: none to replace
+        tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
+    assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n"
+    monkeypatch.setattr(serve.files, "write_tags", original)
     tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
     assert len(out.read_text(encoding="utf-8").splitlines()) == 5
 

@@ -142,6 +142,9 @@ def test_file_endpoint_threshold_changes_labels_only(client):
     assert "uncertain" not in [r["label"] for r in never]
     assert {r["label"] for r in always} == {"uncertain"}
     assert [r["scores"] for r in never] == [r["scores"] for r in always]
+    misspelt = client.post("/tag/file?filename=a.txt&thresold=0.9&label_threshold=economy=0.1", content=data)
+    assert misspelt.status_code == 422 and misspelt.json()["detail"] == (
+        "label_threshold, thresold: not a parameter of /tag/file (it takes filename, format, threshold); remove it")
 
 
 def test_file_endpoint_limits_are_the_apis(client):

@@ -130,7 +130,15 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     rows = [json.loads(line) for line in got]
     assert sum("error" in r for r in rows) == 5 and f"{src}:9: not valid JSON" in rows[7]["error"]
     with_docs = [i for i, r in enumerate(rows) if "doc_id" in r and "error" not in r]
-    alone = tfidf_predictor.predict([json.loads(corpus_lines()[i])["text"] for i in with_docs])  # no context
+    text_of = {}  # by id: the rows after the blank input line are one place off its line's index
+    for line in corpus_lines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict):
+            text_of[row.get("id")] = row.get("text")
+    alone = tfidf_predictor.predict([text_of[rows[i]["id"]] for i in with_docs])  # no context
     assert any(a["scores"] != rows[i]["scores"] for a, i in zip(alone, with_docs)), "article context was not used"
 
     # An existing output is kept unless --overwrite; then it is replaced whole.

@@ -154,6 +154,12 @@ def test_pyfunc_model_matches_predictor(tfidf_run, tfidf_predictor):
     # the caller's index comes back, so results join to the rows they came from
     indexed = model.predict(pd.DataFrame({"text": texts}, index=[10, 5, 7]))
     assert list(indexed.index) == [10, 5, 7] and indexed.loc[5, "label"] == got.loc[1, "label"]
+    # a call's own threshold reaches predict (MLflow drops params its signature does not declare)
+    always = model.predict(pd.DataFrame({"text": texts}), params={"threshold": 1.0})
+    assert always["label"].tolist() == ["uncertain"] * 3 and always["scores"].tolist() == got["scores"].tolist()
+    assert model.predict(pd.DataFrame({"text": texts}))["label"].tolist() == got["label"].tolist()  # not kept
+    with pytest.raises(Exception, match=r"params.threshold: 2.0 is not a number from 0 to 1"):
+        model.predict(pd.DataFrame({"text": texts}), params={"threshold": 2.0})
 
 
 def test_defining_the_pyfunc_class_raises_no_mlflow_warning():
@@ -278,6 +284,10 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     # MLflow 3's model page lists the evaluation: its metrics are linked to the logged model
     linked = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/")).metrics
     assert any(m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id for m in linked)
+    # ... named by the data it was scored on, so that it is not read as training's test_macro_f1
+    ours = next(m for m in linked if m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id)
+    assert ours.dataset_name == "evaluate mine.jsonl" and ours.dataset_digest
+    assert [i.dataset.name for i in evaluation.inputs.dataset_inputs] == ["evaluate mine.jsonl"]
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,
@@ -311,6 +321,36 @@ def test_only_stores_mlflow_3_cannot_use_are_refused_up_front(store, refused, mo
     assert (store_problem(store) is not None) == refused
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow's own opt-out keeps a folder store working
     assert (store_problem(store) is not None) == (store in ("sqlite:////tmp", "sqlite://"))  # in memory: kept nowhere
+
+
+def test_stores_that_end_in_a_traceback_or_minutes_of_retries_are_one_line(tmp_path, monkeypatch):
+    """A locked database, a file where its folder should be, a place no file can be made, an unknown scheme."""
+    import sqlite3
+
+    import train.tracking_store as tracking
+    from vnzh_runtime.errors import UserError
+
+    (tmp_path / "afile").write_text("notes\n", encoding="utf-8")
+    for store, says in ((f"sqlite:///{tmp_path / 'afile' / 'm.db'}", f"{tmp_path / 'afile'} is a file, not a folder"),
+                        ("sqlite:////proc/m.db", "cannot create the database /proc/m.db"),
+                        ("foo://bar", "MLflow has no tracking store for 'foo:'")):
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+        with pytest.raises(UserError, match=re.escape(says)):
+            tracking.check_tracking_server()
+    held = tmp_path / "held.db"
+    holder = sqlite3.connect(held, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{held}")
+    try:
+        with pytest.raises(UserError, match="held.db is locked by another program"):
+            tracking.check_tracking_server()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    tracking.check_tracking_server()  # free again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "held.db"]
 
 
 def test_a_sqlite_store_this_user_cannot_write_is_one_line_before_training(tmp_path, monkeypatch):

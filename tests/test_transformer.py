@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -114,6 +115,31 @@ def test_a_route_to_weights_outside_the_listed_folders_is_refused(tiny_run, tmp_
             vnzh_runtime.load(edited)
 
 
+def test_a_hand_edited_spec_is_one_line_at_load_not_a_traceback_when_tagging(tiny_run, tmp_path):
+    import json
+    import shutil
+
+    import vnzh_runtime
+    from vnzh_runtime.errors import UserError
+
+    edited = tmp_path / "edited"
+    shutil.copytree(tiny_run.output_dir, edited)
+    spec = json.loads((edited / "spec.json").read_text(encoding="utf-8"))
+    multi = spec["model"]["encoders"]["multi"]
+    for setting, says in (({"segmenter": "jieba"}, "segmenter 'jieba' is not one of none, pyvi"),
+                          ({"max_length": 100000}, "max_length 100000 is not a whole number from 8 to 131"),
+                          ({"long_text": "middle"}, "long_text 'middle' is not one of truncate, head_tail")):
+        model = {**spec["model"], "encoders": {**spec["model"]["encoders"], "multi": {**multi, **setting}}}
+        (edited / "spec.json").write_text(json.dumps({**spec, "model": model}), encoding="utf-8")
+        with pytest.raises(UserError, match=re.escape(f"'model.encoders.multi' lacks or garbles {says}")):
+            vnzh_runtime.load(edited)
+    for options, says in (({"cpu_batch_size": 0}, "options.cpu_batch_size 0 is not a whole number of 1 or more"),
+                          ({"device": "tpu"}, "options.device 'tpu' is not auto, cpu or cuda")):
+        (edited / "spec.json").write_text(json.dumps({**spec, "options": {**spec["options"], **options}}), encoding="utf-8")
+        with pytest.raises(UserError, match=re.escape(says)):
+            vnzh_runtime.load(edited)
+
+
 def test_tiny_model_tags_through_serve_and_pyfunc_alike(tiny_run, tmp_path):
     import pandas as pd
 
@@ -181,6 +207,44 @@ def test_without_a_reachable_hub_weights_are_sought_in_the_cache_only_and_paths_
     empty = transformer.EncoderConfig(name_or_path=str(tmp_path / "empty"))
     with pytest.raises(UserError, match="holds no model that loads"):
         transformer.from_pretrained("multi", empty, labels, "head_tail")
+
+
+def test_a_local_encoder_is_checked_against_what_it_can_read_and_its_head_refitted(tmp_path):
+    """max_length over the encoder's positions was an index error in the first batch (hours in, on a GPU);
+    a fine-tuned classifier of other labels was a size-mismatch traceback."""
+    import train.models.transformer as transformer
+    from train.models.tiny import build_tiny_encoder
+    from train.models.transformer_config import TinyConfig
+    from vnzh_runtime.errors import UserError
+
+    texts = ["Hai bên ký kết hiệp định thương mại", "Tuần tra chung biên giới"] * 20
+    tokenizer, model = build_tiny_encoder(texts, False, TinyConfig(vocab_size=200), 32, ["economy", "other"], tmp_path)
+    tokenizer.save_pretrained(tmp_path / "enc")
+    model.save_pretrained(tmp_path / "enc")
+    labels = ["economy", "border_sea", "other"]
+    too_long = transformer.EncoderConfig(name_or_path=str(tmp_path / "enc"), max_length=64)
+    with pytest.raises(UserError, match=r"encoders.multi.max_length: 64 is more than .* reads \(35 tokens\) "
+                                        r"\(fix: --set model.transformer.encoders.multi.max_length=35\)"):
+        transformer.from_pretrained("multi", too_long, labels, "head_tail")
+    fits = transformer.EncoderConfig(name_or_path=str(tmp_path / "enc"), max_length=32)
+    assert transformer.from_pretrained("multi", fits, labels, "head_tail").model.config.num_labels == 3
+
+
+def test_tiny_settings_and_half_precision_are_checked_before_training():
+    from train.config import ConfigError, load_config
+    from train.models.transformer import check_precision
+    from vnzh_runtime.errors import UserError
+
+    with pytest.raises(ConfigError, match="name_or_path is 'vinai/phobert-base', but `tiny` builds small random"):
+        load_config("configs/tiny-transformer.yaml", ["model.transformer.encoders.phobert.name_or_path=vinai/phobert-base"])
+    with pytest.raises(ConfigError, match="'tiny' names the encoders a `tiny` section builds, and there is none"):
+        load_config("configs/tiny-transformer.yaml", ["model.transformer.tiny=null"])
+    with pytest.raises(ConfigError, match=r"tiny: hidden_size 64 is not a multiple of num_heads 3 \(fix: e.g. num_heads: 8\)$"):
+        load_config("configs/tiny-transformer.yaml", ["model.transformer.tiny.num_heads=3"])
+    if not __import__("torch").cuda.is_available():
+        with pytest.raises(UserError, match="precision: bf16 needs a CUDA GPU"):
+            check_precision("bf16")
+    check_precision("auto")
 
 
 def test_cpu_tagging_is_fp32_in_small_batches_and_int8_on_request(tiny_run):

@@ -30,7 +30,7 @@ def test_duplicate_labels_are_refused_at_load(tmp_path):
         load_config("configs/tfidf.yaml", [DUPLICATED])
     path = tmp_path / "dup.yaml"
     path.write_text("data:\n  labels: [economy, other, other]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=f"^{path}: data.labels: 'other' listed more than once"):
+    with pytest.raises(ConfigError, match=f"^{path}:2: data.labels: 'other' listed more than once"):
         load_config(path)
 
 
@@ -196,7 +196,7 @@ def test_set_values_of_the_wrong_shape_name_the_fix(item, says):
 def test_errors_in_the_file_still_name_the_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("model:\n  tfidf:\n    C: .inf\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=f"^{path}: model.tfidf.C: Input should be a finite number"):
+    with pytest.raises(ConfigError, match=f"^{path}:3: model.tfidf.C: Input should be a finite number"):
         load_config(path, ["seed=2", "model.tfidf.max_iter=100"])
 
 
@@ -485,6 +485,10 @@ def test_label_set_macro_f1_averages_the_labels_in_the_scope_as_the_single_label
     scores = set_scores("test", truth, [list(t) for t in truth], labels)
     assert scores["test_sets_macro_f1"] == scores["test_sets_micro_f1"] == 1.0  # four absent labels are no zeros
     assert set_scores("test", truth, [["economy"], ["other"]], labels)["test_sets_macro_f1"] == pytest.approx((2 / 3) / 3)
+    half = set_scores("test", truth + [("science_tech", "people_to_people")],
+                      [["economy"], ["border_sea"], ["people_to_people", "science_tech"]], labels)
+    assert half["test_sets_exact_match"] == pytest.approx(2 / 3) and half["test_mixed_all_found"] == 0.5
+    assert "test_mixed_all_found" not in set_scores("test", [("economy",)], [["economy"]], labels)
 
 
 def test_a_data_file_that_is_a_link_looping_on_itself_is_one_line(tmp_path):

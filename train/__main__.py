@@ -4,12 +4,12 @@ import argparse
 import sys
 import time
 
-from vnzh_runtime.errors import run_cli
+from vnzh_runtime.errors import GivenOnce, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description="Train a topic model from a YAML config.")
-    parser.add_argument("--config", required=True, help="YAML config, e.g. configs/tfidf.yaml")
+    parser.add_argument("--config", action=GivenOnce, required=True, help="YAML config, e.g. configs/tfidf.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set model.tfidf.C=4 (repeatable)")
     parser.add_argument("--overwrite", action="store_true", help="replace the model directory of an earlier run")

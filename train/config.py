@@ -18,18 +18,18 @@ from __future__ import annotations
 import copy
 import os
 import re
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from train.config_errors import describe, place
 from train.data import DEFAULT_FILES, LABELS
 from train.models import REGISTRY
-from train.overrides import apply_override, default_output_dir, default_registered_model, follow_new_name, origin
+from train.overrides import apply_override, default_output_dir, default_registered_model, follow_new_name
 from train.schema import NAME, ConfigError, Strict
-from train.yaml_load import load_yaml, yaml_hint
+from train.yaml_load import load_yaml
 
 
 class DataConfig(Strict):
@@ -160,12 +160,12 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
                      overrides: list[str] | None = None) -> Config:
     """`overrides`: the --set items applied to `raw`, so an error in one of their values names the flag."""
     def at(key: str) -> str:
-        return origin(key, source, overrides)
+        return place(key, source, overrides)
 
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(describe(err.errors()[0], source, overrides)) from None
+        raise ConfigError(describe(err.errors()[0], source, overrides, Config)) from None
     cfg.name = cfg.name or default_name
     names_places = not (cfg.output_dir and cfg.mlflow.registered_model)  # else it is only the run's name
     if names_places and not NAME.match(cfg.name):  # "tfidf 2026-01-05T10:30.yaml": MLflow refuses it after training
@@ -191,60 +191,3 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
                                   f"encoder '{key}' is not defined under model.transformer.encoders "
                                   "(fix: add it or route to a defined one)")
     return cfg
-
-
-def describe(error: dict, source: str, overrides: list[str] | None = None) -> str:
-    """One line for pydantic's first error: the file (or --set flag), the dotted key, what is wrong and the fix."""
-    key, section = dotted_key(error["loc"])
-    if error["type"] == "extra_forbidden":
-        allowed = ", ".join(sorted(section.model_fields)) if section else "see the shipped configs"
-        where, type_from = origin(key, source, overrides), origin("model.type", source, overrides)
-        if key.startswith("model.") and where == source != type_from:  # the file's key, the --set's model type
-            return (f"{where}: unknown key '{key}' for the model.type given by {type_from} (fix: use a config "
-                    f"of that type, e.g. configs/tiny-transformer.yaml, or one of: {allowed})")
-        return f"{where}: unknown key '{key}' (fix: remove it or use one of: {allowed})"
-    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        return (f"{origin('model.type', source, overrides)}: model.type: {error.get('input', {}).get('type')!r} "
-                f"is not allowed (fix: use one of {', '.join(map(repr, REGISTRY))})")
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern", "").endswith(NAME.pattern):
-        message = "must be a plain name: ASCII letters, digits, '.', '_' and '-', from a letter or digit"
-    return f"{origin(key, source, overrides)}: {key}: {message}, got {shown(error.get('input'))}{yaml_hint(error)}"
-
-
-def shown(value) -> str:
-    """A value's repr cut short: a YAML anchor of anchors is a list of millions of items in 500 bytes."""
-    import reprlib
-
-    cut = reprlib.Repr()
-    cut.maxstring, cut.maxother, cut.maxlist, cut.maxdict, cut.maxlevel = 80, 80, 6, 6, 3
-    return cut.repr(value)
-
-
-def dotted_key(loc: tuple) -> tuple[str, Optional[type]]:
-    """('model', 'tfidf', 'tfidf', 'C') -> ('model.tfidf.C', the section class holding the last key)."""
-    parts, section, holder, tag_next = [], Config, Config, False
-    for part in loc:
-        if tag_next:  # the union's tag (model.type's value) is not part of the key
-            section, tag_next = REGISTRY[part].Config if part in REGISTRY else None, False
-            continue
-        parts.append(str(part))
-        if isinstance(section, tuple):  # a mapping's own key, e.g. an encoder's name
-            section = section[1]
-            continue
-        holder = section
-        field = section.model_fields.get(part) if section is not None and isinstance(part, str) else None
-        tag_next = section is Config and part == "model"
-        section = _section_of(field.annotation) if field else None
-    return ".".join(parts), holder
-
-
-def _section_of(annotation):
-    """The Strict class a field holds (directly, optionally, or as a mapping's values)."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is dict:
-        inner = _section_of(args[1])
-        return ("mapping", inner) if inner else None
-    if args and typing.get_origin(annotation) is not list:
-        return _section_of(args[0])
-    return annotation if isinstance(annotation, type) and issubclass(annotation, Strict) else None

@@ -96,9 +96,13 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     if unknown:
         raise DataError(f"{where}: unknown label(s) {unknown}; use {', '.join(LABELS)} (see LABELS.md)")
     if len(set(labels)) != len(labels):
-        raise DataError(f"{where}: a label is repeated in {labels}")
+        raise DataError(f"{where}: a label is repeated in {labels} (fix: list each once, dominant topic first)")
     if "other" in labels and len(labels) > 1:
-        raise DataError(f"{where}: 'other' always stands alone, got {labels}")
+        raise DataError(f"{where}: 'other' always stands alone, got {labels} (fix: the topics alone, "
+                        "or 'other' alone where the paragraph is not VN–China coverage)")
+    if "label" in row and row["label"] != labels[0]:  # training would follow `labels` without a word
+        raise DataError(f"{where}: 'label' {row['label']!r} is not the first of 'labels' {labels} "
+                        "(fix: keep one of the two fields)")
     if row["source"].startswith("seed:") and row["split"] != "test":
         raise DataError(f"{where}: seed paragraphs are real text kept for testing; set split to 'test'")
     doc_id = row.get("doc_id", row["source"] if row["source"].startswith("seed:") else None)

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from train.data import Record
+from vnzh_runtime.errors import GivenOnce
 from vnzh_runtime.langid import LANGS
 
 
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from vnzh_runtime.errors import run_cli
 
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description="Evaluate a model on labelled JSONL.")
-    parser.add_argument("--model", required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
+    parser.add_argument("--model", action=GivenOnce, required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
     parser.add_argument("--data", nargs="+", action="extend", required=True,  # --data A --data B: both
                         help="labelled JSONL files, globs, or directories (a directory: the *.jsonl files in it; "
                              "-: standard input); "
@@ -197,7 +198,7 @@ def evaluate_command(args) -> None:
     if args.log:
         from train.tracking import log_evaluation_run
 
-        run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, set_metrics)
+        run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, set_metrics, records)
         print(f"\nMLflow evaluation run: {run_id}")
 
 

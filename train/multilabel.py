@@ -1,4 +1,6 @@
-"""Multi-label tagging at training time: per-label thresholds chosen on dev, and label-set metrics.
+"""Multi-label tagging at training time: per-label thresholds chosen on dev, and label-set metrics
+(micro, macro and samples F1, exact match, and how often a paragraph of two or more topics gets
+them all: `mixed_all_found`).
 
     >>> thresholds = choose_label_thresholds(predictor, dev_records)    # {"economy": 0.35, ...}
     >>> metrics, report = label_set_metrics(predictor, dev_records + test_records)
@@ -46,6 +48,10 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
     metrics = {f"{name}_sets_{average}_f1": float(f1_score(y_true, y_pred, average=average, zero_division=0,
                                                            labels=present if average == "macro" else None))
                for average in ("micro", "macro", "samples")}
+    metrics[f"{name}_sets_exact_match"] = float(np.mean([set(t) == set(p) for t, p in zip(truth, predicted)]))
+    mixed = [set(t) <= set(p) for t, p in zip(truth, predicted) if len(t) > 1]
+    if mixed:  # how often a paragraph of two topics gets both: rare in the data, so the F1s above hide it
+        metrics[f"{name}_mixed_all_found"] = float(np.mean(mixed))
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, zero_division=0)
     for i, label in ((i, labels[i]) for i in present):  # an absent label has no F1, not a zero
         metrics.update({f"per_label/{name}_{label}_set_precision": float(p[i]),
@@ -59,10 +65,14 @@ def label_set_metrics(predictor, records: list[Record], header: bool = True) -> 
     results = predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])
     predicted = [result["labels"] for result in results]
     metrics: dict[str, float] = {}
-    lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9}"] if header else []
+    lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9} {'exact':>7} "
+             f"{'mixed':>6} {'all found':>9}"] if header else []
     for name, members in scope_members(records).items():
         scores = set_scores(name, [records[i].labels for i in members], [predicted[i] for i in members], predictor.labels)
         metrics.update(scores)
+        mixed = sum(len(records[i].labels) > 1 for i in members)
+        found = f"{scores[f'{name}_mixed_all_found']:>9.3f}" if mixed else f"{'-':>9}"
         lines.append(f"{name:<10} {len(members):>5} {scores[f'{name}_sets_micro_f1']:>9.3f} "
-                     f"{scores[f'{name}_sets_macro_f1']:>9.3f} {scores[f'{name}_sets_samples_f1']:>9.3f}")
+                     f"{scores[f'{name}_sets_macro_f1']:>9.3f} {scores[f'{name}_sets_samples_f1']:>9.3f} "
+                     f"{scores[f'{name}_sets_exact_match']:>7.3f} {mixed:>6} {found}")
     return metrics, "\n".join(lines)

@@ -149,7 +149,7 @@ class TrainingRun:
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
-        from mlflow.types.schema import AnyType, ColSpec, Schema
+        from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
         if not self.config.mlflow.log_model:
             return None
@@ -163,6 +163,9 @@ class TrainingRun:
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
         # Any type: an article's id is a string or a number, as in serve tag (vnzh_runtime.context.document_key).
         signature.inputs = Schema([ColSpec(AnyType(), "text"), ColSpec(AnyType(), "doc_id", required=False)])
+        # A call's own threshold (abstain below it; null: the model's); without it in the signature MLflow
+        # drops the params a caller or a served model's request passes, with only a warning.
+        signature.params = ParamSchema([ParamSpec("threshold", "double", None)])
         name = self.config.mlflow.registered_model
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
@@ -230,7 +233,7 @@ def logged_model_id(info: dict) -> str | None:
 
 
 def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
-                       extra_metrics: dict | None = None) -> str:
+                       extra_metrics: dict | None = None, records: list | None = None) -> str:
     """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
     the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
     alias and training run behind it (an alias moves on; the version a run scored does not). Its
@@ -249,8 +252,29 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
         tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
+        if records is not None and "dev" in spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+            mlflow.set_tag("dev_held_out", "false: the model was fitted on train + dev")
         metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
-        mlflow.log_metrics(metrics, model_id=model_id)
+        # Named by its data and digest on the model's page, beside training's own dev_/test_ figures
+        dataset = evaluation_dataset(records, data_files) if records is not None else None
+        if dataset is not None:
+            mlflow.log_input(dataset, context="evaluation")
+        mlflow.log_metrics(metrics, model_id=model_id, dataset=dataset)
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
     return run.info.run_id
+
+
+def evaluation_dataset(records: list, data_files: list[str]):
+    """The evaluated records as an MLflow dataset, named by the files they came from."""
+    import mlflow
+    import pandas as pd
+
+    frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "split": r.split}
+                          for r in records], columns=["id", "lang", "label", "text", "split"])
+    names = ",".join(Path(name).name for name in data_files)
+    name = f"evaluate {names if len(names) <= 80 else names[:70].rsplit(',', 1)[0] + ',...'}"
+    try:  # a source MLflow cannot resolve (`eval:v2.jsonl`, `-`) is no reason to lose the evaluation
+        return mlflow.data.from_pandas(frame, source=",".join(data_files)[:TAG_LIMIT], name=name, targets="label")
+    except mlflow.exceptions.MlflowException:
+        return mlflow.data.from_pandas(frame, name=name, targets="label")

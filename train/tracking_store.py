@@ -40,6 +40,25 @@ def unwritable_sqlite(uri: str, experiment: str | None = None) -> str | None:
         if not os.access(place, os.W_OK):
             return (f"MLFLOW_TRACKING_URI={uri}: {place} is read-only for this user, so no run can be written there "
                     "(fix: point MLFLOW_TRACKING_URI at a store you can write, e.g. sqlite:///mlflow.db)")
+    probe = not path.exists() and not path.is_symlink() and os.environ.get("RANK", "0") == "0"  # one rank makes it
+    problem = uncreatable_sqlite(path, folder) if probe else None
+    return f"MLFLOW_TRACKING_URI={uri}: {problem}" if problem else None
+
+
+def uncreatable_sqlite(path: Path, folder: Path) -> str | None:
+    """Why SQLite cannot create the database (MLflow retried for minutes, then stopped with a traceback):
+    a file where a folder should be, a place no file can be made (/sys, /proc)."""
+    import sqlite3
+
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder (fix: name a database in a folder)"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # MLflow makes the folders too
+        sqlite3.connect(path).close()  # what MLflow does first; the empty file it leaves is removed below
+    except (OSError, sqlite3.Error) as err:
+        return f"cannot create the database {path} ({err}) (fix: name a database in a folder you can write)"
+    if path.exists() and path.stat().st_size == 0:
+        path.unlink()
     return None
 
 

@@ -63,3 +63,32 @@ def yaml_hint(error: dict) -> str:
     if error["type"] == "literal_error" and isinstance(value, str) and value.lower() in ("none", "null", "nil"):
         return " (fix: YAML's none is null)"
     return ""
+
+
+def key_line(text: str, dotted_key: str) -> int | None:
+    """The line of the YAML text that sets a dotted key (or the deepest section of it that is there),
+    so that an error names it as an editor shows it; None where the text does not parse.
+
+    >>> key_line("model:\\n  type: tfidf\\n  tfidf:\\n    C: -1\\n", "model.tfidf.C")
+    4
+    >>> key_line("data:\\n  files:\\n    - a.jsonl\\n    - b.jsonl\\n", "data.files.1")
+    4
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in dotted_key.split("."):
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+

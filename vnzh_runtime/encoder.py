@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from vnzh_runtime.activations import softmax
-from vnzh_runtime.segment import segment
+from vnzh_runtime.segment import SEGMENTERS, segment
+
+LONG_TEXT = ("truncate", "head_tail")
 
 
 class Encoder:
@@ -96,4 +98,32 @@ class Encoder:
         # safetensors only: a pickled pytorch_model.bin would run code when loaded.
         tokenizer = AutoTokenizer.from_pretrained(directory, trust_remote_code=False)
         model = AutoModelForSequenceClassification.from_pretrained(directory, use_safetensors=True, trust_remote_code=False)
+        problem = settings_problem(segmenter, max_length, long_text, position_limit(model.config))
+        if problem:  # a hand-edited spec.json: else an index error, or a segmenter's ValueError, when tagging
+            raise ValueError(problem)
         return cls(tokenizer, model, segmenter, max_length, long_text)
+
+
+def settings_problem(segmenter, max_length, long_text, limit: int | None) -> str | None:
+    """What is wrong with an encoder's saved settings, or None.
+
+    >>> settings_problem("jieba", 128, "head_tail", 256), settings_problem("pyvi", 300, "head_tail", 256)
+    ("segmenter 'jieba' is not one of none, pyvi", 'max_length 300 is not a whole number from 8 to 256')
+    """
+    if segmenter not in SEGMENTERS:
+        return f"segmenter {segmenter!r} is not one of {', '.join(SEGMENTERS)}"
+    if long_text not in LONG_TEXT:
+        return f"long_text {long_text!r} is not one of {', '.join(LONG_TEXT)}"
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or not 8 <= max_length <= (limit or 512):
+        return f"max_length {max_length!r} is not a whole number from 8 to {limit or 512}"
+    return None
+
+
+def position_limit(config) -> int | None:
+    """The most tokens an encoder reads: RoBERTa's family (PhoBERT, XLM-R) numbers positions from its
+    padding id + 1, so PhoBERT's 258 positions hold 256 tokens and XLM-R's 514 hold 512."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not positions:
+        return None
+    offset = (config.pad_token_id or 0) + 1 if "roberta" in config.model_type or config.model_type == "camembert" else 0
+    return positions - offset

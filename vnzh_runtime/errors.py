@@ -1,4 +1,7 @@
-"""The one exception type the CLIs turn into a single line on stderr (no traceback)."""
+"""The one exception type the CLIs turn into a single line on stderr (no traceback), and their rule
+that an option taking one value is given once (`GivenOnce`)."""
+
+import argparse
 
 
 class UserError(Exception):
@@ -61,3 +64,28 @@ def run_cli(job, interrupted="interrupted") -> int:
         for number, handler in previous.items():  # main() may be called in-process (tests, notebooks)
             signal.signal(number, handler)
     return 0
+
+
+class GivenOnce(argparse.Action):
+    """An option whose value a second use would silently replace (argparse keeps the last): `--input
+    a.jsonl --input b.jsonl` tagged b alone, and a's records had no output. A second use is refused.
+
+    >>> parser = argparse.ArgumentParser(prog="p", exit_on_error=False)
+    >>> _ = parser.add_argument("--input", action=GivenOnce)
+    >>> parser.parse_args(["--input", "a"]).input
+    'a'
+    >>> try:
+    ...     parser.parse_args(["--input", "a", "--input=b"])
+    ... except argparse.ArgumentError as err:
+    ...     print(err)
+    argument --input: given twice ('a', then 'b'); give it once (tag each file in its own run, or join them first)
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given_once", set())
+        if self.dest in given:
+            several = " (tag each file in its own run, or join them first)" if self.dest == "input" else ""
+            raise argparse.ArgumentError(self, f"given twice ({getattr(namespace, self.dest)!r}, then {values!r}); "
+                                               f"give it once{several}")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)

@@ -29,6 +29,7 @@ from vnzh_runtime.context import contexts as article_contexts
 from vnzh_runtime.context import following as next_paragraphs
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import token_langs
+from vnzh_runtime.markup import is_blank
 from vnzh_runtime.relevance import apply_gate
 from vnzh_runtime.spec import load_model
 from vnzh_runtime.textnorm import tokenize_batch
@@ -46,6 +47,10 @@ def check_inputs(texts, doc_ids) -> list:
     wrong = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
     if wrong is not None:
         raise UserError(f"texts[{wrong}]: {type(texts[wrong]).__name__}, not a string; pass the paragraphs' text")
+    blank = next((i for i, text in enumerate(texts) if is_blank(text)), None)
+    if blank is not None:  # it was tagged `other`, where serve tag, the API and the pyfunc say it is no paragraph
+        raise UserError(f"texts[{blank}]: empty (or only spaces); leave it out, or tag the file with serve tag, "
+                        "which gives it an error record")
     if doc_ids is not None and len(doc_ids) != len(texts):
         raise UserError(f"doc_ids: {len(doc_ids)} for {len(texts)} texts; give one per text (None: no article)")
     return texts
@@ -77,6 +82,9 @@ class Predictor:
             if label not in self.labels:
                 raise UserError(f"label threshold {label}: not a topic of this model "
                                 f"({', '.join(l for l in self.labels if l != 'other')})")
+            if value is None or value == "auto":  # the global threshold's words; a label's own is a number
+                raise UserError(f"label threshold {label}: {value!r} is not a threshold (fix: a number from 0 to 1; "
+                                "leave the label out to keep the one chosen on dev)")
             check_threshold(value, f"label threshold {label}")
 
     @classmethod

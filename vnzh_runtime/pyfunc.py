@@ -13,6 +13,7 @@ checkout:
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -88,6 +89,9 @@ def store_problem(store: str) -> str | None:
     if store.partition("?")[0] in ("sqlite://", "sqlite:///:memory:"):  # gone when the process ends
         return (f"MLFLOW_TRACKING_URI={store}: an in-memory database keeps no run or model after this process "
                 "(fix: sqlite:///mlflow.db)")
+    unknown = unknown_scheme(store)
+    if unknown:
+        return unknown
     path = sqlite_path(store)
     if path is not None and str(path).startswith("~"):  # SQLAlchemy would make a folder named "~" here
         return (f"MLFLOW_TRACKING_URI={store}: a URI does not expand ~ (fix: the full path, "
@@ -102,6 +106,37 @@ def store_problem(store: str) -> str | None:
             return None  # a missing file is fine (MLflow creates it); MLflow's own error says more of the rest
         if head and head != b"SQLite format 3\x00":
             return f"MLFLOW_TRACKING_URI={store}: {path} is not an SQLite database (fix: point it at another file)"
+        if head and sqlite_locked(path):
+            return (f"MLFLOW_TRACKING_URI={store}: {path} is locked by another program (a transaction it holds "
+                    "open); close it or wait for it to finish, then run again")
+    return None
+
+
+def sqlite_locked(path: Path) -> bool:
+    """Whether another connection holds the database locked against readers (SQLite's exclusive lock):
+    MLflow would wait, then stop with a traceback deep in SQLAlchemy."""
+    import sqlite3
+    from contextlib import closing
+
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)) as connection:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as err:
+        return "locked" in str(err)
+    return False
+
+
+def unknown_scheme(store: str) -> str | None:
+    """A URI scheme MLflow has no tracking store for (`foo://bar` was a KeyError traceback)."""
+    scheme = store.partition(":")[0].partition("+")[0].lower() if "://" in store else ""
+    try:
+        from mlflow.tracking._tracking_service.utils import _tracking_store_registry
+        known = set(_tracking_store_registry._registry)
+    except (ImportError, AttributeError):  # MLflow's own registry, not a public API: no check then
+        return None
+    if scheme and scheme not in known:
+        return (f"MLFLOW_TRACKING_URI={store}: MLflow has no tracking store for '{scheme}:' (fix: sqlite:///mlflow.db, "
+                "http(s)://<server>, or postgresql://<user>@<host>/<database>)")
     return None
 
 
@@ -125,7 +160,9 @@ class TaggerPyfunc(PythonModel):
     # nothing for: predict reads a DataFrame (or a list of texts) itself. Without a hint MLflow warned,
     # when this class was defined, on every `python -m train` and `train.evaluate`.
     def predict(self, context, model_input: pd.DataFrame, params=None):
-        """One output row per input row; a row whose text is missing or empty gets no label and an `error`."""
+        """One output row per input row; a row whose text is missing or empty gets no label and an `error`.
+        `params={"threshold": 0.6}`: abstain (`uncertain`) below that top score, for this call alone."""
+        predictor = self.predictor_for((params or {}).get("threshold"))
         if isinstance(model_input, pd.DataFrame):
             model_input = spread_columns(model_input)
             texts = model_input["text"].tolist()
@@ -137,14 +174,24 @@ class TaggerPyfunc(PythonModel):
         errors = [text_error(text) for text in texts]
         good = [i for i, error in enumerate(errors) if error is None]
         # Untaggable rows touch no article's head, as in `serve tag`.
-        tagged = iter(self.predictor.predict([texts[i] for i in good],
-                                             doc_ids=[doc_ids[i] for i in good] if doc_ids is not None else None))
-        extra = ["label_scores"] if self.predictor.multilabel else []
+        tagged = iter(predictor.predict([texts[i] for i in good],
+                                        doc_ids=[doc_ids[i] for i in good] if doc_ids is not None else None))
+        extra = ["label_scores"] if predictor.multilabel else []
         rows = [next(tagged) | {"error": None} if error is None else self.error_row(error, extra) for error in errors]
         # object columns keep None as None (pandas' str dtype would turn it into NaN): null, as in JSON.
         # The caller's index is kept, so results join back to the rows (and their ids) they came from.
         index = model_input.index if isinstance(model_input, pd.DataFrame) else None
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object, index=index)
+
+    def predictor_for(self, threshold):
+        """The loaded predictor, or a shallow copy abstaining at this call's threshold (the model is shared)."""
+        if threshold is None:
+            return self.predictor
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+            raise UserError(f"params.threshold: {threshold!r} is not a number from 0 to 1")  # the signature's double
+        view = copy.copy(self.predictor)
+        view.threshold = float(threshold)
+        return view
 
     def error_row(self, error: str, extra: list[str]) -> dict:
         # Scores are a mapping of nulls, not null: spark_udf converts each row's scores to a struct
@@ -190,6 +237,8 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
 
     from vnzh_runtime.predictor import Predictor
 
+    if uri.startswith("runs:/") and "/" not in uri.removeprefix("runs:/").strip("/"):  # MLflow: "Not a proper runs:/ URI"
+        raise UserError(f"{uri}: a run's URI names the model logged in it (fix: {uri.rstrip('/')}/model)")
     quiet_mlflow()
     store = store_to_read(uri)
     mlflow.set_tracking_uri(store)

@@ -67,6 +67,17 @@ def pick_device(requested: str) -> str:
     return requested
 
 
+def check_options(options: dict, spec_file: Path) -> None:
+    """The runtime options a spec.json (or a caller) gives: a device torch knows, batch sizes of 1 or more."""
+    if options.get("device") not in ("auto", "cpu", "cuda"):
+        raise UserError(f"{spec_file}: options.device {options.get('device')!r} is not auto, cpu or cuda "
+                        "(fix: --device auto, or correct the spec)")
+    for name in ("batch_size", "cpu_batch_size"):
+        value = options.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UserError(f"{spec_file}: options.{name} {value!r} is not a whole number of 1 or more; correct it")
+
+
 def check_key(directory: Path, spec: dict, key) -> None:
     """An encoder key names a folder of model/ whose files spec.json lists, and so verifies: never a
     path ("/elsewhere", "../../other") to weights no digest covers."""
@@ -88,15 +99,16 @@ def load(directory: Path, spec: dict, options: dict) -> RoutedEncoders:
             and isinstance(settings, dict) and all(isinstance(value, dict) for value in settings.values())):
         raise UserError(f"{directory.parent}/{SPEC_FILE}: 'model.routes' must map languages to encoder names, and "
                         "'model.encoders' each name to its settings; retrain or re-copy the model")
+    check_options(options, directory.parent / SPEC_FILE)
     device = pick_device(options["device"])
     encoders = {}
     for key in sorted(set(routes.values())):
         check_key(directory, spec, key)
         try:
             encoder = Encoder.load(directory / key, **settings[key])
-        except (KeyError, TypeError) as err:  # no settings for the key, or settings it does not take
-            raise UserError(f"{directory.parent}/{SPEC_FILE}: 'model.encoders' lacks or garbles {err}; retrain or "
-                            "re-copy the model") from None
+        except (KeyError, TypeError, ValueError) as err:  # no settings for the key, ones it does not take, or bad
+            raise UserError(f"{directory.parent}/{SPEC_FILE}: 'model.encoders.{key}' lacks or garbles {err}; retrain "
+                            "or re-copy the model") from None
         except OSError as err:  # no safetensors weights (a pickled pytorch_model.bin is never read), no tokenizer
             raise UserError(f"{directory / key}: cannot load the encoder ({str(err).splitlines()[0][:120]}); "
                             "retrain or re-copy the model") from None

@@ -22,7 +22,7 @@ from train.data import Record
 from vnzh_runtime.encoder import Encoder
 
 if TYPE_CHECKING:
-    from train.models.transformer import TransformerSettings
+    from train.models.transformer_config import TransformerSettings
 
 
 def precision_flags(precision: str) -> dict[str, bool]:

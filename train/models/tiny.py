@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from train.models.transformer import TinyConfig
+    from train.models.transformer_config import TinyConfig
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # PhobertTokenizer fixes ids 0-3 for these
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal, Optional
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING, Callable
 
 from train.data import Record
-from train.schema import NAME, Strict
-from vnzh_runtime.encoder import Encoder
+from train.models.transformer_config import EncoderConfig, TransformerModelConfig, TransformerSettings
+from vnzh_runtime.encoder import Encoder, position_limit
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.segment import segment
 from vnzh_runtime.transformer import RoutedEncoders
@@ -32,71 +30,6 @@ if TYPE_CHECKING:
 
 
 PROBLEM_TYPES = {"single": "single_label_classification", "multilabel": "multi_label_classification"}
-
-
-class EncoderConfig(Strict):
-    name_or_path: str = "vinai/phobert-base"
-    segmenter: Literal["none", "pyvi"] = "none"
-    max_length: int = Field(256, ge=8, le=512)
-
-
-class TinyConfig(Strict):
-    """Builds encoders locally (no hub) when `transformer.tiny` is set: tests and CI."""
-
-    vocab_size: int = Field(2000, ge=100)
-    hidden_size: int = Field(64, ge=8)
-    num_layers: int = Field(2, ge=1)
-    num_heads: int = Field(2, ge=1)
-    intermediate_size: int = Field(128, ge=8)
-
-
-def check_encoder_names(names) -> None:
-    """An encoder's name is a folder of the model directory and part of MLflow parameter keys."""
-    for name in names:
-        if len(name) > 64 or not NAME.fullmatch(name):
-            raise ValueError(f"encoder name {name!r} must be a plain name: ASCII letters, digits, '.', '_' "
-                             "and '-', from a letter or digit (fix: e.g. multi or zh-bert)")
-
-
-class TransformerSettings(Strict):
-    # language -> encoder key; a single-encoder setup maps every language to one key.
-    routes: dict[str, str] = {"vi": "phobert", "zh": "multi", "en": "multi"}
-    encoders: dict[str, EncoderConfig] = {}
-    long_text: Literal["truncate", "head_tail"] = "head_tail"
-    epochs: float = Field(5.0, gt=0)
-    learning_rate: float = Field(3e-5, gt=0)
-    batch_size: int = Field(16, ge=1)
-    grad_accum: int = Field(1, ge=1)
-    warmup_ratio: float = Field(0.1, ge=0, lt=1)
-    weight_decay: float = Field(0.01, ge=0)
-    early_stopping_patience: int = Field(2, ge=1)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
-    tiny: Optional[TinyConfig] = None
-
-    @field_validator("routes")
-    @classmethod
-    def _langs(cls, routes: dict[str, str]) -> dict[str, str]:
-        unknown = [lang for lang in routes if lang not in ("vi", "zh", "en")]
-        if unknown or not routes:
-            raise ValueError(f"routes need languages among vi, zh, en (got {list(routes)})")
-        return routes
-
-    @field_validator("routes")
-    @classmethod
-    def _routed_names(cls, routes: dict[str, str]) -> dict[str, str]:
-        check_encoder_names(routes.values())
-        return routes
-
-    @field_validator("encoders")
-    @classmethod
-    def _encoder_names(cls, encoders: dict) -> dict:
-        check_encoder_names(encoders)
-        return encoders
-
-
-class TransformerModelConfig(Strict):
-    type: Literal["transformer"] = "transformer"
-    transformer: TransformerSettings = TransformerSettings()
 
 
 def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: str, task: str = "single") -> Encoder:
@@ -115,17 +48,26 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
         tokenizer = AutoTokenizer.from_pretrained(name, **cache_only)
         model = AutoModelForSequenceClassification.from_pretrained(
             name, num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task], **cache_only)
-    except (OSError, ValueError) as err:
+            label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task],
+            ignore_mismatched_sizes=True,  # a fine-tuned classifier of other labels: its head is fitted anew
+            **cache_only)
+    except (OSError, ValueError, AttributeError, KeyError) as err:  # AttributeError: a T5 or another non-encoder
         found = str(err).splitlines()[0][:120]
         if local:
             raise UserError(f"{setting}: the directory {name!r} holds no model that loads ({found}); download the "
                             f"model's files into it (hf download <hub name> --local-dir {name})") from None
+        if not cache_only:  # the hub answered: the model is there, and not one a classifier is built on
+            raise UserError(f"{setting}: cannot load {name!r} as a text classifier ({found}) (fix: name an encoder "
+                            "such as vinai/phobert-base or xlm-roberta-base)") from None
         target = f"/models/{Path(name).name}"
         raise UserError(
             f"{setting}: cannot load {name!r} (no model hub reachable and no local copy: {found}); download it where "
             f"the hub is reachable (hf download {name} --local-dir {target}) and pass "
             f"--set {setting}={target}") from None
+    limit = position_limit(model.config)
+    if limit is not None and cfg.max_length > limit:  # else an index error in the first batch, hours in on a GPU
+        raise UserError(f"model.transformer.encoders.{key}.max_length: {cfg.max_length} is more than {name} reads "
+                        f"({limit} tokens) (fix: --set model.transformer.encoders.{key}.max_length={limit})")
     return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
 
 
@@ -142,6 +84,15 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+def check_precision(precision: str) -> None:
+    """Half precision needs a CUDA GPU: on the CPU transformers refuses bf16 after the run has opened."""
+    import torch
+
+    if precision in ("bf16", "fp16") and not torch.cuda.is_available():
+        raise UserError(f"model.transformer.precision: {precision} needs a CUDA GPU, and none is here "
+                        "(fix: precision: auto, which trains in fp32 on the CPU)")
+
+
 class TransformerTrainer:
     Config = TransformerModelConfig
 
@@ -150,6 +101,7 @@ class TransformerTrainer:
         self.labels = list(config.data.labels)
         self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
+        check_precision(self.settings.precision)
         self.scratch: list[tempfile.TemporaryDirectory] = []  # tiny encoders' tokenizer files
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
 
