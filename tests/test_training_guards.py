@@ -69,6 +69,25 @@ def test_a_full_disk_while_the_model_is_written_is_one_line(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
 
 
+def test_a_model_whose_target_changed_during_training_is_kept_aside_not_deleted(tmp_path):
+    """A user's file that appeared in the target while training ran: the refusal is right, but the finished
+    model was deleted with it (minutes, or GPU hours)."""
+    from train.modeldir import install_dir
+
+    target = tmp_path / "m"
+    target.mkdir()
+    (target / "NOTES.md").write_text("mine", encoding="utf-8")  # appeared while training ran
+    finished = tmp_path / ".m.tuning-x" / "model"
+    finished.mkdir(parents=True)
+    (finished / "spec.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(UserError, match=f"is not a model directory; .*; the model this run trained is kept in {tmp_path / 'm.trained'}"):
+        install_dir(finished, target, overwrite=True)
+    assert (tmp_path / "m.trained" / "spec.json").exists() and (target / "NOTES.md").read_text(encoding="utf-8") == "mine"
+    finished.mkdir()
+    with pytest.raises(UserError, match="kept in .*m.trained-2"):  # a second one beside the first
+        install_dir(finished, target, overwrite=True)
+
+
 def test_a_signal_during_registration_is_delivered_after_it():
     """SIGTERM inside MLflow's registration left a version without its alias and a run RUNNING forever."""
     reached = []

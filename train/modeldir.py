@@ -109,7 +109,6 @@ def check_creatable(path: Path, output_dir: str) -> None:
 def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, spec: dict | None = None) -> Path:
     """Write model/, spec.json (with `spec`'s settings), config.yaml and meta.json beside `target`, then move
     it into place."""
-    check_output_dir(str(target), overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     os.chmod(staging, umask_mode(0o777))  # mkdtemp's 0700 would keep the model from other users and services
@@ -123,7 +122,7 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
         (staging / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), allow_unicode=True, sort_keys=False),
                                              encoding="utf-8")
         write_json(staging / META_FILE, {"model_type": config.model.type, "labels": list(config.data.labels), **meta})
-        replace_dir(staging, target)
+        install_dir(staging, target, overwrite)  # where the target changed during training, it keeps the model aside
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk, not a bug: one line
@@ -202,10 +201,24 @@ def tuning_dir(target: Path):
 
 
 def install_dir(finished: Path, target: Path, overwrite: bool) -> Path:
-    """Move a finished model directory (written beside `target`) into place, on the same terms as saving."""
-    check_output_dir(str(target), overwrite)
+    """Move a finished model directory (written beside `target`) into place, on the terms training began on;
+    where the target no longer meets them (a user's file appeared in it), the model is kept aside."""
+    try:
+        check_output_dir(str(target), overwrite)
+    except UserError as err:
+        raise kept_aside(finished, target, err) from None
     replace_dir(finished, target)
     return target
+
+
+def kept_aside(finished: Path, target: Path, refusal: UserError) -> UserError:
+    """The refusal, once the finished model is renamed `<target>.trained` (or `-2`, ...) beside the target:
+    minutes or hours of training are not deleted because the target changed while they ran."""
+    number = 1
+    while os.path.lexists(kept := target.with_name(f"{target.name}.trained" + (f"-{number}" if number > 1 else ""))):
+        number += 1
+    finished.rename(kept)
+    return UserError(f"{refusal}; the model this run trained is kept in {kept} (move it where you want it)")
 
 
 def replace_dir(new: Path, target: Path) -> None:
