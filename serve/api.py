@@ -124,6 +124,11 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
         if request.method == "POST" and encoding not in ("", "identity"):  # else "not UTF-8 JSON": the wrong reason
             return JSONResponse({"detail": f"the body is sent with content-encoding {encoding}, which this server does "
                                            "not decode; send it uncompressed"}, status_code=415)
+        if request.method == "POST" and request.url.path in ("/tag", "/tag/article") and request.query_params:
+            # ignored, `?threshold=0.9` would look obeyed: a JSON body carries the settings
+            return JSONResponse({"detail": f"{', '.join(sorted(set(request.query_params)))}: {request.url.path} takes "
+                                           "no query parameters; send them in the JSON body (\"threshold\": 0.9)"},
+                                status_code=422)
         if request.url.path in ("/tag", "/tag/article") and declared.isdigit() and int(declared) > MAX_JSON_BYTES:
             return JSONResponse({"detail": f"the body has {int(declared):,} bytes; a request holds at most "
                                            f"{MAX_TEXTS} texts of {MAX_CHARS:,} characters ({MAX_JSON_BYTES:,} bytes)"},

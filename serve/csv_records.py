@@ -93,8 +93,9 @@ def csv_separator(source: "CsvLines", name: str) -> tuple[str, int]:
         source.row = []
         return declared.group(1), 2
     source.again.appendleft(source.row.pop())
-    fallback = "\t" if name.lower().endswith(".tsv") else ","  # what a header with no `text` is shown split by
-    return next((sep for sep in SEPARATORS if "text" in header_names(loose_fields(first, sep))), fallback), 1
+    tsv = name.lower().endswith(".tsv")  # a one-column header ("text") reads alike under every separator
+    order = ("\t", ",", ";") if tsv else SEPARATORS
+    return next((sep for sep in order if "text" in header_names(loose_fields(first, sep))), order[0]), 1
 
 
 def header_names(header: list[str]) -> list[str]:
@@ -182,14 +183,12 @@ def plain_tsv_fields(text: str, header: list[str], separator: str) -> list[str]:
     >>> plain_tsv_fields('"7"\\t"Hà Nội" là thủ đô\\t\\n', ["id", "text"], "\\t")
     ['7', '"Hà Nội" là thủ đô', '']
     """
-    line = text.rstrip("\r\n")
-    if separator != "\t" or _QUOTED_ACROSS_TABS.search(line):  # a CSV-quoted field holding a tab: a real error
-        return []
-    fields = [unquoted(field) for field in line.split("\t")]
+    pieces = text.rstrip("\r\n").split("\t") if separator == "\t" else []
+    odd = [piece.replace('""', "").count('"') % 2 == 1 for piece in pieces]
+    if any(piece.startswith('"') and odd[i] and any(odd[i + 1:]) for i, piece in enumerate(pieces)):
+        return []  # a CSV-quoted field open at a tab and closed after it: it holds the tab, and its quoting went wrong
+    fields = [unquoted(piece) for piece in pieces]
     return fields if len(fields) <= len(header) or not any(fields[len(header):]) else []
-
-
-_QUOTED_ACROSS_TABS = re.compile(r'(?:^|\t)"[^\t]*\t.*"(?:\t|$)')
 
 
 def unquoted(field: str) -> str:

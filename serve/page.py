@@ -159,6 +159,9 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         if unknown:  # ignored, it would look obeyed (label_threshold=..., a misspelt thresold=0.7)
             raise HTTPException(422, f"{', '.join(unknown)}: not a parameter of /tag/file (it takes "
                                      f"{', '.join(sorted(FILE_PARAMETERS))}); remove it")
+        twice = sorted(key for key in set(request.query_params) if len(request.query_params.getlist(key)) > 1)
+        if twice:  # the last would win without a word, as an option given twice would
+            raise HTTPException(422, f"{', '.join(twice)}: given more than once; give each parameter once")
         value = query_threshold(threshold)
         refuse_form_upload(request, name)
         body = await read_body(request, max_file_bytes)

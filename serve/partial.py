@@ -65,10 +65,11 @@ def move_into_place(partial: str, target: Path, output_path: str, replaces: tupl
             return
         changed = replaces is not None and file_identity(target) is not None
         why = f"a file {'was written there' if changed else 'appeared there'} while tagging; it is left as it is"
-        fix = "run again with --overwrite to replace it, or name another output"
+        fix = None  # named once the tags' place is known
     except OSError as err:
         why, fix = f"cannot put the tags there ({err.strerror})", "name another output"
     kept, records = set_aside(partial, output_path)
+    fix = fix or (f"mv {kept} {output_path} to replace it with the tags, or leave both" if kept else "run again")
     where = f"the {records} tagged records are in {kept}" if kept else "no record was tagged"
     raise UserError(f"{target}: {why}; {where} (fix: {fix})")
 

@@ -22,7 +22,8 @@ def download_model(uri: str) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from vnzh_runtime.pyfunc import missing_files_fix, quiet_mlflow, store_to_read
+    from vnzh_runtime.pyfunc import quiet_mlflow
+    from vnzh_runtime.stores import missing_files_fix, store_to_read
 
     quiet_mlflow()
     local = Path(uri)

@@ -120,6 +120,11 @@ def test_a_tsv_field_opening_with_a_quote_is_text_and_quoted_fields_still_read()
     five, six = read_csv_records(more, "b.tsv")
     assert (five.id, five.text, five.error) == ("5", '"Hà Nội" là', None)  # a quoted id unquoted, an empty tail
     assert six.error.startswith("b.tsv:3: CSV error")  # a quoted field across a tab is CSV quoting gone wrong
+    later = [b"id\ttext\tsource\n", '1\t"Hà Nội" là thủ đô\t"VnExpress"\n'.encode()]
+    assert [r.text for r in read_csv_records(later, "c.tsv")] == ['"Hà Nội" là thủ đô']
+    alone = [b"text\n", '"Hà Nội" là thủ đô\n'.encode(), "Hà Nội, thủ đô\n".encode()]  # one column: tabs, not commas
+    assert [(r.text, r.error) for r in read_csv_records(alone, "d.tsv")] == [
+        ('"Hà Nội" là thủ đô', None), ("Hà Nội, thủ đô", None)]
 
 
 def test_euro_sign_in_gbk_and_big5_and_the_browsers_other_labels():

@@ -224,7 +224,7 @@ def test_a_file_that_appears_at_the_output_during_the_run_is_not_written_over(tf
     assert len(kept.read_text(encoding="utf-8").splitlines()) == 5  # the new tags are kept beside it
     # --overwrite replaces what was there when the run began, not what was written meanwhile
     (tmp_path / "tags.jsonl.partial").unlink()
-    with pytest.raises(UserError, match="a file was written there while tagging; .* run again with --overwrite"):
+    with pytest.raises(UserError, match=f"a file was written there while tagging; .*fix: mv {kept} {out} to replace it"):
         tag_file(tfidf_predictor, str(src), str(out), progress=False, overwrite=True)
     assert out.read_text(encoding="utf-8") == "MY PRECIOUS DATA\n" and kept.exists()
     out.unlink()

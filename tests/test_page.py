@@ -145,6 +145,11 @@ def test_file_endpoint_threshold_changes_labels_only(client):
     misspelt = client.post("/tag/file?filename=a.txt&thresold=0.9&label_threshold=economy=0.1", content=data)
     assert misspelt.status_code == 422 and misspelt.json()["detail"] == (
         "label_threshold, thresold: not a parameter of /tag/file (it takes filename, format, threshold); remove it")
+    twice = client.post("/tag/file?filename=a.txt&threshold=0.99&threshold=0.1", content=data)
+    assert twice.status_code == 422 and twice.json()["detail"] == "threshold: given more than once; give each parameter once"
+    for path, body in (("/tag", {"texts": ["Kim ngạch thương mại"]}), ("/tag/article", {"text": "Kim ngạch thương mại"})):
+        queried = client.post(f"{path}?threshold=0.99", json=body)  # it was ignored: 200, no abstention
+        assert queried.status_code == 422 and queried.json()["detail"].startswith(f"threshold: {path} takes no query")
 
 
 def test_file_endpoint_limits_are_the_apis(client):

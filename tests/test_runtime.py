@@ -261,7 +261,7 @@ def test_asking_for_cuda_where_there_is_none_is_one_line_naming_the_fix(monkeypa
 def test_a_sqlite_store_with_a_query_string_is_the_database_file_it_names(tmp_path, monkeypatch):
     """`sqlite:///m.db?timeout=60` is a store MLflow and training accept: loading from it looked for
     a file named `m.db?timeout=60` and said there was none."""
-    from vnzh_runtime.pyfunc import missing_files_fix, sqlite_path
+    from vnzh_runtime.stores import missing_files_fix, sqlite_path
 
     assert sqlite_path(f"sqlite:///{tmp_path}/m.db?timeout=60") == tmp_path / "m.db"
     assert "files are missing" in missing_files_fix("No such artifact: ''")

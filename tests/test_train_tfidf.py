@@ -315,7 +315,7 @@ def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work
     ("file:///tmp/mlruns", True), ("mlruns", True), ("/tmp/mlruns", True), ("sqlite:////tmp", True),
 ])
 def test_only_stores_mlflow_3_cannot_use_are_refused_up_front(store, refused, monkeypatch):
-    from vnzh_runtime.pyfunc import store_problem
+    from vnzh_runtime.stores import store_problem
 
     monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
     assert (store_problem(store) is not None) == refused

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -218,7 +219,9 @@ def kept_aside(finished: Path, target: Path, refusal: UserError) -> UserError:
     while os.path.lexists(kept := target.with_name(f"{target.name}.trained" + (f"-{number}" if number > 1 else ""))):
         number += 1
     finished.rename(kept)
-    return UserError(f"{refusal}; the model this run trained is kept in {kept} (move it where you want it)")
+    why = re.sub(r"\s*\(fix: [^()]*\)$", "", str(refusal))  # its fix (another directory) is for a run not yet made
+    return UserError(f"{why}; the model this run trained is kept in {kept} (fix: move it where it belongs, "
+                     f"e.g. mv {kept} <a new directory>)")
 
 
 def replace_dir(new: Path, target: Path) -> None:

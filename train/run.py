@@ -31,7 +31,7 @@ from train.multilabel import choose_label_thresholds, label_set_metrics
 from train.tracking import TrainingRun, is_main_process
 from train.tracking_store import check_tracking_server
 from vnzh_runtime.predictor import Predictor
-from vnzh_runtime.pyfunc import tracking_uri
+from vnzh_runtime.stores import shown_store, tracking_uri
 from vnzh_runtime.spec import META_FILE, read_json, write_json
 
 
@@ -118,7 +118,7 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
         model_uri = run.log_model(target, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
     log(report)
     log(f"\nmodel: {target}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}"
-        f"  store: {without_password(tracking_uri())}")
+        f"  store: {shown_store(tracking_uri())}")
     return TrainResult(target, metrics, report, run.run_id, model_uri)
 
 
@@ -175,14 +175,3 @@ def evaluate_parts(parts: list, config: Config) -> tuple[dict, dict[str, float],
             metrics.update(set_metrics)
         report += "\n\n" + "\n".join(table for _, table in tables)
     return results, metrics, report
-
-
-def without_password(uri: str) -> str:
-    """A store's URI as it may be printed: a password in it (postgresql://me:secret@db/mlflow) kept out of logs.
-
-    >>> without_password("postgresql://me:s3cret@db:5432/mlflow"), without_password("sqlite:///mlflow.db")
-    ('postgresql://me:***@db:5432/mlflow', 'sqlite:///mlflow.db')
-    """
-    import re
-
-    return re.sub(r"(//[^/:@]*):[^/@]*@", r"\1:***@", uri)

@@ -23,7 +23,8 @@ import vnzh_runtime
 from train.config import Config
 from train.tracking_store import artifact_location
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow, tracking_uri
+from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
+from vnzh_runtime.stores import tracking_uri
 
 PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # models-from-code: no pickled classes
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.pyfunc import server_problem, sqlite_path, store_problem, tracking_uri
+from vnzh_runtime.stores import server_problem, shown_store, sqlite_path, store_problem, tracking_uri
 
 
 def check_tracking_server(experiment: str | None = None) -> None:
@@ -38,11 +38,11 @@ def unwritable_sqlite(uri: str, experiment: str | None = None) -> str | None:
         places.append(next(p for p in [artifacts, *artifacts.parents] if p.exists()))
     for place in places:
         if not os.access(place, os.W_OK):
-            return (f"MLFLOW_TRACKING_URI={uri}: {place} is read-only for this user, so no run can be written there "
+            return (f"MLFLOW_TRACKING_URI={shown_store(uri)}: {place} is read-only for this user, so no run can be written there "
                     "(fix: point MLFLOW_TRACKING_URI at a store you can write, e.g. sqlite:///mlflow.db)")
     probe = not path.exists() and not path.is_symlink() and os.environ.get("RANK", "0") == "0"  # one rank makes it
     problem = uncreatable_sqlite(path, folder) if probe else None
-    return f"MLFLOW_TRACKING_URI={uri}: {problem}" if problem else None
+    return f"MLFLOW_TRACKING_URI={shown_store(uri)}: {problem}" if problem else None
 
 
 def uncreatable_sqlite(path: Path, folder: Path) -> str | None:

@@ -75,7 +75,7 @@ def _registered_version(run_id: str) -> tuple[str, str, str | None] | None:
     """
     import sqlite3
 
-    from vnzh_runtime.pyfunc import server_problem, sqlite_path, tracking_uri
+    from vnzh_runtime.stores import server_problem, sqlite_path, tracking_uri
 
     store = tracking_uri()
     if store.startswith(("http://", "https://")):
@@ -115,7 +115,8 @@ def _registered(client, name: str, alias: str | None, version: str | None):
 
 def _registry(ask):
     try:
-        from vnzh_runtime.pyfunc import quiet_mlflow, tracking_uri
+        from vnzh_runtime.pyfunc import quiet_mlflow
+        from vnzh_runtime.stores import tracking_uri
 
         quiet_mlflow()
         import mlflow

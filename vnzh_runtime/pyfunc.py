@@ -23,123 +23,10 @@ from mlflow.pyfunc import PythonModel
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
+from vnzh_runtime.stores import missing_files_fix, shown_store, store_to_read
 
 MODEL_ARTIFACT = "model_dir"
 OUTPUT_COLUMNS = ["lang", "label", "labels", "scores"]
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-
-
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-
-
-def sqlite_path(store: str) -> Path | None:
-    """The database file of a `sqlite:///` store, or None for any other store."""
-    return Path(store.removeprefix("sqlite:///").partition("?")[0]) if store.startswith("sqlite:///") else None  # ?timeout=60
-
-
-def store_to_read(uri: str) -> str:
-    """The tracking store to load `uri` from, once it is one MLflow can read: one line otherwise."""
-    store = tracking_uri()
-    problem = store_problem(store) or server_problem(store)
-    if problem:
-        raise UserError(f"{uri}: {problem}")
-    path = sqlite_path(store)
-    if path is not None and not path.is_file():
-        # MLflow would create an empty database here; say where it looked instead.
-        raise UserError(f"{uri}: no MLflow store at {store} (fix: run from the project root, or set MLFLOW_TRACKING_URI)")
-    return store
-
-
-def server_problem(store: str) -> str | None:
-    """Why an http(s) tracking server cannot be used, in one line, within seconds (MLflow itself
-    retries for minutes, then blames the model's name); None for any other store, or one that answers."""
-    if not store.startswith(("http://", "https://")):
-        return None
-    import urllib.request
-
-    try:
-        urllib.request.urlopen(store.rstrip("/") + "/health", timeout=5).read()
-    except OSError as err:
-        return (f"MLFLOW_TRACKING_URI={store}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
-                "start it or fix the address")
-    return None
-
-
-def missing_files_fix(first_line: str) -> str:
-    """The fix to name when MLflow cannot load a model: its files gone from the store (deleted
-    artifacts) are no misspelt name."""
-    if "No such artifact" in first_line or "No such file" in first_line:
-        return "the model's files are missing from the store's artifacts (deleted?); retrain it, or name another version"
-    return "check the name and alias in the MLflow UI or set MLFLOW_TRACKING_URI"
-
-
-def store_problem(store: str) -> str | None:
-    """What makes an MLflow store unusable before MLflow is asked (it answers with a traceback
-    deep in SQLAlchemy, or after minutes of retries), as `MLFLOW_TRACKING_URI=... : why; fix`; else None.
-
-    >>> store_problem("file:///tmp/mlruns")
-    'MLFLOW_TRACKING_URI=file:///tmp/mlruns: MLflow 3 logs to a database, not to a folder (fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)'
-    """
-    scheme = store.partition(":")[0] if "://" in store or store.startswith("file:") else ""
-    folder = scheme == "file" or not scheme and not store.startswith("databricks")  # `databricks` is a host's name
-    if folder and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
-        return (f"MLFLOW_TRACKING_URI={store}: MLflow 3 logs to a database, not to a folder "
-                "(fix: sqlite:///mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true)")
-    if store.partition("?")[0] in ("sqlite://", "sqlite:///:memory:"):  # gone when the process ends
-        return (f"MLFLOW_TRACKING_URI={store}: an in-memory database keeps no run or model after this process "
-                "(fix: sqlite:///mlflow.db)")
-    unknown = unknown_scheme(store)
-    if unknown:
-        return unknown
-    path = sqlite_path(store)
-    if path is not None and str(path).startswith("~"):  # SQLAlchemy would make a folder named "~" here
-        return (f"MLFLOW_TRACKING_URI={store}: a URI does not expand ~ (fix: the full path, "
-                f"sqlite:///{Path(path).expanduser()})")
-    if path is not None:
-        if path.is_dir():
-            return f"MLFLOW_TRACKING_URI={store}: {path} is a folder, not an SQLite database (fix: name a file in it)"
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(16)
-        except OSError:
-            return None  # a missing file is fine (MLflow creates it); MLflow's own error says more of the rest
-        if head and head != b"SQLite format 3\x00":
-            return f"MLFLOW_TRACKING_URI={store}: {path} is not an SQLite database (fix: point it at another file)"
-        if head and sqlite_locked(path):
-            return (f"MLFLOW_TRACKING_URI={store}: {path} is locked by another program (a transaction it holds "
-                    "open); close it or wait for it to finish, then run again")
-    return None
-
-
-def sqlite_locked(path: Path) -> bool:
-    """Whether another connection holds the database locked against readers (SQLite's exclusive lock):
-    MLflow would wait, then stop with a traceback deep in SQLAlchemy."""
-    import sqlite3
-    from contextlib import closing
-
-    try:
-        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)) as connection:
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError as err:
-        return "locked" in str(err)
-    return False
-
-
-def unknown_scheme(store: str) -> str | None:
-    """A URI scheme MLflow has no tracking store for (`foo://bar` was a KeyError traceback)."""
-    scheme = store.partition(":")[0].partition("+")[0].lower() if "://" in store else ""
-    try:
-        from mlflow.tracking._tracking_service.utils import _tracking_store_registry
-        known = set(_tracking_store_registry._registry)
-    except (ImportError, AttributeError):  # MLflow's own registry, not a public API: no check then
-        return None
-    if scheme and scheme not in known:
-        return (f"MLFLOW_TRACKING_URI={store}: MLflow has no tracking store for '{scheme}:' (fix: sqlite:///mlflow.db, "
-                "http(s)://<server>, or postgresql://<user>@<host>/<database>)")
-    return None
-
-
 def quiet_mlflow() -> None:
     """MLflow's INFO lines, progress bars and warnings drown the one line a user needs."""
     import logging
@@ -238,7 +125,8 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
     from vnzh_runtime.predictor import Predictor
 
     if uri.startswith("runs:/") and "/" not in uri.removeprefix("runs:/").strip("/"):  # MLflow: "Not a proper runs:/ URI"
-        raise UserError(f"{uri}: a run's URI names the model logged in it (fix: {uri.rstrip('/')}/model)")
+        run = uri.removeprefix("runs:/").strip("/") or "<run id>"
+        raise UserError(f"{uri}: a run's URI names the model logged in it (fix: runs:/{run}/model)")
     quiet_mlflow()
     store = store_to_read(uri)
     mlflow.set_tracking_uri(store)
@@ -249,5 +137,5 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
         local = root / flavor["artifacts"][MODEL_ARTIFACT]["path"]
     except (MlflowException, OSError, KeyError) as err:
         first = str(getattr(err, "message", err)).splitlines()[0][:160]
-        raise UserError(f"{uri}: cannot load from MLflow at {store} ({first}); {missing_files_fix(first)}") from None
+        raise UserError(f"{uri}: cannot load from MLflow at {shown_store(store)} ({first}); {missing_files_fix(first)}") from None
     return Predictor.load(local, threshold=threshold, options=options, label_thresholds=label_thresholds)
