@@ -80,11 +80,9 @@ class CsvWriter:
         self.labels, self.label_scores = labels, label_scores
 
     def write(self, row: dict) -> None:
-        scores, independent = row.get("scores", {}), row.get("label_scores", {}) if self.label_scores else None
+        kinds = ("scores", "label_scores") if self.label_scores else ("scores",)
         cells = [row.get("id"), row.get("doc_id"), row.get("lang"), row.get("label"), "|".join(row.get("labels", [])),
-                 *(scores.get(label, "") for label in self.labels),
-                 *((independent or {}).get(label, "") for label in self.labels if independent is not None),
-                 row.get("error", "")]
+                 *(row.get(kind, {}).get(label, "") for kind in kinds for label in self.labels), row.get("error", "")]
         self.writer.writerow([csv_cell(c) for c in cells])
 
 

@@ -39,10 +39,11 @@ READINGS = frozenset(("rt", "rp"))
 APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source; a text that opens with "<p>" may be
 # an article with a tag left in, read line by line (each line a paragraph) as any other.
-_SUBSET_END = re.compile(r"\]\s*>")
-_DOCTYPE_HEAD = re.compile(r"""<!doctype(?:[^"'\[>]|"[^"]*"|'[^']*')*[\[>]""", re.IGNORECASE)
 _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--)",
                             re.IGNORECASE)
+# A DOCTYPE up to its internal subset's `[` (outside quoted names) or its end, and the subset's end.
+_DOCTYPE_HEAD = re.compile(r"""<!doctype(?:[^"'\[>]|"[^"]*"|'[^']*')*[\[>]""", re.IGNORECASE)
+_SUBSET_END = re.compile(r"\]\s*>")
 CHUNK = 1 << 16  # fed in chunks, not lines: HTMLParser rescans an unclosed comment on every feed
 UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides its content, or a comment, opened "
             "on this line is never closed, so the page shows nothing after it; close it")

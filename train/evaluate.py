@@ -186,7 +186,8 @@ def evaluate_command(args) -> None:
                   "without it, as training scores them\n")
     results, _ = evaluate_records(predictor, records)
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
-    if "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+    dev_seen = "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records)
+    if dev_seen:
         report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
     set_metrics = {}
     if predictor.multilabel:
@@ -198,7 +199,8 @@ def evaluate_command(args) -> None:
     if args.log:
         from train.tracking import log_evaluation_run
 
-        run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, set_metrics, records)
+        run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, records,
+                                    set_metrics, dev_seen)
         print(f"\nMLflow evaluation run: {run_id}")
 
 

@@ -28,8 +28,8 @@ from train.modeldir import (check_creatable, check_output_dir, install_dir, left
                             tuning_dir, update_spec)
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
-from train.tracking import TrainingRun, is_main_process
-from train.tracking_store import check_tracking_server
+from train.tracking import TrainingRun
+from train.tracking_store import check_tracking_server, is_main_process
 from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.stores import shown_store, tracking_uri
 from vnzh_runtime.spec import META_FILE, read_json, write_json

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
-from train.tracking_store import artifact_location
+from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
 from vnzh_runtime.stores import tracking_uri
@@ -30,14 +30,6 @@ PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # model
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
 DISTRIBUTION = "vnzh-topics"
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}  # the UI opens on runs, not GenAI views
-
-
-def is_main_process() -> bool:
-    """Rank 0 of a multi-process run (torchrun / accelerate launch set RANK), or a plain single process.
-
-    Only the main process opens the MLflow run, writes the model directory and registers;
-    the other ranks only help the Trainer fit (data parallelism)."""
-    return int(os.environ.get("RANK", "0") or 0) == 0
 
 
 EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --log` records its runs in
@@ -115,16 +107,11 @@ class TrainingRun:
 
     def log_datasets(self, splits: dict[str, list]) -> None:
         import mlflow
-        import pandas as pd
 
         if not self.active:
             return
         for split, records in splits.items():
-            frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "source": r.source}
-                                  for r in records], columns=["id", "lang", "label", "text", "source"])
-            dataset = mlflow.data.from_pandas(frame, source=",".join(self.config.data.files),
-                                              name=f"vn-china-topics-{split}", targets="label")
-            mlflow.log_input(dataset, context=split)
+            mlflow.log_input(records_dataset(records, f"vn-china-topics-{split}", self.config.data.files), context=split)
 
     def log_evaluation(self, results: dict, report: str, meta: dict) -> None:
         import matplotlib
@@ -234,7 +221,7 @@ def logged_model_id(info: dict) -> str | None:
 
 
 def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
-                       extra_metrics: dict | None = None, records: list | None = None) -> str:
+                       records: list, extra_metrics: dict | None = None, dev_seen: bool = False) -> str:
     """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
     the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
     alias and training run behind it (an alias moves on; the version a run scored does not). Its
@@ -253,13 +240,12 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
         tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
-        if records is not None and "dev" in spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+        if dev_seen:
             mlflow.set_tag("dev_held_out", "false: the model was fitted on train + dev")
         metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
         # Named by its data and digest on the model's page, beside training's own dev_/test_ figures
-        dataset = evaluation_dataset(records, data_files) if records is not None else None
-        if dataset is not None:
-            mlflow.log_input(dataset, context="evaluation")
+        dataset = evaluation_dataset(records, data_files)
+        mlflow.log_input(dataset, context="evaluation")
         mlflow.log_metrics(metrics, model_id=model_id, dataset=dataset)
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
@@ -268,14 +254,19 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
 
 def evaluation_dataset(records: list, data_files: list[str]):
     """The evaluated records as an MLflow dataset, named by the files they came from."""
+    names = ",".join(Path(name).name for name in data_files)
+    return records_dataset(records, f"evaluate {names if len(names) <= 80 else names[:70].rsplit(',', 1)[0] + ',...'}",
+                           data_files)
+
+
+def records_dataset(records: list, name: str, files: list[str]):
+    """Labelled records as an MLflow dataset (id, lang, label, text, source), its source the files they came from."""
     import mlflow
     import pandas as pd
 
-    frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "split": r.split}
-                          for r in records], columns=["id", "lang", "label", "text", "split"])
-    names = ",".join(Path(name).name for name in data_files)
-    name = f"evaluate {names if len(names) <= 80 else names[:70].rsplit(',', 1)[0] + ',...'}"
-    try:  # a source MLflow cannot resolve (`eval:v2.jsonl`, `-`) is no reason to lose the evaluation
-        return mlflow.data.from_pandas(frame, source=",".join(data_files)[:TAG_LIMIT], name=name, targets="label")
+    frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "source": r.source}
+                          for r in records], columns=["id", "lang", "label", "text", "source"])
+    try:  # a source MLflow cannot resolve (a file named `eval:v2.jsonl`, `-`) is no reason to lose the run
+        return mlflow.data.from_pandas(frame, source=",".join(files)[:TAG_LIMIT], name=name, targets="label")
     except mlflow.exceptions.MlflowException:
         return mlflow.data.from_pandas(frame, name=name, targets="label")

@@ -13,6 +13,14 @@ from vnzh_runtime.errors import UserError
 from vnzh_runtime.stores import server_problem, shown_store, sqlite_path, store_problem, tracking_uri
 
 
+def is_main_process() -> bool:
+    """Rank 0 of a multi-process run (torchrun / accelerate launch set RANK), or a plain single process.
+
+    Only the main process opens the MLflow run, writes the model directory and registers;
+    the other ranks only help the Trainer fit (data parallelism)."""
+    return int(os.environ.get("RANK", "0") or 0) == 0
+
+
 def check_tracking_server(experiment: str | None = None) -> None:
     """The tracking store must be usable before any work starts: an http(s) server must answer,
     and a database file must be one (`store_problem`) that this user can write, with the
@@ -40,7 +48,7 @@ def unwritable_sqlite(uri: str, experiment: str | None = None) -> str | None:
         if not os.access(place, os.W_OK):
             return (f"MLFLOW_TRACKING_URI={shown_store(uri)}: {place} is read-only for this user, so no run can be written there "
                     "(fix: point MLFLOW_TRACKING_URI at a store you can write, e.g. sqlite:///mlflow.db)")
-    probe = not path.exists() and not path.is_symlink() and os.environ.get("RANK", "0") == "0"  # one rank makes it
+    probe = not path.exists() and not path.is_symlink() and is_main_process()  # one rank makes it
     problem = uncreatable_sqlite(path, folder) if probe else None
     return f"MLFLOW_TRACKING_URI={shown_store(uri)}: {problem}" if problem else None
 

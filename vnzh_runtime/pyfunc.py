@@ -13,7 +13,6 @@ checkout:
 
 from __future__ import annotations
 
-import copy
 import os
 from pathlib import Path
 
@@ -49,7 +48,7 @@ class TaggerPyfunc(PythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None):
         """One output row per input row; a row whose text is missing or empty gets no label and an `error`.
         `params={"threshold": 0.6}`: abstain (`uncertain`) below that top score, for this call alone."""
-        predictor = self.predictor_for((params or {}).get("threshold"))
+        threshold = call_threshold((params or {}).get("threshold"))
         if isinstance(model_input, pd.DataFrame):
             model_input = spread_columns(model_input)
             texts = model_input["text"].tolist()
@@ -61,24 +60,14 @@ class TaggerPyfunc(PythonModel):
         errors = [text_error(text) for text in texts]
         good = [i for i, error in enumerate(errors) if error is None]
         # Untaggable rows touch no article's head, as in `serve tag`.
-        tagged = iter(predictor.predict([texts[i] for i in good],
-                                        doc_ids=[doc_ids[i] for i in good] if doc_ids is not None else None))
-        extra = ["label_scores"] if predictor.multilabel else []
+        tagged = iter(self.predictor.predict([texts[i] for i in good], threshold,
+                                             doc_ids=[doc_ids[i] for i in good] if doc_ids is not None else None))
+        extra = ["label_scores"] if self.predictor.multilabel else []
         rows = [next(tagged) | {"error": None} if error is None else self.error_row(error, extra) for error in errors]
         # object columns keep None as None (pandas' str dtype would turn it into NaN): null, as in JSON.
         # The caller's index is kept, so results join back to the rows (and their ids) they came from.
         index = model_input.index if isinstance(model_input, pd.DataFrame) else None
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object, index=index)
-
-    def predictor_for(self, threshold):
-        """The loaded predictor, or a shallow copy abstaining at this call's threshold (the model is shared)."""
-        if threshold is None:
-            return self.predictor
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-            raise UserError(f"params.threshold: {threshold!r} is not a number from 0 to 1")  # the signature's double
-        view = copy.copy(self.predictor)
-        view.threshold = float(threshold)
-        return view
 
     def error_row(self, error: str, extra: list[str]) -> dict:
         # Scores are a mapping of nulls, not null: spark_udf converts each row's scores to a struct
@@ -86,6 +75,15 @@ class TaggerPyfunc(PythonModel):
         nulls = dict.fromkeys(self.predictor.labels)
         return {"lang": None, "label": None, "labels": None, "scores": nulls, **{k: dict(nulls) for k in extra},
                 "error": error}
+
+
+def call_threshold(threshold) -> float | None:
+    """A call's `params.threshold` (the signature's double), for `Predictor.predict`; None: the model's own."""
+    if threshold is None:
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise UserError(f"params.threshold: {threshold!r} is not a number from 0 to 1")
+    return float(threshold)
 
 
 def spread_columns(frame: pd.DataFrame) -> pd.DataFrame:

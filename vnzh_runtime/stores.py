@@ -30,13 +30,19 @@ def shown_store(uri: str) -> str:
     """
     if "://" not in uri:
         return uri
-    scheme, rest = uri.split("://", 1)
-    base, question, query = rest.partition("?")
-    if "@" in base:  # the user part ends at the last "@": a password may hold "/" or "@"
-        user, host_and_path = base.rsplit("@", 1)
-        base = f"{user.partition(':')[0]}:***@{host_and_path}" if ":" in user else base
+    scheme, user, place, query = uri_parts(uri)
+    user = f"{user.partition(':')[0]}:***@" if ":" in user else f"{user}@" if user else ""
     query = re.sub(r"((?:^|&)(?:password|passwd|pwd|token)=)[^&]*", r"\1***", query, flags=re.IGNORECASE)
-    return f"{scheme}://{base}{question}{query}"
+    return f"{scheme}://{user}{place}" + (f"?{query}" if query else "")
+
+
+def uri_parts(uri: str) -> tuple[str, str, str, str]:
+    """(scheme, user part or "", host and path, query or "") of a `scheme://` URI: the user part ends at
+    the last "@" before the query, since a password may hold "/" or "@"."""
+    scheme, rest = uri.split("://", 1)
+    base, _, query = rest.partition("?")
+    user, _, place = base.rpartition("@")
+    return scheme, user, place, query
 
 
 def sqlite_path(store: str) -> Path | None:
@@ -58,17 +64,17 @@ def store_to_read(uri: str) -> str:
 
 
 def server_problem(store: str) -> str | None:
-    """Why an http(s) tracking server cannot be used, in one line, within seconds (MLflow itself
-    retries for minutes, then blames the model's name); None for any other store, or one that answers."""
+    """Why an http(s) tracking server or a PostgreSQL/MySQL database cannot be used, in one line, within
+    seconds (MLflow itself retries for minutes, then blames the model's name); None for any other store,
+    or one that answers."""
     if store.startswith(("postgresql", "mysql")):
         return database_problem(store)
     if not store.startswith(("http://", "https://")):
         return None
     import urllib.request
 
-    scheme, rest = store.split("://", 1)
-    base, _, _ = rest.partition("?")
-    address = f"{scheme}://{base.rsplit('@', 1)[-1]}"  # user:password@ is no part of the host to ask
+    scheme, _, place, _ = uri_parts(store)
+    address = f"{scheme}://{place}"  # user:password@ is no part of the host to ask
     try:
         urllib.request.urlopen(address.rstrip("/") + "/health", timeout=5).read()
     except OSError as err:
