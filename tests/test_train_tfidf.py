@@ -210,10 +210,14 @@ def test_mlflow_models_serve_matches_predictor(tfidf_run, tfidf_predictor, mlflo
             time.sleep(0.5)
         body = {"dataframe_records": [{"text": t} for t in texts]}
         answer = httpx.post(f"http://127.0.0.1:{port}/invocations", json=body, timeout=30).json()
+        refused = httpx.post(f"http://127.0.0.1:{port}/invocations", json=body | {"params": {"threshold": 2.0}}, timeout=30)
     finally:
         os.killpg(server.pid, 15)
         server.wait(30)
     assert answer["predictions"] == [row | {"error": None} for row in tfidf_predictor.predict(texts)]
+    # a refusal's reason is the answer's message, not only a traceback in stack_trace
+    assert refused.status_code == 400 and refused.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "params.threshold: 2.0 is not a number from 0 to 1" in refused.json()["message"]
 
 
 def test_evaluate_command_reproduces_the_training_figures_from_a_directory_and_a_uri(tfidf_run, capsys):

@@ -47,8 +47,20 @@ class TaggerPyfunc(PythonModel):
     # when this class was defined, on every `python -m train` and `train.evaluate`.
     def predict(self, context, model_input: pd.DataFrame, params=None):
         """One output row per input row; a row whose text is missing or empty gets no label and an `error`.
-        `params={"threshold": 0.6}`: abstain (`uncertain`) below that top score, for this call alone."""
-        threshold = call_threshold((params or {}).get("threshold"))
+        `params={"threshold": 0.6}`: abstain (`uncertain`) below that top score, for this call alone.
+
+        A call it refuses raises MlflowException (INVALID_PARAMETER_VALUE): `mlflow models serve` answers
+        it with 400 and the reason in `message`; any other exception reaches a caller of the served model
+        only as MLflow's "unexpected error", the reason buried in `stack_trace`."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+        try:
+            return self.tag(model_input, call_threshold((params or {}).get("threshold")))
+        except UserError as err:
+            raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
+
+    def tag(self, model_input, threshold: float | None) -> pd.DataFrame:
         if isinstance(model_input, pd.DataFrame):
             model_input = spread_columns(model_input)
             texts = model_input["text"].tolist()
