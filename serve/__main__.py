@@ -20,7 +20,7 @@ def threshold_arg(value: str):
     from vnzh_runtime.predictor import check_threshold
 
     try:
-        return check_threshold(value if value == "auto" else float(value), "value")
+        return check_threshold("auto" if value.strip().lower() == "auto" else float(value), "value")
     except (UserError, ValueError) as err:
         raise argparse.ArgumentTypeError(str(err) if isinstance(err, UserError)
                                          else f"{value!r} is not a number from 0 to 1, or 'auto'") from None
@@ -37,6 +37,17 @@ def label_threshold(value: str) -> tuple[str, float]:
     if not 0 <= threshold <= 1:
         raise argparse.ArgumentTypeError(f"{value!r}: the value is not a number from 0 to 1 (e.g. {label}=0.3)")
     return label, threshold
+
+
+MAX_BATCH = 100_000  # a batch is held in memory with its scores: ~5 KB a paragraph (100,000: ~0.5 GB)
+
+
+def batch_size(value: str) -> int:
+    number = positive(value)
+    if number > MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"{value} is over {MAX_BATCH:,}: a batch is held in memory whole (about "
+                                         f"5 KB a paragraph); a larger one is no faster")
+    return number
 
 
 def positive(value: str) -> int:
@@ -89,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "feed (.xml: RSS, Atom) or a raw article (.txt); - for JSONL (or a page) on standard input")
     tag.add_argument("--output", action=GivenOnce, required=True, help="output .jsonl, .csv or .tsv; - for JSONL on standard output")
     tag.add_argument("--overwrite", action="store_true", help="replace an existing output file once the new one is complete")
-    tag.add_argument("--batch-size", action=GivenOnce, type=positive, default=512, help="records read and tagged at a time")
+    tag.add_argument("--batch-size", action=GivenOnce, type=batch_size, default=512, help="records read and tagged at a time")
     tag.add_argument("--quiet", action="store_true", help="no progress bar")
     tag.add_argument("--workers", action=GivenOnce, type=positive, default=None,
                      help="processes tagging batches in parallel (default: one per core, 1 for transformer models)")
@@ -111,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     named = [label for label, _ in getattr(args, "label_thresholds", [])]
     twice = next((label for label in named if named.count(label) > 1), None)
     if twice:  # the last would win without a word, as a config key set twice would
-        parser.error(f"argument --label-threshold: {twice} is given twice (fix: keep one)")
+        prog = f"{parser.prog} {args.command}"  # the subcommand's own, as argparse names it in its other errors
+        parser.exit(2, f"error: {prog}: argument --label-threshold: {twice} is given twice (fix: keep one) "
+                       f"(see {prog} --help)\n")
 
     def job() -> None:
         import vnzh_runtime

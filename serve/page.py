@@ -188,5 +188,7 @@ def attachment(stem: str, format: str) -> str:
     """A download's name, as ASCII for old clients and as UTF-8 (RFC 6266's filename*) for the rest,
     so that "中越 bài.txt" downloads as "中越 bài.tags.csv", not "b_i.tags.csv"."""
     shown = "".join(c for c in stem if c.isprintable() and c not in '/\\"').strip() or "tags"
+    # a name fits in 255 bytes of UTF-8 (ext4, APFS, NTFS): a longer one cannot be saved as offered
+    shown = shown.encode("utf-8")[:255 - len(f".tags.{format}")].decode("utf-8", "ignore")  # a cut character goes whole
     ascii_stem = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in shown).strip("._") or "tags"
     return f"attachment; filename=\"{ascii_stem}.tags.{format}\"; filename*=UTF-8''{quote(f'{shown}.tags.{format}', safe='')}"

@@ -32,8 +32,9 @@ from serve.feeds import XML_SUFFIXES, opens_as_xml, read_xml_records, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
+from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.filekind import first_filled, head_lines, opens_records, whole_file_problem
+from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
@@ -80,6 +81,10 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     numbered as `read_article_records` (or, for a page's HTML, `read_html_records`) reads the same
     article from a UTF-8 file."""
     text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
+    # what `serve tag` refuses as a file (a saved MHTML page, a .docx's bytes sent as text) is no article either
+    problem = pasted_problem(text)
+    if problem:
+        raise UserError(problem)
     first = next((line for _, line in article_lines(text)), "")
     if (opens_as_xml(first) or opens_as_html(first)) and xml_kind(text, "text", first.startswith("<?xml")) == "feed":
         raise UserError("text is a news feed (RSS or Atom), several articles; send it to /tag/file as feed.xml, "
@@ -121,7 +126,7 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     piped = name == STDIN  # not a file named "stdin"
     suffix = ".jsonl" if piped else Path(name).suffix.lower()
     name = "stdin" if piped else name
-    lines = iter(handle)
+    lines = iter(bounded_lines(handle, name))
     head = head_lines(lines)  # up to the first non-blank line (it tells an article from a page) and one more (a mail's headers)
     jsonl = suffix in (".json", ".jsonl", ".ndjson") or (not suffix and opens_records(head))  # `feed`, /dev/stdin
     problem = whole_file_problem(head, name, jsonl=jsonl)

@@ -158,11 +158,14 @@ def check_replaceable(fs, target, output_path: str) -> None:
 
 
 def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> None:
-    """Each file's first line, as `serve tag` checks a file before reading it (a CSV's header too)."""
+    """Each file's first line, as `serve tag` checks a file before reading it (a CSV's header too); a parquet
+    file (PAR1) is binary by design."""
     for file in files:
         if kind != "csv" and file.lower().endswith(DECOMPRESSED):  # CSV files are read whole, not decompressed
             continue
         head, name = _head(spark, file), names.get(file, file)
+        if kind == "parquet" and head[:1] and head[0].startswith(b"PAR1"):
+            continue
         problem = whole_file_problem(head, name, jsonl=kind == "jsonl")
         if problem:
             raise UserError(problem)

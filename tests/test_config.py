@@ -119,6 +119,10 @@ def test_name_and_output_dir_cannot_climb_out_of_the_project():
     with pytest.raises(ConfigError, match="climbs out of the project"):
         config_from_dict({"output_dir": "models/../../elsewhere"})
     assert config_from_dict({"output_dir": "/tmp/explicit"}).output_dir == "/tmp/explicit"
+    # an absolute path through `..` names the directory it reaches: a model's `model/..` is the model
+    # directory, whose checks then run before training (its scratch directory was named "..", inside `model/`)
+    assert config_from_dict({"output_dir": "/tmp/explicit/model/.."}).output_dir == "/tmp/explicit"
+    assert config_from_dict({"output_dir": "./models/x/"}).output_dir == "models/x"
 
 
 def test_a_set_model_type_is_named_beside_the_file_keys_it_leaves_unknown():
@@ -158,3 +162,15 @@ def test_label_list_errors_name_the_actual_problem():
 def test_a_set_that_creates_a_section_of_another_model_type_is_named():
     with pytest.raises(ConfigError, match=r"^--set 'model.transformer.epochs=3': unknown key 'model.transformer'"):
         load_config("configs/tfidf.yaml", ["model.transformer.epochs=3"])
+
+
+def test_numbers_yaml_1_1_misreads_are_errors_not_other_numbers(tmp_path):
+    """017 is octal 15 and 1:30 is 90 to YAML 1.1: a seed or a head would silently be another number."""
+    with pytest.raises(ConfigError, match=r":2: not valid YAML \(YAML 1.1 reads 017 as 15 \(fix: write it without"):
+        load_config(write(tmp_path, "name: x\nseed: 017\n"))
+    with pytest.raises(ConfigError, match=r"--set 'seed=1:30': YAML 1.1 reads 1:30 as 90, a number in base 60"):
+        load_config(write(tmp_path, "seed: 1\n"), ["seed=1:30"])
+    assert load_config(write(tmp_path, "seed: 1\n"), ["seed=17", "context.head=0x3"]).seed == 17  # read as written
+    assert load_config(write(tmp_path, "seed: 00\n")).seed == 0  # zeros are zero either way
+    with pytest.raises(ConfigError, match=r"YAML 1.1 reads 1:30.5 as 90.5, a number in base 60"):
+        load_config(write(tmp_path, "seed: 1\n"), ["model.tfidf.C=1:30.5"])

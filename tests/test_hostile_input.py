@@ -291,6 +291,10 @@ def test_an_option_given_twice_is_refused_not_replaced(tmp_path, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["api", "--model", "m", "--port", "8001", "--port=8002"])
     assert "argument --port: given twice (8001, then 8002); give it once (see" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a batch is held in memory whole: 100,000,000 took 5 GB
+        build_parser().parse_args(["tag", "--model", "m", "--input", "a", "--output", "b", "--batch-size", "100001"])
+    assert "--batch-size: 100001 is over 100,000: a batch is held in memory whole" in capsys.readouterr().err
+    assert build_parser().parse_args(["tag", "--model", "m", "--input", "a", "--output", "b", "--threshold", "AUTO"]).threshold == "auto"
 
 
 # --- training output directories -----------------------------------------------------------------

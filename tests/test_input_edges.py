@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -750,3 +751,50 @@ def test_threshold_auto_on_a_model_that_chose_none_says_it_never_abstains(tfidf_
                        "--threshold", "auto"]) == 0
     assert "note: m chose no threshold on dev" in capsys.readouterr().err
     assert json.loads(out.read_text(encoding="utf-8"))["label"] != "uncertain"
+
+
+@pytest.mark.parametrize("data, said", [
+    (b"{\\rtf1\\ansi\\ansicpg1258 Vi\\u7879t Nam}\n", "f.txt: an RTF document, not text"),
+    (b"SQLite format 3\x00" + bytes(100), "f.txt: an SQLite database, not text"),
+    (b"7z\xbc\xaf\x27\x1c\x00\x04", "f.txt: a 7-Zip archive, not text"),
+    (b"bplist00\xd1\x01\x02", "f.txt: a Safari web archive or property list, not text"),
+    (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00\x9c\xfe\x01\x8f\x00\x11", "f.txt: a binary file (video, audio or data), not text"),
+    (bytes(range(1, 256)) * 2, "f.txt: a binary file (video, audio or data), not text"),  # /dev/urandom's kind
+])
+def test_binary_files_are_one_line_not_pages_of_not_utf8_records(data, said):
+    with pytest.raises(UserError, match=re.escape(said)):
+        read(data, "f.txt")
+
+
+def test_a_line_too_long_to_be_text_is_refused_before_it_is_read_whole():
+    """/dev/zero or a 200 MB export on one line filled memory (a file iterator reads a line whole)."""
+    from vnzh_runtime.bounded import MAX_LINE_BYTES
+
+    with pytest.raises(UserError, match=re.escape("big.txt:2: a line of more than 32 MB with no line break")):
+        read(f"{VI}\n".encode() + b"x" * (MAX_LINE_BYTES + 1), "big.txt")
+    assert [r.text for r in read(f"{VI}\n".encode() + b"x" * 1000 + b"\n", "ok.txt")] == [VI, "x" * 1000]
+
+
+def test_a_pasted_mhtml_page_or_office_file_is_no_article_and_stray_control_bytes_are_text():
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    for text, said in (("From: <Saved by Blink>\nSnapshot-Content-Location: https://x.vn\n\n<p>hi</p>", "a saved MHTML page"),
+                       (docx.getvalue().decode("latin-1"), "text: an Office document (.docx, .xlsx), not text")):
+        with pytest.raises(UserError, match=re.escape(said)):
+            article_paragraphs(text)
+    assert article_paragraphs(f"{VI}\n{ZH}") == [(1, VI), (2, ZH)]  # an article is still one
+    pdf_copy = "Hiệp định\x03Việt\x03Nam\x02Trung\x03Quốc\x1f ký kết"  # a PDF's ligatures and Word's hyphens
+    assert article_paragraphs(pdf_copy) == [(1, pdf_copy)]
+    # ... and in a file: UTF-8 with stray control bytes is text, as the JSON Lines reader promises
+    raw = '{"id":"a1","text":"Vi\x01\x02t Nam \x03 Trung Qu\x04c"}\n'.encode()
+    assert [(r.id, r.error) for r in read(raw, "export.jsonl")] == [("a1", None)]
+    assert [r.text for r in read("id,text\n1,Vi\x08\x08et Nam Trung\x01 Quoc\x01\n".encode(), "t.csv")] == [
+        "Vi\x08\x08et Nam Trung\x01 Quoc\x01"]
+
+
+def test_utf16_without_a_byte_order_mark_is_named_even_when_it_opens_with_chinese():
+    for codec, said in (("utf-16-le", "iconv -f UTF-16LE"), ("utf-16-be", "iconv -f UTF-16BE")):
+        with pytest.raises(UserError, match=re.escape(f"z.txt:1: the file is UTF-16, not UTF-8; re-save it as UTF-8 ({said}")):
+            read(f"{ZH} 2024\n越南\n".encode(codec), "z.txt")
+    assert [r.text for r in read(b"PAR1 of the report\n", "p.txt")] == ["PAR1 of the report"]  # text that opens so

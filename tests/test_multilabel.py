@@ -112,6 +112,7 @@ def test_label_thresholds_on_a_single_label_model_are_refused_in_one_line(tfidf_
         serve_main([*args, "--label-threshold", "border_sea=0.3", "--label-threshold", "border_sea=0.9"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "--label-threshold: border_sea is given twice (fix: keep one)" in err[0]
+    assert err[0].startswith("error: python -m serve tag: ")  # the subcommand, as argparse's other errors name it
 
 
 def test_evaluate_log_records_the_label_set_metrics(multilabel_run, tmp_path, capsys):

@@ -441,7 +441,9 @@ def test_page_shows_api_refusals_as_one_sentence(browser, server, tmp_path):
     assert error.is_displayed() and error.text == "Paste an article first, or choose a file."
 
     cases = [("no_text.csv", b"a,b\n1,2\n", "no_text.csv:1: the CSV header has no 'text' column"),
-             ("huge.txt", b"x" * (MAX_FILE_BYTES + 10), f"the limit is {MAX_FILE_BYTES} bytes per file.")]
+             ("huge.txt", b"x" * (MAX_FILE_BYTES + 10), f"the limit is {MAX_FILE_BYTES} bytes per file."),
+             # a message that opens with the file's name keeps it as it is (it was "Saved page.mhtml")
+             ("saved page.mhtml", b"X-Note: 1\n\n<p>Viet Nam</p>\n", "saved page.mhtml: a saved MHTML page")]
     for name, data, words in cases:
         path = tmp_path / name
         path.write_bytes(data)
@@ -482,6 +484,11 @@ def test_a_download_keeps_a_file_name_in_any_script(client):
     header = response.headers["content-disposition"]
     assert 'filename="b_i.tags.csv"' in header  # for clients that read only the ASCII name
     assert unquote(header.split("filename*=UTF-8''")[1]) == "中越 bài.tags.csv"
+    # a name of 247 characters (297 bytes) is cut to what a file system saves, 255 bytes
+    long = client.post("/tag/file", params={"filename": "Việt Nam " * 27 + ".txt", "format": "csv"}, content=data)
+    offered = unquote(long.headers["content-disposition"].split("filename*=UTF-8''")[1])
+    assert offered.endswith(".tags.csv")
+    assert len(offered.encode("utf-8")) <= 255 and offered.startswith("Việt Nam Việt")
 
 
 @needs_browser

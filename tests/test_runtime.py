@@ -85,6 +85,9 @@ def test_unknown_format_tampered_and_unlisted_files_are_refused(tfidf_run, tmp_p
     (extra / "model" / "pipeline.joblib").write_bytes(b"anything")
     with pytest.raises(UserError, match="not listed"):
         vnzh_runtime.load(extra)
+    finder = copy("finder")  # a file browser's own file is no one's model: it loads
+    (finder / "model" / ".DS_Store").write_bytes(b"Bud1")
+    assert vnzh_runtime.load(finder).predict(["Giá vàng hôm nay"])[0]["label"]
     future = copy("future")
     spec = json.loads((future / "spec.json").read_text(encoding="utf-8"))
     (future / "spec.json").write_text(json.dumps({**spec, "format_version": 99}), encoding="utf-8")

@@ -44,8 +44,11 @@ def test_mlflow_run_holds_params_metrics_inputs_artifacts_and_model(tfidf_run, m
     experiment = client.get_experiment(run.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # the UI opens on runs
     assert "test_vi_macro_f1" in run.data.metrics
-    contexts = {i.tags[0].value for i in run.inputs.dataset_inputs}
-    assert contexts == {"train", "dev", "test"}
+    contexts = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
+    # configs/tfidf.yaml refits on train + dev: the saved model's data is logged as what it was fitted on
+    assert set(contexts) == {"train", "dev", "test", "train+dev"}
+    assert run.data.metrics["fitted_size"] == json.loads(contexts["train+dev"].profile)["num_rows"]
+    assert run.data.metrics["fitted_size"] == sum(json.loads(contexts[s].profile)["num_rows"] for s in ("train", "dev"))
     assert all(i.dataset.digest for i in run.inputs.dataset_inputs)
     artifacts = {a.path for a in client.list_artifacts(tfidf_run.run_id, "confusion")}
     assert {"confusion/test_vi.png", "confusion/test_zh.png", "confusion/seed.png"} <= artifacts
@@ -226,7 +229,7 @@ def test_evaluate_command_reproduces_the_training_figures_from_a_directory_and_a
     for model in (str(tfidf_run.output_dir), tfidf_run.model_uri):
         assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "data/authored/*.jsonl"]) == 0
         out = capsys.readouterr().out
-        table = {line.split()[0]: line.split() for line in out.splitlines()[:12] if line.strip()}
+        table = {line.split()[0]: line.split() for line in out[out.index("scope "):].splitlines()[:12] if line.strip()}
         for scope in ("test", "test_vi", "test_zh", "test_en", "seed"):
             assert float(table[scope][3]) == pytest.approx(tfidf_run.metrics[f"{scope}_macro_f1"], abs=5e-4), (model, scope)
         # configs/tfidf.yaml refits on train + dev: training scored dev with the train-only model; the saved
@@ -290,8 +293,8 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     assert any(m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id for m in linked)
     # ... named by the data it was scored on, so that it is not read as training's test_macro_f1
     ours = next(m for m in linked if m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id)
-    assert ours.dataset_name == "evaluate mine.jsonl" and ours.dataset_digest
-    assert [i.dataset.name for i in evaluation.inputs.dataset_inputs] == ["evaluate mine.jsonl"]
+    assert ours.dataset_name == "evaluate_mine.jsonl" and ours.dataset_digest  # no space: a folder store's lines
+    assert [i.dataset.name for i in evaluation.inputs.dataset_inputs] == ["evaluate_mine.jsonl"]
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,

@@ -90,12 +90,21 @@ def test_a_model_whose_target_changed_during_training_is_kept_aside_not_deleted(
 
 def test_a_signal_during_registration_is_delivered_after_it():
     """SIGTERM inside MLflow's registration left a version without its alias and a run RUNNING forever."""
+    import threading
+    import time
+
     reached = []
+    # another thread (MLflow's, a server's) may take a process's signal: it was delivered inside the block
+    other = threading.Thread(target=time.sleep, args=(2,), daemon=True)
+    other.start()
     with pytest.raises(KeyboardInterrupt):
         with signals_deferred():
-            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(3):
+                os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
             reached.append("the block finished")
     assert reached == ["the block finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the caller's handler is back
 
 
 # --- a hostile ML engineer's configs and stores (nineteenth session): one line before any training ---
@@ -206,3 +215,22 @@ def test_a_merge_key_twice_in_one_mapping_is_an_error_on_its_line(tmp_path):
     (tmp_path / "m.yaml").write_text("model:\n  type: tfidf\n  tfidf:\n    <<: {C: 3.0}\n    <<: {C: 4.0}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=re_escape("'<<' is set twice")):
         load_config(str(tmp_path / "m.yaml"), [])
+
+
+def test_a_dataset_digest_covers_every_row_and_label_and_its_name_has_no_space():
+    from train.data import Record
+    from train.tracking import records_dataset
+
+    records = [Record(f"r{i}", "vi", ("economy",), f"đoạn {i}", "authored", "train") for i in range(10_600)]
+    digest = records_dataset(records, "vn-china-topics-train", ["a.jsonl"]).digest
+    relabelled = records[:10_500] + [Record("r10500", "vi", ("other",), "đoạn 10500", "authored", "train")] + records[10_501:]
+    assert records_dataset(relabelled, "vn-china-topics-train", ["a.jsonl"]).digest != digest  # MLflow's own: equal
+    second = records[:-1] + [Record("r10599", "vi", ("economy", "border_sea"), "đoạn 10599", "authored", "train")]
+    assert records_dataset(second, "vn-china-topics-train", ["a.jsonl"]).digest != digest
+    assert records_dataset(records, "evaluate my data.jsonl", ["my data.jsonl"]).name == "evaluate_my_data.jsonl"
+    # a document is named within its file's path when read: the digest is the data's, whatever the path's spelling
+    from train.data import in_file
+    in_docs = [Record(f"r{i}", "vi", ("economy",), f"đoạn {i}", "authored", "test", doc_id="d1") for i in range(3)]
+    digests = {records_dataset([in_file(r, path) for r in in_docs], "x", ["a.jsonl"]).digest
+               for path in ("data/a.jsonl", "/home/u/project/data/a.jsonl")}
+    assert len(digests) == 1

@@ -267,6 +267,20 @@ def test_evaluate_cli_reads_a_user_sample_with_integer_ids(tfidf_run, tmp_path, 
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["test", "2"]
 
 
+def test_evaluate_refuses_an_id_given_twice_and_says_how_many_train_records_it_left_out(tfidf_run, tmp_path, capsys):
+    rows = [{"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "id": "a"},
+            {"text": "Giá vàng hôm nay tăng mạnh", "label": "other", "id": "b", "split": "train"}]
+    first, second = write_jsonl(tmp_path / "a.jsonl", rows), write_jsonl(tmp_path / "b.jsonl", rows[:1])
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(first), str(second)]) == 2
+    assert f"{second}:1: id 'a' already used at {first}:1; ids must be unique" in capsys.readouterr().err  # not n=2
+    train_twin = write_jsonl(tmp_path / "c.jsonl", [rows[1] | {"text": "Giá xăng giảm"}])  # skipped, so not twice
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(first), str(train_twin)]) == 0
+    capsys.readouterr()
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("note: 1 records of split train left out") and out.split("\n\n")[1].splitlines()[1].split()[:2] == ["test", "1"]
+
+
 def test_evaluate_a_dev_only_sample_gets_its_per_label_tables_and_absent_labels_no_figures(tfidf_run, tmp_path, capsys):
     sample = write_jsonl(tmp_path / "dev.jsonl", [
         {"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "split": "dev"},

@@ -23,6 +23,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import contexts
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, whole_file_problem
@@ -124,7 +125,8 @@ def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tupl
         opened = nullcontext(handle) if handle is not None else open(path, "rb")
     except OSError as err:  # a dangling link, a file removed since the glob, no permission
         raise DataError(f"{path}: cannot read it ({err.strerror})") from None
-    with opened as lines:
+    with opened as handle:
+        lines = bounded_lines(handle, str(path))
         head = head_lines(lines)
         problem = whole_file_problem(head, str(path), jsonl=True)
         if problem:  # one line that names the fix, not "not UTF-8" on line 1

@@ -176,9 +176,13 @@ def evaluate_command(args) -> None:
         info = model_info(predictor, args.model)
     from train.samples import load_labelled, trim_labels
 
-    records = [r for r in load_labelled(args.data, predictor.labels) if r.split != "train"]
+    labelled = load_labelled(args.data, predictor.labels)
+    records = [r for r in labelled if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
+    if len(records) < len(labelled):
+        print(f"note: {len(labelled) - len(records)} records of split train left out (training data says nothing "
+              "of how a model does on text it has not seen)\n")
     if predictor.multilabel:
         records, trimmed = trim_labels(records, predictor.labels)
         if trimmed:

@@ -100,6 +100,8 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
             if config.refit_on_dev:
                 predictor, refit_seconds = refit(target, config, splits, tuning, overwrite)
                 fit_seconds += refit_seconds
+                # the saved model's own data, beside the train split the figures and the tuning came from
+                run.log_datasets({"train+dev": splits["train"] + splits["dev"]})
             else:
                 predictor = tuned
                 install_dir(first, target, overwrite)
@@ -109,6 +111,7 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
         if config.refit_on_dev:
             report += "\n\n" + refit_note(bool(splits["test"]))
         metrics["fit_seconds"] = fit_seconds
+        metrics["fitted_size"] = len(splits["train"]) + (len(splits["dev"]) if config.refit_on_dev else 0)
 
         meta = {**read_json(target / META_FILE, "meta"), "metrics": metrics, "threshold": tuning["threshold"],
                 "mlflow_run_id": run.run_id}

@@ -31,7 +31,7 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
     With `model_labels`, a record whose dominant label the model does not have is an error on its
     line: scikit-learn would drop it from the tables with a warning, and the figures would be wrong.
     (A second topic the model lacks is left to the caller: `trim_labels`, as training trims it.)"""
-    records = []
+    records, seen = [], {}
     if STDIN in files and sys.stdin is None:  # `<&-`
         raise DataError("--data -: standard input is closed; pipe the records in, or give the file's name")
     for path in sample_files(files):
@@ -43,6 +43,13 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
             if model_labels is not None and record.label not in model_labels and record.split != "train":
                 raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
                                 "evaluate a model trained on it, or leave such records out")
+            if record.split == "train":  # left out of the figures (a note says how many): never counted twice
+                records.append(record)
+                continue
+            if record.id in seen:  # counted twice, it would weigh twice in every figure
+                raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique "
+                                "(the same records in two files? give each once)")
+            seen[record.id] = where
             records.append(record)
     return records
 

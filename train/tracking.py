@@ -14,8 +14,10 @@ The runtime's side (loading a `models:/` URI to tag) is `vnzh_runtime/pyfunc.py`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -167,18 +169,25 @@ class TrainingRun:
 
 @contextmanager
 def signals_deferred():
-    """Ctrl-C and SIGTERM wait until the block is done (they are delivered as it ends), in the main thread."""
+    """Ctrl-C and SIGTERM wait until the block is done (they are delivered as it ends), in the main thread.
+    Held by a handler, not a thread's signal mask: the kernel hands a process's signal to any thread that
+    does not block it (MLflow's, a server's), and Python then runs the handler in the main thread anyway."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    pending = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in pending:
+            signal.raise_signal(signum)  # under the caller's own handlers, as if it came now
 
 
 def model_requirements(model_type: str) -> list[str]:
@@ -259,14 +268,25 @@ def evaluation_dataset(records: list, data_files: list[str]):
                            data_files)
 
 
+DATASET_COLUMNS = ["id", "lang", "label", "labels", "doc_id", "text", "source"]
+
+
 def records_dataset(records: list, name: str, files: list[str]):
-    """Labelled records as an MLflow dataset (id, lang, label, text, source), its source the files they came from."""
+    """Labelled records as an MLflow dataset (id, lang, label, labels, doc_id, text, source), its source
+    the files they came from. Its digest covers every row and column: MLflow's own hashes the first
+    10,000 rows, so a relabelled record further down left two different corpora one digest in the UI.
+    No whitespace in its name: a folder store (`./mlruns`) writes the name into space-separated lines."""
     import mlflow
     import pandas as pd
 
-    frame = pd.DataFrame([{"id": r.id, "lang": r.lang, "label": r.label, "text": r.text, "source": r.source}
-                          for r in records], columns=["id", "lang", "label", "text", "source"])
+    # a doc_id as its file wrote it (`in_file` names it within its file's path: the digest would differ by checkout)
+    rows = [{"id": r.id, "lang": r.lang, "label": r.label, "labels": ",".join(r.labels),
+             "doc_id": r.doc_id.partition("\t")[2] if r.doc_id and "\t" in r.doc_id else r.doc_id,
+             "text": r.text, "source": r.source} for r in records]
+    frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
+    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
+    kwargs = {"name": re.sub(r"\s+", "_", name), "targets": "label", "digest": digest.hexdigest()[:8]}
     try:  # a source MLflow cannot resolve (a file named `eval:v2.jsonl`, `-`) is no reason to lose the run
-        return mlflow.data.from_pandas(frame, source=",".join(files)[:TAG_LIMIT], name=name, targets="label")
+        return mlflow.data.from_pandas(frame, source=",".join(files)[:TAG_LIMIT], **kwargs)
     except mlflow.exceptions.MlflowException:
-        return mlflow.data.from_pandas(frame, name=name, targets="label")
+        return mlflow.data.from_pandas(frame, **kwargs)

@@ -33,6 +33,16 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a .doc, .xls or .ppt of Office 97
 # An image's magic bytes (a photo dropped on the page): else a page of "not UTF-8" records and binary junk
 _IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
            (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+# Other files an analyst's folder holds, named in the refusal: (magic, kind, whether text could open so too:
+# then the file must also read as binary). Any other binary file is known by its bytes (`binary_kind`).
+_BINARIES = ((b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", False), (b"Rar!\x1a\x07", "a RAR archive", False),
+             (b"SQLite format 3\x00", "an SQLite database", False), (b"{\\rtf", "an RTF document", False),
+             (b"PAR1", "a Parquet file (python -m serve spark reads it)", True),
+             (b"bplist00", "a Safari web archive or property list", True))
+# C0 control bytes no text holds (tab, line ends, vertical tab, form feed, ESC and a legacy code's SO/SI aside)
+_CONTROL_BYTES = bytes([*range(0, 9), *range(16, 27), *range(28, 32)])
+_PRINTABLE = bytes([9, 10, 13, *range(32, 127)])
+_MHTML_SUFFIXES = (".mht", ".mhtml")
 _OPEN_XML_PARTS = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"xl/", b"ppt/", b"customXml/")
 _OFFICE_SUFFIXES = (".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".odt", ".ods", ".odp")
 
@@ -53,6 +63,48 @@ def office_document(start: bytes, name: str = "") -> str | None:
             Path(name).suffix.lower() in _OFFICE_SUFFIXES:
         return "an Office document (.docx, .xlsx)"
     return None
+
+
+def binary_kind(start: bytes) -> str | None:
+    """What binary file a file's first bytes show, or None where they may be text in some encoding. Text
+    that is UTF-8 may hold stray control bytes (a careless exporter's, a PDF's copied ligatures); text in
+    a legacy code (VISCII puts capitals on control bytes) is mostly printable ASCII. Video, archives and
+    /dev/urandom are neither:
+
+    >>> binary_kind(b"SQLite format 3\\x00..."), binary_kind(b"\\x00\\x00\\x00 ftypisom\\x9c\\xfe\\x01\\x00\\x8f")
+    ('an SQLite database', 'a binary file (video, audio or data)')
+    >>> binary_kind("Việt\\x03Nam\\x02\\x01\\x04".encode()), binary_kind(b"PAR1 of the report")
+    (None, None)
+    """
+    utf8 = is_utf8(start)
+    named = next((kind for magic, kind, textlike in _BINARIES if start.startswith(magic) and not (textlike and utf8)), None)
+    if named or utf8:
+        return named
+    controls = len(start) - len(start.translate(None, _CONTROL_BYTES))
+    printable = len(start) - len(start.translate(None, _PRINTABLE))
+    binary = (b"\x00" in start or controls >= 4) and printable < 0.6 * len(start)
+    return "a binary file (video, audio or data)" if binary else None
+
+
+def is_utf8(start: bytes) -> bool:
+    """Whether a file's first bytes are UTF-8, a character cut at their end allowed."""
+    try:
+        start.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start >= len(start) - 3 and err.reason == "unexpected end of data"
+    return True
+
+
+def utf16_without_bom(start: bytes) -> str | None:
+    """"UTF-16LE" or "UTF-16BE" where a file's first bytes have their NULs at one parity (its ASCII characters' high
+    bytes), though its first character is not ASCII (`wide_encoding` reads those): "中越 2024" in UTF-16."""
+    nuls = [i % 2 for i, byte in enumerate(start) if byte == 0]
+    if len(nuls) < max(4, len(start) // 16) or max(nuls.count(0), nuls.count(1)) < 0.9 * len(nuls):
+        return None
+    encoding = "UTF-16LE" if nuls.count(1) > nuls.count(0) else "UTF-16BE"  # iconv reads no BOM as big-endian
+    text = start[:len(start) // 2 * 2].decode(encoding, "replace")
+    shown = sum(c.isprintable() or c.isspace() for c in text)
+    return encoding if shown >= 0.9 * len(text) else None  # else 16-bit samples of a sound file, say
 
 
 def wide_encoding(first: bytes) -> str | None:
@@ -189,6 +241,31 @@ def filled_and_after(head: list[bytes]) -> tuple[int, bytes, bytes]:
     return number, filled, head[number] if number < len(head) else b""
 
 
+def mime_problem(first: bytes, name: str) -> str | None:
+    """A browser's single-file page (MHTML, by its first line or its name) or another MIME file."""
+    if first.startswith((b"From: <Saved by", b"Snapshot-Content-Location:")) or \
+            Path(name).suffix.lower() in _MHTML_SUFFIXES:  # a browser's "single file" page, images and all
+        return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
+    if first.startswith(b"MIME-Version:"):
+        return (f"{name}: a MIME file (a saved MHTML page or an e-mail), not HTML or text; save the page as "
+                "\"Webpage, HTML only\", or the article's text from the mail program")
+    return None
+
+
+def pasted_problem(text: str) -> str | None:
+    """What `/tag/article` refuses in a pasted text, as `serve tag` refuses such a file: a saved page's MIME
+    source, an Office file's bytes. A paste is Unicode already: no encoding or binary-bytes check applies.
+
+    >>> pasted_problem("From: <Saved by Blink>\\nSnapshot-Content-Location: https://x.vn"), pasted_problem("Việt Nam")
+    ('text: a saved MHTML page, not HTML; save the page as "Webpage, HTML only" instead', None)
+    """
+    start = text.removeprefix("\ufeff").encode("utf-8", "surrogatepass")[:512]
+    office = office_document(start)
+    if office:
+        return f"text: {office}, not text; paste the article's text instead"
+    return mime_problem(start.split(b"\n", 1)[0], "text")
+
+
 def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
     """The one-line error for a file whose first lines are `head` (`head_lines`), or None when it reads as text."""
     first = head[0] if head else b""
@@ -215,11 +292,16 @@ def whole_file_problem(head: list[bytes], name: str, jsonl: bool) -> str | None:
         return f"{name}: an image ({image}), not text; copy the article's text from its page into a .txt file"
     if first.startswith(b"%PDF-"):  # else a page of "not UTF-8" records and binary lines tagged `other`
         return f"{name}: a PDF, not text; extract its text first ({pdf_fix(name)})"
-    if first.startswith(b"From: <Saved by"):  # a browser's "single file" page, images and all
-        return f"{name}: a saved MHTML page, not HTML; save the page as \"Webpage, HTML only\" instead"
-    if first.startswith(b"MIME-Version:"):
-        return (f"{name}: a MIME file (a saved MHTML page or an e-mail), not HTML or text; save the page as "
-                "\"Webpage, HTML only\", or the article's text from the mail program")
+    encoding = utf16_without_bom(start)
+    if encoding:
+        return f"{name}:1: the file is {encoding[:6]}, not UTF-8; re-save it as UTF-8 ({iconv_fix(name, encoding, start)})"
+    binary = binary_kind(start)
+    if binary:
+        return (f"{name}: {binary}, not text; save or export the articles as text (UTF-8), JSON Lines, CSV "
+                "or a page's HTML")
+    mime = mime_problem(first, name)
+    if mime:
+        return mime
     if is_mail(head):  # .eml, mbox
         return (f"{name}: an e-mail message (headers and encoded parts), not an article; save the article's "
                 "text from the mail program, or the page it links to")

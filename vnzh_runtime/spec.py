@@ -25,6 +25,7 @@ import math
 from pathlib import Path
 
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.folders import OS_CLUTTER
 
 # 3: TF-IDF tokens are cut from the raw text before each piece is normalised, and the n-gram
 # index ships as arrays; a format-2 model would be read with other tokens than it was trained on.
@@ -166,7 +167,8 @@ def verify_files(directory: Path, expected: dict[str, str]) -> None:
             raise UserError(f"{directory}: {name} is missing (fix: copy the whole model directory)")
         if actual[name] != digest:
             raise UserError(f"{directory}: {name} does not match its sha256 in {SPEC_FILE}; refusing a tampered or corrupt model")
-    extra = sorted(set(actual) - set(expected))
+    # a file browser's own files (.DS_Store when Finder opens model/) are no one's model: not refused
+    extra = sorted(name for name in set(actual) - set(expected) if Path(name).name not in OS_CLUTTER)
     if extra:
         raise UserError(f"{directory}: {extra[0]} is not listed in {SPEC_FILE}; refusing a directory with unknown files")
 

@@ -80,18 +80,20 @@
     $("error").textContent = "";
   }
 
-  function sentence(text) {
-    const s = String(text).trim().replace(/\s+/g, " ");
+  // `name`: the file the message may open with, kept as it is ("saved page.mhtml: ..." is not "Saved page...").
+  function sentence(text, name = "") {
+    const s = String(text).trim().replace(/\s*\n\s*/g, " ");   // runs of spaces may be a file's name
     // "the file has..." becomes "The file has..."; "x.csv:1: ..." and "threshold: ..." stay as they are.
-    const first = /^[a-z]+\s/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s;
+    const named = name !== "" && s.startsWith(name);
+    const first = !named && /^[a-z]+\s/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s;
     return /[.!?]$/.test(first) ? first : first + ".";
   }
 
   // One sentence from any answer of the API: {"detail": "..."} or FastAPI's 422 list.
-  async function apiError(response) {
+  async function apiError(response, name = "") {
     let detail = null;
     try { detail = (await response.json()).detail; } catch (_) { /* not JSON */ }
-    if (typeof detail === "string" && detail) return sentence(detail);
+    if (typeof detail === "string" && detail) return sentence(detail, name);
     if (Array.isArray(detail) && detail.length) {
       const first = detail[0];
       const where = (first.loc || []).filter((part) => part !== "body" && part !== "query").join(".");
@@ -148,7 +150,7 @@
     } catch (_) {
       throw new Error("The tagger could not be reached; check that python -m serve api is still running.");
     }
-    if (!response.ok) throw new Error(await apiError(response));
+    if (!response.ok) throw new Error(await apiError(response, source.name));
     return response;
   }
 
