@@ -118,7 +118,7 @@ def tag(spark, model: str, input_path: str, output_path: str, partitions: int | 
         else:
             tagged_type = tagged.schema[UDF_COLUMN].dataType
             model_columns = [label_ordered(F.col(f"{UDF_COLUMN}.{field.name}"), field, labels).alias(field.name)
-                             for field in tagged_type.fields]
+                             for field in tagged_type.fields if field.name != "error"]  # the row's own is kept
             plain = F.udf(plain_id, T.StringType())
             ids = [typed(plain(F.col(column)), (id_types or {}).get(name), name)
                    for column, name in (("_id", "id"), ("_doc", "doc_id"))]

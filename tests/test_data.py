@@ -63,3 +63,25 @@ def test_a_whole_file_in_the_wrong_form_is_one_line_naming_the_fix(tmp_path, enc
     path.write_bytes(encode(line() + "\n"))
     with pytest.raises(DataError, match=message):  # not "d.jsonl:1: not UTF-8 (byte 1)"
         load_records([str(path)])
+
+
+def test_a_text_in_train_and_in_test_is_refused_at_load(tmp_path):
+    """A copied test paragraph marked train made every test figure a training figure, without a word."""
+    path = tmp_path / "mine.jsonl"
+    path.write_text("\n".join([line(id="a"), line(id="b", text="  KIM ngạch   tăng ", split="test"),
+                               line(id="c", text="Kim ngạch giảm", split="dev")]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"{path}:2: the same text as {path}:1, a train record here in test"):
+        load_records([str(path)])
+    path.write_text("\n".join([line(id="a", split="dev"), line(id="b", split="test")]) + "\n", encoding="utf-8")
+    assert [r.split for r in load_records([str(path)])] == ["dev", "test"]  # no training figure at stake
+
+
+def test_the_corpus_check_says_a_file_it_cannot_read_in_one_line(tmp_path, capsys):
+    from train.corpus import main as corpus_main
+    from vnzh_runtime.bounded import MAX_LINE_BYTES
+
+    path = tmp_path / "huge.jsonl"
+    path.write_bytes(b"x" * (MAX_LINE_BYTES + 1))
+    assert corpus_main(["--no-min-counts", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:1: a line of more than 32 MB") and err.count("\n") == 1

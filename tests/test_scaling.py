@@ -105,6 +105,18 @@ def spark():
     spark.stop()
 
 
+def test_spark_udf_says_why_a_row_has_no_label(spark, tfidf_run, tfidf_predictor):
+    """A direct spark_udf user got a row of nulls and no reason: `error` is a field of the logged signature."""
+    import mlflow
+
+    tagger = mlflow.pyfunc.spark_udf(spark, tfidf_run.model_uri, env_manager="local")
+    frame = spark.createDataFrame([("中越贸易额创新高",), ("  ",)], "text string")
+    got = [row.asDict(recursive=True) for row in frame.select(tagger("text").alias("t")).select("t.*").collect()]
+    expected = tfidf_predictor.predict(["中越贸易额创新高"])[0]
+    assert got[0]["label"] == expected["label"] and got[0]["error"] is None
+    assert got[1]["label"] is None and got[1]["error"] == "'text' is empty"
+
+
 def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, tmp_path, capsys):
     from serve.__main__ import main as serve_main
     from serve.files import tag_file

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from itertools import combinations
 
 from train.data import DEFAULT_FILES, LABELS, SPLITS, DataError, Record, iter_file, record_from, resolve_files
+from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.textnorm import normalize, tokenize
 
@@ -57,6 +58,25 @@ def near_duplicates(records: list[tuple[str, Record]]) -> list[tuple[str, str, f
     return pairs
 
 
+KNOWN_FIELDS = ("id", "lang", "labels", "text", "source", "split", "doc_id", "line", "label")
+
+
+def unknown_fields(value: dict, where: str) -> list[str]:
+    """A field no reader reads: a misspelt `doc-id` loses the article's context without a word.
+
+    >>> unknown_fields({"text": "x", "doc-id": "a1"}, "f:3")
+    ["f:3: field 'doc-id' is read by nothing (did you mean 'doc_id'?)"]
+    """
+    import difflib
+
+    found = []
+    for key in value:
+        if key not in KNOWN_FIELDS:
+            close = difflib.get_close_matches(key, KNOWN_FIELDS, n=1)
+            found.append(f"{where}: field {key!r} is read by nothing" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return found
+
+
 def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str], list[str], list[tuple[str, Record]]]:
     errors: list[str] = []
     warnings: list[str] = []
@@ -70,6 +90,7 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
             except DataError as err:
                 errors.append(str(err))
                 continue
+            warnings.extend(unknown_fields(row.value, where))
             if record.id in ids:
                 errors.append(f"{where}: duplicate id {record.id!r} (first at {ids[record.id]})")
             key = normalize(record.text, lowercase=True)
@@ -127,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         errors, warnings, records = check(args.files, {} if args.no_min_counts else MIN_PER_LABEL)
-    except DataError as err:
+    except UserError as err:  # a DataError, or a file no reader takes (a line of more than 32 MB)
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(count_table([r for _, r in records]))

@@ -30,6 +30,7 @@ from vnzh_runtime.filekind import head_lines, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.markup import is_blank
+from vnzh_runtime.textnorm import normalize
 
 LABELS = ["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"]
 DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
@@ -161,13 +162,21 @@ def in_file(record: Record, path) -> Record:
 
 
 def load_records(patterns: list[str]) -> list[Record]:
+    """The records of the files, ids unique; a text in train and in dev or test is refused: its figures would
+    be a training figure (near copies are `python -m train.corpus`'s to find, which compares every pair)."""
     records: list[Record] = []
     seen: dict[str, str] = {}
+    texts: dict[str, tuple[str, str]] = {}  # normalised text -> (split, where) of its first record
     for path in resolve_files(patterns):
         for where, row in iter_file(path):
             record = in_file(record_from(row, where), path)
             if record.id in seen:
                 raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique")
+            split, first = texts.setdefault(normalize(record.text, lowercase=True), (record.split, where))
+            if split != record.split and "train" in (split, record.split):
+                raise DataError(f"{where}: the same text as {first}, a {split} record here in {record.split}: its "
+                                "figures would be a training figure (fix: drop one; python -m train.corpus also "
+                                "lists near copies)")
             seen[record.id] = where
             records.append(record)
     return records

@@ -192,7 +192,9 @@ def evaluate_command(args) -> None:
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     dev_seen = "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records)
     if dev_seen:
-        report = "note: this model was fitted on train + dev (refit_on_dev): its dev figures are not held out\n\n" + report
+        # the model keeps no list of its dev records: a user's own dev sample may well be held out
+        report = ("note: this model was fitted on its corpus's train + dev (refit_on_dev): dev records of that corpus "
+                  "are not held out, so its dev figures on them are not held out\n\n" + report)
     set_metrics = {}
     if predictor.multilabel:
         from train.multilabel import label_set_metrics

@@ -145,9 +145,12 @@ class TrainingRun:
             return None
         example = pd.DataFrame({"text": input_example})
         output = predictor.predict(input_example)  # the loaded model dir's predictor: no second load
-        # The pyfunc's `error` column (a row with no text) stays out of the signature: spark_udf returns
-        # the signature's fields only, and serve spark writes its own `error` beside them.
+        # spark_udf returns the signature's fields only: the pyfunc's `error` (why a row has no label) is one,
+        # and every field is optional (an error row has no lang, label or scores), else a direct spark_udf
+        # user gets rows of nulls and no reason. serve spark writes its own `error` beside them.
         signature = infer_signature(example, pd.DataFrame(output))
+        signature.outputs = Schema([ColSpec(c.type, c.name, required=False) for c in signature.outputs.inputs]
+                                   + [ColSpec("string", "error", required=False)])
         # `text` of any type: MLflow would refuse a whole frame whose text column pandas read as numbers
         # (all blank cells are NaN, a float column) before predict, which gives each such row its own error.
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
@@ -250,7 +253,7 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
         if dev_seen:
-            mlflow.set_tag("dev_held_out", "false: the model was fitted on train + dev")
+            mlflow.set_tag("dev_held_out", "not for its corpus's dev records: the model was fitted on train + dev")
         metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
         # Named by its data and digest on the model's page, beside training's own dev_/test_ figures
         dataset = evaluation_dataset(records, data_files)
