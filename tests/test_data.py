@@ -85,3 +85,11 @@ def test_the_corpus_check_says_a_file_it_cannot_read_in_one_line(tmp_path, capsy
     assert corpus_main(["--no-min-counts", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}:1: a line of more than 32 MB") and err.count("\n") == 1
+
+
+def test_a_numeric_doc_id_names_an_article_as_train_evaluate_reads_it():
+    """Training refused `doc_id: 7` that train.evaluate and serve tag read as the article "7"."""
+    assert parse_record(line(doc_id=7), "f:1").doc_id == parse_record(line(doc_id="7"), "f:2").doc_id == "7"
+    for bad in ([1], "  "):
+        with pytest.raises(DataError, match=r"f:3: doc_id .* names no article \(fix: a string or a number"):
+            parse_record(line(doc_id=bad), "f:3")

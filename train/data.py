@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from vnzh_runtime.bounded import bounded_lines
-from vnzh_runtime.context import contexts
+from vnzh_runtime.context import contexts, document_key
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, parse_line, read_jsonl
@@ -108,8 +108,10 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     if row["source"].startswith("seed:") and row["split"] != "test":
         raise DataError(f"{where}: seed paragraphs are real text kept for testing; set split to 'test'")
     doc_id = row.get("doc_id", row["source"] if row["source"].startswith("seed:") else None)
-    if doc_id is not None and (not isinstance(doc_id, str) or not doc_id.strip()):
-        raise DataError(f"{where}: doc_id must be a non-empty string when present")
+    if isinstance(doc_id, (list, dict)) or (isinstance(doc_id, str) and not doc_id.strip()):
+        raise DataError(f"{where}: doc_id {json.dumps(doc_id, ensure_ascii=False)[:40]} names no article "
+                        "(fix: a string or a number, e.g. \"art-12\", or leave it out)")
+    doc_id = document_key(doc_id)  # 7 and "7" one article, as every tagging path and train.evaluate read it
     return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
 
 
