@@ -39,6 +39,18 @@ def label_threshold(value: str) -> tuple[str, float]:
     return label, threshold
 
 
+class LabelThresholds(argparse.Action):
+    """--label-threshold LABEL=VALUE, repeatable for other labels; one label twice is refused (the last
+    would win without a word, as a config key set twice would), by the subcommand's own parser."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        label, _ = values
+        given = getattr(namespace, self.dest)
+        if label in dict(given):
+            raise argparse.ArgumentError(self, f"{label} is given twice (fix: keep one)")
+        setattr(namespace, self.dest, [*given, values])  # a new list: the default [] is shared
+
+
 MAX_BATCH = 100_000  # a batch is held in memory with its scores: ~5 KB a paragraph (100,000: ~0.5 GB)
 
 
@@ -88,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", action=GivenOnce, required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
         sub.add_argument("--threshold", action=GivenOnce, type=threshold_arg, default=None,
                          help="abstain ('uncertain') below this top score, 0-1; 'auto' = the threshold chosen on dev")
-        sub.add_argument("--label-threshold", dest="label_thresholds", action="append", default=[], type=label_threshold,
+        sub.add_argument("--label-threshold", dest="label_thresholds", action=LabelThresholds, default=[], type=label_threshold,
                          metavar="LABEL=VALUE", help="multi-label models: this label's threshold (repeatable)")
         sub.add_argument("--device", action=GivenOnce, choices=["auto", "cpu", "cuda"], default=None, help="transformers: where to run")
         sub.add_argument("--cpu-int8", action="store_true", default=None,
@@ -119,12 +131,6 @@ def main(argv: list[str] | None = None) -> int:
         return spark_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    named = [label for label, _ in getattr(args, "label_thresholds", [])]
-    twice = next((label for label in named if named.count(label) > 1), None)
-    if twice:  # the last would win without a word, as a config key set twice would
-        prog = f"{parser.prog} {args.command}"  # the subcommand's own, as argparse names it in its other errors
-        parser.exit(2, f"error: {prog}: argument --label-threshold: {twice} is given twice (fix: keep one) "
-                       f"(see {prog} --help)\n")
 
     def job() -> None:
         import vnzh_runtime

@@ -163,6 +163,11 @@ def in_file(record: Record, path) -> Record:
     return record if record.doc_id is None else replace(record, doc_id=f"{path}\t{record.doc_id}")
 
 
+def doc_id_as_written(record: Record) -> str | None:
+    """The record's doc_id as its file names it, without the path `in_file` puts before it."""
+    return record.doc_id.partition("\t")[2] if record.doc_id and "\t" in record.doc_id else record.doc_id
+
+
 def load_records(patterns: list[str]) -> list[Record]:
     """The records of the files, ids unique; a text in train and in dev or test is refused: its figures would
     be a training figure (near copies are `python -m train.corpus`'s to find, which compares every pair)."""

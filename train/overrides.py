@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from train.schema import ConfigError
-from train.yaml_load import load_yaml
+from train.yaml_load import MisreadNumber, load_yaml
 
 
 def apply_override(raw: dict, item: str, source: Path) -> None:
@@ -29,11 +29,10 @@ def apply_override(raw: dict, item: str, source: Path) -> None:
             raise ConfigError(f"--set {item!r}: {part} is not a section in {source}")
     try:
         node[parts[-1]] = load_yaml(value)  # the config file's own reading: 017 is no octal 15 here either
+    except MisreadNumber as err:  # its own fix
+        raise ConfigError(f"--set {item!r}: {err.problem}") from None
     except yaml.YAMLError as err:
-        problem = getattr(err, "problem", err)
-        if "(fix:" in str(problem):  # a number YAML 1.1 misreads: its own fix
-            raise ConfigError(f"--set {item!r}: {problem}") from None
-        raise ConfigError(f"--set {item!r}: the value is not valid YAML ({problem}); quote it") from None
+        raise ConfigError(f"--set {item!r}: the value is not valid YAML ({getattr(err, 'problem', err)}); quote it") from None
 
 
 def default_output_dir(name: str) -> str:

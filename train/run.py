@@ -110,11 +110,11 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
                                                       config)
         if config.refit_on_dev:
             report += "\n\n" + refit_note(bool(splits["test"]))
+        meta = read_json(target / META_FILE, "meta")
         metrics["fit_seconds"] = fit_seconds
-        metrics["fitted_size"] = len(splits["train"]) + (len(splits["dev"]) if config.refit_on_dev else 0)
+        metrics["fitted_size"] = meta["train_size"]  # the saved model's records: train, or train + dev for a refit
 
-        meta = {**read_json(target / META_FILE, "meta"), "metrics": metrics, "threshold": tuning["threshold"],
-                "mlflow_run_id": run.run_id}
+        meta |= {"metrics": metrics, "threshold": tuning["threshold"], "mlflow_run_id": run.run_id}
         write_json(target / META_FILE, meta)
         run.log_metrics(metrics)
         run.log_evaluation(results, report, meta)

@@ -43,13 +43,11 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
             if model_labels is not None and record.label not in model_labels and record.split != "train":
                 raise DataError(f"{where}: label {record.label!r} is not one the model has ({', '.join(model_labels)}); "
                                 "evaluate a model trained on it, or leave such records out")
-            if record.split == "train":  # left out of the figures (a note says how many): never counted twice
-                records.append(record)
-                continue
-            if record.id in seen:  # counted twice, it would weigh twice in every figure
-                raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique "
-                                "(the same records in two files? give each once)")
-            seen[record.id] = where
+            if record.split != "train":  # train records are left out of the figures, so never counted twice
+                if record.id in seen:  # counted twice, it would weigh twice in every figure
+                    raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique "
+                                    "(the same records in two files? give each once)")
+                seen[record.id] = where
             records.append(record)
     return records
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
+from train.data import doc_id_as_written
 from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
@@ -282,9 +283,8 @@ def records_dataset(records: list, name: str, files: list[str]):
     import mlflow
     import pandas as pd
 
-    # a doc_id as its file wrote it (`in_file` names it within its file's path: the digest would differ by checkout)
-    rows = [{"id": r.id, "lang": r.lang, "label": r.label, "labels": ",".join(r.labels),
-             "doc_id": r.doc_id.partition("\t")[2] if r.doc_id and "\t" in r.doc_id else r.doc_id,
+    # a doc_id as its file wrote it: with the path `in_file` puts before it, the digest would differ by checkout
+    rows = [{"id": r.id, "lang": r.lang, "label": r.label, "labels": ",".join(r.labels), "doc_id": doc_id_as_written(r),
              "text": r.text, "source": r.source} for r in records]
     frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
     digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))

@@ -40,27 +40,29 @@ class UniqueKeyLoader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
-
     def construct_yaml_int(self, node):
         """YAML 1.1 reads 017 as octal 15 and 1:30 as 90 (base 60), where a config means 17 and a time or a
-        name: an error on its line rather than another number (0x1F and 1_000 are read as written)."""
-        value = self.construct_scalar(node)
-        if (re.fullmatch(r"[-+]?0[0-9_]+", value) and value.strip("+-0_")) or ":" in value:  # 00 is 0 either way
-            raise yaml.constructor.ConstructorError(
-                None, None, f"YAML 1.1 reads {value} as {super().construct_yaml_int(node)} (fix: write it without "
-                "the leading zeros, or quote it)" if ":" not in value else
-                f"YAML 1.1 reads {value} as {super().construct_yaml_int(node)}, a number in base 60 (fix: quote it)",
-                node.start_mark)
-        return super().construct_yaml_int(node)
-
+        name: an error on its line rather than another number (0x1F, 1_000 and 00 are read as written)."""
+        value, read = self.construct_scalar(node), super().construct_yaml_int(node)
+        if re.fullmatch(r"[-+]?0[0-9_]+", value) and value.strip("+-0_"):
+            raise MisreadNumber(value, read, " (fix: write it without the leading zeros, or quote it)", node)
+        return self.not_base_60(value, read, node)
 
     def construct_yaml_float(self, node):
-        value = self.construct_scalar(node)
+        return self.not_base_60(self.construct_scalar(node), super().construct_yaml_float(node), node)
+
+    @staticmethod
+    def not_base_60(value: str, read, node):
         if ":" in value:  # 1:30.5 is 90.5 to YAML 1.1
-            raise yaml.constructor.ConstructorError(
-                None, None, f"YAML 1.1 reads {value} as {super().construct_yaml_float(node)}, a number in base 60 "
-                "(fix: quote it)", node.start_mark)
-        return super().construct_yaml_float(node)
+            raise MisreadNumber(value, read, ", a number in base 60 (fix: quote it)", node)
+        return read
+
+
+class MisreadNumber(yaml.constructor.ConstructorError):
+    """A number YAML 1.1 reads as another: its problem says what it read and the fix."""
+
+    def __init__(self, value: str, read, why: str, node):
+        super().__init__(None, None, f"YAML 1.1 reads {value} as {read}{why}", node.start_mark)
 
 
 UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", UniqueKeyLoader.construct_yaml_int)

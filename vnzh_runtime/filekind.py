@@ -98,10 +98,11 @@ def is_utf8(start: bytes) -> bool:
 def utf16_without_bom(start: bytes) -> str | None:
     """"UTF-16LE" or "UTF-16BE" where a file's first bytes have their NULs at one parity (its ASCII characters' high
     bytes), though its first character is not ASCII (`wide_encoding` reads those): "中越 2024" in UTF-16."""
-    nuls = [i % 2 for i, byte in enumerate(start) if byte == 0]
-    if len(nuls) < max(4, len(start) // 16) or max(nuls.count(0), nuls.count(1)) < 0.9 * len(nuls):
+    odd = sum(i % 2 for i, byte in enumerate(start) if byte == 0)  # NULs at odd offsets: little-endian
+    nuls = start.count(0)
+    if nuls < max(4, len(start) // 16) or max(odd, nuls - odd) < 0.9 * nuls:
         return None
-    encoding = "UTF-16LE" if nuls.count(1) > nuls.count(0) else "UTF-16BE"  # iconv reads no BOM as big-endian
+    encoding = "UTF-16LE" if odd > nuls - odd else "UTF-16BE"  # without a BOM iconv assumes one order: name it
     text = start[:len(start) // 2 * 2].decode(encoding, "replace")
     shown = sum(c.isprintable() or c.isspace() for c in text)
     return encoding if shown >= 0.9 * len(text) else None  # else 16-bit samples of a sound file, say
