@@ -93,3 +93,16 @@ def test_a_numeric_doc_id_names_an_article_as_train_evaluate_reads_it():
     for bad in ([1], "  "):
         with pytest.raises(DataError, match=r"f:3: doc_id .* names no article \(fix: a string or a number"):
             parse_record(line(doc_id=bad), "f:3")
+
+
+def test_a_key_given_twice_in_a_data_line_is_refused_on_its_line(tmp_path):
+    from train.samples import load_labelled
+
+    good = {"id": "a", "lang": "vi", "labels": ["economy"], "text": "Kim ngạch tăng", "source": "authored", "split": "train"}
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps(good | {"id": "b"})[:-1] + ', "labels": ["other"]}\n',
+                    encoding="utf-8")  # json would keep the second labels without a word
+    with pytest.raises(DataError, match=f'{path}:2: key "labels" is given twice, and only the last would count'):
+        load_records([str(path)])
+    with pytest.raises(DataError, match=f'{path}:2: key "labels" is given twice'):
+        load_labelled([str(path)])

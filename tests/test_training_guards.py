@@ -235,3 +235,31 @@ def test_a_dataset_digest_covers_every_row_and_label_and_its_name_has_no_space()
     digests = {records_dataset([in_file(r, path) for r in in_docs], "x", ["a.jsonl"]).digest
                for path in ("data/a.jsonl", "/home/u/project/data/a.jsonl")}
     assert len(digests) == 1
+
+
+def test_the_alias_stays_on_a_version_that_scored_higher_on_the_same_dev_data(mlflow_uri, tmp_path):
+    import mlflow
+
+    from train.config import load_config
+    from train.run import train
+
+    def trained(name, *overrides):
+        settings = ["data.files=[data/authored/en-a.jsonl]", "mlflow.registered_model=alias-rule",
+                    "mlflow.experiment=tests", "refit_on_dev=false", f"output_dir={tmp_path / name}", *overrides]
+        lines = []
+        result = train(load_config("configs/tfidf.yaml", settings), log=lambda *a, **k: lines.append(" ".join(map(str, a))))
+        return result, "\n".join(lines)
+
+    client = mlflow.MlflowClient(mlflow_uri)
+    good, _ = trained("good")
+    worse, said = trained("worse", "model.tfidf.C=0.001")
+    assert worse.metrics["dev_macro_f1"] < good.metrics["dev_macro_f1"]
+    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == good.run_id  # still serves the better
+    assert worse.model_uri == "models:/alias-rule/2" and "note: @champion stays on version 1" in said
+    assert "@champion stays on version 1" in client.get_model_version("alias-rule", "2").tags["alias_not_moved"]
+    forced, said = trained("forced", "model.tfidf.C=0.001", "mlflow.promote=always")
+    assert forced.model_uri == "models:/alias-rule@champion" and "note: @champion" not in said
+    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == forced.run_id
+    # other dev data: the two figures say nothing about each other, and the newest takes it
+    other, _ = trained("other", "model.tfidf.C=0.0001", "data.labels=[economy, border_sea, other]")
+    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == other.run_id

@@ -267,6 +267,26 @@ def test_evaluate_cli_reads_a_user_sample_with_integer_ids(tfidf_run, tmp_path, 
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["test", "2"]
 
 
+def test_evaluate_writes_each_scored_record_to_a_new_predictions_file(tfidf_run, tmp_path, capsys):
+    rows = [{"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "id": 7, "doc_id": 9},
+            {"text": "Giá vàng hôm nay tăng mạnh", "label": "economy", "id": "b"},  # the model says other
+            {"text": "Giá xăng giảm", "label": "other", "split": "train"}]  # not scored, not written
+    sample, out = write_jsonl(tmp_path / "s.jsonl", rows), tmp_path / "wrong.jsonl"
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions", str(out)]) == 0
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r.get("doc_id"), r["labels"], r["right"]) for r in written] == \
+        [("7", "9", ["economy"], True), ("b", None, ["economy"], False)]
+    assert written[1]["label"] == max(written[1]["scores"], key=written[1]["scores"].get) == "other"
+    assert written[0]["text"] == rows[0]["text"] and "(2 records, 1 wrong)" in capsys.readouterr().out
+    before = out.read_bytes()  # an existing file, standard output, a CSV name: refused before any work
+    for target, says in [(out, "already exists, and evaluation replaces nothing"), ("-", "the tables are printed"),
+                         (tmp_path / "p.csv", "fix: name it p.jsonl"), (tmp_path / "no" / "p.jsonl", "no folder")]:
+        assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions", str(target)]) == 2
+        captured = capsys.readouterr()
+        assert says in captured.err and not captured.out
+    assert out.read_bytes() == before
+
+
 def test_evaluate_refuses_an_id_given_twice_and_says_how_many_train_records_it_left_out(tfidf_run, tmp_path, capsys):
     rows = [{"text": "Kim ngạch thương mại Việt - Trung đạt 200 tỷ USD", "label": "economy", "id": "a"},
             {"text": "Giá vàng hôm nay tăng mạnh", "label": "other", "id": "b", "split": "train"}]

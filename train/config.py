@@ -64,6 +64,9 @@ class MlflowConfig(Strict):
     experiment: str = Field("vn-china-topics", pattern=r"\S", max_length=500)
     registered_model: Optional[str] = None  # default: vn-china-topics-<name>
     alias: str = "champion"
+    # if_not_worse: the alias stays on its version when that scored higher on the same dev data
+    # (train/tracking_alias.py); always: the newest training takes it
+    promote: Literal["if_not_worse", "always"] = "if_not_worse"
     log_model: bool = True
 
     @field_validator("registered_model")

@@ -134,7 +134,7 @@ def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tupl
         problem = whole_file_problem(head, str(path), jsonl=True)
         if problem:  # one line that names the fix, not "not UTF-8" on line 1
             raise DataError(problem)
-        for row in read_jsonl(chain(head, lines), str(path)):
+        for row in read_jsonl(chain(head, lines), str(path), unique_keys=True):  # a second "labels" would win
             yield f"{path}:{row.line}", row
 
 

@@ -156,13 +156,19 @@ def main(argv: list[str] | None = None) -> int:
                              "-: standard input); "
                              f"{SAMPLE_FIELDS} (a single \"label\" is read as labels: [label])")
     parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
+    parser.add_argument("--predictions", action=GivenOnce, metavar="FILE.jsonl",
+                        help="also write each evaluated record with the label it was scored by and whether it is "
+                             "right (a new file)")
     args = parser.parse_args(argv)
     return run_cli(lambda: evaluate_command(args))
 
 
 def evaluate_command(args) -> None:
     import vnzh_runtime
+    from train.predictions_file import check_predictions_path, write_predictions
     from vnzh_runtime.errors import UserError
+
+    predictions = args.predictions and check_predictions_path(args.predictions)  # before any work
 
     if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
         from train.tracking import EVALUATIONS
@@ -188,7 +194,7 @@ def evaluate_command(args) -> None:
         if trimmed:
             print(f"note: {trimmed} records name a second topic this model lacks; their label sets are scored "
                   "without it, as training scores them\n")
-    results, _ = evaluate_records(predictor, records)
+    results, probs = evaluate_records(predictor, records)
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     dev_seen = "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records)
     if dev_seen:
@@ -202,6 +208,9 @@ def evaluate_command(args) -> None:
         set_metrics, set_report = label_set_metrics(predictor, records)
         report += "\n\n" + set_report
     print(report)
+    if predictions:
+        wrong = write_predictions(predictions, records, probs, predictor.labels)
+        print(f"\npredictions: {predictions} ({len(records)} records, {wrong} wrong)")
     if args.log:
         from train.tracking import log_evaluation_run
 

@@ -118,8 +118,11 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
         write_json(target / META_FILE, meta)
         run.log_metrics(metrics)
         run.log_evaluation(results, report, meta)
-        model_uri = run.log_model(target, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]])
+        model_uri, alias_note = run.log_model(target, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]],
+                                              metrics.get("dev_macro_f1"))
     log(report)
+    if alias_note:
+        log(f"\nnote: {alias_note}")
     log(f"\nmodel: {target}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}"
         f"  store: {shown_store(tracking_uri())}")
     return TrainResult(target, metrics, report, run.run_id, model_uri)

@@ -24,6 +24,7 @@ from pathlib import Path
 import vnzh_runtime
 from train.config import Config
 from train.data import doc_id_as_written
+from train.tracking_alias import alias_holder, alias_kept
 from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
@@ -73,6 +74,7 @@ class TrainingRun:
         self.config = config
         self.run_id: str | None = None
         self.active = False
+        self.digests: dict[str, str] = {}  # split -> the digest its dataset was logged with
 
     def __enter__(self) -> "TrainingRun":
         import mlflow
@@ -114,7 +116,9 @@ class TrainingRun:
         if not self.active:
             return
         for split, records in splits.items():
-            mlflow.log_input(records_dataset(records, f"vn-china-topics-{split}", self.config.data.files), context=split)
+            dataset = records_dataset(records, f"vn-china-topics-{split}", self.config.data.files)
+            self.digests[split] = dataset.digest
+            mlflow.log_input(dataset, context=split)
 
     def log_evaluation(self, results: dict, report: str, meta: dict) -> None:
         import matplotlib
@@ -135,15 +139,17 @@ class TrainingRun:
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_dict(meta, "meta.json")
 
-    def log_model(self, model_dir: Path, predictor, input_example: list[str]) -> str | None:
-        """Log the model directory as a pyfunc model, register it and point the alias at it."""
+    def log_model(self, model_dir: Path, predictor, input_example: list[str],
+                  dev_macro_f1: float | None = None) -> tuple[str | None, str | None]:
+        """Log the model directory as a pyfunc model and register it; its URI, and a note where the alias
+        stays on a version that scored higher on the same dev data (else the alias moves to it)."""
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
         from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
 
         if not self.config.mlflow.log_model:
-            return None
+            return None, None
         example = pd.DataFrame({"text": input_example})
         output = predictor.predict(input_example)  # the loaded model dir's predictor: no second load
         # spark_udf returns the signature's fields only: the pyfunc's `error` (why a row has no label) is one,
@@ -160,15 +166,20 @@ class TrainingRun:
         # A call's own threshold (abstain below it; null: the model's); without it in the signature MLflow
         # drops the params a caller or a served model's request passes, with only a warning.
         signature.params = ParamSchema([ParamSpec("threshold", "double", None)])
-        name = self.config.mlflow.registered_model
+        name, alias = self.config.mlflow.registered_model, self.config.mlflow.alias
+        held = alias_holder(name, alias) if self.config.mlflow.promote == "if_not_worse" else None
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
             code_paths=[str(RUNTIME_CODE)], signature=signature, input_example=example,
             pip_requirements=model_requirements(self.config.model.type))
         with signals_deferred():  # a version without its alias, its run left RUNNING: worse than a second's wait
             version = mlflow.register_model(info.model_uri, name).version
-            mlflow.MlflowClient().set_registered_model_alias(name, self.config.mlflow.alias, version)
-        return f"models:/{name}@{self.config.mlflow.alias}"
+            kept = alias_kept(held, dev_macro_f1, self.digests.get("dev"), alias, version)
+            if kept is None:
+                mlflow.MlflowClient().set_registered_model_alias(name, alias, version)
+            else:  # the version's page says why it serves nothing
+                mlflow.MlflowClient().set_model_version_tag(name, version, "alias_not_moved", kept)
+        return (f"models:/{name}@{alias}", None) if kept is None else (f"models:/{name}/{version}", kept)
 
 
 @contextmanager

@@ -43,8 +43,23 @@ class JsonlRow:
 _LONG_NUMBER = re.compile(rb"\d{19}")
 
 
-def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
-    if fast_loads is not None and raw.count(b"[") + raw.count(b"{") < 32 and not _LONG_NUMBER.search(raw):
+class RepeatedKey(ValueError):
+    """A key given twice in one object: json keeps the last value without a word."""
+
+
+def _unique_pairs(pairs: list) -> dict:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise RepeatedKey(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def parse_line(raw: bytes, name: str, number: int, unique_keys: bool = False) -> JsonlRow:
+    """One line's row. `unique_keys` (labelled data, where a second "labels" would silently win):
+    a key given twice in an object is an error row, read on the slow path."""
+    if not unique_keys and fast_loads is not None and raw.count(b"[") + raw.count(b"{") < 32 and not _LONG_NUMBER.search(raw):
         try:
             return JsonlRow(number, fast_loads(raw))
         except ValueError:
@@ -59,7 +74,11 @@ def parse_line(raw: bytes, name: str, number: int) -> JsonlRow:
         # strict=False: a raw tab or other control character inside a string (JSON wants "\t"), as
         # careless exporters write, is read as the text it is rather than refused
         # without its line end, a line cut off mid-record is faulted at its last column, not at "column 1" past it
-        return JsonlRow(number, json.loads(text.rstrip("\r\n"), strict=False))
+        return JsonlRow(number, json.loads(text.rstrip("\r\n"), strict=False,
+                                           object_pairs_hook=_unique_pairs if unique_keys else None))
+    except RepeatedKey as err:
+        return JsonlRow(number, error=f"{where}: key {json.dumps(str(err), ensure_ascii=False)[:60]} is given twice, "
+                                      "and only the last would count (fix: keep one)")
     except json.JSONDecodeError as err:
         return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
                                       "fix the line", salvaged=ids_of_broken_line(text))
@@ -131,7 +150,7 @@ def is_filled(raw: bytes) -> bool:
     return bool(stripped) and (stripped[:1] == b"{" or not is_blank(raw.decode("utf-8", "replace")))
 
 
-def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
+def read_jsonl(handle: IO[bytes], name: str, unique_keys: bool = False) -> Iterator[JsonlRow]:
     """Rows of a binary handle, skipping blank lines. A record whose text holds raw line breaks
     (an exporter that did not escape them as \\n) is one row, as long as no line it runs over is a
     record of its own:
@@ -143,7 +162,7 @@ def read_jsonl(handle: IO[bytes], name: str) -> Iterator[JsonlRow]:
     lines = Lines(enumerate(handle, start=1))
     for number, raw in lines:
         if is_filled(raw):
-            row = parse_line(raw, name, number)
+            row = parse_line(raw, name, number, unique_keys)
             if row.error is not None and "Unterminated string" in row.error:
                 row = read_broken_string(row, raw, lines)
             yield row
