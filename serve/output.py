@@ -21,6 +21,7 @@ from serve.readers import STDIN
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError, discard_writes
 from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES, TAR_SUFFIXES
+from vnzh_runtime.folders import name_max
 from vnzh_runtime.spec import enclosing_model_dir
 
 STDOUT = "-"  # --output -: the tags on standard output
@@ -98,14 +99,6 @@ def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None
         raise UserError(f"{output_path}: {parent} is a file, not a directory; name an output in a directory")
     if not parent.is_dir():
         raise UserError(f"{output_path}: the directory {parent} does not exist; create it first")
-
-
-def name_max(directory: Path) -> int:
-    """The longest file name, in bytes, the directory's file system takes (255 where it cannot say)."""
-    try:
-        return os.pathconf(directory, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        return 255
 
 
 def check_stream(input_path: str, output_path: str) -> None:

@@ -106,3 +106,10 @@ def test_a_key_given_twice_in_a_data_line_is_refused_on_its_line(tmp_path):
         load_records([str(path)])
     with pytest.raises(DataError, match=f'{path}:2: key "labels" is given twice'):
         load_labelled([str(path)])
+    # a record whose text runs over two lines (an exporter that left a raw line break) is read whole, and refused
+    path.write_text(json.dumps(good)[:-1].replace("Kim ngạch", "Kim\nngạch") + ', "labels": ["other"]}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=f'{path}:1: key "labels" is given twice'):
+        load_records([str(path)])
+    # keys of a nested object nothing reads are left as JSON reads them
+    path.write_text(json.dumps(good | {"meta": {"x": 1}})[:-2] + ', "x": 2}}\n', encoding="utf-8")
+    assert load_records([str(path)])[0].labels == ("economy",)

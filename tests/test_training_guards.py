@@ -228,6 +228,7 @@ def test_a_dataset_digest_covers_every_row_and_label_and_its_name_has_no_space()
     assert records_dataset(relabelled, "vn-china-topics-train", ["a.jsonl"]).digest != digest  # MLflow's own: equal
     second = records[:-1] + [Record("r10599", "vi", ("economy", "border_sea"), "đoạn 10599", "authored", "train")]
     assert records_dataset(second, "vn-china-topics-train", ["a.jsonl"]).digest != digest
+    assert records_dataset(records[::-1], "vn-china-topics-train", ["a.jsonl"]).digest == digest  # files in another order
     assert records_dataset(records, "evaluate my data.jsonl", ["my data.jsonl"]).name == "evaluate_my_data.jsonl"
     # a document is named within its file's path when read: the digest is the data's, whatever the path's spelling
     from train.data import in_file
@@ -250,16 +251,49 @@ def test_the_alias_stays_on_a_version_that_scored_higher_on_the_same_dev_data(ml
         result = train(load_config("configs/tfidf.yaml", settings), log=lambda *a, **k: lines.append(" ".join(map(str, a))))
         return result, "\n".join(lines)
 
+    def holder():
+        return client.get_model_version_by_alias("alias-rule", "champion").run_id
+
     client = mlflow.MlflowClient(mlflow_uri)
     good, _ = trained("good")
     worse, said = trained("worse", "model.tfidf.C=0.001")
-    assert worse.metrics["dev_macro_f1"] < good.metrics["dev_macro_f1"]
-    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == good.run_id  # still serves the better
-    assert worse.model_uri == "models:/alias-rule/2" and "note: @champion stays on version 1" in said
-    assert "@champion stays on version 1" in client.get_model_version("alias-rule", "2").tags["alias_not_moved"]
+    assert worse.metrics["dev_macro_f1"] < good.metrics["dev_macro_f1"] and holder() == good.run_id  # the better serves
+    assert worse.model_uri == "models:/alias-rule/2" and said.endswith(
+        f"note: @champion stays on version 1: dev macro-F1 {good.metrics['dev_macro_f1']:.3f} against "
+        f"{worse.metrics['dev_macro_f1']:.3f} for this run, on the same dev data; {tmp_path / 'worse'} and version 2 "
+        "hold this run's model, @champion does not (to serve it: give version 2 the alias on the model's "
+        "page in the MLflow UI, or in Python mlflow.MlflowClient().set_registered_model_alias('alias-rule', "
+        "'champion', 2))")
+    assert "stays on version 1" in client.get_model_version("alias-rule", "2").tags["alias_kept_at_registration"]
+    # other dev data: the figures say nothing about each other, and the newest takes the alias, lower or not
+    other, said = trained("other", "model.tfidf.C=0.001", "data.files=[data/authored/en-b.jsonl]")
+    assert other.metrics["dev_macro_f1"] < good.metrics["dev_macro_f1"] and holder() == other.run_id
+    assert said.endswith("note: @champion moved from version 1 to version 3 without a comparison: version 1 was "
+                         f"scored on other dev data (dev macro-F1 {good.metrics['dev_macro_f1']:.3f})")
+    # the same dev records for another task are not compared either
+    good_again, _ = trained("again")
+    multi, said = trained("multi", "model.tfidf.C=0.001", "task=multilabel")
+    assert multi.metrics["dev_macro_f1"] < good_again.metrics["dev_macro_f1"] and holder() == multi.run_id
+    assert said.endswith("version 4 was trained for another task or label list")
+    trained("good-3")
     forced, said = trained("forced", "model.tfidf.C=0.001", "mlflow.promote=always")
     assert forced.model_uri == "models:/alias-rule@champion" and "note: @champion" not in said
-    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == forced.run_id
-    # other dev data: the two figures say nothing about each other, and the newest takes it
-    other, _ = trained("other", "model.tfidf.C=0.0001", "data.labels=[economy, border_sea, other]")
-    assert client.get_model_version_by_alias("alias-rule", "champion").run_id == other.run_id
+    assert holder() == forced.run_id
+
+
+def test_an_alias_the_store_will_not_read_is_left_where_it_is(monkeypatch):
+    from mlflow.exceptions import MlflowException
+
+    from train.tracking import TrainingRun
+    from train.config import load_config
+
+    def refuse(*args):
+        raise MlflowException("Internal server error", error_code="INTERNAL_ERROR")
+
+    monkeypatch.setattr("mlflow.MlflowClient.get_model_version_by_alias", refuse)
+    run = TrainingRun(load_config("configs/tfidf.yaml", []))
+    moves, note = run.alias_decision("vn-china-topics-tfidf", "champion", "7", Path("models/tfidf"), 0.99)
+    assert not moves and note.startswith("@champion left where it is: the store would not say which version holds it "
+                           "(INTERNAL_ERROR: Internal server error); models/tfidf and version 7 hold this run's model")
+    run.config.mlflow.promote = "always"
+    assert run.alias_decision("vn-china-topics-tfidf", "champion", "7", Path("models/tfidf"), 0.99) == (True, None)

@@ -274,17 +274,42 @@ def test_evaluate_writes_each_scored_record_to_a_new_predictions_file(tfidf_run,
     sample, out = write_jsonl(tmp_path / "s.jsonl", rows), tmp_path / "wrong.jsonl"
     assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions", str(out)]) == 0
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [(r["id"], r.get("doc_id"), r["labels"], r["right"]) for r in written] == \
-        [("7", "9", ["economy"], True), ("b", None, ["economy"], False)]
+    assert [(r["id"], r.get("doc_id"), r["split"], r["labels"], r["right"]) for r in written] == \
+        [("7", "9", "test", ["economy"], True), ("b", None, "test", ["economy"], False)]
     assert written[1]["label"] == max(written[1]["scores"], key=written[1]["scores"].get) == "other"
     assert written[0]["text"] == rows[0]["text"] and "(2 records, 1 wrong)" in capsys.readouterr().out
     before = out.read_bytes()  # an existing file, standard output, a CSV name: refused before any work
     for target, says in [(out, "already exists, and evaluation replaces nothing"), ("-", "the tables are printed"),
+                         ("", "name a new .jsonl file"), (f"{tmp_path}/new/", "names a folder; name a file"),
+                         (tmp_path / ("a" * 240 + ".jsonl"), "is too long here (fix: a shorter name)"),
                          (tmp_path / "p.csv", "fix: name it p.jsonl"), (tmp_path / "no" / "p.jsonl", "no folder")]:
         assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions", str(target)]) == 2
         captured = capsys.readouterr()
         assert says in captured.err and not captured.out
     assert out.read_bytes() == before
+    # a lone surrogate in a text is written escaped; a run stopped by bad data leaves no scratch file behind
+    sample.write_text(json.dumps({"text": "Kim ngạch Việt - Trung \ud800 tăng", "label": "economy"}) + "\n")
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions",
+                          str(tmp_path / "u.jsonl")]) == 0
+    assert json.loads((tmp_path / "u.jsonl").read_text(encoding="ascii"))["text"].endswith("\ud800 tăng")
+    sample.write_text('{"text": "x", "label": "nope"}\n', encoding="utf-8")
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", str(sample), "--predictions",
+                          str(tmp_path / "t.jsonl")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl", "u.jsonl", "wrong.jsonl"]
+
+
+def test_predictions_in_a_folder_the_user_cannot_write_is_one_line_before_any_work(tfidf_run, tmp_path, monkeypatch,
+                                                                                 capsys):
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    monkeypatch.setattr("vnzh_runtime.load", lambda *a, **k: pytest.fail("the model was loaded"))
+    assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "data/seeds.jsonl", "--predictions",
+                          str(tmp_path / "p.jsonl")]) == 2
+    assert f"cannot write in {tmp_path} (Permission denied)" in capsys.readouterr().err
 
 
 def test_evaluate_refuses_an_id_given_twice_and_says_how_many_train_records_it_left_out(tfidf_run, tmp_path, capsys):

@@ -164,14 +164,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def evaluate_command(args) -> None:
+    from contextlib import nullcontext
+
+    from train.predictions_file import PredictionsFile
+
+    with PredictionsFile(args.predictions) if args.predictions is not None else nullcontext() as predictions:
+        evaluate_into(args, predictions)  # the file checked and its scratch made before any work
+
+
+def evaluate_into(args, predictions) -> None:
     import vnzh_runtime
-    from train.predictions_file import check_predictions_path, write_predictions
     from vnzh_runtime.errors import UserError
 
-    predictions = args.predictions and check_predictions_path(args.predictions)  # before any work
-
     if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
-        from train.tracking import EVALUATIONS
+        from train.tracking_eval import EVALUATIONS
         from train.tracking_store import check_tracking_server
 
         check_tracking_server(EVALUATIONS)
@@ -209,10 +215,10 @@ def evaluate_command(args) -> None:
         report += "\n\n" + set_report
     print(report)
     if predictions:
-        wrong = write_predictions(predictions, records, probs, predictor.labels)
-        print(f"\npredictions: {predictions} ({len(records)} records, {wrong} wrong)")
+        wrong = predictions.write(records, probs, predictor.labels)
+        print(f"\npredictions: {predictions.target} ({len(records)} record{'s' * (len(records) != 1)}, {wrong} wrong)")
     if args.log:
-        from train.tracking import log_evaluation_run
+        from train.tracking_eval import log_evaluation_run
 
         run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, records,
                                     set_metrics, dev_seen)

@@ -3,72 +3,124 @@ so that a user who labelled a sample sees which paragraphs the model gets wrong,
 
 One JSON line per evaluated record, in the order read (train records are left out, as in the tables):
 
-    {"id": "mine.jsonl:3", "doc_id": "a1", "lang": "vi", "labels": ["economy"], "label": "other",
+    {"id": "mine.jsonl:3", "doc_id": "a1", "split": "test", "lang": "vi", "labels": ["economy"], "label": "other",
      "right": false, "scores": {"economy": 0.41, ..., "other": 0.52}, "text": "..."}
 
 `label` is the top score with the article's context, exactly what the tables count (no abstention
-threshold); `labels` is the sample's own, dominant topic first. The file must not exist yet: it
-is written beside its name and renamed into place when whole (nothing of the user's is replaced).
+threshold); `labels` is the sample's, as scored. The file must be new: it is checked, and a
+scratch file beside it created, before any work; the scratch file is linked to the name once
+whole (a file that appeared there meanwhile is left alone) and removed if the run stops.
 
-    >>> prediction_row(Record("r1", "en", ("economy",), "Trade rose.", "user", "test"), [0.7, 0.3], ["economy", "other"])
-    {'id': 'r1', 'lang': 'en', 'labels': ['economy'], 'label': 'economy', 'right': True, 'scores': {'economy': 0.7, 'other': 0.3}, 'text': 'Trade rose.'}
+    with PredictionsFile("scored.jsonl") as out:    # one line, before any work, where it cannot be
+        wrong = out.write(records, probs, labels)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from train.data import Record, doc_id_as_written
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.folders import name_max
+from vnzh_runtime.permissions import umask_mode
 
 FLAG = "--predictions"
+SCRATCH_SUFFIX = ".partial"  # .<name>.<8 random characters>.partial beside the target until it is whole
 
 
-def check_predictions_path(path: str) -> Path:
-    """The target, refused in one line before any work: standard output (the tables go there), an existing
-    file, a missing folder, or a name that promises another format."""
-    if path in ("-", "/dev/stdout"):
-        raise UserError(f"{FLAG} {path}: the tables are printed on standard output; name a .jsonl file")
+def check_target(path: str) -> Path:
+    """The target, refused in one line: standard output (the tables go there), an existing name, a
+    missing folder, or a name that promises another format."""
+    if path in ("", "-", "/dev/stdout"):
+        raise UserError(f"{FLAG} {path!r}: name a new .jsonl file (the tables are printed on standard output)")
     target = Path(path).expanduser()
+    if path.endswith(("/", os.sep)):  # Path() would drop the slash and write a file of the folder's name
+        raise UserError(f"{FLAG} {path}: names a folder; name a file, e.g. {path}scored.jsonl")
     if os.path.lexists(target):
-        raise UserError(f"{FLAG} {path}: already exists, and evaluation replaces nothing (fix: another name, or "
-                        "move the old file away)")
+        raise UserError(f"{FLAG} {path}: already exists, and evaluation replaces nothing "
+                        "(fix: another name, or move the old file away)")
     if not target.parent.is_dir():
         raise UserError(f"{FLAG} {path}: no folder {target.parent} (fix: create it, or name a file in an existing one)")
-    if target.suffix.lower() not in (".jsonl", ".ndjson", ".json", ""):
+    longest = name_max(target.parent) - len(".") - len(SCRATCH_SUFFIX) - 8  # the scratch file's name must fit
+    if len(os.fsencode(target.name)) > longest:
+        raise UserError(f"{FLAG} {path}: a name of more than {longest} bytes is too long here (fix: a shorter name)")
+    if target.suffix.lower() not in (".jsonl", ".ndjson", ""):
         raise UserError(f"{FLAG} {path}: written as JSON Lines, one record per line (fix: name it "
                         f"{target.with_suffix('.jsonl').name})")
     return target
 
 
 def prediction_row(record: Record, scores, labels: list[str]) -> dict:
+    """
+    >>> prediction_row(Record("r1", "en", ("economy",), "Trade rose.", "user", "test"), [0.7, 0.3], ["economy", "other"])
+    {'id': 'r1', 'split': 'test', 'lang': 'en', 'labels': ['economy'], 'label': 'economy', 'right': True, 'scores': {'economy': 0.7, 'other': 0.3}, 'text': 'Trade rose.'}
+    """
     scores = [float(p) for p in scores]
     predicted = labels[max(range(len(labels)), key=scores.__getitem__)]  # before rounding: as the tables count
     row = {"id": record.id}
     if record.doc_id is not None:
         row["doc_id"] = doc_id_as_written(record)
-    return row | {"lang": record.lang, "labels": list(record.labels), "label": predicted,
-                  "right": predicted == record.label, "scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
+    return row | {"split": record.split, "lang": record.lang, "labels": list(record.labels), "label": predicted,
+                  "right": predicted == record.label,
+                  "scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
 
 
-def write_predictions(target: Path, records: list[Record], probs, labels: list[str]) -> int:
-    """Write the file; how many records are wrong."""
-    from serve.partial import move_into_place, open_partial
-
-    fd, partial, wrong = *open_partial(target), 0
+def line_bytes(row: dict) -> bytes:
     try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
-            for record, scores in zip(records, probs):
-                row = prediction_row(record, scores, labels)
-                wrong += not row["right"]
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    except BaseException as err:
-        os.unlink(partial)  # the tables are printed: a half file would only pass for the whole
-        if isinstance(err, OSError):  # a full disk, a quota
-            raise UserError(f"{FLAG} {target}: cannot write it ({err.strerror}); the tables above stand "
+        return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in a text: escaped JSON is the same value
+        return (json.dumps(row) + "\n").encode("ascii")
+
+
+class PredictionsFile:
+    def __init__(self, path: str):
+        self.target = check_target(path)
+        try:  # now, not after the evaluation: a folder this user cannot write in is one line before any work
+            fd, self.scratch = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=SCRATCH_SUFFIX,
+                                                dir=self.target.parent)
+        except OSError as err:
+            raise UserError(f"{FLAG} {path}: cannot write in {self.target.parent} ({err.strerror}); "
+                            "name a file elsewhere") from None
+        os.close(fd)
+        os.chmod(self.scratch, umask_mode(0o666))  # mkstemp's 0600 is not what the user's files get
+
+    def __enter__(self) -> "PredictionsFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if os.path.lexists(self.scratch):  # stopped before it was whole, or a name clash already said
+            os.unlink(self.scratch)
+
+    def write(self, records: list[Record], probs, labels: list[str]) -> int:
+        """Write every record and put the file in place; how many records are wrong."""
+        wrong = 0
+        try:
+            with open(self.scratch, "wb") as handle:
+                for record, scores in zip(records, probs):
+                    row = prediction_row(record, scores, labels)
+                    wrong += not row["right"]
+                    handle.write(line_bytes(row))
+            put_in_place(self.scratch, self.target)
+        except FileExistsError:
+            raise UserError(f"{FLAG} {self.target}: a file of that name appeared during the evaluation and is left "
+                            "as it is; the tables above stand (fix: run again with another name)") from None
+        except OSError as err:  # a full disk, a quota
+            raise UserError(f"{FLAG} {self.target}: cannot write it ({err.strerror}); the tables above stand "
                             "(fix: free space, or name a file elsewhere)") from None
+        return wrong
+
+
+def put_in_place(scratch: str, target: Path) -> None:
+    """`scratch` renamed to `target`, which must not exist: a hard link fails on an existing name in one
+    step; where the file system has none, the name is checked, then the file renamed."""
+    try:
+        os.link(scratch, target)
+    except FileExistsError:
         raise
-    move_into_place(partial, target, str(target), replaces=None)  # never over a file that appeared meanwhile
-    return wrong
+    except OSError:
+        if os.path.lexists(target):
+            raise FileExistsError(target) from None
+        os.rename(scratch, target)

@@ -121,10 +121,10 @@ def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResul
         model_uri, alias_note = run.log_model(target, predictor, [r.text for r in splits["test"][:3] or splits["dev"][:3]],
                                               metrics.get("dev_macro_f1"))
     log(report)
-    if alias_note:
-        log(f"\nnote: {alias_note}")
     log(f"\nmodel: {target}" + (f"  registered: {model_uri}" if model_uri else "") + f"  run: {run.run_id}"
         f"  store: {shown_store(tracking_uri())}")
+    if alias_note:  # last, where it is read: what serves the alias is not what was just trained
+        log(f"note: {alias_note}", file=sys.stderr)
     return TrainResult(target, metrics, report, run.run_id, model_uri)
 
 

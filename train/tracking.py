@@ -1,10 +1,12 @@
-"""Training's side of MLflow, all in this module: the run, the logged model, evaluation runs.
+"""Training's side of MLflow: the run and the logged model (`train.evaluate --log`'s runs are in
+tracking_eval.py, the rule for moving the alias in tracking_alias.py, the store in tracking_store.py).
 
     with TrainingRun(config) as run:            # tracking URI: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db
         run.log_datasets(splits)
         run.log_metrics({"dev_macro_f1": 0.9}, step=1)
         run.log_evaluation(results, report, meta)
-        run.log_model(output_dir, predictor, input_example)  # registered as <name>@<alias>
+        uri, note = run.log_model(output_dir, predictor, input_example, dev_macro_f1=0.9)  # <name>@<alias>, or
+                                                    # <name>/<version> and why the alias stays elsewhere
 
 The logged model is portable: it carries the runtime package as its code and exactly the
 requirements of its model type, read from the project's metadata (extras `runtime-tfidf`,
@@ -18,13 +20,13 @@ import hashlib
 import json
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
 from train.data import doc_id_as_written
-from train.tracking_alias import alias_holder, alias_kept
+from train.tracking_alias import SAME_SETUP, AliasUnreadable, DevFigure, alias_decision, alias_holder, left_alone
 from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
@@ -34,9 +36,6 @@ PYFUNC_ENTRY = Path(vnzh_runtime.__file__).with_name("pyfunc_entry.py")  # model
 RUNTIME_CODE = Path(vnzh_runtime.__file__).parent
 DISTRIBUTION = "vnzh-topics"
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}  # the UI opens on runs, not GenAI views
-
-
-EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --log` records its runs in
 
 
 PARAM_CHARS = 6000  # the longest parameter value MLflow keeps
@@ -141,8 +140,8 @@ class TrainingRun:
 
     def log_model(self, model_dir: Path, predictor, input_example: list[str],
                   dev_macro_f1: float | None = None) -> tuple[str | None, str | None]:
-        """Log the model directory as a pyfunc model and register it; its URI, and a note where the alias
-        stays on a version that scored higher on the same dev data (else the alias moves to it)."""
+        """Log the model directory as a pyfunc model and register it; its URI (`@alias` where the alias moved
+        to it, else its version) and a note where the alias stays, or moved without a comparison."""
         import mlflow
         import pandas as pd
         from mlflow.models import infer_signature
@@ -167,19 +166,32 @@ class TrainingRun:
         # drops the params a caller or a served model's request passes, with only a warning.
         signature.params = ParamSchema([ParamSpec("threshold", "double", None)])
         name, alias = self.config.mlflow.registered_model, self.config.mlflow.alias
-        held = alias_holder(name, alias) if self.config.mlflow.promote == "if_not_worse" else None
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},
             code_paths=[str(RUNTIME_CODE)], signature=signature, input_example=example,
             pip_requirements=model_requirements(self.config.model.type))
         with signals_deferred():  # a version without its alias, its run left RUNNING: worse than a second's wait
             version = mlflow.register_model(info.model_uri, name).version
-            kept = alias_kept(held, dev_macro_f1, self.digests.get("dev"), alias, version)
-            if kept is None:
+            # the holder read now, not before the upload: another training may have moved the alias meanwhile
+            moves, note = self.alias_decision(name, alias, version, model_dir, dev_macro_f1)
+            if moves:
                 mlflow.MlflowClient().set_registered_model_alias(name, alias, version)
-            else:  # the version's page says why it serves nothing
-                mlflow.MlflowClient().set_model_version_tag(name, version, "alias_not_moved", kept)
-        return (f"models:/{name}@{alias}", None) if kept is None else (f"models:/{name}/{version}", kept)
+            else:  # the version's page says why it did not take the alias (someone may give it later)
+                with suppress(mlflow.exceptions.MlflowException):  # a store that failed to answer may fail here too
+                    mlflow.MlflowClient().set_model_version_tag(name, version, "alias_kept_at_registration", note)
+        return f"models:/{name}@{alias}" if moves else f"models:/{name}/{version}", note
+
+    def alias_decision(self, name: str, alias: str, version: str, model_dir: Path, dev_macro_f1) -> tuple[bool, str | None]:
+        if self.config.mlflow.promote == "always":
+            return True, None
+        try:
+            held = alias_holder(name, alias)
+        except AliasUnreadable as err:  # fail closed: a served alias is not moved on a guess
+            return False, f"@{alias} left where it is: the store would not say which version holds it ({err}); " + \
+                left_alone(name, alias, version, model_dir)
+        flat = flatten(self.config.to_dict())
+        new = DevFigure(dev_macro_f1, self.digests.get("dev"), {key: flat.get(key) for key in SAME_SETUP})
+        return alias_decision(held, new, name, alias, version, model_dir)
 
 
 @contextmanager
@@ -225,64 +237,6 @@ def model_requirements(model_type: str) -> list[str]:
 TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
 
 
-def logged_model_id(info: dict) -> str | None:
-    """The id of the logged model (MLflow 3) behind a registered version or a training run, or None."""
-    import mlflow
-
-    try:
-        if info.get("name") and info.get("version"):
-            version = mlflow.MlflowClient().get_model_version(info["name"], info["version"])
-            source = version.source or ""  # a version registered from "models:/m-<id>" may leave model_id unset
-            return version.model_id or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
-        if info.get("run_id"):
-            experiment = mlflow.MlflowClient().get_run(info["run_id"]).info.experiment_id
-            found = mlflow.search_logged_models([experiment], filter_string=f"source_run_id = '{info['run_id']}'",
-                                                output_format="list")
-            return found[0].model_id if found else None
-    except mlflow.exceptions.MlflowException:  # deleted, or a store without logged models: the tags still name it
-        return None
-    return None
-
-
-def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
-                       records: list, extra_metrics: dict | None = None, dev_seen: bool = False) -> str:
-    """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
-    the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
-    alias and training run behind it (an alias moves on; the version a run scored does not). Its
-    metrics are linked to that logged model too (MLflow 3's model page lists them), where it is found."""
-    import mlflow
-
-    quiet_mlflow()
-    mlflow.set_tracking_uri(tracking_uri())
-    use_experiment(EVALUATIONS, "the evaluations experiment")
-    shown = f"{info['name']} v{info['version']}" if info.get("name") and info.get("version") else Path(model).name or model
-    model_id = logged_model_id(info)
-    with mlflow.start_run(run_name=f"evaluate {shown}") as run:
-        data = ",".join(data_files)
-        if len(data) > TAG_LIMIT:  # every name is in data_files.txt
-            data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
-        tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
-        tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
-        mlflow.set_tags(tags)
-        if dev_seen:
-            mlflow.set_tag("dev_held_out", "not for its corpus's dev records: the model was fitted on train + dev")
-        metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
-        # Named by its data and digest on the model's page, beside training's own dev_/test_ figures
-        dataset = evaluation_dataset(records, data_files)
-        mlflow.log_input(dataset, context="evaluation")
-        mlflow.log_metrics(metrics, model_id=model_id, dataset=dataset)
-        mlflow.log_text(report, "classification_report.txt")
-        mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
-    return run.info.run_id
-
-
-def evaluation_dataset(records: list, data_files: list[str]):
-    """The evaluated records as an MLflow dataset, named by the files they came from."""
-    names = ",".join(Path(name).name for name in data_files)
-    return records_dataset(records, f"evaluate {names if len(names) <= 80 else names[:70].rsplit(',', 1)[0] + ',...'}",
-                           data_files)
-
-
 DATASET_COLUMNS = ["id", "lang", "label", "labels", "doc_id", "text", "source"]
 
 
@@ -298,7 +252,9 @@ def records_dataset(records: list, name: str, files: list[str]):
     rows = [{"id": r.id, "lang": r.lang, "label": r.label, "labels": ",".join(r.labels), "doc_id": doc_id_as_written(r),
              "text": r.text, "source": r.source} for r in records]
     frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
-    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8", "surrogatepass"))
+    # in no particular order: the same records listed from files in another order are the same data (the alias rule)
+    lines = sorted(json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows)
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass"))
     kwargs = {"name": re.sub(r"\s+", "_", name), "targets": "label", "digest": digest.hexdigest()[:8]}
     try:  # a source MLflow cannot resolve (a file named `eval:v2.jsonl`, `-`) is no reason to lose the run
         return mlflow.data.from_pandas(frame, source=",".join(files)[:TAG_LIMIT], **kwargs)

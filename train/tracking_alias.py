@@ -2,54 +2,106 @@
 
 What serves `models:/NAME@champion` (the API, `serve tag`, Spark) should not get worse because
 someone retrained with a worse setting. So the alias moves to the new version unless the version
-holding it scored higher on the same dev data: the same digest of every dev record and label
-(`train.tracking.records_dataset`), where both dev figures come from the same protocol. On other
-dev data the two figures say nothing about each other, and the newest training wins, as it did
-before. `mlflow.promote: always` moves it whatever the figures say.
+holding it scored a higher dev macro-F1 on the same dev data (the same digest of every dev record
+and label, `train.tracking.records_dataset`) for the same task and label list: both figures then
+come from the same protocol on the same records. On other dev data the two figures say nothing
+about each other, and the newest training takes the alias, as it always did, with a note that
+says so. Where the store cannot say who holds the alias (a server error, no permission), the
+alias is left alone.
+`mlflow.promote: always` moves it whatever the figures say.
 
-    >>> held = {"version": "3", "dev_macro_f1": 0.931, "dev_digest": "ab12cd34"}
-    >>> alias_kept(held, 0.925, "ab12cd34", "champion", "4")
-    '@champion stays on version 3: dev macro-F1 0.931 against 0.925 for this run, on the same dev data; ...'
-    >>> alias_kept(held, 0.931, "ab12cd34", "champion", "4") is None   # a tie moves it: the newest wins
-    True
-    >>> alias_kept(held, 0.900, "ffff0000", "champion", "4") is None   # other dev data: not comparable
-    True
+    held = alias_holder("vn-china-topics-tfidf", "champion")         # None: nobody holds it
+    moves, note = alias_decision(held, this_run, "vn-china-topics-tfidf", "champion", "4", "models/tfidf")
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DEV_METRIC = "dev_macro_f1"
 DEV_CONTEXT = "dev"  # the `mlflow.data.context` tag training logs its dev split under
+SAME_SETUP = ("task", "data.labels")  # run parameters that must match for two dev figures to be compared
+NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # no such model, run, or alias on it
 
 
-def alias_holder(name: str, alias: str) -> dict | None:
-    """The version holding `alias` and its training run's dev figure and dev-data digest; None where no
-    version holds it, or its run is gone (nothing to compare against: the alias moves)."""
+@dataclass
+class DevFigure:
+    """What a training run scored on dev, and what makes two such figures comparable."""
+    dev_macro_f1: float | None
+    dev_digest: str | None
+    setup: dict[str, str | None]
+    version: str = ""  # the registered version it belongs to, where it is the alias's holder
+
+
+class AliasUnreadable(Exception):
+    """The store would not say which version holds the alias."""
+
+
+def alias_holder(name: str, alias: str) -> DevFigure | None:
+    """The version holding `alias` and its training run's dev figure (empty where it has no run); None
+    where no version holds it. Any other MLflow error is `AliasUnreadable`."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
     client = mlflow.MlflowClient()
     try:
         version = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        if err.error_code in NOT_FOUND:
+            return None
+        raise AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}") from None
+    try:  # a run deleted (still readable until purged) keeps its figures; one purged has none
         run = client.get_run(version.run_id) if version.run_id else None
-    except MlflowException:  # no such model or alias yet, or a run deleted for good
-        return None
-    if run is None or run.info.lifecycle_stage == "deleted":
-        return None
+    except MlflowException:
+        run = None
+    if run is None:
+        return DevFigure(None, None, {}, version.version)
     digests = [item.dataset.digest for item in run.inputs.dataset_inputs
                if any(tag.key == "mlflow.data.context" and tag.value == DEV_CONTEXT for tag in item.tags)]
-    return {"version": version.version, "dev_macro_f1": run.data.metrics.get(DEV_METRIC),
-            "dev_digest": digests[0] if len(digests) == 1 else None}
+    return DevFigure(run.data.metrics.get(DEV_METRIC), digests[0] if len(digests) == 1 else None,
+                     {key: run.data.params.get(key) for key in SAME_SETUP}, version.version)
 
 
-def alias_kept(held: dict | None, dev_macro_f1: float | None, dev_digest: str | None, alias: str,
-               new_version: str) -> str | None:
-    """Why the alias stays where it is (a note for the user), or None where it moves to `new_version`."""
-    if held is None or dev_macro_f1 is None or dev_digest is None:
-        return None
-    if held["dev_macro_f1"] is None or held["dev_digest"] != dev_digest or dev_macro_f1 >= held["dev_macro_f1"]:
-        return None
-    return (f"@{alias} stays on version {held['version']}: dev macro-F1 {held['dev_macro_f1']:.3f} against "
-            f"{dev_macro_f1:.3f} for this run, on the same dev data; this run's model is version {new_version} "
-            f"(to serve it anyway: retrain with --set mlflow.promote=always, or give it the alias on the "
-            f"model's page in the MLflow UI)")
+def not_comparable(held: DevFigure, new: DevFigure) -> str | None:
+    """Why the two dev figures cannot be compared, or None where they can."""
+    if held.dev_macro_f1 is None or held.dev_digest is None:
+        return f"version {held.version} has no training run with a dev figure"
+    if new.dev_macro_f1 is None or new.dev_digest is None:
+        return "this run has no dev figure"
+    if held.setup != new.setup:
+        return f"version {held.version} was trained for another task or label list"
+    if held.dev_digest != new.dev_digest:
+        return f"version {held.version} was scored on other dev data (dev macro-F1 {held.dev_macro_f1:.3f})"
+    return None
+
+
+def alias_decision(held: DevFigure | None, new: DevFigure, name: str, alias: str, new_version: str,
+                   model_dir) -> tuple[bool, str | None]:
+    """(whether the alias moves to `new_version`, a note for the user or None).
+
+    >>> held = DevFigure(0.931, "ab12cd34", {"task": "single"}, version="3")
+    >>> print(alias_decision(held, DevFigure(0.925, "ab12cd34", {"task": "single"}), "m", "champion", "4", "models/x")[1])
+    @champion stays on version 3: dev macro-F1 0.931 against 0.925 for this run, on the same dev data; ...
+    >>> alias_decision(held, DevFigure(0.931, "ab12cd34", {"task": "single"}), "m", "champion", "4", "x")  # a tie
+    (True, None)
+    >>> print(alias_decision(held, DevFigure(0.9, "ffff0000", {"task": "single"}), "m", "champion", "4", "x")[1])
+    @champion moved from version 3 to version 4 without a comparison: version 3 was scored on other dev data ...
+    """
+    if held is None:
+        return True, None
+    why_not = not_comparable(held, new)
+    if why_not:
+        return True, f"@{alias} moved from version {held.version} to version {new_version} without a comparison: {why_not}"
+    if new.dev_macro_f1 >= held.dev_macro_f1:
+        return True, None
+    digits = 3 if f"{held.dev_macro_f1:.3f}" != f"{new.dev_macro_f1:.3f}" else 5  # never "0.931 against 0.931"
+    return False, (f"@{alias} stays on version {held.version}: dev macro-F1 {held.dev_macro_f1:.{digits}f} against "
+                   f"{new.dev_macro_f1:.{digits}f} for this run, on the same dev data; "
+                   + left_alone(name, alias, new_version, model_dir))
+
+
+def left_alone(name: str, alias: str, new_version: str, model_dir) -> str:
+    """Where this run's model is when the alias stays elsewhere, and how to move the alias to it."""
+    return (f"{model_dir} and version {new_version} hold this run's model, @{alias} does not (to serve it: "
+            f"give version {new_version} the alias on the model's page in the MLflow UI, or in Python "
+            f"mlflow.MlflowClient().set_registered_model_alias('{name}', '{alias}', {new_version}))")

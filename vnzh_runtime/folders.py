@@ -10,6 +10,7 @@ replacing the folder would delete. A file browser's own files are no one's work.
 
 from __future__ import annotations
 
+import os
 from typing import Callable, Iterable
 
 OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # left when a file browser opens the folder
@@ -23,3 +24,11 @@ def foreign(names: Iterable[str], written: Callable[[str], bool]) -> list[str]:
 def few(names: list[str]) -> str:
     """The first three names, and how many more: an error line names what it is about, not all of it."""
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def name_max(folder) -> int:
+    """The longest file name, in bytes, the folder's file system takes (255 where it cannot say)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255

@@ -44,16 +44,42 @@ _LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class RepeatedKey(ValueError):
-    """A key given twice in one object: json keeps the last value without a word."""
+    """A top-level key given twice in one record: json keeps the last value without a word."""
 
 
-def _unique_pairs(pairs: list) -> dict:
-    seen = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise RepeatedKey(key)
-        seen.add(key)
-    return dict(pairs)
+class _Object(dict):
+    repeated = None  # the first key its JSON gave twice
+
+
+def _object(pairs: list) -> _Object:
+    value = _Object(pairs)
+    if len(value) < len(pairs):
+        seen = set()
+        value.repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return value
+
+
+def loads(text: str, unique_keys: bool = False):
+    """json.loads as every line is read (strict=False: a raw tab or other control character inside a
+    string, as careless exporters write, is read as the text it is rather than refused); with
+    `unique_keys`, a record's own key given twice is `RepeatedKey` (keys of nested objects, which no
+    reader reads, are left as json reads them).
+
+    >>> loads('{"labels": ["economy"], "text": "a", "labels": ["other"]}', unique_keys=True)
+    Traceback (most recent call last):
+    vnzh_runtime.jsonl.RepeatedKey: labels
+    """
+    value = json.loads(text, strict=False, object_pairs_hook=_object if unique_keys else None)
+    if isinstance(value, _Object):
+        if value.repeated is not None:
+            raise RepeatedKey(value.repeated)
+        value = dict(value)
+    return value
+
+
+def repeated_key_error(where: str, key: str) -> str:
+    shown = json.dumps(key if len(key) <= 40 else key[:40] + "…", ensure_ascii=False)
+    return f"{where}: key {shown} is given twice, and only the last would count (fix: keep one)"
 
 
 def parse_line(raw: bytes, name: str, number: int, unique_keys: bool = False) -> JsonlRow:
@@ -71,14 +97,10 @@ def parse_line(raw: bytes, name: str, number: int, unique_keys: bool = False) ->
         return JsonlRow(number, error=f"{where}: not UTF-8 (byte {err.start}); re-save the file as UTF-8",
                         salvaged=read_past_bad_bytes(raw))
     try:
-        # strict=False: a raw tab or other control character inside a string (JSON wants "\t"), as
-        # careless exporters write, is read as the text it is rather than refused
         # without its line end, a line cut off mid-record is faulted at its last column, not at "column 1" past it
-        return JsonlRow(number, json.loads(text.rstrip("\r\n"), strict=False,
-                                           object_pairs_hook=_unique_pairs if unique_keys else None))
+        return JsonlRow(number, loads(text.rstrip("\r\n"), unique_keys))
     except RepeatedKey as err:
-        return JsonlRow(number, error=f"{where}: key {json.dumps(str(err), ensure_ascii=False)[:60]} is given twice, "
-                                      "and only the last would count (fix: keep one)")
+        return JsonlRow(number, error=repeated_key_error(where, err.args[0]))
     except json.JSONDecodeError as err:
         return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
                                       "fix the line", salvaged=ids_of_broken_line(text))
@@ -164,7 +186,7 @@ def read_jsonl(handle: IO[bytes], name: str, unique_keys: bool = False) -> Itera
         if is_filled(raw):
             row = parse_line(raw, name, number, unique_keys)
             if row.error is not None and "Unterminated string" in row.error:
-                row = read_broken_string(row, raw, lines)
+                row = read_broken_string(row, raw, lines, f"{name}:{number}", unique_keys)
             yield row
 
 
@@ -185,7 +207,7 @@ class Lines:
         self.again.extendleft(reversed(taken))
 
 
-def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines) -> JsonlRow:
+def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines, where: str, unique_keys: bool = False) -> JsonlRow:
     """The record that `raw` starts, read on over the next lines (its string's raw line breaks), or
     `row` (the error) with those lines left to be read again."""
     taken = []
@@ -195,7 +217,9 @@ def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines) -> JsonlRow:
             break
         raw += more
         try:
-            value = json.loads(raw.decode("utf-8-sig").rstrip("\r\n"), strict=False)
+            value = loads(raw.decode("utf-8-sig").rstrip("\r\n"), unique_keys)
+        except RepeatedKey as err:  # the whole record read, and refused for itself
+            return JsonlRow(row.line, error=repeated_key_error(where, err.args[0]))
         except (UnicodeDecodeError, RecursionError, ValueError):
             if len(taken) < CONTINUATION_LINES:
                 continue

@@ -1,0 +1,73 @@
+"""`train.evaluate --log`'s side of MLflow: one evaluation run, linked to the model it scored.
+
+    run_id = log_evaluation_run("models/tfidf", predictor.spec, model_info(predictor, "models/tfidf"),
+                                results, report, ["mine.jsonl"], records)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from train.tracking import TAG_LIMIT, records_dataset, use_experiment
+from vnzh_runtime.pyfunc import quiet_mlflow
+from vnzh_runtime.stores import tracking_uri
+
+EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --log` records its runs in
+
+
+def logged_model_id(info: dict) -> str | None:
+    """The id of the logged model (MLflow 3) behind a registered version or a training run, or None."""
+    import mlflow
+
+    try:
+        if info.get("name") and info.get("version"):
+            version = mlflow.MlflowClient().get_model_version(info["name"], info["version"])
+            source = version.source or ""  # a version registered from "models:/m-<id>" may leave model_id unset
+            return version.model_id or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
+        if info.get("run_id"):
+            experiment = mlflow.MlflowClient().get_run(info["run_id"]).info.experiment_id
+            found = mlflow.search_logged_models([experiment], filter_string=f"source_run_id = '{info['run_id']}'",
+                                                output_format="list")
+            return found[0].model_id if found else None
+    except mlflow.exceptions.MlflowException:  # deleted, or a store without logged models: the tags still name it
+        return None
+    return None
+
+
+def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
+                       records: list, extra_metrics: dict | None = None, dev_seen: bool = False) -> str:
+    """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
+    the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
+    alias and training run behind it (an alias moves on; the version a run scored does not). Its
+    metrics are linked to that logged model too (MLflow 3's model page lists them), where it is found."""
+    import mlflow
+
+    quiet_mlflow()
+    mlflow.set_tracking_uri(tracking_uri())
+    use_experiment(EVALUATIONS, "the evaluations experiment")
+    shown = f"{info['name']} v{info['version']}" if info.get("name") and info.get("version") else Path(model).name or model
+    model_id = logged_model_id(info)
+    with mlflow.start_run(run_name=f"evaluate {shown}") as run:
+        data = ",".join(data_files)
+        if len(data) > TAG_LIMIT:  # every name is in data_files.txt
+            data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
+        tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
+        tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
+        mlflow.set_tags(tags)
+        if dev_seen:
+            mlflow.set_tag("dev_held_out", "not for its corpus's dev records: the model was fitted on train + dev")
+        metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
+        # Named by its data and digest on the model's page, beside training's own dev_/test_ figures
+        dataset = evaluation_dataset(records, data_files)
+        mlflow.log_input(dataset, context="evaluation")
+        mlflow.log_metrics(metrics, model_id=model_id, dataset=dataset)
+        mlflow.log_text(report, "classification_report.txt")
+        mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
+    return run.info.run_id
+
+
+def evaluation_dataset(records: list, data_files: list[str]):
+    """The evaluated records as an MLflow dataset, named by the files they came from."""
+    names = ",".join(Path(name).name for name in data_files)
+    return records_dataset(records, f"evaluate {names if len(names) <= 80 else names[:70].rsplit(',', 1)[0] + ',...'}",
+                           data_files)
