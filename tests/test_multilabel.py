@@ -129,3 +129,20 @@ def test_evaluate_log_records_the_label_set_metrics(multilabel_run, tmp_path, ca
     metrics = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1]).data.metrics
     assert "test_sets_micro_f1" in metrics and "per_label/test_economy_set_f1" in metrics
     assert "per_label/test_science_tech_set_f1" not in metrics  # neither held nor predicted: no zero
+
+
+def test_evaluate_predictions_carry_a_multilabel_models_sets_as_its_set_table_counts_them(multilabel_run, tmp_path,
+                                                                                        capsys):
+    import json
+
+    from train.evaluate import main as evaluate_main
+
+    records = [json.loads(line) for line in open("data/authored/en-a.jsonl", encoding="utf-8")][:40]
+    sample, out = tmp_path / "s.jsonl", tmp_path / "p.jsonl"
+    sample.write_text("".join(json.dumps(r | {"split": "test"}, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    assert evaluate_main(["--model", str(multilabel_run.output_dir), "--data", str(sample), "--predictions", str(out)]) == 0
+    table = capsys.readouterr().out.split("label sets")[1].splitlines()
+    exact = float(next(line for line in table if line.startswith("test ")).split()[5])
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == 40 and all(row["predicted_labels"][0] == row["label"] for row in written)
+    assert sum(row["set_right"] for row in written) / 40 == pytest.approx(exact, abs=0.0005)

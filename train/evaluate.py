@@ -207,15 +207,16 @@ def evaluate_into(args, predictions) -> None:
         # the model keeps no list of its dev records: a user's own dev sample may well be held out
         report = ("note: this model was fitted on its corpus's train + dev (refit_on_dev): dev records of that corpus "
                   "are not held out, so its dev figures on them are not held out\n\n" + report)
-    set_metrics = {}
+    set_metrics, sets = {}, None
     if predictor.multilabel:
-        from train.multilabel import label_set_metrics
+        from train.multilabel import label_set_metrics, predicted_sets
 
-        set_metrics, set_report = label_set_metrics(predictor, records)
+        sets = predicted_sets(predictor, records)
+        set_metrics, set_report = label_set_metrics(predictor, records, predicted=sets)
         report += "\n\n" + set_report
     print(report)
     if predictions:
-        wrong = predictions.write(records, probs, predictor.labels)
+        wrong = predictions.write(records, probs, predictor.labels, sets)
         print(f"\npredictions: {predictions.target} ({len(records)} record{'s' * (len(records) != 1)}, {wrong} wrong)")
     if args.log:
         from train.tracking_eval import log_evaluation_run

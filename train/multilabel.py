@@ -59,11 +59,17 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
     return metrics
 
 
-def label_set_metrics(predictor, records: list[Record], header: bool = True) -> tuple[dict[str, float], str]:
+def predicted_sets(predictor, records: list[Record]) -> list[list[str]]:
+    """Each record's predicted label set, its article read with it, as `serve tag` tags it."""
+    return [result["labels"] for result in predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])]
+
+
+def label_set_metrics(predictor, records: list[Record], header: bool = True,
+                      predicted: list[list[str]] | None = None) -> tuple[dict[str, float], str]:
     """Micro, macro and samples F1 of the label sets, and per-label precision/recall/F1, per scope
-    (`header=False`: the table's rows only, to follow another part's table)."""
-    results = predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])
-    predicted = [result["labels"] for result in results]
+    (`header=False`: the table's rows only, to follow another part's table; `predicted`: the sets, where
+    the caller has them)."""
+    predicted = predicted_sets(predictor, records) if predicted is None else predicted
     metrics: dict[str, float] = {}
     lines = [f"{'label sets':<10} {'n':>5} {'micro_f1':>9} {'macro_f1':>9} {'samples':>9} {'exact':>7} "
              f"{'mixed':>6} {'all found':>9}"] if header else []

@@ -53,7 +53,7 @@ def check_target(path: str) -> Path:
     return target
 
 
-def prediction_row(record: Record, scores, labels: list[str]) -> dict:
+def prediction_row(record: Record, scores, labels: list[str], label_set: list[str] | None = None) -> dict:
     """
     >>> prediction_row(Record("r1", "en", ("economy",), "Trade rose.", "user", "test"), [0.7, 0.3], ["economy", "other"])
     {'id': 'r1', 'split': 'test', 'lang': 'en', 'labels': ['economy'], 'label': 'economy', 'right': True, 'scores': {'economy': 0.7, 'other': 0.3}, 'text': 'Trade rose.'}
@@ -63,9 +63,11 @@ def prediction_row(record: Record, scores, labels: list[str]) -> dict:
     row = {"id": record.id}
     if record.doc_id is not None:
         row["doc_id"] = doc_id_as_written(record)
-    return row | {"split": record.split, "lang": record.lang, "labels": list(record.labels), "label": predicted,
-                  "right": predicted == record.label,
-                  "scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
+    row |= {"split": record.split, "lang": record.lang, "labels": list(record.labels), "label": predicted,
+            "right": predicted == record.label}
+    if label_set is not None:  # a multi-label model's set, as its set table counts it
+        row |= {"predicted_labels": label_set, "set_right": set(label_set) == set(record.labels)}
+    return row | {"scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
 
 
 def line_bytes(row: dict) -> bytes:
@@ -94,13 +96,14 @@ class PredictionsFile:
         if os.path.lexists(self.scratch):  # stopped before it was whole, or a name clash already said
             os.unlink(self.scratch)
 
-    def write(self, records: list[Record], probs, labels: list[str]) -> int:
-        """Write every record and put the file in place; how many records are wrong."""
+    def write(self, records: list[Record], probs, labels: list[str], label_sets: list | None = None) -> int:
+        """Write every record (with its predicted label set, for a multi-label model) and put the file in
+        place; how many records are wrong."""
         wrong = 0
         try:
             with open(self.scratch, "wb") as handle:
-                for record, scores in zip(records, probs):
-                    row = prediction_row(record, scores, labels)
+                for i, (record, scores) in enumerate(zip(records, probs)):
+                    row = prediction_row(record, scores, labels, None if label_sets is None else label_sets[i])
                     wrong += not row["right"]
                     handle.write(line_bytes(row))
             put_in_place(self.scratch, self.target)
