@@ -39,6 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from train.compare import paired_counts  # noqa: E402
 from train.data import load_records  # noqa: E402
 from train.evaluate import evaluate_records  # noqa: E402
 
@@ -81,14 +82,7 @@ def group_rows(predictor, groups: dict[str, list]) -> tuple[list[tuple], dict[st
 def paired_rows(first: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> list[tuple]:
     """(group, paragraphs only `other` gets right, paragraphs only `first` gets right, two-sided sign-test
     p-value) per group: whether the net count is more than the churn of fits that differ in little."""
-    from scipy.stats import binomtest
-
-    rows = []
-    for name in first:
-        gained = int((other[name] & ~first[name]).sum())
-        lost = int((first[name] & ~other[name]).sum())
-        rows.append((name, gained, lost, binomtest(gained, gained + lost).pvalue if gained + lost else 1.0))
-    return rows
+    return [(name, *paired_counts(first[name], other[name])) for name in first]
 
 
 def format_rows(rows: list[tuple]) -> str:

@@ -298,6 +298,24 @@ def test_evaluate_writes_each_scored_record_to_a_new_predictions_file(tfidf_run,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl", "u.jsonl", "wrong.jsonl"]
 
 
+def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_labels(tfidf_run, tmp_path, capsys):
+    from train.compare import check_same_labels
+    from vnzh_runtime.errors import UserError
+
+    model = str(tfidf_run.output_dir)
+    assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", model]) == 0
+    out = capsys.readouterr().out
+    table = out.split(f"against {model} (the same records, paired):\n")[1].splitlines()
+    seed = float(next(line for line in out.splitlines() if line.startswith("seed ")).split()[3])  # macro-F1 above
+    assert next(line for line in table if line.startswith("seed ")).split() == \
+        ["seed", "150", f"{seed:.3f}", f"{seed:.3f}", "0", "0", "1.00"]  # itself: no churn
+    assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", str(tmp_path / "none")]) == 2
+    assert "none" in capsys.readouterr().err  # a model that is not there: one line, before any work
+    with pytest.raises(UserError, match=r"--against m3: its labels \(economy, border_sea, other\) are not the model's"):
+        check_same_labels(["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"],
+                          ["economy", "border_sea", "other"], "m3")
+
+
 def test_predictions_in_a_folder_the_user_cannot_write_is_one_line_before_any_work(tfidf_run, tmp_path, monkeypatch,
                                                                                  capsys):
     import tempfile

@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                              "-: standard input); "
                              f"{SAMPLE_FIELDS} (a single \"label\" is read as labels: [label])")
     parser.add_argument("--log", action="store_true", help="record an MLflow evaluation run linked to the model")
+    parser.add_argument("--against", action=GivenOnce, metavar="OTHER_MODEL",
+                        help="also score this model on the same records and print the two side by side, paired "
+                             "(paragraphs only one gets right, and a sign test)")
     parser.add_argument("--predictions", action=GivenOnce, metavar="FILE.jsonl",
                         help="also write each evaluated record with the label it was scored by and whether it is "
                              "right (a new file)")
@@ -182,6 +185,11 @@ def evaluate_into(args, predictions) -> None:
 
         check_tracking_server(EVALUATIONS)
     predictor = vnzh_runtime.load(args.model)
+    other = args.against and vnzh_runtime.load(args.against)  # a model that cannot load: one line before the work
+    if other:
+        from train.compare import check_same_labels
+
+        check_same_labels(predictor.labels, other.labels, args.against)
     if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
         from vnzh_runtime.provenance import model_info
 
@@ -215,6 +223,8 @@ def evaluate_into(args, predictions) -> None:
         set_metrics, set_report = label_set_metrics(predictor, records, predicted=sets)
         report += "\n\n" + set_report
     print(report)
+    if other:
+        print("\n" + against_table(records, results, probs, predictor.labels, other, args.against))
     if predictions:
         wrong = predictions.write(records, probs, predictor.labels, sets)
         print(f"\npredictions: {predictions.target} ({len(records)} record{'s' * (len(records) != 1)}, {wrong} wrong)")
@@ -224,6 +234,15 @@ def evaluate_into(args, predictions) -> None:
         run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, records,
                                     set_metrics, dev_seen)
         print(f"\nMLflow evaluation run: {run_id}")
+
+
+def against_table(records: list[Record], results: dict, probs: np.ndarray, labels: list[str], other, other_name: str) -> str:
+    """The paired comparison with `--against`'s model, scored on the same records as `serve tag` tags them."""
+    from train.compare import comparison_table, right_answers
+
+    other_results, other_probs = evaluate_records(other, records)
+    return comparison_table(records, results, right_answers(records, probs, labels), other_results,
+                            right_answers(records, other_probs, labels), other_name)
 
 
 if __name__ == "__main__":
