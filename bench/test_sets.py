@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from train.compare import paired_counts  # noqa: E402
+from train.compare import paired_counts, right_answers  # noqa: E402
 from train.data import load_records  # noqa: E402
 from train.evaluate import evaluate_records  # noqa: E402
 
@@ -74,8 +74,7 @@ def group_rows(predictor, groups: dict[str, list]) -> tuple[list[tuple], dict[st
         whole = results["test"]
         per_lang = {lang: results[f"test_{lang}"].macro_f1 for lang in ("vi", "zh", "en") if f"test_{lang}" in results}
         rows.append((name, whole.size, round(whole.accuracy * whole.size), whole.macro_f1, per_lang))
-        predicted = np.asarray(predictor.labels)[probs.argmax(axis=1)]
-        right[name] = predicted == np.array([r.labels[0] for r in records])
+        right[name] = right_answers(records, probs, predictor.labels)
     return rows, right
 
 

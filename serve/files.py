@@ -13,16 +13,10 @@ from __future__ import annotations
 
 import csv
 import glob
-import json
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import IO
-
-try:  # a native encoder, 2-3x json's speed; where it is missing (a bare Spark executor) json does the same job
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None
 
 from serve.output import OUT_OF_SPACE, StreamOutput, check_paths, is_stream
 from serve.partial import csv_delimiter, file_identity, keep_partial, move_into_place, open_partial
@@ -30,22 +24,8 @@ from serve.readers import STDIN, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.folders import few
+from vnzh_runtime.jsonl import jsonl_line
 from vnzh_runtime.predictor import Predictor
-
-
-def jsonl_line(row: dict) -> bytes:
-    """One output line. orjson is the fast path; what it refuses (an integer id past 64 bits, a
-    lone surrogate) goes through json, escaped where needed: the same JSON value either way."""
-    if orjson is not None:
-        try:
-            return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:  # orjson.JSONEncodeError is a TypeError
-            pass
-    line = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-    try:
-        return line.encode("utf-8") + b"\n"
-    except UnicodeEncodeError:
-        return json.dumps(row, separators=(",", ":")).encode("ascii") + b"\n"
 
 
 def jsonl_lines(rows: list[dict]) -> tuple[bytes, int, int]:

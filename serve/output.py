@@ -21,7 +21,7 @@ from serve.readers import STDIN
 from serve.tagging import TagStats
 from vnzh_runtime.errors import UserError, discard_writes
 from vnzh_runtime.fix_commands import ARCHIVE_SUFFIXES, TAR_SUFFIXES
-from vnzh_runtime.folders import name_max
+from vnzh_runtime.folders import SCRATCH_NAME_EXTRA, name_max
 from vnzh_runtime.spec import enclosing_model_dir
 
 STDOUT = "-"  # --output -: the tags on standard output
@@ -30,8 +30,6 @@ _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)"
 
 
 OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota, a file-size limit
-# The temporary file beside the output is ".<name>.<8 random characters>.partial": its name must fit too
-TEMPORARY_NAME_EXTRA = len("..12345678.partial")
 
 
 # Output names that promise a format `serve tag` does not write (CSV for .csv, TSV for .tsv, else JSON Lines)
@@ -70,7 +68,7 @@ def is_symlink_loop(path: str) -> bool:
 
 def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None:
     source, target = Path(input_path), Path(output_path)
-    longest, length = name_max(target.parent) - TEMPORARY_NAME_EXTRA, len(os.fsencode(target.name))
+    longest, length = name_max(target.parent) - SCRATCH_NAME_EXTRA, len(os.fsencode(target.name))
     if length > longest:
         raise UserError(f"{output_path}: the file name is {length} bytes long; the file written "
                         f"beside it until the run completes needs a name of at most {longest} (fix: a shorter name)")

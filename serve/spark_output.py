@@ -36,7 +36,7 @@ def jsonl_line_of(labels: list[str]):
             tags = row[UDF_COLUMN].asDict(recursive=True)
             tags.pop("error", None)  # the model's own (null on a tagged row); this row's is above
             record.update(in_label_order(tags, labels))
-        from serve.files import jsonl_line
+        from vnzh_runtime.jsonl import jsonl_line
 
         return jsonl_line(record).decode("utf-8").rstrip("\n")  # byte for byte what serve tag writes
     return line

@@ -8,7 +8,7 @@ from re import escape as re_escape
 import pytest
 
 from train.modeldir import lock_output
-from train.tracking import signals_deferred
+from train.signals import signals_deferred
 from vnzh_runtime.errors import UserError
 
 
@@ -295,5 +295,11 @@ def test_an_alias_the_store_will_not_read_is_left_where_it_is(monkeypatch):
     moves, note = run.alias_decision("vn-china-topics-tfidf", "champion", "7", Path("models/tfidf"), 0.99)
     assert not moves and note.startswith("@champion left where it is: the store would not say which version holds it "
                            "(INTERNAL_ERROR: Internal server error); models/tfidf and version 7 hold this run's model")
+    monkeypatch.undo()  # the alias read, its run's figures not: left where it is all the same
+    monkeypatch.setattr("mlflow.MlflowClient.get_model_version_by_alias",
+                        lambda *args: type("Version", (), {"version": "3", "run_id": "r1"})())
+    monkeypatch.setattr("mlflow.MlflowClient.get_run", refuse)
+    moves, note = run.alias_decision("vn-china-topics-tfidf", "champion", "7", Path("models/tfidf"), 0.99)
+    assert not moves and "(INTERNAL_ERROR: Internal server error)" in note
     run.config.mlflow.promote = "always"
     assert run.alias_decision("vn-china-topics-tfidf", "champion", "7", Path("models/tfidf"), 0.99) == (True, None)

@@ -316,6 +316,37 @@ def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_lab
                           ["economy", "border_sea", "other"], "m3")
 
 
+def test_the_paired_table_counts_each_models_own_right_answers_on_its_side(tmp_path):
+    import numpy as np
+
+    from train.compare import comparison_table
+    from train.data import Record
+    from train.evaluate import evaluate_scopes
+
+    labels = ["economy", "other"]
+    records = [Record(f"r{i}", "en", ("economy",), f"t{i}", "user", "test") for i in range(6)]
+    this = np.array([[0.9, 0.1]] * 4 + [[0.1, 0.9]] * 2)  # right on 0-3
+    that = np.array([[0.9, 0.1]] + [[0.1, 0.9]] * 3 + [[0.9, 0.1]] * 2)  # right on 0, 4, 5
+    table = comparison_table(records, evaluate_scopes(records, this, labels), np.arange(6) < 4,
+                             evaluate_scopes(records, that, labels), np.isin(np.arange(6), [0, 4, 5]), "m2")
+    assert table.splitlines()[2].split()[:6] == ["test", "6", "0.400", "0.333", "3", "2"]  # only this 1-3, only that 4-5
+
+
+def test_a_predictions_name_as_long_as_its_scratch_file_allows_and_one_byte_more(tmp_path):
+    from pathlib import Path
+
+    from train.predictions_file import PredictionsFile
+    from vnzh_runtime.errors import UserError
+    from vnzh_runtime.folders import name_max
+
+    longest = name_max(tmp_path) - len("..12345678.partial")
+    with PredictionsFile(str(tmp_path / ("a" * (longest - len(".jsonl")) + ".jsonl"))) as made:
+        assert Path(made.scratch).exists()  # the scratch file's name fits
+    assert not list(tmp_path.iterdir())  # and it is gone once the evaluation stops
+    with pytest.raises(UserError, match=f"a name of more than {longest} bytes is too long here"):
+        PredictionsFile(str(tmp_path / ("a" * (longest - len(".jsonl") + 1) + ".jsonl")))
+
+
 def test_predictions_in_a_folder_the_user_cannot_write_is_one_line_before_any_work(tfidf_run, tmp_path, monkeypatch,
                                                                                  capsys):
     import tempfile

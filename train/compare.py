@@ -33,7 +33,8 @@ def right_answers(records: list[Record], probs: np.ndarray, labels: list[str]) -
 
 
 def check_same_labels(model: list[str], other: list[str], other_name: str) -> None:
-    if model != other:
+    """Two models are compared on the same labels; in another order is the same labels."""
+    if sorted(model) != sorted(other):
         raise UserError(f"--against {other_name}: its labels ({', '.join(other)}) are not the model's "
                         f"({', '.join(model)}); compare models trained on the same labels")
 

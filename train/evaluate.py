@@ -185,7 +185,7 @@ def evaluate_into(args, predictions) -> None:
 
         check_tracking_server(EVALUATIONS)
     predictor = vnzh_runtime.load(args.model)
-    other = args.against and vnzh_runtime.load(args.against)  # a model that cannot load: one line before the work
+    other = vnzh_runtime.load(args.against) if args.against is not None else None  # one line, before the work
     if other:
         from train.compare import check_same_labels
 
@@ -242,7 +242,7 @@ def against_table(records: list[Record], results: dict, probs: np.ndarray, label
 
     other_results, other_probs = evaluate_records(other, records)
     return comparison_table(records, results, right_answers(records, probs, labels), other_results,
-                            right_answers(records, other_probs, labels), other_name)
+                            right_answers(records, other_probs, other.labels), other_name)
 
 
 if __name__ == "__main__":

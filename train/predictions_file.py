@@ -17,14 +17,14 @@ whole (a file that appeared there meanwhile is left alone) and removed if the ru
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 
 from train.data import Record, doc_id_as_written
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.folders import name_max
+from vnzh_runtime.folders import SCRATCH_NAME_EXTRA, name_max
+from vnzh_runtime.jsonl import jsonl_line
 from vnzh_runtime.permissions import umask_mode
 
 FLAG = "--predictions"
@@ -44,7 +44,7 @@ def check_target(path: str) -> Path:
                         "(fix: another name, or move the old file away)")
     if not target.parent.is_dir():
         raise UserError(f"{FLAG} {path}: no folder {target.parent} (fix: create it, or name a file in an existing one)")
-    longest = name_max(target.parent) - len(".") - len(SCRATCH_SUFFIX) - 8  # the scratch file's name must fit
+    longest = name_max(target.parent) - SCRATCH_NAME_EXTRA  # the scratch file's name must fit
     if len(os.fsencode(target.name)) > longest:
         raise UserError(f"{FLAG} {path}: a name of more than {longest} bytes is too long here (fix: a shorter name)")
     if target.suffix.lower() not in (".jsonl", ".ndjson", ""):
@@ -68,13 +68,6 @@ def prediction_row(record: Record, scores, labels: list[str], label_set: list[st
     if label_set is not None:  # a multi-label model's set, as its set table counts it
         row |= {"predicted_labels": label_set, "set_right": set(label_set) == set(record.labels)}
     return row | {"scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
-
-
-def line_bytes(row: dict) -> bytes:
-    try:
-        return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate in a text: escaped JSON is the same value
-        return (json.dumps(row) + "\n").encode("ascii")
 
 
 class PredictionsFile:
@@ -105,7 +98,7 @@ class PredictionsFile:
                 for i, (record, scores) in enumerate(zip(records, probs)):
                     row = prediction_row(record, scores, labels, None if label_sets is None else label_sets[i])
                     wrong += not row["right"]
-                    handle.write(line_bytes(row))
+                    handle.write(jsonl_line(row))
             put_in_place(self.scratch, self.target)
         except FileExistsError:
             raise UserError(f"{FLAG} {self.target}: a file of that name appeared during the evaluation and is left "

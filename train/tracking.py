@@ -20,12 +20,13 @@ import hashlib
 import json
 import os
 import re
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import vnzh_runtime
 from train.config import Config
 from train.data import doc_id_as_written
+from train.signals import signals_deferred
 from train.tracking_alias import SAME_SETUP, AliasUnreadable, DevFigure, alias_decision, alias_holder, left_alone
 from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
@@ -192,29 +193,6 @@ class TrainingRun:
         flat = flatten(self.config.to_dict())
         new = DevFigure(dev_macro_f1, self.digests.get("dev"), {key: flat.get(key) for key in SAME_SETUP})
         return alias_decision(held, new, name, alias, version, model_dir)
-
-
-@contextmanager
-def signals_deferred():
-    """Ctrl-C and SIGTERM wait until the block is done (they are delivered as it ends), in the main thread.
-    Held by a handler, not a thread's signal mask: the kernel hands a process's signal to any thread that
-    does not block it (MLflow's, a server's), and Python then runs the handler in the main thread anyway."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending = []
-    previous = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
-                for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        for signum in pending:
-            signal.raise_signal(signum)  # under the caller's own handlers, as if it came now
 
 
 def model_requirements(model_type: str) -> list[str]:

@@ -52,7 +52,9 @@ def alias_holder(name: str, alias: str) -> DevFigure | None:
         raise AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}") from None
     try:  # a run deleted (still readable until purged) keeps its figures; one purged has none
         run = client.get_run(version.run_id) if version.run_id else None
-    except MlflowException:
+    except MlflowException as err:
+        if err.error_code not in NOT_FOUND:
+            raise AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}") from None
         run = None
     if run is None:
         return DevFigure(None, None, {}, version.version)
@@ -94,7 +96,7 @@ def alias_decision(held: DevFigure | None, new: DevFigure, name: str, alias: str
         return True, f"@{alias} moved from version {held.version} to version {new_version} without a comparison: {why_not}"
     if new.dev_macro_f1 >= held.dev_macro_f1:
         return True, None
-    digits = 3 if f"{held.dev_macro_f1:.3f}" != f"{new.dev_macro_f1:.3f}" else 5  # never "0.931 against 0.931"
+    digits = next(d for d in (3, 5, 8, 17) if f"{held.dev_macro_f1:.{d}f}" != f"{new.dev_macro_f1:.{d}f}" or d == 17)
     return False, (f"@{alias} stays on version {held.version}: dev macro-F1 {held.dev_macro_f1:.{digits}f} against "
                    f"{new.dev_macro_f1:.{digits}f} for this run, on the same dev data; "
                    + left_alone(name, alias, new_version, model_dir))

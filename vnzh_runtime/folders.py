@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable
 
+# A file written beside its target, then renamed: ".<name>.<8 random characters>.partial" must fit too
+SCRATCH_NAME_EXTRA = len("..12345678.partial")
 OS_CLUTTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # left when a file browser opens the folder
 
 
