@@ -311,6 +311,8 @@ def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_lab
         ["seed", "150", f"{seed:.3f}", f"{seed:.3f}", "0", "0", "1.00"]  # itself: no churn
     assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", str(tmp_path / "none")]) == 2
     assert "none" in capsys.readouterr().err  # a model that is not there: one line, before any work
+    assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", ""]) == 2
+    assert "--against '': name a model directory or an MLflow URI" in capsys.readouterr().err
     with pytest.raises(UserError, match=r"--against m3: its labels \(economy, border_sea, other\) are not the model's"):
         check_same_labels(["economy", "border_sea", "people_to_people", "science_tech", "party_relations", "other"],
                           ["economy", "border_sea", "other"], "m3")

@@ -184,6 +184,9 @@ def evaluate_into(args, predictions) -> None:
         from train.tracking_store import check_tracking_server
 
         check_tracking_server(EVALUATIONS)
+    for flag, model in (("--model", args.model), ("--against", args.against)):
+        if model is not None and not model.strip():  # else read as the current folder
+            raise UserError(f"{flag} {model!r}: name a model directory or an MLflow URI (models:/NAME@ALIAS)")
     predictor = vnzh_runtime.load(args.model)
     other = vnzh_runtime.load(args.against) if args.against is not None else None  # one line, before the work
     if other:
