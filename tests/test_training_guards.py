@@ -269,16 +269,30 @@ def test_the_alias_stays_on_a_version_that_scored_higher_on_the_same_dev_data(ml
     other, said = trained("other", "model.tfidf.C=0.001", "data.files=[data/authored/en-b.jsonl]")
     assert other.metrics["dev_macro_f1"] < good.metrics["dev_macro_f1"] and holder() == other.run_id
     assert said.endswith("note: @champion moved from version 1 to version 3 without a comparison: version 1 was "
-                         f"scored on other dev data (dev macro-F1 {good.metrics['dev_macro_f1']:.3f})")
+                         f"scored on other dev data (dev macro-F1 {good.metrics['dev_macro_f1']:.3f}); this run's dev "
+                         f"macro-F1 {other.metrics['dev_macro_f1']:.3f} (to put it back: mlflow.MlflowClient()."
+                         "set_registered_model_alias('alias-rule', 'champion', 1) in Python, or the model's page in "
+                         "the MLflow UI)")
     # the same dev records for another task are not compared either
     good_again, _ = trained("again")
     multi, said = trained("multi", "model.tfidf.C=0.001", "task=multilabel")
     assert multi.metrics["dev_macro_f1"] < good_again.metrics["dev_macro_f1"] and holder() == multi.run_id
-    assert said.endswith("version 4 was trained for another task or label list")
-    trained("good-3")
+    assert "version 4 was trained with another task; this run's dev macro-F1" in said
+    good_3, _ = trained("good-3")
+    # the same labels in another order are the same label list: compared, and the worse stays off
+    trained("reordered", "model.tfidf.C=0.001", "data.labels=[other, economy, border_sea, people_to_people, "
+            "science_tech, party_relations]")
+    assert holder() == good_3.run_id
     forced, said = trained("forced", "model.tfidf.C=0.001", "mlflow.promote=always")
-    assert forced.model_uri == "models:/alias-rule@champion" and "note: @champion" not in said
-    assert holder() == forced.run_id
+    assert forced.model_uri == "models:/alias-rule@champion" and holder() == forced.run_id
+    assert f"note: @champion moved from version 6 (dev macro-F1 {good_3.metrics['dev_macro_f1']:.3f}) to version 8 " \
+           f"(dev macro-F1 {forced.metrics['dev_macro_f1']:.3f}) by mlflow.promote=always (to put it back:" in said
+    # a model refitted on train + dev is not compared with one fitted on train alone at the same dev figure
+    refit, said = trained("refit", "refit_on_dev=true")
+    assert holder() == refit.run_id and "version 8 was trained with another refit_on_dev" in said
+    quoted, said = trained("quoted", "mlflow.registered_model=bob's model", "mlflow.promote=always")
+    worse_quoted, said = trained("quoted-worse", "mlflow.registered_model=bob's model", "model.tfidf.C=0.001")
+    assert "set_registered_model_alias(\"bob's model\", 'champion', 2)" in said  # a line Python reads
 
 
 def test_an_alias_the_store_will_not_read_is_left_where_it_is(monkeypatch):

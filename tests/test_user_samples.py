@@ -298,7 +298,8 @@ def test_evaluate_writes_each_scored_record_to_a_new_predictions_file(tfidf_run,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl", "u.jsonl", "wrong.jsonl"]
 
 
-def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_labels(tfidf_run, tmp_path, capsys):
+def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_labels(tfidf_run, tmp_path, capsys,
+                                                                                   mlflow_uri):
     from train.compare import check_same_labels
     from vnzh_runtime.errors import UserError
 
@@ -310,7 +311,19 @@ def test_evaluate_against_another_model_prints_both_paired_and_refuses_other_lab
     assert next(line for line in table if line.startswith("seed ")).split() == \
         ["seed", "150", f"{seed:.3f}", f"{seed:.3f}", "0", "0", "1.00"]  # itself: no churn
     assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", str(tmp_path / "none")]) == 2
-    assert "none" in capsys.readouterr().err  # a model that is not there: one line, before any work
+    assert f"error: --against: {tmp_path / 'none'}" in capsys.readouterr().err  # one line, before any work
+    # dev records of the corpus the other model was refitted on: its side is not held out, and says so; --log
+    # keeps the paired table and the other model's name
+    import mlflow
+
+    sample = write_jsonl(tmp_path / "dev.jsonl", [{"text": "Kim ngạch Việt - Trung tăng", "label": "economy", "split": "dev"}])
+    assert evaluate_main(["--model", model, "--data", str(sample), "--against", model, "--log"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {model} was fitted on its corpus's train + dev (refit_on_dev): on dev records" in out
+    run = mlflow.MlflowClient().get_run(out.strip().splitlines()[-1].split()[-1])
+    assert run.data.tags["compared_against"] == model
+    assert f"against {model} (the same records, paired)" in mlflow.artifacts.load_text(
+        f"{run.info.artifact_uri}/classification_report.txt")
     assert evaluate_main(["--model", model, "--data", "data/seeds.jsonl", "--against", ""]) == 2
     assert "--against '': name a model directory or an MLflow URI" in capsys.readouterr().err
     with pytest.raises(UserError, match=r"--against m3: its labels \(economy, border_sea, other\) are not the model's"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from train.data import Record
-from train.evaluate import ScopeResult, scope_members
+from train.evaluate import ScopeResult, evaluate_records, scope_members
 from vnzh_runtime.errors import UserError
 
 
@@ -49,3 +49,23 @@ def comparison_table(records: list[Record], results: dict[str, ScopeResult], rig
         lines.append(f"{name:<10} {len(members):>5} {results[name].macro_f1:>9.3f} {other_results[name].macro_f1:>8.3f} "
                      f"{only_this:>10} {only_other:>10} {p:>6.2f}")
     return "\n".join(lines)
+
+
+def load_against(name: str):
+    import vnzh_runtime
+
+    try:
+        return vnzh_runtime.load(name)
+    except UserError as err:  # which of the two models it is
+        raise UserError(f"--against: {err}") from None
+
+
+def against_table(records: list[Record], results: dict, probs: np.ndarray, labels: list[str], other, other_name: str) -> str:
+    """The paired comparison with `--against`'s model, scored on the same records as `serve tag` tags them."""
+    other_results, other_probs = evaluate_records(other, records)
+    table = comparison_table(records, results, right_answers(records, probs, labels), other_results,
+                             right_answers(records, other_probs, other.labels), other_name)
+    if "dev" in other.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+        table += (f"\nnote: {other_name} was fitted on its corpus's train + dev (refit_on_dev): on dev records of that "
+                  "corpus its figures are not held out")
+    return table

@@ -188,7 +188,9 @@ def evaluate_into(args, predictions) -> None:
         if model is not None and not model.strip():  # else read as the current folder
             raise UserError(f"{flag} {model!r}: name a model directory or an MLflow URI (models:/NAME@ALIAS)")
     predictor = vnzh_runtime.load(args.model)
-    other = vnzh_runtime.load(args.against) if args.against is not None else None  # one line, before the work
+    from train.compare import against_table, load_against
+
+    other = load_against(args.against) if args.against is not None else None  # one line, before the work
     if other:
         from train.compare import check_same_labels
 
@@ -227,7 +229,9 @@ def evaluate_into(args, predictions) -> None:
         report += "\n\n" + set_report
     print(report)
     if other:
-        print("\n" + against_table(records, results, probs, predictor.labels, other, args.against))
+        paired = against_table(records, results, probs, predictor.labels, other, args.against)
+        print("\n" + paired)
+        report += "\n\n" + paired  # logged with the tables
     if predictions:
         wrong = predictions.write(records, probs, predictor.labels, sets)
         print(f"\npredictions: {predictions.target} ({len(records)} record{'s' * (len(records) != 1)}, {wrong} wrong)")
@@ -235,17 +239,8 @@ def evaluate_into(args, predictions) -> None:
         from train.tracking_eval import log_evaluation_run
 
         run_id = log_evaluation_run(args.model, predictor.spec, info, results, report, args.data, records,
-                                    set_metrics, dev_seen)
+                                    set_metrics, dev_seen, against=args.against)
         print(f"\nMLflow evaluation run: {run_id}")
-
-
-def against_table(records: list[Record], results: dict, probs: np.ndarray, labels: list[str], other, other_name: str) -> str:
-    """The paired comparison with `--against`'s model, scored on the same records as `serve tag` tags them."""
-    from train.compare import comparison_table, right_answers
-
-    other_results, other_probs = evaluate_records(other, records)
-    return comparison_table(records, results, right_answers(records, probs, labels), other_results,
-                            right_answers(records, other_probs, other.labels), other_name)
 
 
 if __name__ == "__main__":

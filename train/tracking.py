@@ -27,7 +27,8 @@ import vnzh_runtime
 from train.config import Config
 from train.data import doc_id_as_written
 from train.signals import signals_deferred
-from train.tracking_alias import SAME_SETUP, AliasUnreadable, DevFigure, alias_decision, alias_holder, left_alone
+from train.tracking_alias import (AliasUnreadable, DevFigure, alias_decision, alias_holder, forced_move, left_alone,
+                                  setup_of)
 from train.tracking_store import artifact_location, is_main_process
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.pyfunc import MODEL_ARTIFACT, quiet_mlflow
@@ -183,15 +184,17 @@ class TrainingRun:
         return f"models:/{name}@{alias}" if moves else f"models:/{name}/{version}", note
 
     def alias_decision(self, name: str, alias: str, version: str, model_dir: Path, dev_macro_f1) -> tuple[bool, str | None]:
-        if self.config.mlflow.promote == "always":
-            return True, None
+        new = DevFigure(dev_macro_f1, self.digests.get("dev"), setup_of(flatten(self.config.to_dict())))
+        forced = self.config.mlflow.promote == "always"
         try:
             held = alias_holder(name, alias)
         except AliasUnreadable as err:  # fail closed: a served alias is not moved on a guess
+            if forced:
+                return True, None
             return False, f"@{alias} left where it is: the store would not say which version holds it ({err}); " + \
                 left_alone(name, alias, version, model_dir)
-        flat = flatten(self.config.to_dict())
-        new = DevFigure(dev_macro_f1, self.digests.get("dev"), {key: flat.get(key) for key in SAME_SETUP})
+        if forced:
+            return True, forced_move(held, new, name, alias, version)
         return alias_decision(held, new, name, alias, version, model_dir)
 
 

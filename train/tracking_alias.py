@@ -16,11 +16,14 @@ alias is left alone.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 DEV_METRIC = "dev_macro_f1"
 DEV_CONTEXT = "dev"  # the `mlflow.data.context` tag training logs its dev split under
-SAME_SETUP = ("task", "data.labels")  # run parameters that must match for two dev figures to be compared
+# Run parameters that must match for two dev figures to be compared: with refit_on_dev the saved model has
+# also learnt dev, so a model fitted on train alone is weaker at the same dev figure
+SAME_SETUP = ("task", "data.labels", "refit_on_dev")
 NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")  # no such model, run, or alias on it
 
 
@@ -61,7 +64,21 @@ def alias_holder(name: str, alias: str) -> DevFigure | None:
     digests = [item.dataset.digest for item in run.inputs.dataset_inputs
                if any(tag.key == "mlflow.data.context" and tag.value == DEV_CONTEXT for tag in item.tags)]
     return DevFigure(run.data.metrics.get(DEV_METRIC), digests[0] if len(digests) == 1 else None,
-                     {key: run.data.params.get(key) for key in SAME_SETUP}, version.version)
+                     setup_of(run.data.params), version.version)
+
+
+def setup_of(params: dict[str, str]) -> dict[str, str | None]:
+    """The logged parameters that make two dev figures comparable; the label list in any order.
+
+    >>> setup_of({"task": "single", "data.labels": '["other", "economy"]', "seed": "13"})
+    {'task': 'single', 'data.labels': '["economy", "other"]', 'refit_on_dev': None}
+    """
+    setup = {key: params.get(key) for key in SAME_SETUP}
+    try:
+        setup["data.labels"] = json.dumps(sorted(json.loads(setup["data.labels"])), ensure_ascii=False)
+    except (TypeError, ValueError):  # not logged, or not a list: compared as it is
+        pass
+    return setup
 
 
 def not_comparable(held: DevFigure, new: DevFigure) -> str | None:
@@ -71,7 +88,8 @@ def not_comparable(held: DevFigure, new: DevFigure) -> str | None:
     if new.dev_macro_f1 is None or new.dev_digest is None:
         return "this run has no dev figure"
     if held.setup != new.setup:
-        return f"version {held.version} was trained for another task or label list"
+        differs = ", ".join(key for key in SAME_SETUP if held.setup.get(key) != new.setup.get(key))
+        return f"version {held.version} was trained with another {differs}"
     if held.dev_digest != new.dev_digest:
         return f"version {held.version} was scored on other dev data (dev macro-F1 {held.dev_macro_f1:.3f})"
     return None
@@ -93,7 +111,9 @@ def alias_decision(held: DevFigure | None, new: DevFigure, name: str, alias: str
         return True, None
     why_not = not_comparable(held, new)
     if why_not:
-        return True, f"@{alias} moved from version {held.version} to version {new_version} without a comparison: {why_not}"
+        return True, (f"@{alias} moved from version {held.version} to version {new_version} without a comparison: "
+                      f"{why_not}; this run's dev macro-F1 {figure(new.dev_macro_f1)} "
+                      + put_back(name, alias, held.version))
     if new.dev_macro_f1 >= held.dev_macro_f1:
         return True, None
     digits = next(d for d in (3, 5, 8, 17) if f"{held.dev_macro_f1:.{d}f}" != f"{new.dev_macro_f1:.{d}f}" or d == 17)
@@ -102,8 +122,29 @@ def alias_decision(held: DevFigure | None, new: DevFigure, name: str, alias: str
                    + left_alone(name, alias, new_version, model_dir))
 
 
+def forced_move(held: DevFigure | None, new: DevFigure, name: str, alias: str, new_version: str) -> str | None:
+    """mlflow.promote=always: the note that says which version lost the alias, and how to put it back."""
+    if held is None:
+        return None
+    return (f"@{alias} moved from version {held.version} (dev macro-F1 {figure(held.dev_macro_f1)}) to version "
+            f"{new_version} (dev macro-F1 {figure(new.dev_macro_f1)}) by mlflow.promote=always "
+            + put_back(name, alias, held.version))
+
+
+def figure(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.3f}"
+
+
+def set_alias_line(name: str, alias: str, version: str) -> str:
+    return f"mlflow.MlflowClient().set_registered_model_alias({name!r}, {alias!r}, {version})"
+
+
+def put_back(name: str, alias: str, old_version: str) -> str:
+    return f"(to put it back: {set_alias_line(name, alias, old_version)} in Python, or the model's page in the MLflow UI)"
+
+
 def left_alone(name: str, alias: str, new_version: str, model_dir) -> str:
     """Where this run's model is when the alias stays elsewhere, and how to move the alias to it."""
     return (f"{model_dir} and version {new_version} hold this run's model, @{alias} does not (to serve it: "
             f"give version {new_version} the alias on the model's page in the MLflow UI, or in Python "
-            f"mlflow.MlflowClient().set_registered_model_alias('{name}', '{alias}', {new_version}))")
+            f"{set_alias_line(name, alias, new_version)})")

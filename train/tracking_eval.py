@@ -35,7 +35,8 @@ def logged_model_id(info: dict) -> str | None:
 
 
 def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],
-                       records: list, extra_metrics: dict | None = None, dev_seen: bool = False) -> str:
+                       records: list, extra_metrics: dict | None = None, dev_seen: bool = False,
+                       against: str | None = None) -> str:
     """One run in the `vn-china-topics-evaluations` experiment, tagged with the model it evaluated:
     the name given, and `info` (`vnzh_runtime.provenance.model_info`): the registered name, version,
     alias and training run behind it (an alias moves on; the version a run scored does not). Its
@@ -54,6 +55,8 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
         tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
         mlflow.set_tags(tags)
+        if against:  # the paired table is in classification_report.txt
+            mlflow.set_tag("compared_against", against)
         if dev_seen:
             mlflow.set_tag("dev_held_out", "not for its corpus's dev records: the model was fitted on train + dev")
         metrics = {k: float(v) for r in results.values() for k, v in r.metrics().items()} | (extra_metrics or {})
