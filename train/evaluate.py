@@ -175,8 +175,23 @@ def evaluate_command(args) -> None:
         evaluate_into(args, predictions)  # the file checked and its scratch made before any work
 
 
-def evaluate_into(args, predictions) -> None:
+def load_models(args):
+    """The model and `--against`'s, each refused in one line before any work where it cannot be used."""
     import vnzh_runtime
+    from train.compare import check_same_labels, load_against
+    from vnzh_runtime.errors import UserError
+
+    for flag, model in (("--model", args.model), ("--against", args.against)):
+        if model is not None and not model.strip():  # else read as the current folder
+            raise UserError(f"{flag} {model!r}: name a model directory or an MLflow URI (models:/NAME@ALIAS)")
+    predictor = vnzh_runtime.load(args.model)
+    other = load_against(args.against) if args.against is not None else None
+    if other is not None:
+        check_same_labels(predictor.labels, other.labels, args.against)
+    return predictor, other
+
+
+def evaluate_into(args, predictions) -> None:
     from vnzh_runtime.errors import UserError
 
     if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
@@ -184,17 +199,7 @@ def evaluate_into(args, predictions) -> None:
         from train.tracking_store import check_tracking_server
 
         check_tracking_server(EVALUATIONS)
-    for flag, model in (("--model", args.model), ("--against", args.against)):
-        if model is not None and not model.strip():  # else read as the current folder
-            raise UserError(f"{flag} {model!r}: name a model directory or an MLflow URI (models:/NAME@ALIAS)")
-    predictor = vnzh_runtime.load(args.model)
-    from train.compare import against_table, load_against
-
-    other = load_against(args.against) if args.against is not None else None  # one line, before the work
-    if other:
-        from train.compare import check_same_labels
-
-        check_same_labels(predictor.labels, other.labels, args.against)
+    predictor, other = load_models(args)
     if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
         from vnzh_runtime.provenance import model_info
 
@@ -228,7 +233,9 @@ def evaluate_into(args, predictions) -> None:
         set_metrics, set_report = label_set_metrics(predictor, records, predicted=sets)
         report += "\n\n" + set_report
     print(report)
-    if other:
+    if other is not None:
+        from train.compare import against_table
+
         paired = against_table(records, results, probs, predictor.labels, other, args.against)
         print("\n" + paired)
         report += "\n\n" + paired  # logged with the tables

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import repeat
 from pathlib import Path
 
 from train.data import Record, doc_id_as_written
@@ -54,7 +55,8 @@ def check_target(path: str) -> Path:
 
 
 def prediction_row(record: Record, scores, labels: list[str], label_set: list[str] | None = None) -> dict:
-    """
+    """One record's line: what it is, its labels, the model's, whether they agree, and the scores.
+
     >>> prediction_row(Record("r1", "en", ("economy",), "Trade rose.", "user", "test"), [0.7, 0.3], ["economy", "other"])
     {'id': 'r1', 'split': 'test', 'lang': 'en', 'labels': ['economy'], 'label': 'economy', 'right': True, 'scores': {'economy': 0.7, 'other': 0.3}, 'text': 'Trade rose.'}
     """
@@ -95,8 +97,8 @@ class PredictionsFile:
         wrong = 0
         try:
             with open(self.scratch, "wb") as handle:
-                for i, (record, scores) in enumerate(zip(records, probs)):
-                    row = prediction_row(record, scores, labels, None if label_sets is None else label_sets[i])
+                for record, scores, label_set in zip(records, probs, label_sets or repeat(None)):
+                    row = prediction_row(record, scores, labels, label_set)
                     wrong += not row["right"]
                     handle.write(jsonl_line(row))
             put_in_place(self.scratch, self.target)

@@ -3,12 +3,12 @@
 What serves `models:/NAME@champion` (the API, `serve tag`, Spark) should not get worse because
 someone retrained with a worse setting. So the alias moves to the new version unless the version
 holding it scored a higher dev macro-F1 on the same dev data (the same digest of every dev record
-and label, `train.tracking.records_dataset`) for the same task and label list: both figures then
-come from the same protocol on the same records. On other dev data the two figures say nothing
-about each other, and the newest training takes the alias, as it always did, with a note that
-says so. Where the store cannot say who holds the alias (a server error, no permission), the
-alias is left alone.
-`mlflow.promote: always` moves it whatever the figures say.
+and label, `train.tracking.records_dataset`) with the same task, label list and refit_on_dev: both
+figures then come from the same protocol on the same records. Otherwise the two figures say
+nothing about each other, and the newest training takes the alias, as it always did, with a note
+that says so and how to put it back. Where the store cannot say who holds the alias (a server
+error, no permission), the alias is left alone. `mlflow.promote: always` moves it whatever the
+figures say, with a note naming the version it took the alias from.
 
     held = alias_holder("vn-china-topics-tfidf", "champion")         # None: nobody holds it
     moves, note = alias_decision(held, this_run, "vn-china-topics-tfidf", "champion", "4", "models/tfidf")
@@ -52,12 +52,12 @@ def alias_holder(name: str, alias: str) -> DevFigure | None:
     except MlflowException as err:
         if err.error_code in NOT_FOUND:
             return None
-        raise AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}") from None
+        raise unreadable(err) from None
     try:  # a run deleted (still readable until purged) keeps its figures; one purged has none
         run = client.get_run(version.run_id) if version.run_id else None
     except MlflowException as err:
         if err.error_code not in NOT_FOUND:
-            raise AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}") from None
+            raise unreadable(err) from None
         run = None
     if run is None:
         return DevFigure(None, None, {}, version.version)
@@ -65,6 +65,10 @@ def alias_holder(name: str, alias: str) -> DevFigure | None:
                if any(tag.key == "mlflow.data.context" and tag.value == DEV_CONTEXT for tag in item.tags)]
     return DevFigure(run.data.metrics.get(DEV_METRIC), digests[0] if len(digests) == 1 else None,
                      setup_of(run.data.params), version.version)
+
+
+def unreadable(err) -> AliasUnreadable:
+    return AliasUnreadable(f"{err.error_code}: {str(err).splitlines()[0][:120]}")
 
 
 def setup_of(params: dict[str, str]) -> dict[str, str | None]:
@@ -116,10 +120,22 @@ def alias_decision(held: DevFigure | None, new: DevFigure, name: str, alias: str
                       + put_back(name, alias, held.version))
     if new.dev_macro_f1 >= held.dev_macro_f1:
         return True, None
-    digits = next(d for d in (3, 5, 8, 17) if f"{held.dev_macro_f1:.{d}f}" != f"{new.dev_macro_f1:.{d}f}" or d == 17)
-    return False, (f"@{alias} stays on version {held.version}: dev macro-F1 {held.dev_macro_f1:.{digits}f} against "
-                   f"{new.dev_macro_f1:.{digits}f} for this run, on the same dev data; "
-                   + left_alone(name, alias, new_version, model_dir))
+    held_shown, new_shown = apart(held.dev_macro_f1, new.dev_macro_f1)
+    return False, (f"@{alias} stays on version {held.version}: dev macro-F1 {held_shown} against {new_shown} for "
+                   f"this run, on the same dev data; " + left_alone(name, alias, new_version, model_dir))
+
+
+def apart(first: float, second: float) -> tuple[str, str]:
+    """Two figures with as many decimals as it takes to tell them apart, at least three: never "0.931
+    against 0.931" for a higher and a lower figure.
+
+    >>> apart(0.93149, 0.93101)
+    ('0.93149', '0.93101')
+    """
+    for digits in (3, 5, 8):
+        if f"{first:.{digits}f}" != f"{second:.{digits}f}":
+            break
+    return f"{first:.{digits}f}", f"{second:.{digits}f}"
 
 
 def forced_move(held: DevFigure | None, new: DevFigure, name: str, alias: str, new_version: str) -> str | None:
