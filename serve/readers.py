@@ -23,6 +23,8 @@ article a U+2029, form feed and the like also end a paragraph, within its line (
 from __future__ import annotations
 
 import json
+import re
+import sys
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -39,8 +41,39 @@ from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
 
+# What feeds and scrapers call the article a paragraph belongs to (compared without case, space, _ or -)
+DOCUMENT_LOOKALIKES = {"docid", "doc", "document", "documentid", "article", "articleid", "storyid", "pageid",
+                       "postid", "newsid", "url", "link"}
+
+
+def document_lookalike(keys: Iterable) -> str | None:
+    """The key that seems to name a record's article where it has no `doc_id`, or None.
+
+    >>> document_lookalike(["id", "URL", "text"]), document_lookalike(["url", "doc_id"])
+    ('URL', None)
+    """
+    keys = [key for key in keys if isinstance(key, str)]
+    if "doc_id" in keys:
+        return None
+    return next((key for key in keys if re.sub(r"[\s_-]", "", key.lower()) in DOCUMENT_LOOKALIKES), None)
+
+
+def note_document_lookalike(keys: Iterable, name: str, fix) -> None:
+    """Say so where a file's records name their article under another key: each paragraph is then read
+    without its article's context, which no error would tell."""
+    near = document_lookalike(keys)
+    if near is not None:
+        print(f"note: {name}: its records have {near!r} but no 'doc_id', so each paragraph is read without its "
+              f"article (fix: {fix(near)})", file=sys.stderr)
+
+
 def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
+    first = True
     for row in read_jsonl(lines, name):
+        if first and row.error is None and isinstance(row.value, dict):  # the first record shows the file's fields
+            first = False
+            note_document_lookalike(row.value, name, lambda key: f"name the article in doc_id, e.g. "
+                                    f"jq -c '.doc_id = .[{json.dumps(key, ensure_ascii=False)}]'")
         yield jsonl_record(row, name)
 
 

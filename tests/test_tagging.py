@@ -333,3 +333,24 @@ def test_a_record_object_given_twice_is_read_in_each_of_its_places(tfidf_predict
     for size in (1, 2, 512):
         rows = list(tag_records(tfidf_predictor, records, batch_size=size))
         assert [row["scores"] for row in rows] == [e["scores"] for e in as_runs], size
+
+
+def test_records_that_name_their_article_under_another_key_get_a_note_and_are_still_tagged(tfidf_predictor, tmp_path,
+                                                                                          capsys):
+    rows = [{"id": 1, "article_id": "a1", "text": "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác"},
+            {"id": 2, "article_id": "a1", "text": "Hai bên nhất trí thúc đẩy thương mại song phương"}]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert tag_file(tfidf_predictor, str(src), str(out), batch_size=8, progress=False).tagged == 2
+    err = capsys.readouterr().err
+    assert err.count("note:") == 1 and f"note: {src}: its records have 'article_id' but no 'doc_id', so each " \
+        "paragraph is read without its article (fix: name the article in doc_id, e.g. " \
+        "jq -c '.doc_id = .[\"article_id\"]')" in err
+    src.write_text("".join(json.dumps(r | {"doc_id": r["article_id"]}, ensure_ascii=False) + "\n" for r in rows),
+                   encoding="utf-8")
+    tag_file(tfidf_predictor, str(src), str(tmp_path / "out2.jsonl"), batch_size=8, progress=False)
+    assert "note:" not in capsys.readouterr().err  # with a doc_id there is nothing to say
+    csv_src = tmp_path / "in.csv"
+    csv_src.write_text("id,URL,text\n1,http://x/a,Việt Nam và Trung Quốc ký 14 văn kiện hợp tác\n", encoding="utf-8")
+    tag_file(tfidf_predictor, str(csv_src), str(tmp_path / "out.csv"), batch_size=8, progress=False)
+    assert "its records have 'URL' but no 'doc_id'" in capsys.readouterr().err
