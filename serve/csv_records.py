@@ -202,7 +202,7 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
     from serve.readers import note_document_lookalike
 
     source, reader, header, separator = open_csv(lines, name)
-    note_document_lookalike(header, name, lambda key: f"a doc_id column, e.g. a copy of {key!r}")
+    note_document_lookalike(header, name, fix=lambda key: f"a doc_id column, e.g. a copy of {key!r}")
     while True:
         source.row = []
         try:

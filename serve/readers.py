@@ -23,7 +23,6 @@ article a U+2029, form feed and the like also end a paragraph, within its line (
 from __future__ import annotations
 
 import json
-import re
 import sys
 from itertools import chain
 from pathlib import Path
@@ -35,36 +34,17 @@ from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.bounded import bounded_lines
+from vnzh_runtime.context import document_note
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
 from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
 from vnzh_runtime.markup import is_blank
 
 
-# What feeds and scrapers call the article a paragraph belongs to (compared without case, space, _ or -)
-DOCUMENT_LOOKALIKES = {"docid", "doc", "document", "documentid", "article", "articleid", "storyid", "pageid",
-                       "postid", "newsid", "url", "link"}
-
-
-def document_lookalike(keys: Iterable) -> str | None:
-    """The key that seems to name a record's article where it has no `doc_id`, or None.
-
-    >>> document_lookalike(["id", "URL", "text"]), document_lookalike(["url", "doc_id"])
-    ('URL', None)
-    """
-    keys = [key for key in keys if isinstance(key, str)]
-    if "doc_id" in keys:
-        return None
-    return next((key for key in keys if re.sub(r"[\s_-]", "", key.lower()) in DOCUMENT_LOOKALIKES), None)
-
-
-def note_document_lookalike(keys: Iterable, name: str, fix) -> None:
-    """Say so where a file's records name their article under another key: each paragraph is then read
-    without its article's context, which no error would tell."""
-    near = document_lookalike(keys)
-    if near is not None:
-        print(f"note: {name}: its records have {near!r} but no 'doc_id', so each paragraph is read without its "
-              f"article (fix: {fix(near)})", file=sys.stderr)
+def note_document_lookalike(keys: Iterable, name: str, **fix) -> None:
+    note = document_note(keys, name, **fix)
+    if note:
+        print(note, file=sys.stderr)
 
 
 def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
@@ -72,8 +52,7 @@ def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecor
     for row in read_jsonl(lines, name):
         if first and row.error is None and isinstance(row.value, dict):  # the first record shows the file's fields
             first = False
-            note_document_lookalike(row.value, name, lambda key: f"name the article in doc_id, e.g. "
-                                    f"jq -c '.doc_id = .[{json.dumps(key, ensure_ascii=False)}]'")
+            note_document_lookalike(row.value, name)
         yield jsonl_record(row, name)
 
 

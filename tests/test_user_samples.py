@@ -362,6 +362,14 @@ def test_a_predictions_name_as_long_as_its_scratch_file_allows_and_one_byte_more
         PredictionsFile(str(tmp_path / ("a" * (longest - len(".jsonl") + 1) + ".jsonl")))
 
 
+def test_a_sample_that_names_its_articles_under_another_key_is_scored_with_a_note(tmp_path, capsys):
+    sample = write_jsonl(tmp_path / "s.jsonl", [{"text": "Hai bên nhất trí", "label": "economy", "article": 3}])
+    assert [r.doc_id for r in load_labelled([str(sample)])] == [None]
+    assert capsys.readouterr().err == (f"note: {sample}: its records have 'article' but no 'doc_id', so each paragraph "
+                                       "is read without its article (fix: name the article in doc_id, e.g. "
+                                       "jq -c '.doc_id = .[\"article\"]')\n")
+
+
 def test_predictions_in_a_folder_the_user_cannot_write_is_one_line_before_any_work(tfidf_run, tmp_path, monkeypatch,
                                                                                  capsys):
     import tempfile

@@ -26,7 +26,9 @@ section's body, a sidebar teaser by more teasers; `following_in_run` for streams
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
+from typing import Iterable
 
 from vnzh_runtime.markup import clean_markup
 from vnzh_runtime.textnorm import tokenize
@@ -51,6 +53,37 @@ def document_key(doc_id):
     if doc_id is None:
         return None
     return json.dumps(doc_id, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# What feeds and scrapers call the article a paragraph belongs to (compared without case, space, _ or -)
+DOCUMENT_LOOKALIKES = {"docid", "doc", "document", "documentid", "article", "articleid", "storyid", "pageid",
+                       "postid", "newsid", "url", "link"}
+
+
+def document_lookalike(keys: Iterable) -> str | None:
+    """The key that seems to name a record's article where it has no `doc_id`, or None.
+
+    >>> document_lookalike(["id", "URL", "text"]), document_lookalike(["url", "doc_id"])
+    ('URL', None)
+    """
+    keys = [key for key in keys if isinstance(key, str)]
+    if "doc_id" in keys:
+        return None
+    return next((key for key in keys if re.sub(r"[\s_-]", "", key.lower()) in DOCUMENT_LOOKALIKES), None)
+
+
+def jq_fix(near: str) -> str:
+    return f"name the article in doc_id, e.g. jq -c '.doc_id = .[{json.dumps(near, ensure_ascii=False)}]'"
+
+
+def document_note(keys: Iterable, name: str, fix=jq_fix) -> str | None:
+    """The note for a file whose records name their article under another key (`document_lookalike`):
+    each paragraph is then read without its article's context, which no error would tell."""
+    near = document_lookalike(keys)
+    if near is None:
+        return None
+    return (f"note: {name}: its records have {near!r} but no 'doc_id', so each paragraph is read without its "
+            f"article (fix: {fix(near)})")
 
 
 def is_substantive(text: str) -> bool:
