@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.folders import rename_no_clobber
 from vnzh_runtime.permissions import umask_mode
 
 
@@ -72,22 +73,6 @@ def move_into_place(partial: str, target: Path, output_path: str, replaces: tupl
     fix = fix or (f"mv {kept} {output_path} to replace it with the tags, or leave both" if kept else "run again")
     where = f"the {records} tagged records are in {kept}" if kept else "no record was tagged"
     raise UserError(f"{target}: {why}; {where} (fix: {fix})")
-
-
-def rename_no_clobber(source: str, target: str) -> bool:
-    """Rename `source` to `target` unless `target` exists, in one step (a hard link, which fails on an
-    existing name, then the old name's removal); False where `target` exists."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links on this file system: check, then rename
-        if os.path.lexists(target):
-            return False
-        os.rename(source, target)
-        return True
-    os.unlink(source)
-    return True
 
 
 def keep_partial(partial: str, output_path: str, err: BaseException) -> None:

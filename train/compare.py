@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from train.data import Record
-from train.evaluate import ScopeResult, evaluate_records, scope_members
+from train.evaluate import ScopeResult, dev_not_held_out, evaluate_records, scope_members
 from vnzh_runtime.errors import UserError
 
 
@@ -65,7 +65,7 @@ def against_table(records: list[Record], results: dict, probs: np.ndarray, label
     other_results, other_probs = evaluate_records(other, records)
     table = comparison_table(records, results, right_answers(records, probs, labels), other_results,
                              right_answers(records, other_probs, other.labels), other_name)
-    if "dev" in other.spec.get("fitted_on", []) and any(r.split == "dev" for r in records):
+    if dev_not_held_out(other, records):
         table += (f"\nnote: {other_name} was fitted on its corpus's train + dev (refit_on_dev): on dev records of that "
                   "corpus its figures are not held out")
     return table

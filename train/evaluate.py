@@ -175,6 +175,12 @@ def evaluate_command(args) -> None:
         evaluate_into(args, predictions)  # the file checked and its scratch made before any work
 
 
+def dev_not_held_out(predictor, records: list[Record]) -> bool:
+    """Whether the model was refitted on its corpus's dev split and the records hold dev records: the model
+    keeps no list of its own, so a user's own dev sample may be held out all the same."""
+    return "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records)
+
+
 def load_models(args):
     """The model and `--against`'s, each refused in one line before any work where it cannot be used."""
     import vnzh_runtime
@@ -220,7 +226,7 @@ def evaluate_into(args, predictions) -> None:
                   "without it, as training scores them\n")
     results, probs = evaluate_records(predictor, records)
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
-    dev_seen = "dev" in predictor.spec.get("fitted_on", []) and any(r.split == "dev" for r in records)
+    dev_seen = dev_not_held_out(predictor, records)
     if dev_seen:
         # the model keeps no list of its dev records: a user's own dev sample may well be held out
         report = ("note: this model was fitted on its corpus's train + dev (refit_on_dev): dev records of that corpus "

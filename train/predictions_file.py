@@ -24,7 +24,7 @@ from pathlib import Path
 
 from train.data import Record, doc_id_as_written
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.folders import SCRATCH_NAME_EXTRA, name_max
+from vnzh_runtime.folders import SCRATCH_NAME_EXTRA, name_max, rename_no_clobber
 from vnzh_runtime.jsonl import jsonl_line
 from vnzh_runtime.permissions import umask_mode
 
@@ -101,7 +101,8 @@ class PredictionsFile:
                     row = prediction_row(record, scores, labels, label_set)
                     wrong += not row["right"]
                     handle.write(jsonl_line(row))
-            put_in_place(self.scratch, self.target)
+            if not rename_no_clobber(self.scratch, str(self.target)):
+                raise FileExistsError(self.target)
         except FileExistsError:
             raise UserError(f"{FLAG} {self.target}: a file of that name appeared during the evaluation and is left "
                             "as it is; the tables above stand (fix: run again with another name)") from None
@@ -109,16 +110,3 @@ class PredictionsFile:
             raise UserError(f"{FLAG} {self.target}: cannot write it ({err.strerror}); the tables above stand "
                             "(fix: free space, or name a file elsewhere)") from None
         return wrong
-
-
-def put_in_place(scratch: str, target: Path) -> None:
-    """`scratch` renamed to `target`, which must not exist: a hard link fails on an existing name in one
-    step; where the file system has none, the name is checked, then the file renamed."""
-    try:
-        os.link(scratch, target)
-    except FileExistsError:
-        raise
-    except OSError:
-        if os.path.lexists(target):
-            raise FileExistsError(target) from None
-        os.rename(scratch, target)

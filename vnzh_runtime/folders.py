@@ -1,6 +1,8 @@
 """What a folder holds besides what its writer wrote: before `--overwrite` replaces a model
 directory (`train`) or an output folder (`serve spark`), anything else in it is a user's, which
-replacing the folder would delete. A file browser's own files are no one's work.
+replacing the folder would delete. A file browser's own files are no one's work. And what every
+writer of a new file needs of its folder: the longest name it takes (`name_max`, with room for a
+scratch file beside the target) and a rename that never replaces a file (`rename_no_clobber`).
 
     >>> foreign(["spec.json", "NOTES.md", ".DS_Store", "model"], {"spec.json", "model"}.__contains__)
     ['NOTES.md']
@@ -34,3 +36,19 @@ def name_max(folder) -> int:
         return os.pathconf(folder, "PC_NAME_MAX")
     except (OSError, ValueError):
         return 255
+
+
+def rename_no_clobber(source: str, target: str) -> bool:
+    """Rename `source` to `target` unless `target` exists, in one step (a hard link, which fails on an
+    existing name, then the old name's removal); False where `target` exists."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(target):
+            return False
+        os.rename(source, target)
+        return True
+    os.unlink(source)
+    return True

@@ -55,9 +55,13 @@ class _Object(dict):
 
 def _object(pairs: list) -> _Object:
     value = _Object(pairs)
-    if len(value) < len(pairs):
+    if len(value) < len(pairs):  # a key given twice: name the first repeated
         seen = set()
-        value.repeated = next(key for key, _ in pairs if key in seen or seen.add(key))
+        for key, _ in pairs:
+            if key in seen:
+                value.repeated = key
+                break
+            seen.add(key)
     return value
 
 
