@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from serve.lines import decode, split_bare_cr
 from serve.tagging import InputRecord, checked
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.jsonl import clean_id
+from vnzh_runtime.salvage import clean_id
 
 csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
 

@@ -37,8 +37,9 @@ from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import document_note
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
-from vnzh_runtime.jsonl import JsonlRow, clean_id, read_jsonl
+from vnzh_runtime.jsonl import JsonlRow, read_jsonl
 from vnzh_runtime.markup import is_blank
+from vnzh_runtime.salvage import clean_id
 
 
 def note_document_lookalike(keys: Iterable, name: str, **fix) -> None:
@@ -47,9 +48,13 @@ def note_document_lookalike(keys: Iterable, name: str, **fix) -> None:
         print(note, file=sys.stderr)
 
 
+# the keys a record is read by: one given twice (json would keep the last without a word) is an error record
+READ_KEYS = frozenset({"id", "doc_id", "text"})
+
+
 def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     first = True
-    for row in read_jsonl(lines, name):
+    for row in read_jsonl(lines, name, unique_keys=READ_KEYS):
         if first and row.error is None and isinstance(row.value, dict):  # the first record shows the file's fields
             first = False
             note_document_lookalike(row.value, name)

@@ -39,14 +39,14 @@ def as_row(index: int, record) -> tuple:
 
 def jsonl_rows(name: str):
     def parse(pairs):
-        from serve.readers import jsonl_record
+        from serve.readers import READ_KEYS, jsonl_record
         from serve.tagging import InputRecord
         from vnzh_runtime.jsonl import parse_line
 
         for raw, index in pairs:
             if not raw.strip():
                 continue  # a blank line is not a record (serve tag skips it too)
-            record = jsonl_record(parse_line(raw, name, index + 1), name)
+            record = jsonl_record(parse_line(raw, name, index + 1, READ_KEYS), name)
             if REPLACEMENT in raw:  # Hadoop's reader has already turned each bad byte into U+FFFD
                 record = InputRecord(record.id, None, record.doc_id, f"{name}:{index + 1}: not UTF-8; re-save the file as UTF-8")
             yield as_row(index, record)

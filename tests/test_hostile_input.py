@@ -92,6 +92,9 @@ HOSTILE = [
     (jsonl({"id": True, "text": EN}), ("ok", True)),
     (jsonl({"id": 10**40, "text": EN}), ("ok", 10**40)),
     (jsonl({"id": "long", "text": (VI + " ") * 2000}), ("ok", "long")),
+    # a key the reader reads, given twice, is refused (json would keep the last); another key is not read
+    (b'{"id": "dup", "text": "a", "text": "' + VI.encode() + b'"}', ("error", "dup", 'key "text" is given twice')),
+    (b'{"id": "dup-tag", "tag": 1, "tag": 2, "text": "' + EN.encode() + b' \\"text\\""}', ("ok", "dup-tag")),
     (jsonl({"id": "last", "text": ZH}), ("ok", "last")),  # written without a final newline
 ]
 

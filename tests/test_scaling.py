@@ -50,7 +50,8 @@ def corpus_lines() -> list[str]:
         lines.append(json.dumps(row, ensure_ascii=False))
     lines[7:7] = ["{broken json", json.dumps({"id": 7}), json.dumps({"id": "n", "text": 12}), "",
                   json.dumps(["not", "an", "object"]), json.dumps({"id": 1.5, "text": "   "}),
-                  json.dumps({"id": True, "doc_id": 3, "text": "中越陆地边界联合委员会举行会议"}, ensure_ascii=False)]
+                  json.dumps({"id": True, "doc_id": 3, "text": "中越陆地边界联合委员会举行会议"}, ensure_ascii=False),
+                  '{"id": "twice", "text": "a", "text": "b"}']
     head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác kinh tế, thương mại trong chuyến thăm cấp nhà nước"
     lines += [json.dumps(r, ensure_ascii=False) for r in (  # 9 and "9" name one article, 9.0 another
         {"id": "m1", "doc_id": 9, "text": head}, {"id": "m2", "doc_id": "9", "text": "Giữ nhịp giao thương"},
@@ -129,7 +130,7 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     out = tmp_path / "spark.jsonl"
     args = ["spark", "--model", tfidf_run.model_uri, "--input", str(src), "--output", str(out), "--partitions", "3"]
     assert serve_main(args) == 0
-    assert "tagged 336 of 341 records (5 errors)" in capsys.readouterr().err
+    assert "tagged 336 of 342 records (6 errors)" in capsys.readouterr().err
     # One record per input record, in input order, byte for byte what serve tag writes: ids, doc_ids,
     # errors naming file:line, and the labels and scores of paragraphs read with their article's head;
     # an article broken by another row comes back in input order (its context may differ: serve tag
@@ -140,7 +141,8 @@ def test_serve_spark_jsonl_equals_serve_tag(spark, tfidf_run, tfidf_predictor, t
     assert got[1:-1] == want[1:-1]
     got = got[1:-1]
     rows = [json.loads(line) for line in got]
-    assert sum("error" in r for r in rows) == 5 and f"{src}:9: not valid JSON" in rows[7]["error"]
+    assert sum("error" in r for r in rows) == 6 and f"{src}:9: not valid JSON" in rows[7]["error"]
+    assert rows[13]["id"] == "twice" and f'{src}:16: key "text" is given twice' in rows[13]["error"]
     with_docs = [i for i, r in enumerate(rows) if "doc_id" in r and "error" not in r]
     text_of = {}  # by id: the rows after the blank input line are one place off its line's index
     for line in corpus_lines():

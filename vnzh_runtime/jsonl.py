@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
 from vnzh_runtime.markup import is_blank
+from vnzh_runtime.salvage import ids_of_broken_line, read_past_bad_bytes
 
 try:  # a native parser, 2-3x faster; a saved model's own environment need not have it
     from orjson import OPT_APPEND_NEWLINE
@@ -46,39 +47,48 @@ _LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 class RepeatedKey(ValueError):
-    """A top-level key given twice in one record: json keeps the last value without a word."""
+    """A top-level key given twice in one record: json keeps the last value without a word.
+    `salvaged`: the record without its repeated keys (its ids, for an error record to join back)."""
+
+    def __init__(self, key: str, salvaged: dict):
+        super().__init__(key)
+        self.salvaged = salvaged
 
 
 class _Object(dict):
-    repeated = None  # the first key its JSON gave twice
+    repeated = ()  # the keys its JSON gave twice, in order
 
 
 def _object(pairs: list) -> _Object:
     value = _Object(pairs)
-    if len(value) < len(pairs):  # a key given twice: name the first repeated
-        seen = set()
+    if len(value) < len(pairs):  # a key given twice
+        seen, repeated = set(), []
         for key, _ in pairs:
-            if key in seen:
-                value.repeated = key
-                break
+            if key in seen and key not in repeated:
+                repeated.append(key)
             seen.add(key)
+        value.repeated = tuple(repeated)
     return value
 
 
-def loads(text: str, unique_keys: bool = False):
+def loads(text: str, unique_keys: bool | frozenset = False):
     """json.loads as every line is read (strict=False: a raw tab or other control character inside a
     string, as careless exporters write, is read as the text it is rather than refused); with
     `unique_keys`, a record's own key given twice is `RepeatedKey` (keys of nested objects, which no
-    reader reads, are left as json reads them).
+    reader reads, are left as json reads them). `unique_keys` may name the keys that matter (what
+    a reader reads); others given twice are left as json reads them.
 
     >>> loads('{"labels": ["economy"], "text": "a", "labels": ["other"]}', unique_keys=True)
     Traceback (most recent call last):
     vnzh_runtime.jsonl.RepeatedKey: labels
+    >>> loads('{"id": 1, "tag": "a", "tag": "b"}', unique_keys=frozenset({"id", "text"}))
+    {'id': 1, 'tag': 'b'}
     """
     value = json.loads(text, strict=False, object_pairs_hook=_object if unique_keys else None)
     if isinstance(value, _Object):
-        if value.repeated is not None:
-            raise RepeatedKey(value.repeated)
+        repeated = [key for key in value.repeated if unique_keys is True or key in unique_keys]
+        if repeated:
+            raise RepeatedKey(repeated[0], {k: v for k, v in value.items() if k not in value.repeated})
         value = dict(value)
     return value
 
@@ -88,10 +98,18 @@ def repeated_key_error(where: str, key: str) -> str:
     return f"{where}: key {shown} is given twice, and only the last would count (fix: keep one)"
 
 
-def parse_line(raw: bytes, name: str, number: int, unique_keys: bool = False) -> JsonlRow:
+def may_repeat(raw: bytes, keys: bool | frozenset) -> bool:
+    """Whether one of `keys` may be given twice in this line: its quoted name occurs twice (a
+    value may hold it too: the slow path then decides)."""
+    return bool(keys) and any(raw.count(b'"%s"' % key.encode()) > 1 for key in keys)
+
+
+def parse_line(raw: bytes, name: str, number: int, unique_keys: bool | frozenset = False) -> JsonlRow:
     """One line's row. `unique_keys` (labelled data, where a second "labels" would silently win):
-    a key given twice in an object is an error row, read on the slow path."""
-    if not unique_keys and fast_loads is not None and raw.count(b"[") + raw.count(b"{") < 32 and not _LONG_NUMBER.search(raw):
+    a key given twice in an object is an error row, read on the slow path; a set of keys (what
+    `serve tag` reads) keeps the fast path for lines that hold none of them twice."""
+    if unique_keys is not True and fast_loads is not None and raw.count(b"[") + raw.count(b"{") < 32 \
+            and not _LONG_NUMBER.search(raw) and not may_repeat(raw, unique_keys):
         try:
             return JsonlRow(number, fast_loads(raw))
         except ValueError:
@@ -106,66 +124,13 @@ def parse_line(raw: bytes, name: str, number: int, unique_keys: bool = False) ->
         # without its line end, a line cut off mid-record is faulted at its last column, not at "column 1" past it
         return JsonlRow(number, loads(text.rstrip("\r\n"), unique_keys))
     except RepeatedKey as err:
-        return JsonlRow(number, error=repeated_key_error(where, err.args[0]))
+        return JsonlRow(number, error=repeated_key_error(where, err.args[0]), salvaged=err.salvaged)
     except json.JSONDecodeError as err:
         return JsonlRow(number, error=f"{where}: not valid JSON ({err.msg.removesuffix(' at')} at column {err.colno}); "
                                       "fix the line", salvaged=ids_of_broken_line(text))
     except (RecursionError, ValueError) as err:  # nesting too deep; an integer over Python's digit limit
         return JsonlRow(number, error=f"{where}: JSON this reader refuses ({type(err).__name__}: "
                                       f"{str(err)[:60]}); simplify the line", salvaged=ids_of_broken_line(text))
-
-
-_DECODER = json.JSONDecoder(strict=False)
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " \t\r\n":
-        at += 1
-    return at
-
-
-def ids_of_broken_line(text: str) -> dict:
-    """The top-level `id` and `doc_id` a line that is not valid JSON still shows before it breaks, so
-    that its error record joins back to the input (a nested `"source": {"id": ...}` is no record's id).
-
-    >>> ids_of_broken_line('{"source": {"id": 5}, "id": "a4", "doc_id": 7, "text": "cut off')
-    {'id': 'a4', 'doc_id': 7}
-    """
-    text = text.lstrip("\ufeff \t")
-    if not text.startswith("{"):
-        return {}
-    ids, at = {}, 1
-    while True:
-        try:
-            key, at = _DECODER.raw_decode(text, _skip_space(text, at))
-            at = _skip_space(text, at)
-            if not isinstance(key, str) or text[at:at + 1] != ":":
-                break
-            value, at = _DECODER.raw_decode(text, _skip_space(text, at + 1))
-        except (ValueError, RecursionError):
-            break
-        if key in ("id", "doc_id") and not isinstance(value, (dict, list)):
-            ids.setdefault(key, value)
-        at = _skip_space(text, at)
-        if text[at:at + 1] != ",":
-            break
-        at += 1
-    return ids
-
-
-def read_past_bad_bytes(raw: bytes) -> Any:
-    """The line's value with each bad byte as a lone surrogate (U+DC80-U+DCFF), or None. Those
-    code points mark exactly the bad bytes, so `clean_id` can tell an id they touched."""
-    try:
-        return json.loads(raw.decode("utf-8-sig", "surrogateescape"))
-    except (RecursionError, ValueError):
-        return None
-
-
-def clean_id(value: Any) -> Any:
-    """An id from `salvaged`, or None where a bad byte fell inside it (a mangled id would join wrongly)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return None if any("\udc80" <= c <= "\udcff" for c in text) else value
 
 
 CONTINUATION_LINES = 20  # the most lines one record's string may run over with raw line breaks in it
@@ -178,7 +143,7 @@ def is_filled(raw: bytes) -> bool:
     return bool(stripped) and (stripped[:1] == b"{" or not is_blank(raw.decode("utf-8", "replace")))
 
 
-def read_jsonl(handle: IO[bytes], name: str, unique_keys: bool = False) -> Iterator[JsonlRow]:
+def read_jsonl(handle: IO[bytes], name: str, unique_keys: bool | frozenset = False) -> Iterator[JsonlRow]:
     """Rows of a binary handle, skipping blank lines. A record whose text holds raw line breaks
     (an exporter that did not escape them as \\n) is one row, as long as no line it runs over is a
     record of its own:
@@ -213,7 +178,7 @@ class Lines:
         self.again.extendleft(reversed(taken))
 
 
-def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines, where: str, unique_keys: bool = False) -> JsonlRow:
+def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines, where: str, unique_keys: bool | frozenset = False) -> JsonlRow:
     """The record that `raw` starts, read on over the next lines (its string's raw line breaks), or
     `row` (the error) with those lines left to be read again."""
     taken = []
@@ -225,7 +190,7 @@ def read_broken_string(row: JsonlRow, raw: bytes, lines: Lines, where: str, uniq
         try:
             value = loads(raw.decode("utf-8-sig").rstrip("\r\n"), unique_keys)
         except RepeatedKey as err:  # the whole record read, and refused for itself
-            return JsonlRow(row.line, error=repeated_key_error(where, err.args[0]))
+            return JsonlRow(row.line, error=repeated_key_error(where, err.args[0]), salvaged=err.salvaged)
         except (UnicodeDecodeError, RecursionError, ValueError):
             if len(taken) < CONTINUATION_LINES:
                 continue
