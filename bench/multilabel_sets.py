@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import vnzh_runtime  # noqa: E402
 from train.data import by_split, load_records  # noqa: E402
-from train.evaluate import scope_members  # noqa: E402
+from train.scores import scope_members  # noqa: E402
 from train.multilabel import set_scores  # noqa: E402
 
 

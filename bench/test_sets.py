@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from train.compare import paired_counts, right_answers  # noqa: E402
 from train.data import load_records  # noqa: E402
-from train.evaluate import evaluate_records  # noqa: E402
+from train.scores import evaluate_records  # noqa: E402
 
 AUTHORED = "data/authored"
 GROUPS = {

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from train.config import load_config  # noqa: E402
 from train.context_gate import fit_gate  # noqa: E402
 from train.data import by_split, load_records  # noqa: E402
-from train.evaluate import evaluate_records, evaluate_scopes  # noqa: E402
+from train.scores import evaluate_records, evaluate_scopes  # noqa: E402
 from train.modeldir import save_model_dir, update_spec  # noqa: E402
 from train.models import create_model  # noqa: E402
 from vnzh_runtime.predictor import Predictor  # noqa: E402

@@ -158,6 +158,20 @@ def test_threshold_abstains(tfidf_predictor):
     assert tfidf_predictor.predict(texts, threshold=0.0)[0]["label"] != "uncertain"
 
 
+class FixedScores:
+    """A model whose every paragraph scores economy 0.51996 (printed 0.52) and other 0.48004."""
+
+    def predict_with_langs(self, texts):
+        return ["vi"] * len(texts), np.array([[0.51996, 0.48004]] * len(texts)), None
+
+
+def test_the_printed_score_decides_against_the_threshold():
+    predictor = Predictor(FixedScores(), {"labels": ["economy", "other"]})
+    result = predictor.predict(["a"], threshold=0.52)[0]
+    assert result["scores"]["economy"] == 0.52 and result["label"] == "economy"  # not uncertain at its own figure
+    assert predictor.predict(["a"], threshold=0.5201)[0]["label"] == "uncertain"
+
+
 def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp_path):
     import os
     import signal
@@ -190,7 +204,7 @@ def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp
 def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(tfidf_run, tmp_path):
     """What was evaluated is what is served: the whole corpus, articles read with their context."""
     from train.data import DEFAULT_FILES, load_records
-    from train.evaluate import evaluate_records
+    from train.scores import evaluate_records
 
     records = load_records(DEFAULT_FILES)
     src, out = tmp_path / "corpus.jsonl", tmp_path / "tags.jsonl"
@@ -209,7 +223,7 @@ def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(t
 
 def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor, tmp_path):
     """7 and "7" are one article, 7.0 and true two more: the same documents for every path."""
-    from train.evaluate import evaluate_records
+    from train.scores import evaluate_records
     from train.samples import load_labelled
 
     head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác trong chuyến thăm cấp Nhà nước của Tổng Bí thư"

@@ -183,7 +183,7 @@ def test_an_output_dir_that_links_to_itself_is_one_line(tmp_path):
 def test_a_configured_threshold_is_kept_with_its_dev_figures_and_long_params_say_they_were_cut():
     import numpy as np
 
-    from train.evaluate import choose_threshold
+    from train.scores import choose_threshold
     from train.tracking import PARAM_CHARS, flatten
 
     probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.55, 0.45]])

@@ -336,7 +336,7 @@ def test_the_paired_table_counts_each_models_own_right_answers_on_its_side(tmp_p
 
     from train.compare import comparison_table
     from train.data import Record
-    from train.evaluate import evaluate_scopes
+    from train.scores import evaluate_scopes
 
     labels = ["economy", "other"]
     records = [Record(f"r{i}", "en", ("economy",), f"t{i}", "user", "test") for i in range(6)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from train.data import Record
-from train.evaluate import ScopeResult, dev_not_held_out, evaluate_records, scope_members
+from train.scores import ScopeResult, dev_not_held_out, evaluate_records, scope_members
 from vnzh_runtime.errors import UserError
 
 

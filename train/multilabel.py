@@ -19,7 +19,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from train.data import Record
-from train.evaluate import scope_members
+from train.scores import scope_members
 
 GRID = np.round(np.arange(0.05, 1.0, 0.05), 2)
 

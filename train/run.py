@@ -23,7 +23,7 @@ import numpy as np
 from train.config import Config
 from train.context_gate import fit_gate
 from train.data import DataError, by_split, left_out, load_records
-from train.evaluate import choose_threshold, evaluate_records, evaluate_scopes, format_report
+from train.scores import choose_threshold, evaluate_records, evaluate_scopes, format_report
 from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, output_lock, save_model_dir,
                             tuning_dir, update_spec)
 from train.models import create_model

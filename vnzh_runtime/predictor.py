@@ -166,7 +166,7 @@ class Predictor:
             return [label]
         thresholds = self.label_thresholds
         extra = [(p, name) for name, p in zip(self.labels, independent)
-                 if name not in (label, "other") and p >= thresholds.get(name, 0.5)]
+                 if name not in (label, "other") and round(p, SCORE_DECIMALS) >= thresholds.get(name, 0.5)]
         return [label] + [name for _, name in sorted(extra, reverse=True)]
 
     def with_context(self, alone: np.ndarray, texts: list[str], contexts: list[str],
@@ -209,9 +209,10 @@ class Predictor:
         labels, results = self.labels, []
         own_rows = independent.tolist() if independent is not None else repeat(None)
         for lang, row, best, own in zip(langs, probs.tolist(), probs.argmax(axis=1).tolist(), own_rows):
-            label = labels[best] if threshold is None or row[best] >= threshold else UNCERTAIN
-            result = {"lang": lang, "label": label, "labels": self.label_set(label, own),
-                      "scores": dict(zip(labels, map(round, row, repeat(SCORE_DECIMALS))))}
+            scores = [round(p, SCORE_DECIMALS) for p in row]
+            # the printed score decides: 0.51996, shown as 0.52, is not below a threshold of 0.52
+            label = labels[best] if threshold is None or scores[best] >= threshold else UNCERTAIN
+            result = {"lang": lang, "label": label, "labels": self.label_set(label, own), "scores": dict(zip(labels, scores))}
             if own is not None:
                 result["label_scores"] = dict(zip(labels, map(round, own, repeat(SCORE_DECIMALS))))
             results.append(result)
