@@ -106,6 +106,18 @@ def header_names(header: list[str]) -> list[str]:
     return [known(column) if known(column) in KNOWN_COLUMNS else column for column in header]
 
 
+def shown_header(header: list[str], columns: int = 6, width: int = 40) -> str:
+    """The header as an error names it: its first columns, each cut short (a headerless export's first
+    row may be a whole article, which a one-line error must not repeat).
+
+    >>> shown_header(["id", "Việt Nam và Trung Quốc " * 10, "a", "b", "c", "d", "e", "f"])
+    "['id', 'Việt Nam và Trung Quốc Việt Nam và Trung…', 'a', 'b', 'c', 'd', ... 2 more]"
+    """
+    cut = [column if len(column) <= width else column[:width] + "…" for column in header[:columns]]
+    more = f", ... {len(header) - columns} more" if len(header) > columns else ""
+    return repr(cut)[:-1] + more + "]"
+
+
 def csv_header(reader, name: str, line: int = 1) -> list[str]:
     try:
         header = next(reader, None)
@@ -115,7 +127,7 @@ def csv_header(reader, name: str, line: int = 1) -> list[str]:
         raise UserError(f"{name}: {EMPTY}")  # Excel's `sep=` line alone
     header = header_names(header)
     if not header or "text" not in header:
-        raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {header}); add one")
+        raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {shown_header(header)}); add one")
     for column in KNOWN_COLUMNS:
         if header.count(column) > 1:
             places = " and ".join(str(i) for i, c in enumerate(header, start=1) if c == column)

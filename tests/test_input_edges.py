@@ -139,6 +139,14 @@ def test_serve_spark_checks_a_csv_header_as_serve_tag_reads_it():
         check_csv_head([b"a;b\n", b"1;2\n"], "h.csv")
 
 
+def test_a_headerless_csv_whose_first_row_is_an_article_is_named_short_not_echoed(tfidf_run, tmp_path, capsys):
+    src = tmp_path / "export.csv"
+    src.write_text(f"{VI} " * 5000 + "\n2\n", encoding="utf-8")  # a 400 kB first row, no text column
+    code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(tmp_path / "o.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err) < 300 and "the CSV header has no 'text' column (found ['" in err and "…']" in err
+
+
 def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():
     with pytest.raises(UserError, match=re.escape("t.csv:1: the CSV header has 2 'text' columns (columns 2 and 3); "
                                                   "rename or remove all but one")):
