@@ -20,7 +20,7 @@ from typing import IO
 
 from serve.output import OUT_OF_SPACE, StreamOutput, check_paths, is_stream
 from serve.partial import csv_delimiter, file_identity, keep_partial, move_into_place, open_partial
-from serve.readers import STDIN, read_records
+from serve.readers import STDIN, no_records, read_records
 from serve.tagging import TagStats, tag_batches
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.folders import few
@@ -150,4 +150,6 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
     finally:
         if bar is not None:
             bar.close()
+    if stats.records == 0:  # a failed download or save: not a silent success (the API answers 422 alike)
+        raise UserError(no_records(input_path))
     stats.tagged = stats.records - stats.errors

@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.requests import ClientDisconnect
 
 from serve.files import CsvWriter, JsonlWriter
-from serve.readers import read_records
+from serve.readers import no_records, read_records
 from serve.tagging import tag_records, with_threshold
 from vnzh_runtime.context import is_substantive
 from vnzh_runtime.errors import UserError
@@ -132,7 +132,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
             raise HTTPException(413, f"{filename}: more than {MAX_FILE_RECORDS:,} records; the limit is "
                                      f"{MAX_FILE_RECORDS:,} per file (split it, or tag it with python -m serve tag)")
         if not records:  # as /tag/article's "no paragraphs", not a silent success
-            raise HTTPException(422, f"{filename}: no records; the file is empty or blank")
+            raise HTTPException(422, no_records(filename))
         for number, record in enumerate(records, start=1):
             if record.text is not None and len(record.text) > max_chars:
                 # the id names it: an article's is `<stem>:<line>`, a JSONL or CSV record's the user's own

@@ -70,6 +70,11 @@ def jsonl_record(row: JsonlRow, name: str) -> InputRecord:
     return InputRecord(plain_id(clean_id(ids.get("id"))), None, plain_id(clean_id(ids.get("doc_id"))), row.error)
 
 
+def no_records(name: str) -> str:
+    """What a file that gives no record at all is told, by `serve tag` and the API alike."""
+    return f"{name}: no records; the file is empty or blank (or a CSV header alone)"
+
+
 def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:
     """(line, paragraph) for each non-blank line of a raw article's text, lines numbered from `first`
     as `grep -n` numbers them. A break a word processor or PDF converter writes inside a line

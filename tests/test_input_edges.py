@@ -147,6 +147,18 @@ def test_a_headerless_csv_whose_first_row_is_an_article_is_named_short_not_echoe
     assert code == 2 and len(err) < 300 and "the CSV header has no 'text' column (found ['" in err and "…']" in err
 
 
+@pytest.mark.parametrize("name, body", [("e.jsonl", b""), ("blank.txt", b"\n \n"), ("h.csv", b"id,text\n"),
+                                        ("e.html", b"")])
+def test_serve_tag_refuses_a_file_of_no_records_as_the_api_does(tfidf_run, tmp_path, capsys, name, body):
+    src, out = tmp_path / name, tmp_path / "out.jsonl"
+    src.write_bytes(body)
+    out.write_text("yesterday's tags\n", encoding="utf-8")
+    code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(out), "--overwrite"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == f"error: {src}: no records; the file is empty or blank (or a CSV header alone)"
+    assert out.read_text(encoding="utf-8") == "yesterday's tags\n" and sorted(p.name for p in tmp_path.iterdir()) == [name, "out.jsonl"]
+
+
 def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():
     with pytest.raises(UserError, match=re.escape("t.csv:1: the CSV header has 2 'text' columns (columns 2 and 3); "
                                                   "rename or remove all but one")):
@@ -689,7 +701,7 @@ def test_file_endpoint_refuses_empty_and_oversized_record_counts_and_a_non_objec
     from serve.page import MAX_FILE_RECORDS
 
     empty = client.post("/tag/file?filename=e.txt", content=b"\n \n")
-    assert empty.status_code == 422 and empty.json()["detail"] == "e.txt: no records; the file is empty or blank"
+    assert empty.status_code == 422 and empty.json()["detail"] == "e.txt: no records; the file is empty or blank (or a CSV header alone)"
     many = client.post("/tag/file?filename=x.txt", content=b"x\n" * (MAX_FILE_RECORDS + 1))
     assert many.status_code == 413 and "more than 50,000 records" in many.json()["detail"]
     page = "<?xml version='1.0' encoding='gbk'?>\n<html><body><p>中越海警开展北部湾联合巡逻</p></body></html>\n"
