@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.csv_records import read_csv_records
-from serve.feeds import XML_SUFFIXES, opens_as_xml, read_xml_records, xml_kind
+from serve.feed_items import local
+from serve.feeds import FEED_ROOTS, XML_SUFFIXES, opens_as_xml, read_xml_records, root_name, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
@@ -37,6 +38,7 @@ from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import document_note
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
+from vnzh_runtime.fix_commands import suffix_fix
 from vnzh_runtime.jsonl import JsonlRow, read_jsonl
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.salvage import clean_id
@@ -114,6 +116,7 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     return page_article(text) if opens_as_html(first) else list(article_lines(text))
 
 
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
            ".csv": read_csv_records, ".tsv": read_csv_records}  # files of records; any other file is one document
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp")  # pages as a site served them
@@ -150,8 +153,8 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     name = "stdin" if piped else name
     lines = iter(bounded_lines(handle, name))
     head = head_lines(lines)  # up to the first non-blank line (it tells an article from a page) and one more (a mail's headers)
-    jsonl = suffix in (".json", ".jsonl", ".ndjson") or (not suffix and opens_records(head))  # `feed`, /dev/stdin
-    problem = whole_file_problem(head, name, jsonl=jsonl)
+    jsonl = suffix in JSONL_SUFFIXES or (not suffix and opens_records(head))  # `feed`, /dev/stdin
+    problem = whole_file_problem(head, name, jsonl=jsonl) or (None if piped else misnamed(suffix, head, name))
     if problem:
         raise UserError(problem)
     if piped:
@@ -159,6 +162,28 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     else:
         reader = READERS.get(suffix) or document_reader(suffix, first_filled(head)[1])
     yield from reader(chain(head, lines), name)
+
+
+def misnamed(suffix: str, head: list[bytes], name: str) -> str | None:
+    """The one-line error for a file whose suffix names another format than its first line shows: a feed
+    or a page saved as `.jsonl` (each of its lines would be a "not valid JSON" record), JSON Lines saved
+    as `.html` (its records would be glued into one paragraph, their ids lost)."""
+    number, raw = first_filled(head)
+    text = raw.decode("utf-8", "replace").lstrip("\ufeff \t")
+    if suffix in JSONL_SUFFIXES and (opens_as_xml(text) or opens_as_html(text)):
+        root = root_name(b"".join(head).decode("utf-8", "replace").lstrip("\ufeff \t\r\n"))
+        kind, right = ("a page's HTML", ".html") if root and local(root).lower() == "html" else \
+            ("an RSS or Atom feed", ".xml") if root and local(root) in FEED_ROOTS else ("markup (a feed or a page)", ".xml")
+        return f"{name}:{number}: {kind}, not JSON Lines; tag it under the suffix it needs ({suffix_fix(name, right)})"
+    if suffix in HTML_SUFFIXES and text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except (ValueError, RecursionError):  # a page that opens with a brace of script or style
+            return None
+        if isinstance(record, dict):
+            return (f"{name}:{number}: JSON Lines, not a page's HTML; tag it under the suffix it needs "
+                    f"({suffix_fix(name, '.jsonl')})")
+    return None
 
 
 def stdin_reader(first: tuple[int, bytes]):

@@ -159,6 +159,26 @@ def test_serve_tag_refuses_a_file_of_no_records_as_the_api_does(tfidf_run, tmp_p
     assert out.read_text(encoding="utf-8") == "yesterday's tags\n" and sorted(p.name for p in tmp_path.iterdir()) == [name, "out.jsonl"]
 
 
+@pytest.mark.parametrize("name, body, says, fix", [
+    ("feed.jsonl", b'<?xml version="1.0"?>\n<rss version="2.0"><channel><item><title>a</title></item></channel></rss>\n',
+     "feed.jsonl:1: an RSS or Atom feed, not JSON Lines", "feed.xml"),
+    ("page.json", b"\n<!DOCTYPE html>\n<html><body><p>a</p></body></html>\n", "page.json:2: a page's HTML, not JSON Lines",
+     "page.html"),
+    ("recs.html", b'{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n', "recs.html:1: JSON Lines, not a page's HTML",
+     "recs.jsonl"),
+])
+def test_a_file_saved_under_another_format_suffix_is_refused_with_the_copy_that_fixes_it(
+        tfidf_run, client, tmp_path, capsys, name, body, says, fix):
+    src = tmp_path / name
+    src.write_bytes(body)
+    code = serve_main(["tag", "--model", str(tfidf_run.output_dir), "--input", str(src), "--output", str(tmp_path / "o.jsonl")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(f"error: {tmp_path}/{says}; tag it under the suffix it needs")
+    assert err.endswith(f"(cp -n {src} {tmp_path / fix}, then tag the copy)") and not (tmp_path / "o.jsonl").exists()
+    answer = client.post(f"/tag/file?filename={name}", content=body)  # no record per line, nor one glued record
+    assert answer.status_code == 422 and answer.json()["detail"].startswith(says)
+
+
 def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():
     with pytest.raises(UserError, match=re.escape("t.csv:1: the CSV header has 2 'text' columns (columns 2 and 3); "
                                                   "rename or remove all but one")):

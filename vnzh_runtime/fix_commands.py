@@ -91,6 +91,13 @@ def jq_fix(name: str, program: str) -> str:
     return written_to(f"jq -c {shlex.quote(program)} {shown(name)}", beside(name, Path(name).stem + "-lines.jsonl"))
 
 
+def suffix_fix(name: str, suffix: str) -> str:
+    """The command that copies a file under the suffix that says what it holds, beside it (never over a file)."""
+    if is_stream(name):
+        return f"save it as a {suffix} file and tag that"
+    return f"cp -n {shown(name)} {shown(unused(beside(name, Path(name).stem + suffix)))}, then tag the copy"
+
+
 def cr_fix(name: str) -> str:
     if is_stream(name):
         return "pipe it through tr '\\r' '\\n'"
