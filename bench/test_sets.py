@@ -12,6 +12,8 @@ since the twelfth session (counts of paragraphs right, article context on, as `s
 - **newer:** rounds 17–20's test sides (`hq lq lc cq qv qc qw`);
 - **round 21:** follow-ups that develop one side's own news (`dq ds`);
 - **round 22:** pages as a browser copy gives them, from writers who saw no other file (`pv`);
+- **round 23:** Vietnam–China cooperation and relations spoken of in general, against one field and
+  other pairs (`gq`);
 - **older:** rounds 4–15's test sides (`{vi,zh,en}-{s,...,z}`, `en-u`);
 - **seeds:** the 150 real seed paragraphs, each seed file a document.
 
@@ -49,6 +51,7 @@ GROUPS = {
     "newer": [f"{p}-{s}" for p in "hq lq lc cq".split() for s in "vze"] + ["qv-e", "qc-e", "qw-e"],
     "round 21": [f"{p}-{s}" for p in ("dq", "ds") for s in "vze"],
     "round 22": [f"pv-{s}" for s in "vze"],
+    "round 23": [f"gq-{s}" for s in "vze"],
     "older": [f"{lang}-{w}" for lang in ("vi", "zh", "en") for w in "stuvwxyz"],
 }
 
