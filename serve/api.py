@@ -32,6 +32,7 @@ from serve.page import MAX_FILE_RECORDS, add_page
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.jsonl import repeated_key
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.provenance import model_info
@@ -169,9 +170,17 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
                 "model": info, "limits": {"texts": MAX_TEXTS, "chars": MAX_CHARS, "article_chars": MAX_ARTICLE_CHARS,
                                           "file_bytes": MAX_FILE_BYTES, "file_records": MAX_FILE_RECORDS}}
 
+    async def given_once(raw: Request, model: type[BaseModel]) -> None:
+        """A body key given twice is refused: JSON readers keep the last without a word (the body is read once
+        by FastAPI; this reads its cached bytes)."""
+        key = repeated_key(await raw.body(), frozenset(model.model_fields))
+        if key is not None:
+            raise HTTPException(422, f"{key}: given twice in the body, and only the last would count; give it once")
+
     # The same limit on the bytes actually read (FastAPI's), for a body sent in chunks without a length.
     @app.post("/tag", max_body_size=MAX_JSON_BYTES)
-    async def tag_texts(request: TagRequest) -> dict:
+    async def tag_texts(request: TagRequest, raw: Request) -> dict:
+        await given_once(raw, TagRequest)
         return {"results": await tag(request.texts, request.threshold, request.doc_ids)}
 
     def tag_paragraphs(paragraphs: list[tuple[int, str]], threshold) -> list[dict]:
@@ -183,7 +192,8 @@ def create_app(predictor: Predictor, workers: int = 2, source: str | None = None
                 for (line, text), row in zip(paragraphs, tag_records(with_threshold(predictor, threshold), records))]
 
     @app.post("/tag/article", max_body_size=MAX_JSON_BYTES)
-    async def tag_article(request: ArticleRequest) -> dict:
+    async def tag_article(request: ArticleRequest, raw: Request) -> dict:
+        await given_once(raw, ArticleRequest)
         # split in a worker thread too: a long page takes a while, and the event loop serves every client
         try:
             paragraphs = await anyio.to_thread.run_sync(article_paragraphs, request.text, limiter=limiter)

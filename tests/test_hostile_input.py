@@ -580,6 +580,20 @@ def test_api_nan_threshold_in_raw_body_is_422(client, constant):
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("path, body, key", [
+    ("/tag", '{"texts": ["a"], "texts": ["Biên giới Việt - Trung"]}', "texts"),
+    ("/tag", '{"texts": ["a"], "threshold": 0.2, "threshold": 0.9}', "threshold"),
+    ("/tag/article", '{"text": "a", "text": "中越边境"}', "text"),
+])
+def test_api_a_body_key_given_twice_is_422_not_the_last_silently(client, path, body, key):
+    response = client.post(path, content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == f"{key}: given twice in the body, and only the last would count; give it once"
+    # a text that holds a key's quoted name is no key
+    quoted = client.post("/tag", json={"texts": ['the "texts" key', "texts"]})
+    assert quoted.status_code == 200 and len(quoted.json()["results"]) == 2
+
+
 @pytest.mark.parametrize("body", [
     json.dumps({"texts": "x" * 2_000_000}),
     json.dumps({"texts": [1] * 100_000}),

@@ -104,6 +104,24 @@ def may_repeat(raw: bytes, keys: bool | frozenset) -> bool:
     return bool(keys) and any(raw.count(b'"%s"' % key.encode()) > 1 for key in keys)
 
 
+def repeated_key(raw: bytes, keys: frozenset) -> str | None:
+    """The first of `keys` that the JSON object in `raw` gives twice at its top level (json would keep
+    the last without a word), or None.
+
+    >>> repeated_key(b'{"texts": ["a"], "texts": ["b"]}', frozenset({"texts"}))
+    'texts'
+    """
+    if not may_repeat(raw, keys):
+        return None
+    try:
+        loads(raw.decode("utf-8"), keys)
+    except RepeatedKey as err:
+        return err.args[0]
+    except (ValueError, RecursionError):  # not JSON: its reader says so
+        pass
+    return None
+
+
 def parse_line(raw: bytes, name: str, number: int, unique_keys: bool | frozenset = False) -> JsonlRow:
     """One line's row. `unique_keys` (labelled data, where a second "labels" would silently win):
     a key given twice in an object is an error row, read on the slow path; a set of keys (what
