@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect
 
 from serve.files import CsvWriter, JsonlWriter
 from serve.readers import no_records, read_records
-from serve.tagging import tag_records, with_threshold
+from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.context import is_substantive
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.fix_commands import uploaded
@@ -112,6 +112,18 @@ def json_bytes(payload: dict) -> bytes:
 FILE_PARAMETERS = {"filename", "threshold", "format"}
 
 
+def over_limit(record: InputRecord, number: int, filename: str, max_chars: int) -> InputRecord:
+    """A record longer than a paragraph over HTTP may be is that record's error, the rest of its file tagged
+    (one record over the limit refused the whole file). The id names it: an article's is `<stem>:<line>`,
+    a JSONL or CSV record's the user's own."""
+    if record.text is None or len(record.text) <= max_chars:
+        return record
+    where = f"record {number}, id {json.dumps(record.id, ensure_ascii=False, default=str)}"
+    return InputRecord(record.id, None, record.doc_id,
+                       f"{filename}: {where}, has {len(record.text)} characters; the limit is {max_chars} per text "
+                       "over HTTP: break it into paragraphs (python -m serve tag takes it whole)")
+
+
 def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter, *,
              max_file_bytes: int, max_chars: int) -> None:
     """Serve the page at `/` and `/static/`, and `POST /tag/file`."""
@@ -133,12 +145,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
                                      f"{MAX_FILE_RECORDS:,} per file (split it, or tag it with python -m serve tag)")
         if not records:  # as /tag/article's "no paragraphs", not a silent success
             raise HTTPException(422, no_records(filename))
-        for number, record in enumerate(records, start=1):
-            if record.text is not None and len(record.text) > max_chars:
-                # the id names it: an article's is `<stem>:<line>`, a JSONL or CSV record's the user's own
-                where = f"record {number}, id {json.dumps(record.id, ensure_ascii=False, default=str)}"
-                raise HTTPException(413, f"{filename}: {where}, has {len(record.text)} characters; "
-                                         f"the limit is {max_chars} per text")
+        records = [over_limit(record, number, filename, max_chars) for number, record in enumerate(records, start=1)]
         return records, list(tag_records(with_threshold(predictor, threshold), records, workers=1))
 
     @app.post("/tag/file", responses={413: {"description": "over the file or text limit"},

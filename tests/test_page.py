@@ -155,12 +155,17 @@ def test_file_endpoint_threshold_changes_labels_only(client):
 def test_file_endpoint_limits_are_the_apis(client):
     big = client.post("/tag/file?filename=big.txt", content=b"x" * (MAX_FILE_BYTES + 1))
     assert big.status_code == 413 and f"the limit is {MAX_FILE_BYTES} bytes per file" in big.json()["detail"]
-    long_text = json.dumps({"text": "a " * MAX_CHARS}).encode()
-    long = client.post("/tag/file?filename=long.jsonl", content=long_text)
-    assert long.status_code == 413 and f"the limit is {MAX_CHARS} per text" in long.json()["detail"]
+    # a record over the limit is that record's error, and the rest of the file is tagged as serve tag tags it
+    long_text = "\n".join(json.dumps(r) for r in ({"id": "h", "text": "a " * MAX_CHARS}, {"id": "s", "text": "中越边境贸易"}))
+    long = client.post("/tag/file?filename=long.jsonl", content=long_text.encode())
+    assert long.status_code == 200
+    first, second = long.json()["records"]
+    assert first["id"] == "h" and "label" not in first and long.json()["texts"][0] is None
+    assert first["error"].startswith('long.jsonl: record 1, id "h", has ') and f"the limit is {MAX_CHARS} per text" in first["error"]
+    assert second["id"] == "s" and second["label"] != "other" and "error" not in second
     # an article's record is named by its id, which holds its line (line 3 is blank: it is record 2)
     article = client.post("/tag/file?filename=long.txt", content=("Tiêu đề\n\n" + "a " * MAX_CHARS).encode())
-    assert article.json()["detail"].startswith('long.txt: record 2, id "long:3", has ')
+    assert article.json()["records"][1]["error"].startswith('long.txt: record 2, id "long:3", has ')
 
 
 def test_file_endpoint_refusals_say_why_in_one_line(client, tfidf_run, tmp_path, capsys, monkeypatch):
@@ -516,16 +521,19 @@ def test_a_big_file_shows_its_first_cards_and_chips_read_well(browser, server, t
 @needs_browser
 def test_a_pasted_line_over_the_limit_is_told_as_a_line_of_the_pasted_text(browser, server):
     """The server's words ("article.txt: record 1, id "article:1", has ... characters") meant nothing to
-    someone who pasted; a paragraph's text also gets dir="auto", so right-to-left text reads right."""
+    someone who pasted, so the line's error says which line; a paragraph's text also gets dir="auto", so
+    right-to-left text reads right."""
     from selenium.webdriver.common.by import By
 
     open_page(browser, server)
     browser.execute_script("document.getElementById('article').value = arguments[0];",
                            "Việt Nam\n" + "x" * (MAX_CHARS + 5))
+    before = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-tagged") or 0)
     browser.find_element(By.ID, "tag").click()
-    error = browser.find_element(By.ID, "error")
-    wait(lambda: error.is_displayed() and "Line 2 of the pasted text has" in error.text, what="the pasted-text error")
-    assert f"the limit is {MAX_CHARS} per paragraph: break it into paragraphs." in error.text
+    tagged(browser, before)  # the line over the limit is its own error, in place; the other line is tagged
+    shown = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#paragraphs .text")]
+    assert len(shown) == 2 and shown[0] == "Việt Nam" and shown[1].startswith("Line 2 of the pasted text has"), shown
+    assert shown[1].endswith(f"the limit is {MAX_CHARS} per paragraph: break it into paragraphs.")
     browser.execute_script("document.getElementById('article').value = 'Việt Nam và Trung Quốc';")
     after = int(browser.find_element(By.TAG_NAME, "body").get_attribute("data-tagged") or 0)
     browser.find_element(By.ID, "tag").click()

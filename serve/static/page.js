@@ -199,7 +199,7 @@
   function pastedWords(message) {
     return message
       .replace(/^The file has/, "The pasted text has")
-      .replace(/^article\.txt: record \d+, id "article:([\d.]+)", has (\d+) characters; the limit is (\d+) per text\.?$/,
+      .replace(/^article\.txt: record \d+, id "article:([\d.]+)", has (\d+) characters; the limit is (\d+) per text.*$/,
                "Line $1 of the pasted text has $2 characters; the limit is $3 per paragraph: break it into paragraphs.");
   }
 
@@ -297,7 +297,7 @@
     chips.append(el("span", { class: "rid", text: record.id === null || record.id === undefined ? `#${index + 1}` : String(record.id) }));
 
     const body = kind === "error"
-      ? el("p", { class: "text error-text", text: record.error })
+      ? el("p", { class: "text error-text", text: state.source && state.source.pasted ? pastedWords(record.error) : record.error })
       : el("p", { class: "text", lang: record.lang || undefined, dir: "auto", text: text ?? "" });
 
     const item = el("li", { class: classes, colour: colour(kind === "uncertain" || kind === "error" ? kind : labelsOf(record)[0]) },
