@@ -295,6 +295,16 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     ours = next(m for m in linked if m.key == "test_macro_f1" and m.run_id == evaluation.info.run_id)
     assert ours.dataset_name == "evaluate_mine.jsonl" and ours.dataset_digest  # no space: a folder store's lines
     assert [i.dataset.name for i in evaluation.inputs.dataset_inputs] == ["evaluate_mine.jsonl"]
+    # dev records the model was refitted on are scored on the run, not put beside training's dev figure
+    seen = tmp_path / "seen.jsonl"
+    seen.write_text(json.dumps({"text": "Kim ngạch thương mại Việt Nam - Trung Quốc tăng 20%", "labels": ["economy"],
+                                "split": "dev"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert evaluate_main(["--model", tfidf_run.model_uri, "--data", str(seen), "--log"]) == 0
+    again = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
+    assert "dev_macro_f1" in again.data.metrics and again.data.tags["dev_held_out"].startswith("not for")
+    linked = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/")).metrics
+    assert not [m for m in linked if m.run_id == again.info.run_id and m.key.split("/")[-1].startswith("dev")]
+    assert [m.run_id for m in linked if m.key == "dev_macro_f1"] == [tfidf_run.run_id]  # training's alone
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,
