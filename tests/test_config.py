@@ -18,6 +18,14 @@ def test_shipped_configs_load():
     assert cfg.model.type == "tfidf"
 
 
+@pytest.mark.parametrize("text", ["", "# my settings, to come\n", "---\n"])
+def test_an_empty_config_is_refused_not_trained_on_defaults(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: the config is empty (fix: start from a shipped one, e.g. "
+                                                    f"cat configs/tfidf.yaml >> {path}, and edit it)")):
+        load_config(path, ["seed=3"])
+
+
 def test_unknown_key_names_file_key_and_choices(tmp_path):
     path = write(tmp_path, "model:\n  tfidf:\n    CC: 3\n")
     with pytest.raises(ConfigError) as err:

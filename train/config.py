@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shlex
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -152,6 +153,9 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', err)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys, got {type(raw).__name__}")
+    if not raw:  # else every key a default, the corpus and model type unsaid, trained and registered without a word
+        raise ConfigError(f"{path}: the config is empty (fix: start from a shipped one, e.g. cat configs/tfidf.yaml "
+                          f">> {shlex.quote(str(path))}, and edit it)")
     before = copy.deepcopy(raw)
     for item in overrides or []:
         apply_override(raw, item, path)
