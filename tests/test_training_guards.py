@@ -210,6 +210,47 @@ def test_a_run_whose_parameters_mlflow_refuses_ends_failed_not_finished(mlflow_u
     assert mlflow.MlflowClient(mlflow_uri).get_run(run.run_id).info.status == "FAILED"
 
 
+def test_an_interrupted_run_ends_killed_a_crashed_one_failed(mlflow_uri):
+    import mlflow
+
+    from train.config import load_config
+    from train.tracking import TrainingRun
+
+    for raised, status in ((KeyboardInterrupt, "KILLED"), (RuntimeError, "FAILED")):
+        run = TrainingRun(load_config("configs/tfidf.yaml", ["mlflow.experiment=guards"]))
+        with pytest.raises(raised):
+            with run:
+                raise raised()  # Ctrl-C (SIGTERM and SIGHUP are the same under run_cli), or a bug
+        assert mlflow.MlflowClient(mlflow_uri).get_run(run.run_id).info.status == status
+
+
+def test_an_interrupted_evaluation_log_ends_killed(tfidf_run, mlflow_uri, monkeypatch):
+    import mlflow
+
+    from train import tracking_eval
+    from train.samples import load_labelled
+    from train.scores import evaluate_records
+    from vnzh_runtime.predictor import Predictor
+    from vnzh_runtime.provenance import model_info
+
+    predictor = Predictor.load(tfidf_run.output_dir)
+    records = load_labelled(["data/seeds.jsonl"], predictor.labels)[:5]
+    results, _ = evaluate_records(predictor, records)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlflow, "log_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tracking_eval.log_evaluation_run(str(tfidf_run.output_dir), predictor.spec,
+                                         model_info(predictor, str(tfidf_run.output_dir)), results, "", ["s.jsonl"],
+                                         records)
+    assert mlflow.active_run() is None
+    runs = mlflow.MlflowClient(mlflow_uri).search_runs(
+        [mlflow.get_experiment_by_name(tracking_eval.EVALUATIONS).experiment_id], order_by=["start_time DESC"])
+    assert runs[0].info.status == "KILLED"
+
+
 def test_a_merge_key_twice_in_one_mapping_is_an_error_on_its_line(tmp_path):
     from train.config import ConfigError, load_config
 

@@ -43,6 +43,14 @@ EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}  # the U
 PARAM_CHARS = 6000  # the longest parameter value MLflow keeps
 
 
+def end_status(exc_type) -> str:
+    """How a run ended, as MLflow's UI shows it: Ctrl-C, SIGTERM and SIGHUP (each a KeyboardInterrupt under
+    `run_cli`) are KILLED, not FAILED as a crash is."""
+    if exc_type is None:
+        return "FINISHED"
+    return "KILLED" if issubclass(exc_type, KeyboardInterrupt) else "FAILED"
+
+
 def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for key, value in tree.items():
@@ -94,8 +102,8 @@ class TrainingRun:
             mlflow.set_tags({"model_type": self.config.model.type, "config_name": self.config.name,
                              "world_size": os.environ.get("WORLD_SIZE", "1")})  # processes training (torchrun)
             mlflow.log_params(flatten(self.config.to_dict()))
-        except BaseException:
-            mlflow.end_run(status="FAILED")
+        except BaseException as err:
+            mlflow.end_run(status=end_status(type(err)))
             raise
         return self
 
@@ -103,7 +111,7 @@ class TrainingRun:
         import mlflow
 
         if self.active:
-            mlflow.end_run(status="FINISHED" if exc_type is None else "FAILED")
+            mlflow.end_run(status=end_status(exc_type))
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         import mlflow

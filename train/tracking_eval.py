@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.tracking import TAG_LIMIT, records_dataset, use_experiment
+from train.tracking import TAG_LIMIT, end_status, records_dataset, use_experiment
 from vnzh_runtime.pyfunc import quiet_mlflow
 from vnzh_runtime.stores import tracking_uri
 
@@ -48,7 +48,8 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
     use_experiment(EVALUATIONS, "the evaluations experiment")
     shown = f"{info['name']} v{info['version']}" if info.get("name") and info.get("version") else Path(model).name or model
     model_id = logged_model_id(info)
-    with mlflow.start_run(run_name=f"evaluate {shown}") as run:
+    run = mlflow.start_run(run_name=f"evaluate {shown}")
+    try:
         data = ",".join(data_files)
         if len(data) > TAG_LIMIT:  # every name is in data_files.txt
             data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
@@ -71,6 +72,10 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
             mlflow.log_metrics(seen, dataset=dataset)
         mlflow.log_text(report, "classification_report.txt")
         mlflow.log_text("\n".join(data_files) + "\n", "data_files.txt")
+    except BaseException as err:
+        mlflow.end_run(status=end_status(type(err)))
+        raise
+    mlflow.end_run()
     return run.info.run_id
 
 
