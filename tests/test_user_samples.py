@@ -98,6 +98,24 @@ def test_configs_mlflow_or_the_heads_would_refuse_after_training_are_refused_at_
         load_config("configs/tfidf.yaml", [override])
 
 
+def test_evaluate_log_to_a_deleted_evaluations_experiment_names_only_the_restore(tfidf_run, mlflow_uri, capsys):
+    import mlflow
+
+    from train.tracking_eval import EVALUATIONS
+
+    client = mlflow.MlflowClient(tracking_uri=mlflow_uri)
+    found = client.get_experiment_by_name(EVALUATIONS)
+    experiment_id = found.experiment_id if found else client.create_experiment(EVALUATIONS)
+    client.delete_experiment(experiment_id)
+    try:
+        assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "data/seeds.jsonl", "--log"]) == 2
+    finally:
+        client.restore_experiment(experiment_id)  # the session's other evaluations log there
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: the evaluations experiment {EVALUATIONS}: deleted in the MLflow store")
+    assert err.endswith(f"`mlflow experiments restore --experiment-id {experiment_id}`)")  # no name to change
+
+
 def test_runs_that_would_fail_after_training_stop_before_it_in_one_line(mlflow_uri, tmp_path, capsys):
     """Each used to train first and then end in a traceback (or leave a FAILED run)."""
     import mlflow
@@ -115,6 +133,7 @@ def test_runs_that_would_fail_after_training_stop_before_it_in_one_line(mlflow_u
     for sets, says in [
         ([small], "no 'train' records labelled science_tech, party_relations, other"),
         (["mlflow.experiment=cleaned-up"], "mlflow.experiment cleaned-up: deleted in the MLflow store"),
+        (["mlflow.experiment=cleaned-up"], "`, or --set mlflow.experiment=<another name>)"),
         ([f"output_dir={tmp_path / 'afile' / 'sub'}"], "afile is a file, not a directory"),
         (["model.tfidf.min_df=1000000"], "min_df 1000000 is more than the"),
     ]:

@@ -64,15 +64,17 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def use_experiment(name: str, setting: str):
+def use_experiment(name: str, setting: str, renamable: bool = True):
     """The experiment `name`, created where missing, made the active one; one line where it was deleted
-    (MLflow keeps a deleted experiment's name until it is purged, and refuses to log to it)."""
+    (MLflow keeps a deleted experiment's name until it is purged, and refuses to log to it).
+    `renamable`: whether the user can name another experiment (a config's setting; not evaluations')."""
     import mlflow
 
     found = mlflow.get_experiment_by_name(name)
     if found is not None and found.lifecycle_stage == "deleted":
+        other = f", or --set {setting}=<another name>" if renamable else ""
         raise UserError(f"{setting} {name}: deleted in the MLflow store {tracking_uri()} (fix: restore it with "
-                        f"`mlflow experiments restore --experiment-id {found.experiment_id}`, or use another name)")
+                        f"`mlflow experiments restore --experiment-id {found.experiment_id}`{other})")
     if found is None:
         mlflow.create_experiment(name, artifact_location=artifact_location(name), tags=EXPERIMENT_KIND)
     return mlflow.set_experiment(name)

@@ -45,7 +45,7 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
 
     quiet_mlflow()
     mlflow.set_tracking_uri(tracking_uri())
-    use_experiment(EVALUATIONS, "the evaluations experiment")
+    use_experiment(EVALUATIONS, "the evaluations experiment", renamable=False)
     shown = f"{info['name']} v{info['version']}" if info.get("name") and info.get("version") else Path(model).name or model
     model_id = logged_model_id(info)
     run = mlflow.start_run(run_name=f"evaluate {shown}")
