@@ -11,6 +11,7 @@
 
 import io
 import json
+import re
 
 import anyio
 import pytest
@@ -203,6 +204,10 @@ def test_the_python_api_refuses_calls_that_would_tag_nonsense(tfidf_predictor):
 
     with pytest.raises(UserError, match=r"runs:/0a1b/: a run's URI names the model logged in it \(fix: runs:/0a1b/model\)"):
         vnzh_runtime.load("runs:/0a1b/")  # MLflow's "Not a proper runs:/ URI", and a hint about names and aliases
+    # a registered name alone: MLflow looked it up as a logged model's id ("Logged model with ID ... not found")
+    with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias of the registered model "
+                                                  "(fix: models:/topics@champion, or models:/topics/<version>)")):
+        vnzh_runtime.load("models:/topics")
 
 
 def test_pyfunc_columns_spread_a_single_value_and_refuse_unequal_lengths():

@@ -14,6 +14,7 @@ checkout:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,9 @@ def text_error(text) -> str | None:
     return f"'text' must be a string, got {type(text).__name__}"
 
 
+LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # MLflow 3's models:/m-<id>: a logged model, no registry
+
+
 def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):
     """The `Predictor` of a logged model (models:/name@alias, runs:/id/model)."""
     import mlflow
@@ -137,6 +141,12 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
     if uri.startswith("runs:/") and "/" not in uri.removeprefix("runs:/").strip("/"):  # MLflow: "Not a proper runs:/ URI"
         run = uri.removeprefix("runs:/").strip("/") or "<run id>"
         raise UserError(f"{uri}: a run's URI names the model logged in it (fix: runs:/{run}/model)")
+    name = uri.removeprefix("models:/").strip("/")
+    if uri.startswith("models:/") and not re.search(r"[/@]", name) and not LOGGED_MODEL_ID.fullmatch(name):
+        # MLflow reads a bare name as a logged model's id: "Logged model with ID '<name>' not found"
+        shown = name or "<name>"
+        raise UserError(f"{uri}: names no version or alias of the registered model (fix: models:/{shown}@champion, "
+                        f"or models:/{shown}/<version>)")
     quiet_mlflow()
     store = store_to_read(uri)
     mlflow.set_tracking_uri(store)
