@@ -64,9 +64,12 @@ def test_a_full_disk_while_the_model_is_written_is_one_line(tmp_path):
     def full(directory):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(UserError, match="cannot write the model \\(No space left on device\\)"):
-        save_model_dir(tmp_path / "m", SimpleNamespace(), SimpleNamespace(save=full), {}, overwrite=False)
-    assert not list(tmp_path.iterdir())  # nothing half-written left behind
+    # the model is tuned in a scratch directory beside output_dir: the error names output_dir, as the user gave it
+    with pytest.raises(UserError, match=re_escape("output_dir models/mine: cannot write the model (No space left on device)")):
+        save_model_dir(tmp_path / ".mine.tuning-x" / "model", SimpleNamespace(output_dir="models/mine"),
+                       SimpleNamespace(save=full), {}, overwrite=False)
+    assert list(tmp_path.iterdir()) == [tmp_path / ".mine.tuning-x"]  # nothing half-written left behind
+    assert not list((tmp_path / ".mine.tuning-x").iterdir())
 
 
 def test_a_model_whose_target_changed_during_training_is_kept_aside_not_deleted(tmp_path):

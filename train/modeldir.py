@@ -127,7 +127,9 @@ def save_model_dir(target: Path, config, trainer, meta: dict, overwrite: bool, s
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):  # the disk, not a bug: one line
-            raise UserError(f"{target}: cannot write the model ({err.strerror}); any model there before is as it was "
+            # named as the user named it: `target` may be the scratch directory the model is tuned in
+            raise UserError(f"output_dir {config.output_dir}: cannot write the model ({err.strerror}); any model there "
+                            "before is as it was "
                             "(fix: free space, or --set output_dir=<a directory on another disk>)") from None
         raise
     return target
