@@ -150,6 +150,8 @@ def write_tags(predictor: Predictor, source: IO[bytes], input_path: str, sink: I
     finally:
         if bar is not None:
             bar.close()
-    if stats.records == 0:  # a failed download or save: not a silent success (the API answers 422 alike)
+    # a file of no records is a failed download or save, not a silent success (the API answers 422 alike); a
+    # pipe may carry none (a filter upstream that matched nothing): "tagged 0 of 0 records"
+    if stats.records == 0 and input_path != STDIN:
         raise UserError(no_records(input_path))
     stats.tagged = stats.records - stats.errors

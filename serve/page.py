@@ -148,7 +148,8 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         records = [over_limit(record, number, filename, max_chars) for number, record in enumerate(records, start=1)]
         return records, list(tag_records(with_threshold(predictor, threshold), records, workers=1))
 
-    @app.post("/tag/file", responses={413: {"description": "over the file or text limit"},
+    @app.post("/tag/file", responses={413: {"description": "over the file's bytes or records (a record over the text "
+                                                           "limit is its own error record)"},
                                       415: {"description": "a form upload (multipart) instead of the file's bytes"}},
               openapi_extra=FILE_BODY)
     async def tag_file(

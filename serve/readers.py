@@ -171,10 +171,12 @@ def misnamed(suffix: str, head: list[bytes], name: str) -> str | None:
     number, raw = first_filled(head)
     text = raw.decode("utf-8", "replace").lstrip("\ufeff \t")
     if suffix in JSONL_SUFFIXES and (opens_as_xml(text) or opens_as_html(text)):
-        root = root_name(b"".join(head).decode("utf-8", "replace").lstrip("\ufeff \t\r\n"))
-        kind, right = ("a page's HTML", ".html") if root and local(root).lower() == "html" else \
-            ("an RSS or Atom feed", ".xml") if root and local(root) in FEED_ROOTS else ("markup (a feed or a page)", ".xml")
-        return f"{name}:{number}: {kind}, not JSON Lines; tag it under the suffix it needs ({suffix_fix(name, right)})"
+        # by its root element only: records under a comment or a stray tag line stay records, their errors their own
+        root = local(root_name(b"".join(head).decode("utf-8", "replace").lstrip("\ufeff \t\r\n")) or "")
+        kind, right = ("a page's HTML", ".html") if root.lower() == "html" else \
+            ("an RSS or Atom feed", ".xml") if root in FEED_ROOTS else (None, None)
+        if kind:
+            return f"{name}:{number}: {kind}, not JSON Lines; tag it under the suffix it needs ({suffix_fix(name, right)})"
     if suffix in HTML_SUFFIXES and text.startswith("{"):
         try:
             record = json.loads(text)

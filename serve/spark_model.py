@@ -22,7 +22,7 @@ def download_model(uri: str) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from vnzh_runtime.pyfunc import quiet_mlflow
+    from vnzh_runtime.pyfunc import check_model_uri, quiet_mlflow
     from vnzh_runtime.stores import missing_files_fix, store_to_read
 
     quiet_mlflow()
@@ -32,6 +32,7 @@ def download_model(uri: str) -> Path:
             raise UserError(f"{uri}: not an MLflow model (no MLmodel file); serve spark tags with a logged model: "
                             "pass models:/NAME@ALIAS, runs:/RUN_ID/model, or a downloaded model folder")
         return local
+    check_model_uri(uri)
     store = store_to_read(uri)  # as serve tag reads a models:/ URI: a store MLflow cannot read is one line
     mlflow.set_tracking_uri(store)
     try:

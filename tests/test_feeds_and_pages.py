@@ -208,6 +208,10 @@ def test_the_python_api_refuses_calls_that_would_tag_nonsense(tfidf_predictor):
     with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias of the registered model "
                                                   "(fix: models:/topics@champion, or models:/topics/<version>)")):
         vnzh_runtime.load("models:/topics")
+    from serve.spark_model import download_model
+
+    with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias")):
+        download_model("models:/topics")  # serve spark's model, read the same way
 
 
 def test_pyfunc_columns_spread_a_single_value_and_refuse_unequal_lengths():

@@ -159,6 +159,15 @@ def test_serve_tag_refuses_a_file_of_no_records_as_the_api_does(tfidf_run, tmp_p
     assert out.read_text(encoding="utf-8") == "yesterday's tags\n" and sorted(p.name for p in tmp_path.iterdir()) == [name, "out.jsonl"]
 
 
+def test_standard_input_that_carries_nothing_is_zero_records_not_an_error(tfidf_run, tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "serve", "tag", "--model", str(tfidf_run.output_dir), "--input", "-",
+                           "--output", "-", "--quiet"], input=b"", capture_output=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == b"" and b"tagged 0 of 0 records" in done.stderr
+
+
 @pytest.mark.parametrize("name, body, says, fix", [
     ("feed.jsonl", b'<?xml version="1.0"?>\n<rss version="2.0"><channel><item><title>a</title></item></channel></rss>\n',
      "feed.jsonl:1: an RSS or Atom feed, not JSON Lines", "feed.xml"),
@@ -177,6 +186,12 @@ def test_a_file_saved_under_another_format_suffix_is_refused_with_the_copy_that_
     assert err.endswith(f"(cp -n {src} {tmp_path / fix}, then tag the copy)") and not (tmp_path / "o.jsonl").exists()
     answer = client.post(f"/tag/file?filename={name}", content=body)  # no record per line, nor one glued record
     assert answer.status_code == 422 and answer.json()["detail"].startswith(says)
+
+
+def test_json_lines_under_a_comment_line_are_still_read_as_records(tfidf_predictor):
+    body = b'<!-- export 2024-05-01 -->\n{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n'
+    records = list(read_records(io.BytesIO(body), "cmt.jsonl"))
+    assert [r.id for r in records] == [None, 1, 2] and "cmt.jsonl:1: not valid JSON" in records[0].error
 
 
 def test_csv_with_two_text_columns_is_refused_not_read_from_the_last():

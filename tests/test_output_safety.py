@@ -97,6 +97,11 @@ def test_standard_output_appended_to_the_input_file_is_refused_before_it_grows(t
                                   timeout=120)
         assert done.returncode == 2 and "standard output is the input file" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+    with src.open("a", encoding="utf-8") as appended:  # --output /dev/fd/3 3>> in.jsonl: another descriptor
+        number = appended.fileno()
+        done = subprocess.run([*command, "--output", f"/dev/fd/{number}"], pass_fds=(number,), stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 2 and f"/dev/fd/{number}: this descriptor is the input file" in done.stderr
     assert src.read_text(encoding="utf-8") == original
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
 from serve.readers import article_paragraphs
-from vnzh_runtime.predictor import Predictor
+from vnzh_runtime.predictor import Predictor, shown_scores
 
 LINES = [
     json.dumps({"id": "a", "text": "Kim ngạch thương mại Việt Nam - Trung Quốc đạt 200 tỷ USD"}, ensure_ascii=False),
@@ -165,11 +165,12 @@ class FixedScores:
         return ["vi"] * len(texts), np.array([[0.51996, 0.48004]] * len(texts)), None
 
 
-def test_the_printed_score_decides_against_the_threshold():
+def test_a_printed_score_and_its_label_agree_at_the_threshold():
     predictor = Predictor(FixedScores(), {"labels": ["economy", "other"]})
     result = predictor.predict(["a"], threshold=0.52)[0]
-    assert result["scores"]["economy"] == 0.52 and result["label"] == "economy"  # not uncertain at its own figure
-    assert predictor.predict(["a"], threshold=0.5201)[0]["label"] == "uncertain"
+    # cut, not rounded: it was printed 0.52 and labelled uncertain at a threshold of 0.52
+    assert result["scores"] == {"economy": 0.5199, "other": 0.48} and result["label"] == "uncertain"
+    assert predictor.predict(["a"], threshold=0.5199)[0]["label"] == "economy"
 
 
 def test_sigterm_mid_run_keeps_the_old_output_and_the_partial_one(tfidf_run, tmp_path):
@@ -217,7 +218,7 @@ def test_serve_tag_scores_equal_the_evaluation_paths_on_every_corpus_paragraph(t
     _, evaluated = evaluate_records(predictor, records)
     assert [row["id"] for row in served] == [r.id for r in records]
     for row, probs in zip(served, evaluated):
-        assert list(row["scores"].values()) == [round(float(p), 4) for p in probs], row["id"]
+        assert list(row["scores"].values()) == shown_scores(probs).tolist(), row["id"]
         assert row["label"] == predictor.labels[int(np.argmax(probs))]
 
 
@@ -241,7 +242,7 @@ def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor,
     assert [r["scores"] for r in served] == [e["scores"] for e in expected]
     assert served[1]["scores"] != served[2]["scores"]  # read with the head of article 7, and alone
     _, evaluated = evaluate_records(tfidf_predictor, load_labelled([str(labelled)]))
-    assert [list(r["scores"].values()) for r in served] == [[round(float(p), 4) for p in row] for row in evaluated]
+    assert [list(r["scores"].values()) for r in served] == shown_scores(evaluated).tolist()
 
 
 def test_a_documents_head_is_whole_however_the_batches_are_cut(tfidf_predictor, tmp_path):

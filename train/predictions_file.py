@@ -22,11 +22,14 @@ import tempfile
 from itertools import repeat
 from pathlib import Path
 
+import numpy as np
+
 from train.data import Record, doc_id_as_written
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.folders import SCRATCH_NAME_EXTRA, name_max, rename_no_clobber
 from vnzh_runtime.jsonl import jsonl_line
 from vnzh_runtime.permissions import umask_mode
+from vnzh_runtime.predictor import shown_scores
 
 FLAG = "--predictions"
 SCRATCH_SUFFIX = ".partial"  # .<name>.<8 random characters>.partial beside the target until it is whole
@@ -69,7 +72,7 @@ def prediction_row(record: Record, scores, labels: list[str], label_set: list[st
             "right": predicted == record.label}
     if label_set is not None:  # a multi-label model's set, as its set table counts it
         row |= {"predicted_labels": label_set, "set_right": set(label_set) == set(record.labels)}
-    return row | {"scores": {label: round(p, 4) for label, p in zip(labels, scores)}, "text": record.text}
+    return row | {"scores": dict(zip(labels, shown_scores(np.array([scores]))[0].tolist())), "text": record.text}
 
 
 class PredictionsFile:

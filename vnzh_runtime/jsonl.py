@@ -18,6 +18,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import IO, Any, Iterator
 
 from vnzh_runtime.markup import is_blank
@@ -50,7 +51,7 @@ class RepeatedKey(ValueError):
     """A top-level key given twice in one record: json keeps the last value without a word.
     `salvaged`: the record without its repeated keys (its ids, for an error record to join back)."""
 
-    def __init__(self, key: str, salvaged: dict):
+    def __init__(self, key: str, salvaged: dict | None = None):  # a default: pickling rebuilds it from args alone
         super().__init__(key)
         self.salvaged = salvaged
 
@@ -101,7 +102,12 @@ def repeated_key_error(where: str, key: str) -> str:
 def may_repeat(raw: bytes, keys: bool | frozenset) -> bool:
     """Whether one of `keys` may be given twice in this line: its quoted name occurs twice (a
     value may hold it too: the slow path then decides)."""
-    return bool(keys) and any(raw.count(b'"%s"' % key.encode()) > 1 for key in keys)
+    return bool(keys) and any(raw.count(quoted) > 1 for quoted in quoted_names(keys))
+
+
+@lru_cache(maxsize=8)
+def quoted_names(keys: frozenset) -> tuple[bytes, ...]:
+    return tuple(b'"%s"' % key.encode() for key in keys)
 
 
 def repeated_key(raw: bytes, keys: frozenset) -> str | None:

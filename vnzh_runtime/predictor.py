@@ -38,6 +38,18 @@ UNCERTAIN = "uncertain"
 SCORE_DECIMALS = 4
 
 
+def shown_scores(probs: np.ndarray) -> np.ndarray:
+    """Scores as printed: cut, not rounded, to SCORE_DECIMALS, so that no score is shown above what it is and
+    a threshold of up to 4 decimals agrees with what is printed (0.51996 is shown 0.5199: below 0.52, as it is).
+
+    >>> shown_scores(np.array([[0.51996, 0.48004]])).tolist()
+    [[0.5199, 0.48]]
+    """
+    scale = 10 ** SCORE_DECIMALS
+    # the nudge keeps a score that is a 4-decimal number in binary (0.57 is 0.56999... times 10,000) as it is
+    return np.floor(probs * scale + 1e-6) / scale
+
+
 def check_inputs(texts, doc_ids) -> list:
     """The texts as a list (a generator, a Series), or a user error in one line for the calls that would
     otherwise tag nonsense or fail deep inside."""
@@ -166,7 +178,7 @@ class Predictor:
             return [label]
         thresholds = self.label_thresholds
         extra = [(p, name) for name, p in zip(self.labels, independent)
-                 if name not in (label, "other") and round(p, SCORE_DECIMALS) >= thresholds.get(name, 0.5)]
+                 if name not in (label, "other") and p >= thresholds.get(name, 0.5)]
         return [label] + [name for _, name in sorted(extra, reverse=True)]
 
     def with_context(self, alone: np.ndarray, texts: list[str], contexts: list[str],
@@ -208,12 +220,13 @@ class Predictor:
         langs, probs, independent = self.score(texts, None, doc_ids, contexts, following)
         labels, results = self.labels, []
         own_rows = independent.tolist() if independent is not None else repeat(None)
-        for lang, row, best, own in zip(langs, probs.tolist(), probs.argmax(axis=1).tolist(), own_rows):
-            scores = [round(p, SCORE_DECIMALS) for p in row]
-            # the printed score decides: 0.51996, shown as 0.52, is not below a threshold of 0.52
-            label = labels[best] if threshold is None or scores[best] >= threshold else UNCERTAIN
+        own_shown = shown_scores(independent).tolist() if independent is not None else repeat(None)
+        tops = probs.max(axis=1).tolist()
+        for lang, scores, best, top, own, own_scores in zip(langs, shown_scores(probs).tolist(),
+                                                             probs.argmax(axis=1).tolist(), tops, own_rows, own_shown):
+            label = labels[best] if threshold is None or top >= threshold else UNCERTAIN
             result = {"lang": lang, "label": label, "labels": self.label_set(label, own), "scores": dict(zip(labels, scores))}
             if own is not None:
-                result["label_scores"] = dict(zip(labels, map(round, own, repeat(SCORE_DECIMALS))))
+                result["label_scores"] = dict(zip(labels, own_scores))
             results.append(result)
         return results

@@ -131,13 +131,8 @@ def text_error(text) -> str | None:
 LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # MLflow 3's models:/m-<id>: a logged model, no registry
 
 
-def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):
-    """The `Predictor` of a logged model (models:/name@alias, runs:/id/model)."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from vnzh_runtime.predictor import Predictor
-
+def check_model_uri(uri: str) -> None:
+    """One line for a URI that names no one model, where MLflow's own words would mislead."""
     if uri.startswith("runs:/") and "/" not in uri.removeprefix("runs:/").strip("/"):  # MLflow: "Not a proper runs:/ URI"
         run = uri.removeprefix("runs:/").strip("/") or "<run id>"
         raise UserError(f"{uri}: a run's URI names the model logged in it (fix: runs:/{run}/model)")
@@ -147,6 +142,16 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
         shown = name or "<name>"
         raise UserError(f"{uri}: names no version or alias of the registered model (fix: models:/{shown}@champion, "
                         f"or models:/{shown}/<version>)")
+
+
+def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, label_thresholds: dict | None = None):
+    """The `Predictor` of a logged model (models:/name@alias, runs:/id/model)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from vnzh_runtime.predictor import Predictor
+
+    check_model_uri(uri)
     quiet_mlflow()
     store = store_to_read(uri)
     mlflow.set_tracking_uri(store)
