@@ -113,9 +113,9 @@ FILE_PARAMETERS = {"filename", "threshold", "format"}
 
 
 def over_limit(record: InputRecord, number: int, filename: str, max_chars: int) -> InputRecord:
-    """A record longer than a paragraph over HTTP may be is that record's error, the rest of its file tagged
-    (one record over the limit refused the whole file). The id names it: an article's is `<stem>:<line>`,
-    a JSONL or CSV record's the user's own."""
+    """The record, or its error record where its text is longer than the API takes: the rest of the file is
+    tagged all the same (one record over the limit used to refuse the whole file). The id names it: an
+    article's is `<stem>:<line>`, a JSONL or CSV record's the user's own."""
     if record.text is None or len(record.text) <= max_chars:
         return record
     where = f"record {number}, id {json.dumps(record.id, ensure_ascii=False, default=str)}"
