@@ -208,6 +208,10 @@ def test_the_python_api_refuses_calls_that_would_tag_nonsense(tfidf_predictor):
     with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias of the registered model "
                                                   "(fix: models:/topics@champion, or models:/topics/<version>)")):
         vnzh_runtime.load("models:/topics")
+    # a missing model directory names the config that trains it, where one is named after it
+    with pytest.raises(UserError, match=re.escape("/no/models/tfidf-multilabel: no such model directory (fix: train one "
+                                                  "with python -m train --config configs/tfidf-multilabel.yaml")):
+        vnzh_runtime.load("/no/models/tfidf-multilabel")
     from serve.spark_model import download_model
 
     with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias")):

@@ -29,6 +29,9 @@ def load(model, threshold=None, options: dict | None = None, label_thresholds: d
 
         return load_from_mlflow(model, threshold=threshold, options=options, label_thresholds=label_thresholds)
     if not Path(model).is_dir():
-        raise UserError(f"{model}: no such model directory (fix: train one with python -m train --config configs/tfidf.yaml, "
+        # a config's model directory is named after it: models/tfidf-multilabel is configs/tfidf-multilabel.yaml's
+        config = Path("configs") / f"{Path(model).name}.yaml"
+        config = config if config.is_file() else Path("configs/tfidf.yaml")
+        raise UserError(f"{model}: no such model directory (fix: train one with python -m train --config {config.as_posix()}, "
                         "or pass an MLflow URI such as models:/vn-china-topics-tfidf@champion)")
     return Predictor.load(model, threshold=threshold, options=options, label_thresholds=label_thresholds)
