@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 
 from serve.lines import decode, split_bare_cr
 from serve.tagging import InputRecord, checked
+from vnzh_runtime.context import note_document_lookalike
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.salvage import clean_id
 
@@ -211,8 +212,6 @@ def unquoted(field: str) -> str:
 
 
 def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
-    from serve.readers import note_document_lookalike
-
     source, reader, header, separator = open_csv(lines, name)
     note_document_lookalike(header, name, fix=lambda key: f"a doc_id column, e.g. a copy of {key!r}")
     while True:

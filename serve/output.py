@@ -110,7 +110,7 @@ def check_stream(input_path: str, output_path: str) -> None:
     if same_file(input_stat(input_path), written):
         what = "the file standard input reads (a `< f >> f`?)" if input_path == STDIN else \
             f"the input file {input_path} (a `>> {input_path}`?)"
-        stream = "standard output" if output_path in (STDOUT, "/dev/stdout", "/dev/fd/1") else "this descriptor"
+        stream = "standard output" if output_path == STDOUT or fd == 1 else "this descriptor"
         raise UserError(f"{output_path}: {stream} is {what}, which would be read back as it is written; "
                         "write the tags to another file")
 

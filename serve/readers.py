@@ -23,7 +23,6 @@ article a U+2029, form feed and the like also end a paragraph, within its line (
 from __future__ import annotations
 
 import json
-import sys
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -35,19 +34,13 @@ from serve.html_pages import opens_as_html, page_article, read_html_records
 from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.bounded import bounded_lines
-from vnzh_runtime.context import document_note
+from vnzh_runtime.context import note_document_lookalike
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
 from vnzh_runtime.fix_commands import suffix_fix
 from vnzh_runtime.jsonl import JsonlRow, read_jsonl
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.salvage import clean_id
-
-
-def note_document_lookalike(keys: Iterable, name: str, **fix) -> None:
-    note = document_note(keys, name, **fix)
-    if note:
-        print(note, file=sys.stderr)
 
 
 # the keys a record is read by: one given twice (json would keep the last without a word) is an error record
@@ -134,13 +127,20 @@ def document_reader(suffix: str, first: bytes):
         return read_xml_records
     if opens_as_html(text):
         return read_html_records
-    if not suffix and text.lstrip("\ufeff \t").startswith("{"):
-        try:
-            if isinstance(json.loads(text.lstrip("\ufeff")), dict):
-                return read_jsonl_records
-        except (ValueError, RecursionError):  # not one object: an article
-            pass
+    if not suffix and is_json_object(text):
+        return read_jsonl_records
     return read_article_records
+
+
+def is_json_object(line: str) -> bool:
+    """Whether a line is one JSON object: a record, not an article's text or a page's brace of script."""
+    line = line.lstrip("\ufeff \t")
+    if not line.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
@@ -177,14 +177,9 @@ def misnamed(suffix: str, head: list[bytes], name: str) -> str | None:
             ("an RSS or Atom feed", ".xml") if root in FEED_ROOTS else (None, None)
         if kind:
             return f"{name}:{number}: {kind}, not JSON Lines; tag it under the suffix it needs ({suffix_fix(name, right)})"
-    if suffix in HTML_SUFFIXES and text.startswith("{"):
-        try:
-            record = json.loads(text)
-        except (ValueError, RecursionError):  # a page that opens with a brace of script or style
-            return None
-        if isinstance(record, dict):
-            return (f"{name}:{number}: JSON Lines, not a page's HTML; tag it under the suffix it needs "
-                    f"({suffix_fix(name, '.jsonl')})")
+    if suffix in HTML_SUFFIXES and is_json_object(text):
+        return (f"{name}:{number}: JSON Lines, not a page's HTML; tag it under the suffix it needs "
+                f"({suffix_fix(name, '.jsonl')})")
     return None
 
 

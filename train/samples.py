@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from train.data import DataError, Record, in_file, iter_file, record_from, resolve_files, with_labels_of
-from vnzh_runtime.context import document_key, document_note
+from vnzh_runtime.context import document_key, note_document_lookalike
 from vnzh_runtime.langid import detect_lang
 from vnzh_runtime.markup import is_blank
 
@@ -39,9 +39,8 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
         first = True
         for where, row in iter_file("stdin", sys.stdin.buffer) if stdin else iter_file(path):
             if row.error is None and isinstance(row.value, dict):
-                note = first and document_note(row.value, "stdin" if stdin else str(path))
-                if note:  # the first record names its article under another key: each is scored alone
-                    print(note, file=sys.stderr)
+                if first:  # the first record names its article under another key: each is scored alone
+                    note_document_lookalike(row.value, "stdin" if stdin else str(path))
                 first = False
                 row.value = sample_row(row.value, where)
             record = in_file(record_from(row, where), path)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from typing import Iterable
 
@@ -76,14 +77,14 @@ def jq_fix(near: str) -> str:
     return f"name the article in doc_id, e.g. jq -c '.doc_id = .[{json.dumps(near, ensure_ascii=False)}]'"
 
 
-def document_note(keys: Iterable, name: str, fix=jq_fix) -> str | None:
-    """The note for a file whose records name their article under another key (`document_lookalike`):
-    each paragraph is then read without its article's context, which no error would tell."""
+def note_document_lookalike(keys: Iterable, name: str, fix=jq_fix) -> None:
+    """One note on standard error for a file whose records name their article under another key
+    (`document_lookalike`): each paragraph is then read without its article's context, which no error
+    would tell. `serve tag`'s readers and `train.evaluate`'s samples call it with a file's first record."""
     near = document_lookalike(keys)
-    if near is None:
-        return None
-    return (f"note: {name}: its records have {near!r} but no 'doc_id', so each paragraph is read without its "
-            f"article (fix: {fix(near)})")
+    if near is not None:
+        print(f"note: {name}: its records have {near!r} but no 'doc_id', so each paragraph is read without its "
+              f"article (fix: {fix(near)})", file=sys.stderr)
 
 
 def is_substantive(text: str) -> bool:
