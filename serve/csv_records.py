@@ -24,6 +24,7 @@ from serve.lines import decode, split_bare_cr
 from serve.tagging import InputRecord, checked
 from vnzh_runtime.context import note_document_lookalike
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.markup import is_blank
 from vnzh_runtime.salvage import clean_id
 
 csv.field_size_limit(1 << 24)  # a long paragraph is not an error; the API caps length, the batch tagger needn't
@@ -232,5 +233,6 @@ def read_csv_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
                               f"{name}:{number}: CSV error ({err}); close the quote or escape it as \"\"")
             source.read_again_after_first()
             continue
-        if fields:  # [] is a blank line, not a record
+        if fields and not (len(source.row) == 1 and is_blank(source.row[0][1])):
+            # [] is a blank line, not a record; so is a line of spaces alone, as in every other reader ('"  "' is a record)
             yield csv_record(header, fields, source.row, name, separator, source.row[0][0] in source.reread)

@@ -99,6 +99,9 @@ def check_file_paths(input_path: str, output_path: str, overwrite: bool) -> None
         raise UserError(f"{output_path}: the directory {parent} does not exist; create it first")
 
 
+STDIN_PATHS = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+
+
 def check_stream(input_path: str, output_path: str) -> None:
     """A descriptor that is the input file (`--output - >> in.jsonl`) would be read back as it is
     written, growing the file until the disk is full."""
@@ -108,8 +111,10 @@ def check_stream(input_path: str, output_path: str) -> None:
     except OSError:
         return
     if same_file(input_stat(input_path), written):
-        what = "the file standard input reads (a `< f >> f`?)" if input_path == STDIN else \
-            f"the input file {input_path} (a `>> {input_path}`?)"
+        # named by its path: "/dev/stdin" says nothing of which file it is
+        real = os.path.realpath("/dev/stdin" if input_path == STDIN else input_path)
+        what = f"the file standard input reads, {real} (a `< {real} >> {real}`?)" \
+            if input_path == STDIN or input_path in STDIN_PATHS else f"the input file {input_path} (a `>> {input_path}`?)"
         stream = "standard output" if output_path == STDOUT or fd == 1 else "this descriptor"
         raise UserError(f"{output_path}: {stream} is {what}, which would be read back as it is written; "
                         "write the tags to another file")

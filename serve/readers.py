@@ -22,12 +22,14 @@ article a U+2029, form feed and the like also end a paragraph, within its line (
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from serve.csv_records import read_csv_records
+from serve.csv_records import SEPARATORS, read_csv_records
 from serve.feed_items import local
 from serve.feeds import FEED_ROOTS, XML_SUFFIXES, opens_as_xml, read_xml_records, root_name, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
@@ -110,6 +112,7 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
 
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+CSV_SUFFIXES = (".csv", ".tsv")
 READERS = {".jsonl": read_jsonl_records, ".json": read_jsonl_records, ".ndjson": read_jsonl_records,
            ".csv": read_csv_records, ".tsv": read_csv_records}  # files of records; any other file is one document
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp")  # pages as a site served them
@@ -119,7 +122,8 @@ def document_reader(suffix: str, first: bytes):
     """The reader of a file no records suffix names, by its suffix or its first non-blank line: a
     page's HTML source; JSON Lines under a name with no suffix at all (`/dev/stdin`, `feed`, a file
     named `.jsonl`: read as text, each record's braces would be tagged and its ids lost); else a
-    raw article (a `.txt` always: it is what /tag/article reads)."""
+    raw article (a `.txt` always, as /tag/article reads it; one whose first line is a JSON record
+    is refused before, by `misnamed`)."""
     text = first.decode("utf-8", "replace")
     if suffix in HTML_SUFFIXES:
         return read_html_records
@@ -166,21 +170,49 @@ def read_records(handle: Iterable[bytes], name: str) -> Iterator[InputRecord]:
 
 def misnamed(suffix: str, head: list[bytes], name: str) -> str | None:
     """The one-line error for a file whose suffix names another format than its first line shows: a feed
-    or a page saved as `.jsonl` (each of its lines would be a "not valid JSON" record), JSON Lines saved
-    as `.html` (its records would be glued into one paragraph, their ids lost)."""
+    or a page saved as `.jsonl` or `.csv` (each line a "not valid JSON" record, or "no 'text' column"), a
+    CSV saved as `.jsonl`, JSON Lines saved as `.csv`, as a page (its records glued into one paragraph,
+    their ids lost) or under any other suffix, `.txt` or `.1` (read as one article of braces)."""
     number, raw = first_filled(head)
     text = raw.decode("utf-8", "replace").lstrip("\ufeff \t")
-    if suffix in JSONL_SUFFIXES and (opens_as_xml(text) or opens_as_html(text)):
-        # by its root element only: records under a comment or a stray tag line stay records, their errors their own
-        root = local(root_name(b"".join(head).decode("utf-8", "replace").lstrip("\ufeff \t\r\n")) or "")
-        kind, right = ("a page's HTML", ".html") if root.lower() == "html" else \
-            ("an RSS or Atom feed", ".xml") if root in FEED_ROOTS else (None, None)
-        if kind:
-            return f"{name}:{number}: {kind}, not JSON Lines; tag it under the suffix it needs ({suffix_fix(name, right)})"
-    if suffix in HTML_SUFFIXES and is_json_object(text):
-        return (f"{name}:{number}: JSON Lines, not a page's HTML; tag it under the suffix it needs "
-                f"({suffix_fix(name, '.jsonl')})")
-    return None
+    holds = markup_held(head, text) if suffix in JSONL_SUFFIXES + CSV_SUFFIXES else None
+    if suffix in JSONL_SUFFIXES and holds is None and is_csv_header(text):
+        holds = ("a CSV file (its header names a 'text' column)", ".tsv" if "\t" in text else ".csv")
+    if suffix and suffix not in JSONL_SUFFIXES + XML_SUFFIXES and is_json_object(text) \
+            and (suffix in CSV_SUFFIXES + HTML_SUFFIXES or "text" in json.loads(text)):
+        holds = ("JSON Lines", ".jsonl")
+    if holds is None:
+        return None
+    kind, right = holds
+    wrong = "JSON Lines" if suffix in JSONL_SUFFIXES else "CSV" if suffix in CSV_SUFFIXES else \
+        "a page's HTML" if suffix in HTML_SUFFIXES else "an article's text"
+    return f"{name}:{number}: {kind}, not {wrong}; tag it under the suffix it needs ({suffix_fix(name, right)})"
+
+
+def markup_held(head: list[bytes], text: str) -> tuple[str, str] | None:
+    """(what, its suffix) for a page's HTML or a feed, by its root element only: records under a comment or
+    a stray tag line stay records, their errors their own."""
+    if not (opens_as_xml(text) or opens_as_html(text)):
+        return None
+    root = local(root_name(b"".join(head).decode("utf-8", "replace").lstrip("\ufeff \t\r\n")) or "")
+    if root.lower() == "html":
+        return "a page's HTML", ".html"
+    return ("an RSS or Atom feed", ".xml") if root in FEED_ROOTS else None
+
+
+def is_csv_header(line: str) -> bool:
+    """Whether a line is a CSV header with a `text` column (`id,text`, `"ID";"Text"`), not a JSON record.
+
+    >>> is_csv_header('id,"Text",doc_id'), is_csv_header('{"text": "a"}'), is_csv_header("text"), is_csv_header("# id, text")
+    (True, False, False, False)
+    """
+    if line.startswith(("{", "[", "#")) or len(line) >= 500:
+        return False
+    for separator in SEPARATORS:  # two columns or more, each a name: "text" alone or "# fields: id, text" is no header
+        names = [field.strip().lower() for field in next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])]
+        if len(names) > 1 and "text" in names and all(re.fullmatch(r"[\w .-]{1,40}", name) for name in names):
+            return True
+    return False
 
 
 def stdin_reader(first: tuple[int, bytes]):

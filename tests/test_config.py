@@ -131,6 +131,15 @@ def test_name_and_output_dir_cannot_climb_out_of_the_project():
     # directory, whose checks then run before training (its scratch directory was named "..", inside `model/`)
     assert config_from_dict({"output_dir": "/tmp/explicit/model/.."}).output_dir == "/tmp/explicit"
     assert config_from_dict({"output_dir": "./models/x/"}).output_dir == "models/x"
+    assert config_from_dict({"output_dir": "models/x/../y"}).output_dir == "models/y"  # was "climbs out"
+
+
+def test_a_set_on_an_anchored_mapping_changes_that_key_alone(tmp_path):
+    """`multi: *enc` is the very mapping `&enc` names: a --set on phobert's segmenter changed multi's too."""
+    path = write(tmp_path, "model:\n  type: transformer\n  transformer:\n    routes: {vi: phobert, zh: multi, en: multi}\n"
+                           "    encoders:\n      phobert: &enc {name_or_path: /models/enc, segmenter: none}\n      multi: *enc\n")
+    encoders = load_config(path, ["model.transformer.encoders.phobert.segmenter=pyvi"]).model.transformer.encoders
+    assert (encoders["phobert"].segmenter, encoders["multi"].segmenter) == ("pyvi", "none")
 
 
 def test_a_set_model_type_is_named_beside_the_file_keys_it_leaves_unknown():

@@ -12,6 +12,7 @@
 import io
 import json
 import re
+from pathlib import Path
 
 import anyio
 import pytest
@@ -212,6 +213,8 @@ def test_the_python_api_refuses_calls_that_would_tag_nonsense(tfidf_predictor):
     with pytest.raises(UserError, match=re.escape("/no/models/tfidf-multilabel: no such model directory (fix: train one "
                                                   "with python -m train --config configs/tfidf-multilabel.yaml")):
         vnzh_runtime.load("/no/models/tfidf-multilabel")
+    with pytest.raises(UserError, match=re.escape("README.md: a file, not a model directory; pass the directory")):
+        vnzh_runtime.load(Path(__file__).parent.parent / "README.md")  # was "no such model directory", of a file that is there
     from serve.spark_model import download_model
 
     with pytest.raises(UserError, match=re.escape("models:/topics: names no version or alias")):

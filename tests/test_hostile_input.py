@@ -94,6 +94,8 @@ HOSTILE = [
     (jsonl({"id": "long", "text": (VI + " ") * 2000}), ("ok", "long")),
     # a key the reader reads, given twice, is refused (json would keep the last); another key is not read
     (b'{"id": "dup", "text": "a", "text": "' + VI.encode() + b'"}', ("error", "dup", 'key "text" is given twice')),
+    # spelled with an escape, it is the same key to json
+    (b'{"id": "esc", "text": "a", "t\\u0065xt": "' + EN.encode() + b'"}', ("error", "esc", 'key "text" is given twice')),
     (b'{"id": "dup-tag", "tag": 1, "tag": 2, "text": "' + EN.encode() + b' \\"text\\""}', ("ok", "dup-tag")),
     (jsonl({"id": "last", "text": ZH}), ("ok", "last")),  # written without a final newline
 ]
@@ -584,6 +586,7 @@ def test_api_nan_threshold_in_raw_body_is_422(client, constant):
     ("/tag", '{"texts": ["a"], "texts": ["Biên giới Việt - Trung"]}', "texts"),
     ("/tag", '{"texts": ["a"], "threshold": 0.2, "threshold": 0.9}', "threshold"),
     ("/tag/article", '{"text": "a", "text": "中越边境"}', "text"),
+    ("/tag/article", '{"text": "a", "t\\u0065xt": "中越边境"}', "text"),
 ])
 def test_api_a_body_key_given_twice_is_422_not_the_last_silently(client, path, body, key):
     response = client.post(path, content=body.encode(), headers={"content-type": "application/json"})

@@ -92,6 +92,13 @@ def test_csv_multi_line_fields_blank_lines_and_line_numbers_after_them():
     assert records[3].error.startswith("m.csv:7: not UTF-8")
 
 
+def test_csv_line_of_spaces_alone_is_blank_as_in_every_reader_and_a_row_of_empty_fields_is_a_record():
+    records = read(f"id,text\n1,{VI}\n   \n\t\n2,{ZH}\n,\n".encode("utf-8"), "s.csv")
+    assert [(r.id, r.error) for r in records] == [("1", None), ("2", None), (None, "s.csv:6: 'text' is empty")]
+    # a quoted field of spaces is a row, as written: its text is empty
+    assert [r.error for r in read(b'text\n   \n"  "\nabc\n', "one.csv")] == ["one.csv:3: 'text' is empty", None]
+
+
 def test_csv_row_with_more_fields_than_the_header_is_an_error_not_a_shifted_record():
     # an unquoted comma in the text: the text would be cut and its id taken from the rest of it
     data = f"text,id,doc_id\n{VI}, 150 tỷ USD,p1,art1\n{ZH},p2,art1\n{VI},p3,art1,,\n".encode("utf-8")
@@ -175,6 +182,15 @@ def test_standard_input_that_carries_nothing_is_zero_records_not_an_error(tfidf_
      "page.html"),
     ("recs.html", b'{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n', "recs.html:1: JSON Lines, not a page's HTML",
      "recs.jsonl"),
+    # CSV's suffix: a "cannot be read" or "no 'text' column" error would send the user to edit the file
+    ("recs.csv", b'{"id": 1, "text": "a"}\n', "recs.csv:1: JSON Lines, not CSV", "recs.jsonl"),
+    ("page.tsv", b"<html><body><p>a</p></body></html>\n", "page.tsv:1: a page's HTML, not CSV", "page.html"),
+    ("rows.jsonl", b"id;Text\n1;a\n", "rows.jsonl:1: a CSV file (its header names a 'text' column), not JSON Lines",
+     "rows.csv"),
+    ("feed.jsonl.1", b'{"id": 1, "text": "a"}\n', "feed.jsonl.1:1: JSON Lines, not an article's text", "feed.jsonl"),
+    # any other suffix is an article: its records' braces would be tagged as one article, their ids lost
+    ("export.txt", b'{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}\n', "export.txt:1: JSON Lines, not an article's text",
+     "export.jsonl"),
 ])
 def test_a_file_saved_under_another_format_suffix_is_refused_with_the_copy_that_fixes_it(
         tfidf_run, client, tmp_path, capsys, name, body, says, fix):
@@ -186,6 +202,11 @@ def test_a_file_saved_under_another_format_suffix_is_refused_with_the_copy_that_
     assert err.endswith(f"(cp -n {src} {tmp_path / fix}, then tag the copy)") and not (tmp_path / "o.jsonl").exists()
     answer = client.post(f"/tag/file?filename={name}", content=body)  # no record per line, nor one glued record
     assert answer.status_code == 422 and answer.json()["detail"].startswith(says)
+
+
+def test_an_article_that_opens_with_a_json_object_without_text_is_still_an_article():
+    records = list(read_records(io.BytesIO(b'{"a": 1}\nKim ngach tang\n'), "notes.txt"))
+    assert [(r.id, r.text, r.error) for r in records] == [("notes:1", '{"a": 1}', None), ("notes:2", "Kim ngach tang", None)]
 
 
 def test_json_lines_under_a_comment_line_are_still_read_as_records(tfidf_predictor):

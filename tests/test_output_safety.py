@@ -29,8 +29,7 @@ def _exit_now(task):
 def test_a_signal_with_two_workers_stops_at_once_and_no_file_is_written_over(tfidf_run, tmp_path, how):
     out = tmp_path / "out.jsonl"
     src = tmp_path / "out.jsonl.partial"  # the user's input happens to bear the name a partial output would take
-    src.write_text("".join(json.dumps({"id": i, "text": f"Kim ngạch thương mại tăng {i}%", "doc_id": i // 40}) + "\n"
-                           for i in range(400_000)), encoding="utf-8")
+    src.write_text("".join(f"Kim ngạch thương mại tăng {i}%\n" for i in range(400_000)), encoding="utf-8")  # an article
     notes = tmp_path / "out.jsonl.partial-2"
     notes.write_text("my notes\n", encoding="utf-8")
     before = _digest(src)
@@ -114,6 +113,10 @@ def test_standard_input_read_from_the_output_file_is_refused_and_the_file_kept(t
         done = subprocess.run([*command, "--output", "-"], stdin=stdin, stdout=appended, stderr=subprocess.PIPE,
                               text=True, timeout=120)
     assert done.returncode == 2 and "standard output is the file standard input reads" in done.stderr
+    with src.open("rb") as stdin, src.open("a", encoding="utf-8") as appended:  # --input /dev/stdin: the file is named
+        done = subprocess.run([*command[:-2], "/dev/stdin", "--quiet", "--output", "-"], stdin=stdin, stdout=appended,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2 and f"standard output is the file standard input reads, {src.resolve()} (a `<" in done.stderr
     with src.open("rb") as stdin:  # --input - --output in.jsonl --overwrite < in.jsonl
         done = subprocess.run([*command, "--output", str(src), "--overwrite"], stdin=stdin, capture_output=True,
                               text=True, timeout=120)

@@ -545,6 +545,19 @@ def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, 
     assert (info["name"], info["version"], info["alias"]) == ("vn-china-topics-tfidf-team", "1", "champion")
 
 
+def test_databricks_without_credentials_fails_in_one_line_before_any_work(tmp_path, monkeypatch):
+    """It was a traceback once the training was done, and evaluate --log's after its tables."""
+    from train.tracking_store import check_tracking_server
+    from vnzh_runtime.errors import UserError
+
+    for variable in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "databricks")
+    with pytest.raises(UserError, match=re.escape("MLFLOW_TRACKING_URI=databricks: cannot read Databricks credentials (")):
+        check_tracking_server()
+
+
 def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):
     from train.tracking_store import check_tracking_server
     from vnzh_runtime.errors import UserError

@@ -245,6 +245,24 @@ def test_doc_ids_name_documents_alike_in_serve_tag_and_evaluate(tfidf_predictor,
     assert [list(r["scores"].values()) for r in served] == shown_scores(evaluated).tolist()
 
 
+def test_evaluate_reads_each_splits_articles_apart_as_training_scores_them(tfidf_predictor, tmp_path):
+    """An article with dev and test paragraphs: training scored the test ones with a head of test paragraphs,
+    train.evaluate with the dev ones in it, and their figures differed for the same model and records."""
+    from train.samples import load_labelled
+    from train.scores import evaluate_records
+
+    head = "Việt Nam và Trung Quốc ký 14 văn kiện hợp tác trong chuyến thăm cấp Nhà nước của Tổng Bí thư"
+    follow = "Hai bên nhất trí tăng cường trao đổi đoàn các cấp và thúc đẩy hợp tác thực chất"
+    rows = [{"id": "a", "doc_id": "d", "text": head, "split": "dev"}, {"id": "b", "doc_id": "d", "text": follow, "split": "test"}]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(json.dumps(r | {"labels": ["party_relations"]}, ensure_ascii=False) + "\n"
+                                for r in rows), encoding="utf-8")
+    _, evaluated = evaluate_records(tfidf_predictor, load_labelled([str(labelled)]))
+    alone = tfidf_predictor.predict_proba([follow], doc_ids=["d"])
+    assert np.allclose(evaluated[1], alone[0])
+    assert not np.allclose(alone[0], tfidf_predictor.predict_proba([head, follow], doc_ids=["d", "d"])[1])  # a head counts
+
+
 def test_a_documents_head_is_whole_however_the_batches_are_cut(tfidf_predictor, tmp_path):
     """Menus and short lines first, the head paragraphs later, a broken line in between: the head is
     the document's own at any batch size, as the predictor reads the whole file."""

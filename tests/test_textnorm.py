@@ -77,6 +77,10 @@ def test_traditional_chinese_reads_as_simplified():
     ("Vi&#7879;t Nam &ndash; Trung Qu&#x1ED1;c", "Việt Nam – Trung Quốc"),
     ('<a href="/tag/sau-rieng">Sầu riêng</a><br/>Xem th&ecirc;m', "Sầu riêng Xem thêm"),
     ("Trung Qu\u00adốc, Việt \u200bNam, Viet\u200dnam, \ufeff中\u200b越", "Trung Quốc, Việt Nam, Vietnam, 中越"),
+    # a page that puts zero-width spaces or word joiners where spaces go: they are spaces
+    ("Xuất\u200bkhẩu\u200bsầu\u200briêng\u200bsang\u200bTrung\u200bQuốc", "Xuất khẩu sầu riêng sang Trung Quốc"),
+    ("Vietnam\u2060and\u2060China sign\u2060trade\u2060deal", "Vietnam and China sign trade deal"),
+    ("Vi\u200bệt Nam và Trung Qu\u200b\u200bốc", "Việt Nam và Trung Quốc"),  # fewer than the spaces: inside words
 ])
 def test_scraped_markup_reads_as_the_page_shows_it(scraped, clean):
     """Entities, tags and invisible characters cut words and country names apart: with every space of

@@ -205,8 +205,15 @@ def test_without_a_reachable_hub_weights_are_sought_in_the_cache_only_and_paths_
         transformer.from_pretrained("multi", missing, labels, "head_tail")
     (tmp_path / "empty").mkdir()
     empty = transformer.EncoderConfig(name_or_path=str(tmp_path / "empty"))
-    with pytest.raises(UserError, match="holds no model that loads"):
+    with pytest.raises(UserError, match=f"holds no model that loads .*--local-dir {tmp_path / 'empty'}\\)"):
         transformer.from_pretrained("multi", empty, labels, "head_tail")
+    # a file, or a directory of other things: no advice to download onto them
+    (tmp_path / "data.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="data.jsonl' is a file, not a model's directory"):
+        transformer.from_pretrained("multi", transformer.EncoderConfig(name_or_path=str(tmp_path / "data.jsonl")), labels,
+                                    "head_tail")
+    with pytest.raises(UserError, match="holds no model that loads .*--local-dir <a new directory>, and name that"):
+        transformer.from_pretrained("multi", transformer.EncoderConfig(name_or_path=str(tmp_path)), labels, "head_tail")
 
 
 def test_a_local_encoder_is_checked_against_what_it_can_read_and_its_head_refitted(tmp_path):
@@ -291,3 +298,18 @@ def test_tiny_transformer_trains_in_multilabel_mode(mlflow_uri, tmp_path):
     assert predictor.model.encoders["phobert"].model.config.problem_type == "multi_label_classification"
     for result in predictor.predict(["Hai bên nhất trí thúc đẩy hợp tác thương mại", "中越两国举行海上问题磋商"]):
         assert result["labels"][0] == result["label"] and set(result["label_scores"]) == set(predictor.labels)
+
+
+def test_an_encoder_with_no_dev_records_says_its_best_epoch_is_chosen_on_training_records(capsys):
+    """Its MLflow 'dev' figures were training figures, without a word."""
+    from train.config import load_config
+    from train.data import load_records
+    from train.models import create_model
+
+    records = load_records(["data/authored/*-a.jsonl"])
+    train = [r for lang in ("vi", "zh", "en") for r in [x for x in records if x.split == "train" and x.lang == lang][:40]]
+    dev = [r for r in records if r.split == "dev" and r.lang != "vi"][:20]
+    create_model(load_config("configs/tiny-transformer.yaml", ["model.transformer.epochs=1"])).fit(train, dev)
+    err = capsys.readouterr().err
+    assert "note: no dev record is routed to encoder 'phobert' (vi): its best epoch is chosen on 40 of its own training" in err
+    assert "encoder 'multi'" not in err

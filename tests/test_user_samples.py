@@ -203,7 +203,8 @@ def test_errors_in_set_values_name_the_flag_not_the_file(tmp_path):
 
 @pytest.mark.parametrize("item, says", [
     ("name=Việt", "name: must be a plain name: ASCII letters, digits, '.', '_' and '-', from a letter or digit"),
-    ("name=", "(fix: give it a value, or leave the key out for its default)"),
+    ("name=", "(fix: give it a value, or leave the key out for its default"),
+    ("output_dir=~", "`~` alone is YAML's null: '~/models/x' is a folder in your home)"),
     ("data.files=data/x.jsonl", "(fix: a YAML list, e.g. [data/x.jsonl])"),
     ("model.tfidf.class_weight=none", "(fix: YAML's none is null)"),
 ])

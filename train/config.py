@@ -183,12 +183,13 @@ def config_from_dict(raw: dict, source: str = "<dict>", default_name: str = "run
     # `~/models/x` is the home folder's, as in a shell, not a folder named "~" here (a later `rm -rf ~` ...)
     cfg.output_dir = os.path.expanduser(cfg.output_dir)
     cfg.data.files = [os.path.expanduser(pattern) for pattern in cfg.data.files]
-    if not Path(cfg.output_dir).is_absolute() and ".." in Path(cfg.output_dir).parts:
-        raise ConfigError(f"{at('output_dir')}: output_dir: {cfg.output_dir!r} climbs out of the project "
-                          "(fix: a path without '..', or an explicit absolute path)")
     # `/models/x/model/..` is `/models/x`, as a shell's cd reads it: the checks before training, and the
     # scratch directory beside the target, need the directory's own name, not ".."
-    cfg.output_dir = os.path.normpath(cfg.output_dir)
+    normal = os.path.normpath(cfg.output_dir)
+    if not Path(normal).is_absolute() and Path(normal).parts[:1] == ("..",):  # models/x/../y is models/y: inside
+        raise ConfigError(f"{at('output_dir')}: output_dir: {cfg.output_dir!r} climbs out of the project "
+                          "(fix: a path without '..', or an explicit absolute path)")
+    cfg.output_dir = normal
     cfg.mlflow.registered_model = cfg.mlflow.registered_model or default_registered_model(cfg.name)
     if cfg.refit_on_dev and cfg.model.type != "tfidf":
         raise ConfigError(f"{at('refit_on_dev')}: refit_on_dev: only for model.type tfidf; a {cfg.model.type} model "

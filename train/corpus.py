@@ -18,7 +18,8 @@ import sys
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from train.data import DEFAULT_FILES, LABELS, SPLITS, DataError, Record, iter_file, record_from, resolve_files
+from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, doc_id_as_written, in_file, iter_file,
+                        record_from, resolve_files)
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.textnorm import normalize, tokenize
@@ -28,6 +29,7 @@ SHINGLE = 5
 JACCARD_LIMIT = 0.5
 CONTAINMENT_LIMIT = 0.8
 CONTAINMENT_MIN_SHINGLES = 12  # a short headline sharing a proper name with a paragraph is no leak
+BOILERPLATE = 50  # texts a shingle is in, at which it stops counting as shared: a menu line, a stock phrase
 
 
 def shingles(text: str) -> frozenset:
@@ -35,6 +37,21 @@ def shingles(text: str) -> frozenset:
     if len(tokens) < SHINGLE:
         return frozenset([" ".join(tokens)])
     return frozenset(" ".join(tokens[i:i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1))
+
+
+def same_shingles(sets: list[frozenset]) -> list[list[int]]:
+    """Indices of texts with the very same shingles (digits are collapsed: a template with other
+    numbers), in groups of two or more; texts of 6 tokens or more (a time stamp, "09:30 | 10/05/2024",
+    is the same as any other).
+
+    >>> same_shingles([shingles("Kim ngạch tháng 3 đạt 5 tỷ USD"), shingles("Kim ngạch tháng 4 đạt 7 tỷ USD"), frozenset()])
+    [[0, 1]]
+    """
+    groups: dict[frozenset, list[int]] = defaultdict(list)
+    for i, shingle_set in enumerate(sets):
+        if len(shingle_set) > 1:
+            groups[shingle_set].append(i)
+    return [members for members in groups.values() if len(members) > 1]
 
 
 def near_duplicates(records: list[tuple[str, Record]]) -> list[tuple[str, str, float, float]]:
@@ -46,8 +63,12 @@ def near_duplicates(records: list[tuple[str, Record]]) -> list[tuple[str, str, f
             index[shingle].append(i)
     shared: Counter = Counter()
     for members in index.values():
-        if len(members) < 50:  # a shingle in 50+ texts is boilerplate, not a sign of copying
+        if len(members) < BOILERPLATE:  # a shingle in 50+ texts is boilerplate, not a sign of copying
             shared.update(combinations(members, 2))
+    for first, *copies in same_shingles(sets):  # a template copied 50+ times shares only "boilerplate"
+        for other in copies:
+            if (first, other) not in shared:
+                shared[first, other] = len(sets[first])
     pairs = []
     for (a, b), common in shared.items():
         jaccard = common / len(sets[a] | sets[b])
@@ -77,6 +98,22 @@ def unknown_fields(value: dict, where: str) -> list[str]:
     return found
 
 
+def articles_across_splits(records: list[tuple[str, Record]]) -> list[str]:
+    """An error for each article (`doc_id`, within its file) whose paragraphs sit in two splits: its head
+    would be read by a model trained on it, and a split's figures would read another split's paragraphs."""
+    first: dict[str, tuple[str, str]] = {}
+    errors = []
+    for where, record in records:
+        if record.doc_id is None:
+            continue
+        seen_where, seen_split = first.setdefault(record.doc_id, (where, record.split))
+        if seen_split != record.split:
+            errors.append(f"{where}: its article (doc_id {doc_id_as_written(record)!r}) is in {record.split} here and in "
+                          f"{seen_split} at {seen_where}; keep each article in one split")
+            first[record.doc_id] = (where, record.split)  # one error per change of split, not per paragraph
+    return errors
+
+
 def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str], list[str], list[tuple[str, Record]]]:
     errors: list[str] = []
     warnings: list[str] = []
@@ -86,7 +123,7 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
     for path in resolve_files(patterns, flag="train.corpus"):
         for where, row in iter_file(path):
             try:
-                record = record_from(row, where)
+                record = in_file(record_from(row, where), path)  # a doc_id names an article within its file
             except DataError as err:
                 errors.append(str(err))
                 continue
@@ -99,6 +136,7 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
             ids.setdefault(record.id, where)
             texts.setdefault(key, where)
             records.append((where, record))
+    errors.extend(articles_across_splits(records))
     split_of = {where: r.split for where, r in records}
     for a, b, jaccard, containment in near_duplicates(records):
         message = f"{a} ~ {b}: near duplicate (jaccard {jaccard:.2f}, containment {containment:.2f})"

@@ -169,16 +169,22 @@ def doc_id_as_written(record: Record) -> str | None:
 
 
 def load_records(patterns: list[str]) -> list[Record]:
-    """The records of the files, ids unique; a text in train and in dev or test is refused: its figures would
-    be a training figure (near copies are `python -m train.corpus`'s to find, which compares every pair)."""
+    """The records of the files, ids unique; a text in train and in dev or test is refused (its figures would
+    be a training figure), and so is an article in two splits (a split's figures would read another split's
+    paragraphs as context). Near copies are `python -m train.corpus`'s to find."""
     records: list[Record] = []
     seen: dict[str, str] = {}
     texts: dict[str, tuple[str, str]] = {}  # normalised text -> (split, where) of its first record
+    articles: dict[str, tuple[str, str]] = {}  # doc_id -> (split, where) of its first record
     for path in resolve_files(patterns):
         for where, row in iter_file(path):
             record = in_file(record_from(row, where), path)
             if record.id in seen:
                 raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique")
+            split, first = articles.setdefault(record.doc_id, (record.split, where)) if record.doc_id else (None, None)
+            if split not in (None, record.split):  # its head would be read by a model trained on it, or across splits
+                raise DataError(f"{where}: its article (doc_id {doc_id_as_written(record)!r}) is a {split} article at "
+                                f"{first}, a {record.split} record here; keep each article in one split")
             split, first = texts.setdefault(normalize(record.text, lowercase=True), (record.split, where))
             if split != record.split and "train" in (split, record.split):
                 raise DataError(f"{where}: the same text as {first}, a {split} record here in {record.split}: its "

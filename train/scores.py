@@ -78,8 +78,11 @@ def evaluate_scopes(records: list[Record], probs: np.ndarray, labels: list[str])
 
 
 def evaluate_records(predictor, records: list[Record]) -> tuple[dict[str, ScopeResult], np.ndarray]:
-    """Tag records as `serve tag` would (articles read with their context), then score every scope."""
-    probs = predictor.predict_proba([r.text for r in records], doc_ids=[r.doc_id for r in records])
+    """Tag records as `serve tag` would (articles read with their context), then score every scope. An
+    article is read within its split, as training scores each split apart: a dev paragraph is no part
+    of a test paragraph's context."""
+    doc_ids = [None if r.doc_id is None else f"{r.split}\t{r.doc_id}" for r in records]
+    probs = predictor.predict_proba([r.text for r in records], doc_ids=doc_ids)
     return evaluate_scopes(records, probs, predictor.labels), probs
 
 

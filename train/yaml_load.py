@@ -70,7 +70,27 @@ UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", UniqueKeyLoader.const
 
 
 def load_yaml(text: str):
-    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    return unshared(yaml.load(text, Loader=UniqueKeyLoader))  # noqa: S506 - a SafeLoader subclass
+
+
+def unshared(value, inside: frozenset = frozenset()):
+    """The value with each YAML alias its own copy: YAML gives `*enc` the very mapping `&enc` names, so a
+    `--set` on one key would change every key that shares it.
+
+    >>> raw = load_yaml("a: &enc {max_length: 128}\\nb: *enc\\n")
+    >>> raw["a"]["max_length"] = 256
+    >>> raw["b"]["max_length"]
+    128
+    """
+    if isinstance(value, (dict, list)):
+        if id(value) in inside:  # `&a [*a]`: no config is made of itself
+            raise yaml.constructor.ConstructorError(None, None, "an alias refers to the node that holds it (fix: "
+                                                    "copy the values instead)", None)
+        inside = inside | {id(value)}
+        if isinstance(value, dict):
+            return {key: unshared(item, inside) for key, item in value.items()}
+        return [unshared(item, inside) for item in value]
+    return value
 
 
 def yaml_hint(error: dict) -> str:
@@ -85,7 +105,7 @@ def yaml_hint(error: dict) -> str:
     if error["type"] == "string_type" and isinstance(value, (bool, int, float)):
         return " (YAML read it as a number or true/false; quote it: \"...\")"
     if error["type"] == "string_type" and value is None:  # `name:` or --set name=
-        return " (fix: give it a value, or leave the key out for its default)"
+        return " (fix: give it a value, or leave the key out for its default; `~` alone is YAML's null: '~/models/x' is a folder in your home)"
     if error["type"] == "list_type" and isinstance(value, str):
         return f" (fix: a YAML list, e.g. [{value}])"
     if error["type"] == "literal_error" and isinstance(value, str) and value.lower() in ("none", "null", "nil"):

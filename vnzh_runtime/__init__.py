@@ -28,6 +28,9 @@ def load(model, threshold=None, options: dict | None = None, label_thresholds: d
         from vnzh_runtime.pyfunc import load_from_mlflow
 
         return load_from_mlflow(model, threshold=threshold, options=options, label_thresholds=label_thresholds)
+    if Path(model).exists() and not Path(model).is_dir():  # a data file or a model's spec.json given by mistake
+        raise UserError(f"{model}: a file, not a model directory; pass the directory a training wrote "
+                        "(the one holding spec.json), e.g. --model models/tfidf")
     if not Path(model).is_dir():
         # a config's model directory is named after it: models/tfidf-multilabel is configs/tfidf-multilabel.yaml's
         config = Path("configs") / f"{Path(model).name}.yaml"

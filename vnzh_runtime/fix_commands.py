@@ -95,7 +95,9 @@ def suffix_fix(name: str, suffix: str) -> str:
     """The command that copies a file under the suffix that says what it holds, beside it (never over a file)."""
     if is_stream(name):
         return f"save it as a {suffix} file and tag that"
-    return f"cp -n {shown(name)} {shown(unused(beside(name, Path(name).stem + suffix)))}, then tag the copy"
+    stem = Path(name).stem  # "feed.jsonl.1", a rotated log, is copied to feed.jsonl, not feed.jsonl.jsonl
+    stem = stem[:-len(suffix)] if stem.lower().endswith(suffix) and len(stem) > len(suffix) else stem
+    return f"cp -n {shown(name)} {shown(unused(beside(name, stem + suffix)))}, then tag the copy"
 
 
 def cr_fix(name: str) -> str:

@@ -18,10 +18,10 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import IO, Any, Iterator
 
 from vnzh_runtime.markup import is_blank
+from vnzh_runtime.repeated_keys import RepeatedKey, loads, may_repeat, repeated_key_error
 from vnzh_runtime.salvage import ids_of_broken_line, read_past_bad_bytes
 
 try:  # a native parser, 2-3x faster; a saved model's own environment need not have it
@@ -45,87 +45,6 @@ class JsonlRow:
 # reads nesting that json refuses). Anything orjson refuses (NaN, a BOM, a lone surrogate)
 # goes the long way too, so every line reads as json reads it.
 _LONG_NUMBER = re.compile(rb"\d{19}")
-
-
-class RepeatedKey(ValueError):
-    """A top-level key given twice in one record: json keeps the last value without a word.
-    `salvaged`: the record without its repeated keys (its ids, for an error record to join back)."""
-
-    def __init__(self, key: str, salvaged: dict | None = None):  # a default: pickling rebuilds it from args alone
-        super().__init__(key)
-        self.salvaged = salvaged
-
-
-class _Object(dict):
-    repeated = ()  # the keys its JSON gave twice, in order
-
-
-def _object(pairs: list) -> _Object:
-    value = _Object(pairs)
-    if len(value) < len(pairs):  # a key given twice
-        seen, repeated = set(), []
-        for key, _ in pairs:
-            if key in seen and key not in repeated:
-                repeated.append(key)
-            seen.add(key)
-        value.repeated = tuple(repeated)
-    return value
-
-
-def loads(text: str, unique_keys: bool | frozenset = False):
-    """json.loads as every line is read (strict=False: a raw tab or other control character inside a
-    string, as careless exporters write, is read as the text it is rather than refused); with
-    `unique_keys`, a record's own key given twice is `RepeatedKey` (keys of nested objects, which no
-    reader reads, are left as json reads them). `unique_keys` may name the keys that matter (what
-    a reader reads); others given twice are left as json reads them.
-
-    >>> loads('{"labels": ["economy"], "text": "a", "labels": ["other"]}', unique_keys=True)
-    Traceback (most recent call last):
-    vnzh_runtime.jsonl.RepeatedKey: labels
-    >>> loads('{"id": 1, "tag": "a", "tag": "b"}', unique_keys=frozenset({"id", "text"}))
-    {'id': 1, 'tag': 'b'}
-    """
-    value = json.loads(text, strict=False, object_pairs_hook=_object if unique_keys else None)
-    if isinstance(value, _Object):
-        repeated = [key for key in value.repeated if unique_keys is True or key in unique_keys]
-        if repeated:
-            raise RepeatedKey(repeated[0], {k: v for k, v in value.items() if k not in value.repeated})
-        value = dict(value)
-    return value
-
-
-def repeated_key_error(where: str, key: str) -> str:
-    shown = json.dumps(key if len(key) <= 40 else key[:40] + "…", ensure_ascii=False)
-    return f"{where}: key {shown} is given twice, and only the last would count (fix: keep one)"
-
-
-def may_repeat(raw: bytes, keys: bool | frozenset) -> bool:
-    """Whether one of `keys` may be given twice in this line: its quoted name occurs twice (a
-    value may hold it too: the slow path then decides)."""
-    return bool(keys) and any(raw.count(quoted) > 1 for quoted in quoted_names(keys))
-
-
-@lru_cache(maxsize=8)
-def quoted_names(keys: frozenset) -> tuple[bytes, ...]:
-    return tuple(b'"%s"' % key.encode() for key in keys)
-
-
-def repeated_key(raw: bytes, keys: frozenset) -> str | None:
-    """The first of `keys` that the JSON object in `raw` gives twice at its top level (json would keep
-    the last without a word), or None.
-
-    >>> repeated_key(b'{"texts": ["a"], "texts": ["b"]}', frozenset({"texts"}))
-    'texts'
-    """
-    if not may_repeat(raw, keys):
-        return None
-    try:
-        loads(raw.decode("utf-8"), keys)
-    except RepeatedKey as err:
-        return err.args[0]
-    except (ValueError, RecursionError):  # not JSON: its reader says so
-        pass
-    return None
 
 
 def parse_line(raw: bytes, name: str, number: int, unique_keys: bool | frozenset = False) -> JsonlRow:

@@ -69,6 +69,8 @@ def server_problem(store: str) -> str | None:
     or one that answers."""
     if store.startswith(("postgresql", "mysql")):
         return database_problem(store)
+    if store.startswith("databricks"):
+        return databricks_problem(store)
     if not store.startswith(("http://", "https://")):
         return None
     import urllib.request
@@ -80,6 +82,26 @@ def server_problem(store: str) -> str | None:
     except OSError as err:
         return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
                 "start it or fix the address")
+    return None
+
+
+def databricks_problem(store: str) -> str | None:
+    """Databricks without credentials: MLflow found out only when logging, after the training (a traceback)."""
+    import logging
+
+    from mlflow.utils.databricks_utils import get_databricks_host_creds
+
+    logger = logging.getLogger("mlflow.utils.databricks_utils")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its "falling back to legacy authentication" warning
+    try:
+        get_databricks_host_creds(store)
+    except Exception as err:  # noqa: BLE001 - MLflow raises its own exception, or the SDK's, by version
+        why = (str(err).strip().splitlines() or [type(err).__name__])[0][:100]
+        return (f"MLFLOW_TRACKING_URI={shown_store(store)}: cannot read Databricks credentials ({why}) (fix: "
+                "DATABRICKS_HOST and DATABRICKS_TOKEN, or `databricks auth login`; or a local store, sqlite:///mlflow.db)")
+    finally:
+        logger.setLevel(level)
     return None
 
 

@@ -14,6 +14,7 @@ macro-F1, best checkpoint kept, linear warmup/decay). The runtime side
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -40,6 +41,9 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
 
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     local = name.startswith(("/", ".", "~")) or Path(name).expanduser().exists()
+    if local and Path(name).expanduser().exists() and not Path(name).expanduser().is_dir():  # a data file, say
+        raise UserError(f"{setting}: {name!r} is a file, not a model's directory (fix: name the directory that holds "
+                        "its config.json and weights)")
     if local and not Path(name).expanduser().is_dir():
         raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
                         f"download <hub name> --local-dir {name}, or correct the path)")
@@ -53,9 +57,10 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
             **cache_only)
     except (OSError, ValueError, AttributeError, KeyError) as err:  # AttributeError: a T5 or another non-encoder
         found = str(err).splitlines()[0][:120]
-        if local:
+        if local:  # into an empty directory only: not over a trained model or the user's data
+            into = name if not any(Path(name).expanduser().iterdir()) else "<a new directory>, and name that"
             raise UserError(f"{setting}: the directory {name!r} holds no model that loads ({found}); download the "
-                            f"model's files into it (hf download <hub name> --local-dir {name})") from None
+                            f"model's files (hf download <hub name> --local-dir {into})") from None
         if not cache_only:  # the hub answered: the model is there, and not one a classifier is built on
             raise UserError(f"{setting}: cannot load {name!r} as a text classifier ({found}) (fix: name an encoder "
                             "such as vinai/phobert-base or xlm-roberta-base)") from None
@@ -137,7 +142,13 @@ class TransformerTrainer:
 
         for key in sorted(set(self.routes.values())):
             own_train = [r for r in train if self.routed.route(r.lang) == key]
-            own_dev = [r for r in dev if self.routed.route(r.lang) == key] or own_train[:50]
+            own_dev = [r for r in dev if self.routed.route(r.lang) == key]
+            if not own_dev:  # the Trainer needs an evaluation set to keep its best epoch: say what it is
+                langs = ", ".join(sorted(lang for lang, routed in self.routes.items() if routed == key))
+                own_dev = own_train[:50]
+                print(f"note: no dev record is routed to encoder {key!r} ({langs}): its best epoch is chosen on "
+                      f"{len(own_dev)} of its own training paragraphs, and its dev figures are training figures (fix: "
+                      "add dev records in those languages)", file=sys.stderr)
             if key not in self.encoders:
                 self.encoders[key] = self._tiny(key, own_train)
             train_encoder(self.encoders[key], own_train, own_dev, self.labels, self.settings, self.config.seed,
