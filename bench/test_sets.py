@@ -2,7 +2,7 @@
 
     python bench/test_sets.py --model models/tfidf [--model OTHER ...]
 
-The test split is 8,819 paragraphs from many rounds of writers; one figure over all of it hides
+The test split is 9,000 paragraphs (150 of them the seeds) from many rounds of writers; one figure over all of it hides
 where a change helps and where it costs. bench/RESULTS.md has compared models on these groups
 since the twelfth session (counts of paragraphs right, article context on, as `serve tag` and
 `train.evaluate` read them; each group's macro-F1 overall and per language):

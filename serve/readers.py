@@ -227,6 +227,6 @@ def stdin_reader(first: tuple[int, bytes]):
     if text.strip() and not text.startswith("{"):
         shown = text.strip()[:40]
         raise UserError(f"stdin:{number}: standard input is not JSON Lines (it opens {shown!r}); --input - reads one "
-                        "JSON object per line: pass the file instead (--input page.html for markup, --input "
-                        "article.txt for an article's text)")
+                        "JSON object per line: pass the file instead (--input page.html for markup, --input rows.csv "
+                        "for CSV, --input article.txt for an article's text)")
     return read_jsonl_records

@@ -25,6 +25,7 @@ import re
 from pathlib import PurePosixPath
 
 from serve.csv_records import check_csv_head
+from serve.readers import misnamed
 from serve.spark_input import FORMATS
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
@@ -166,7 +167,8 @@ def check_heads(spark, files: list[str], kind: str, names: dict[str, str]) -> No
         head, name = _head(spark, file), names.get(file, file)
         if kind == "parquet" and head[:1] and head[0].startswith(b"PAR1"):
             continue
-        problem = whole_file_problem(head, name, jsonl=kind == "jsonl")
+        problem = whole_file_problem(head, name, jsonl=kind == "jsonl") or \
+            (misnamed(f".{kind}", head, name) if kind in ("jsonl", "csv") else None)  # a feed saved as .jsonl ...
         if problem:
             raise UserError(problem)
         if kind == "csv":  # one line here, not a failed task on an executor

@@ -146,3 +146,21 @@ def test_evaluate_predictions_carry_a_multilabel_models_sets_as_its_set_table_co
     written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(written) == 40 and all(row["predicted_labels"][0] == row["label"] for row in written)
     assert sum(row["set_right"] for row in written) / 40 == pytest.approx(exact, abs=0.0005)
+
+
+def test_evaluate_reads_an_article_in_two_splits_alike_for_the_label_and_the_label_set(multilabel_run, tmp_path):
+    """The set was read with the dev paragraphs as context and the dominant label without: one paragraph was
+    `other` in one table and `economy` in the other."""
+    import json
+
+    from train.evaluate import main as evaluate_main
+
+    texts = ["Kim ngạch thương mại Việt Nam - Trung Quốc 10 tháng đạt 170 tỷ USD, tăng 20%",
+             "Xuất khẩu sầu riêng sang Trung Quốc tăng mạnh qua cửa khẩu Tân Thanh",
+             "Ông cho biết thêm, kế hoạch sẽ được triển khai từ tháng sau."]
+    sample, out = tmp_path / "s.jsonl", tmp_path / "p.jsonl"
+    sample.write_text("".join(json.dumps({"text": t, "labels": ["economy"], "doc_id": "a", "split": s}, ensure_ascii=False)
+                              + "\n" for t, s in zip(texts, ["dev", "dev", "test"])), encoding="utf-8")
+    assert evaluate_main(["--model", str(multilabel_run.output_dir), "--data", str(sample), "--predictions", str(out)]) == 0
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert all(row["predicted_labels"][0] == row["label"] for row in written)

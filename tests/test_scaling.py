@@ -233,6 +233,13 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "notext.csv").write_text("id,body\n1,Kim ngạch\n", encoding="utf-8")
     with pytest.raises(UserError, match="notext.csv:1: the CSV header has no 'text' column"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "notext.csv"), str(tmp_path / "o.jsonl"))
+    # a file under another format's suffix, as serve tag refuses it (a record of "not valid JSON" per line)
+    (tmp_path / "rows.jsonl").write_text("id,text\n1,Kim ngạch\n", encoding="utf-8")
+    (tmp_path / "recs.csv").write_text(line, encoding="utf-8")
+    for name, says in (("rows.jsonl", "a CSV file (its header names a 'text' column), not JSON Lines"),
+                       ("recs.csv", "JSON Lines, not CSV")):
+        with pytest.raises(UserError, match=re.escape(f"{name}:1: {says}; tag it under the suffix it needs (cp -n")):
+            tag(spark, tfidf_run.model_uri, str(tmp_path / name), str(tmp_path / "o.jsonl"))
 
 
 def test_spark_output_that_appears_mid_run_is_left_alone_and_the_new_output_kept(spark, tmp_path):

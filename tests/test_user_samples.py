@@ -111,7 +111,9 @@ def test_evaluate_log_to_a_deleted_evaluations_experiment_names_only_the_restore
         assert evaluate_main(["--model", str(tfidf_run.output_dir), "--data", "data/seeds.jsonl", "--log"]) == 2
     finally:
         client.restore_experiment(experiment_id)  # the session's other evaluations log there
-    err = capsys.readouterr().err.strip()
+    out, err = capsys.readouterr()
+    assert out == ""  # said before any work: the tables were printed first, then the error
+    err = err.strip()
     assert err.startswith(f"error: the evaluations experiment {EVALUATIONS}: deleted in the MLflow store")
     assert err.endswith(f"`mlflow experiments restore --experiment-id {experiment_id}`)")  # no name to change
 
@@ -620,7 +622,9 @@ def test_evaluate_reads_each_file_once_by_its_own_name_and_its_articles_within_i
     (tmp_path / "e").mkdir()
     other = write_jsonl(tmp_path / "e" / "b.jsonl", [{"text": "Giá vàng hôm nay tăng", "label": "other", "doc_id": 1}])
     (tmp_path / "link.jsonl").symlink_to(named)
-    records = load_labelled([str(named), str(tmp_path / "e" / ".." / "e" / "b.jsonl"), str(other), str(tmp_path / "link.jsonl")])
+    os.link(named, tmp_path / "hard.jsonl")  # a hard link is the same file too: its records were counted twice
+    records = load_labelled([str(named), str(tmp_path / "e" / ".." / "e" / "b.jsonl"), str(other), str(tmp_path / "link.jsonl"),
+                             str(tmp_path / "hard.jsonl")])
     assert [r.text for r in records] == [row["text"] for row in article] + ["Giá vàng hôm nay tăng"]
     assert records[0].doc_id == records[1].doc_id != records[2].doc_id
     (tmp_path / "gone.jsonl").symlink_to(tmp_path / "nowhere.jsonl")

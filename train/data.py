@@ -140,9 +140,9 @@ def iter_file(path: str | Path, handle: BinaryIO | None = None) -> Iterator[tupl
 
 def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
     """The files the globs name, in order, each once however it is spelled (`a.jsonl`, `./a.jsonl`, a link
-    to it); a name that exists is that file, `[` and all; `flag` is where the user wrote them."""
+    to it, symbolic or hard); a name that exists is that file, `[` and all; `flag` is where the user wrote them."""
     files: list[Path] = []
-    seen: set[Path] = set()
+    seen: set = set()
     for pattern in patterns:
         matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))
         if not matches:
@@ -151,11 +151,21 @@ def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
         if folder is not None:  # opening it would stop with a raw IsADirectoryError
             raise DataError(f"{flag}: {folder!r} is a directory (fix: name its files or a glob, e.g. {folder}/*.jsonl)")
         for match in map(Path, matches):
-            real = Path(os.path.realpath(match))  # never raises: a link that loops is read, and refused, as named
-            if real not in seen:
-                seen.add(real)
+            names = {Path(os.path.realpath(match)), file_identity(match)} - {None}  # a symbolic or a hard link: one file
+            if not names & seen:
+                seen |= names
                 files.append(match)
     return files
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode): a hard link has its own name and path, and is the same file (None where it cannot be read:
+    a link that loops is read, and refused, as named)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def in_file(record: Record, path) -> Record:

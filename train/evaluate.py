@@ -66,10 +66,12 @@ def evaluate_into(args, predictions) -> None:
     from vnzh_runtime.errors import UserError
 
     if args.log:  # a store that cannot take the run: one line now, not a traceback after the tables
+        from train.tracking import refuse_deleted
         from train.tracking_eval import EVALUATIONS
         from train.tracking_store import check_tracking_server
 
         check_tracking_server(EVALUATIONS)
+        refuse_deleted(EVALUATIONS, "the evaluations experiment", renamable=False)
     predictor, other = load_models(args)
     if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
         from vnzh_runtime.provenance import model_info

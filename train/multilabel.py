@@ -19,13 +19,13 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from train.data import Record
-from train.scores import scope_members
+from train.scores import articles_within_splits, scope_members
 
 GRID = np.round(np.arange(0.05, 1.0, 0.05), 2)
 
 
 def choose_label_thresholds(predictor, records: list[Record]) -> dict[str, float]:
-    dominant, independent = predictor.predict_both([r.text for r in records], doc_ids=[r.doc_id for r in records])
+    dominant, independent = predictor.predict_both([r.text for r in records], doc_ids=articles_within_splits(records))
     labels = predictor.labels
     top = dominant.argmax(axis=1)
     relevant = top != labels.index("other")
@@ -61,7 +61,8 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
 
 def predicted_sets(predictor, records: list[Record]) -> list[list[str]]:
     """Each record's predicted label set, its article read with it, as `serve tag` tags it."""
-    return [result["labels"] for result in predictor.predict([r.text for r in records], doc_ids=[r.doc_id for r in records])]
+    texts = [r.text for r in records]
+    return [result["labels"] for result in predictor.predict(texts, doc_ids=articles_within_splits(records))]
 
 
 def label_set_metrics(predictor, records: list[Record], header: bool = True,

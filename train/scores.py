@@ -77,12 +77,17 @@ def evaluate_scopes(records: list[Record], probs: np.ndarray, labels: list[str])
     return results
 
 
+def articles_within_splits(records: list[Record]) -> list[str | None]:
+    """Each record's article named within its split: every figure (the dominant label's, the label set's)
+    reads a split's articles apart, as training scores each split apart."""
+    return [None if r.doc_id is None else f"{r.split}\t{r.doc_id}" for r in records]
+
+
 def evaluate_records(predictor, records: list[Record]) -> tuple[dict[str, ScopeResult], np.ndarray]:
     """Tag records as `serve tag` would (articles read with their context), then score every scope. An
     article is read within its split, as training scores each split apart: a dev paragraph is no part
     of a test paragraph's context."""
-    doc_ids = [None if r.doc_id is None else f"{r.split}\t{r.doc_id}" for r in records]
-    probs = predictor.predict_proba([r.text for r in records], doc_ids=doc_ids)
+    probs = predictor.predict_proba([r.text for r in records], doc_ids=articles_within_splits(records))
     return evaluate_scopes(records, probs, predictor.labels), probs
 
 

@@ -64,10 +64,9 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def use_experiment(name: str, setting: str, renamable: bool = True):
-    """The experiment `name`, created where missing, made the active one; one line where it was deleted
-    (MLflow keeps a deleted experiment's name until it is purged, and refuses to log to it).
-    `renamable`: whether the user can name another experiment (a config's setting; not evaluations')."""
+def refuse_deleted(name: str, setting: str, renamable: bool = True):
+    """The experiment `name` (None where missing); one line where it was deleted (MLflow keeps a deleted
+    experiment's name until it is purged, and refuses to log to it): asked before any work too."""
     import mlflow
 
     found = mlflow.get_experiment_by_name(name)
@@ -75,6 +74,16 @@ def use_experiment(name: str, setting: str, renamable: bool = True):
         other = f", or --set {setting}=<another name>" if renamable else ""
         raise UserError(f"{setting} {name}: deleted in the MLflow store {tracking_uri()} (fix: restore it with "
                         f"`mlflow experiments restore --experiment-id {found.experiment_id}`{other})")
+    return found
+
+
+def use_experiment(name: str, setting: str, renamable: bool = True):
+    """The experiment `name`, created where missing, made the active one; one line where it was deleted
+    (MLflow keeps a deleted experiment's name until it is purged, and refuses to log to it).
+    `renamable`: whether the user can name another experiment (a config's setting; not evaluations')."""
+    import mlflow
+
+    found = refuse_deleted(name, setting, renamable)
     if found is None:
         mlflow.create_experiment(name, artifact_location=artifact_location(name), tags=EXPERIMENT_KIND)
     return mlflow.set_experiment(name)

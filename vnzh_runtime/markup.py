@@ -62,9 +62,15 @@ def without_invisible(text: str) -> str:
     ('Việt Nam', 'Trung Quốc tăng mạnh')
     """
     if any(char in text for char in INVISIBLE):  # nine substring scans cost less than one regex scan
-        if ("\u200b" in text or "\u2060" in text) and len(_JOINT_BETWEEN_LETTERS.findall(text)) > max(text.count(" "), 1):
-            text = _JOINT_BETWEEN_LETTERS.sub(" ", text)
+        if "\u200b" in text or "\u2060" in text:  # decided text by text: a joined batch is cleaned as each alone
+            text = SEP.join(map(joints_as_spaces, text.split(SEP))) if SEP in text else joints_as_spaces(text)
         return _INVISIBLE.sub("", text)
+    return text
+
+
+def joints_as_spaces(text: str) -> str:
+    if len(_JOINT_BETWEEN_LETTERS.findall(text)) > max(text.count(" "), 1):
+        return _JOINT_BETWEEN_LETTERS.sub(" ", text)
     return text
 
 
