@@ -60,7 +60,8 @@ def set_scores(name: str, truth: list[tuple], predicted: list[list[str]], labels
 
 
 def predicted_sets(predictor, records: list[Record]) -> list[list[str]]:
-    """Each record's predicted label set, its article read with it, as `serve tag` tags it."""
+    """Each record's predicted label set, its article (within its split, as the dominant label's) read with it,
+    as `serve tag` tags it."""
     texts = [r.text for r in records]
     return [result["labels"] for result in predictor.predict(texts, doc_ids=articles_within_splits(records))]
 
