@@ -32,10 +32,10 @@ from serve.page import MAX_FILE_RECORDS, add_page
 from serve.readers import article_paragraphs
 from serve.tagging import InputRecord, tag_records, with_threshold
 from vnzh_runtime.errors import UserError
-from vnzh_runtime.repeated_keys import repeated_key
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.predictor import Predictor
 from vnzh_runtime.provenance import model_info
+from vnzh_runtime.repeated_keys import repeated_key
 
 MAX_TEXTS = 256
 MAX_CHARS = 20_000

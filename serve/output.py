@@ -111,10 +111,11 @@ def check_stream(input_path: str, output_path: str) -> None:
     except OSError:
         return
     if same_file(input_stat(input_path), written):
-        # named by its path: "/dev/stdin" says nothing of which file it is
-        real = os.path.realpath("/dev/stdin" if input_path == STDIN else input_path)
-        what = f"the file standard input reads, {real} (a `< {real} >> {real}`?)" \
-            if input_path == STDIN or input_path in STDIN_PATHS else f"the input file {input_path} (a `>> {input_path}`?)"
+        if input_path == STDIN or input_path in STDIN_PATHS:  # named by its path: "/dev/stdin" says not which file
+            real = os.path.realpath("/dev/stdin")
+            what = f"the file standard input reads, {real} (a `< {real} >> {real}`?)"
+        else:
+            what = f"the input file {input_path} (a `>> {input_path}`?)"
         stream = "standard output" if output_path == STDOUT or fd == 1 else "this descriptor"
         raise UserError(f"{output_path}: {stream} is {what}, which would be read back as it is written; "
                         "write the tags to another file")

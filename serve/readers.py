@@ -22,14 +22,13 @@ article a U+2029, form feed and the like also end a paragraph, within its line (
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from serve.csv_records import SEPARATORS, read_csv_records
+from serve.csv_records import SEPARATORS, header_names, loose_fields, read_csv_records
 from serve.feed_items import local
 from serve.feeds import FEED_ROOTS, XML_SUFFIXES, opens_as_xml, read_xml_records, root_name, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
@@ -131,20 +130,21 @@ def document_reader(suffix: str, first: bytes):
         return read_xml_records
     if opens_as_html(text):
         return read_html_records
-    if not suffix and is_json_object(text):
+    if not suffix and json_object(text) is not None:
         return read_jsonl_records
     return read_article_records
 
 
-def is_json_object(line: str) -> bool:
-    """Whether a line is one JSON object: a record, not an article's text or a page's brace of script."""
+def json_object(line: str) -> dict | None:
+    """The line's JSON object where it is one (a record), else None (an article's text, a page's brace of script)."""
     line = line.lstrip("\ufeff \t")
     if not line.startswith("{"):
-        return False
+        return None
     try:
-        return isinstance(json.loads(line), dict)
+        value = json.loads(line)
     except (ValueError, RecursionError):
-        return False
+        return None
+    return value if isinstance(value, dict) else None
 
 
 STDIN = "-"  # --input -: JSON Lines on standard input, named "stdin" in errors
@@ -178,8 +178,8 @@ def misnamed(suffix: str, head: list[bytes], name: str) -> str | None:
     holds = markup_held(head, text) if suffix in JSONL_SUFFIXES + CSV_SUFFIXES else None
     if suffix in JSONL_SUFFIXES and holds is None and is_csv_header(text):
         holds = ("a CSV file (its header names a 'text' column)", ".tsv" if "\t" in text else ".csv")
-    if suffix and suffix not in JSONL_SUFFIXES + XML_SUFFIXES and is_json_object(text) \
-            and (suffix in CSV_SUFFIXES + HTML_SUFFIXES or "text" in json.loads(text)):
+    record = json_object(text) if suffix and suffix not in JSONL_SUFFIXES + XML_SUFFIXES else None
+    if record is not None and (suffix in CSV_SUFFIXES + HTML_SUFFIXES or "text" in record):
         holds = ("JSON Lines", ".jsonl")
     if holds is None:
         return None
@@ -209,7 +209,7 @@ def is_csv_header(line: str) -> bool:
     if line.startswith(("{", "[", "#")) or len(line) >= 500:
         return False
     for separator in SEPARATORS:  # two columns or more, each a name: "text" alone or "# fields: id, text" is no header
-        names = [field.strip().lower() for field in next(csv.reader([line.rstrip("\r\n")], delimiter=separator), [])]
+        names = header_names(loose_fields(line.rstrip("\r\n"), separator))  # as the CSV reader reads its header
         if len(names) > 1 and "text" in names and all(re.fullmatch(r"[\w .-]{1,40}", name) for name in names):
             return True
     return False

@@ -52,8 +52,8 @@ def test_an_article_in_two_splits_is_an_error_in_the_corpus_check_and_at_load(tm
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
     errors, _, _ = check([str(path)], {})
-    assert errors == [f"{path}:3: its article (doc_id 'd1') is in test here and in dev at {path}:1; keep each article "
-                      "in one split"]
+    assert errors == [f"{path}:3: its article (doc_id 'd1') is a dev article at {path}:1, a test record here; keep "
+                      "each article in one split"]
     # files that each number their articles from 1: two articles, as training reads them
     other = tmp_path / "day2.jsonl"
     other.write_text(json.dumps({**lines[2], "id": "b0", "split": "dev", "text": "Giá vàng hôm nay tăng mạnh trên thị trường thế giới"},

@@ -1,7 +1,7 @@
 """Corpus check: `python -m train.corpus [FILES...]` prints a report and exits 1 on any error.
 
 Checks every line (schema, label set, languages, seed paragraphs only in test),
-duplicate ids and texts, near duplicates across splits, and the minimum counts per
+duplicate ids and texts, articles in two splits, near duplicates across splits, and the minimum counts per
 language and dominant label. Errors name file:line. Near duplicates are found with
 5-token shingles (syllables for vi/en, characters for zh): a pair across splits
 whose Jaccard overlap >= 0.5, or whose shorter text (12+ shingles) is >= 0.8
@@ -18,7 +18,7 @@ import sys
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, doc_id_as_written, in_file, iter_file,
+from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, article_in_two_splits, in_file, iter_file,
                         record_from, resolve_files)
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import LANGS
@@ -98,28 +98,13 @@ def unknown_fields(value: dict, where: str) -> list[str]:
     return found
 
 
-def articles_across_splits(records: list[tuple[str, Record]]) -> list[str]:
-    """An error for each article (`doc_id`, within its file) whose paragraphs sit in two splits: its head
-    would be read by a model trained on it, and a split's figures would read another split's paragraphs."""
-    first: dict[str, tuple[str, str]] = {}
-    errors = []
-    for where, record in records:
-        if record.doc_id is None:
-            continue
-        seen_where, seen_split = first.setdefault(record.doc_id, (where, record.split))
-        if seen_split != record.split:
-            errors.append(f"{where}: its article (doc_id {doc_id_as_written(record)!r}) is in {record.split} here and in "
-                          f"{seen_split} at {seen_where}; keep each article in one split")
-            first[record.doc_id] = (where, record.split)  # one error per change of split, not per paragraph
-    return errors
-
-
 def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str], list[str], list[tuple[str, Record]]]:
     errors: list[str] = []
     warnings: list[str] = []
     records: list[tuple[str, Record]] = []
     ids: dict[str, str] = {}
     texts: dict[str, str] = {}
+    articles: dict[str, tuple[str, str]] = {}
     for path in resolve_files(patterns, flag="train.corpus"):
         for where, row in iter_file(path):
             try:
@@ -135,8 +120,10 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
                 errors.append(f"{where}: duplicate text (first at {texts[key]})")
             ids.setdefault(record.id, where)
             texts.setdefault(key, where)
+            in_two_splits = article_in_two_splits(articles, record, where)
+            if in_two_splits:
+                errors.append(in_two_splits)
             records.append((where, record))
-    errors.extend(articles_across_splits(records))
     split_of = {where: r.split for where, r in records}
     for a, b, jaccard, containment in near_duplicates(records):
         message = f"{a} ~ {b}: near duplicate (jaccard {jaccard:.2f}, containment {containment:.2f})"

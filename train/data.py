@@ -178,6 +178,19 @@ def doc_id_as_written(record: Record) -> str | None:
     return record.doc_id.partition("\t")[2] if record.doc_id and "\t" in record.doc_id else record.doc_id
 
 
+def article_in_two_splits(articles: dict[str, tuple[str, str]], record: Record, where: str) -> str | None:
+    """The error for a record whose article (`doc_id`, within its file) is already in another split, or None;
+    `articles` keeps each article's split and first place as records are read (training and `train.corpus`)."""
+    if record.doc_id is None:
+        return None
+    split, first = articles.setdefault(record.doc_id, (record.split, where))
+    if split == record.split:
+        return None
+    # its head would be read by a model trained on it, or a split's figures would read another split's paragraphs
+    return (f"{where}: its article (doc_id {doc_id_as_written(record)!r}) is a {split} article at {first}, a "
+            f"{record.split} record here; keep each article in one split")
+
+
 def load_records(patterns: list[str]) -> list[Record]:
     """The records of the files, ids unique; a text in train and in dev or test is refused (its figures would
     be a training figure), and so is an article in two splits (a split's figures would read another split's
@@ -191,10 +204,9 @@ def load_records(patterns: list[str]) -> list[Record]:
             record = in_file(record_from(row, where), path)
             if record.id in seen:
                 raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique")
-            split, first = articles.setdefault(record.doc_id, (record.split, where)) if record.doc_id else (None, None)
-            if split not in (None, record.split):  # its head would be read by a model trained on it, or across splits
-                raise DataError(f"{where}: its article (doc_id {doc_id_as_written(record)!r}) is a {split} article at "
-                                f"{first}, a {record.split} record here; keep each article in one split")
+            problem = article_in_two_splits(articles, record, where)
+            if problem:
+                raise DataError(problem)
             split, first = texts.setdefault(normalize(record.text, lowercase=True), (record.split, where))
             if split != record.split and "train" in (split, record.split):
                 raise DataError(f"{where}: the same text as {first}, a {split} record here in {record.split}: its "

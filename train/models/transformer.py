@@ -40,11 +40,12 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
-    local = name.startswith(("/", ".", "~")) or Path(name).expanduser().exists()
-    if local and Path(name).expanduser().exists() and not Path(name).expanduser().is_dir():  # a data file, say
+    path = Path(name).expanduser()
+    local = name.startswith(("/", ".", "~")) or path.exists()
+    if local and path.exists() and not path.is_dir():  # a data file, say
         raise UserError(f"{setting}: {name!r} is a file, not a model's directory (fix: name the directory that holds "
                         "its config.json and weights)")
-    if local and not Path(name).expanduser().is_dir():
+    if local and not path.is_dir():
         raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
                         f"download <hub name> --local-dir {name}, or correct the path)")
     cache_only = {} if local or hub_reachable() else {"local_files_only": True}
@@ -58,7 +59,7 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
     except (OSError, ValueError, AttributeError, KeyError) as err:  # AttributeError: a T5 or another non-encoder
         found = str(err).splitlines()[0][:120]
         if local:  # into an empty directory only: not over a trained model or the user's data
-            into = name if not any(Path(name).expanduser().iterdir()) else "<a new directory>, and name that"
+            into = name if not any(path.iterdir()) else "<a new directory>, and name that"
             raise UserError(f"{setting}: the directory {name!r} holds no model that loads ({found}); download the "
                             f"model's files (hf download <hub name> --local-dir {into})") from None
         if not cache_only:  # the hub answered: the model is there, and not one a classifier is built on
