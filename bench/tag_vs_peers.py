@@ -56,7 +56,6 @@ def timed(command: list[str], cwd: str | None = None) -> tuple[float, float]:
 
 def train_fasttext(workdir: Path) -> tuple[str, float]:
     import fasttext
-    import numpy as np
     from sklearn.metrics import f1_score
 
     from train.data import DEFAULT_FILES, LABELS, by_split, load_records

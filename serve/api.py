@@ -48,12 +48,33 @@ MAX_JSON_BYTES = 6 * MAX_TEXTS * MAX_CHARS + 1_000_000
 Threshold = Optional[Union[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)], Literal["auto"]]]
 
 
-class TagRequest(BaseModel):
+# The field of the other endpoint, sent to this one
+OTHER_ENDPOINT = {"text": " (one article's text: POST /tag/article)", "texts": " (a list of paragraphs: POST /tag)"}
+
+
+class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data):
+        # One error for any number of unknown keys: pydantic's one per key held the event loop for
+        # seconds on a body of 1,000,000 of them.
+        if isinstance(data, dict):
+            first = next((key for key in data if key not in cls.model_fields), None)
+            if first is not None:
+                count = sum(key not in cls.model_fields for key in data)
+                more = f" (and {count - 1:,} more)" if count > 1 else ""
+                raise ValueError(f"{first[:60]!r}{more}: not a field of this request; it takes "
+                                 f"{', '.join(cls.model_fields)}{OTHER_ENDPOINT.get(first, '')}")
+        return data
+
+
+class TagRequest(Body):
     texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS,
                              description=f"1 to {MAX_TEXTS} paragraphs of at most {MAX_CHARS} characters each")
     doc_ids: Optional[list[Optional[Union[StrictStr, StrictBool, StrictInt, StrictFloat]]]] = Field(
-        None, description="one per text (a string or a JSON scalar, named as serve tag names it: 7 and \"7\" are "
+        None, max_length=MAX_TEXTS, description="one per text (a string or a JSON scalar, named as serve tag names it: 7 and \"7\" are "
                           "one article): texts sharing one are one article")
     threshold: Threshold = Field(None, description="abstain below this top score (0-1); 'auto' = chosen on dev")
 
@@ -64,8 +85,7 @@ class TagRequest(BaseModel):
         return self
 
 
-class ArticleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ArticleRequest(Body):
     text: str = Field(min_length=1, max_length=MAX_ARTICLE_CHARS, description="a raw article, one paragraph per line")
     threshold: Threshold = None
 
@@ -92,7 +112,7 @@ def validation_message(errors: list[dict]) -> str:
             got = {list: "an array", type(None): "null", str: "a string"}.get(type(error.get("input")), "not an object")
             return f"the body is {got}; send a JSON object (its fields as /docs shows them)"
         where = f"{loc[0]}[{loc[1]}]" if len(loc) > 1 and isinstance(loc[1], int) else str(loc[0]) if loc else ""
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        message = list_fix(loc, error) or str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "string_unicode":  # a "\ud800" escape alone: JSON allows it, no text holds it
             message = "holds a lone surrogate escape (\\ud800 to \\udfff), which is no character; remove it"
         if where == "text" and error.get("type") == "string_too_long":  # most of a saved page is script
@@ -100,6 +120,19 @@ def validation_message(errors: list[dict]) -> str:
         said.setdefault(where, []).append(message)
     parts = [(f"{where}: " if where else "") + said_once(where.split("[")[0], messages) for where, messages in said.items()]
     return "; ".join(parts[:3]) + (f"; and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+
+def list_fix(loc: list, error: dict) -> str | None:
+    """What to send instead, for pydantic's words on the lists of /tag ("List should have at least 1 item
+    after validation, not 0")."""
+    kind, got = error.get("type"), (error.get("ctx") or {}).get("actual_length")
+    if loc == ["texts"] and kind in ("too_short", "too_long"):
+        return f"{got:,} given; send at least 1 and at most {MAX_TEXTS} paragraphs per request (split a longer batch)"
+    if loc == ["doc_ids"] and kind == "too_long":
+        return f"{got:,} given; send one per text (at most {MAX_TEXTS})"
+    if loc and loc[0] == "texts" and kind in ("string_type", "list_type"):
+        return "must be a list of strings, the paragraphs' texts" if len(loc) == 1 else "must be a string, a paragraph's text"
+    return None
 
 
 def said_once(field: str, messages: list[str]) -> str:

@@ -16,8 +16,10 @@ an item whose guid an earlier one had), numbered `<stem>:item<n>.<k>`:
     feed:item1.3 | Freight doubles. | a1
 
 The XML parser is Python's (expat): no external entity or DTD is fetched, and expat (2.4 and
-later) refuses entity expansion bombs. The file is decoded first, in the encoding it declares, as
-a page is (GBK, Big5: encodings expat does not read).
+later) refuses nested entity bombs. A flat one (one large entity used many times) is within expat's
+100x budget and still gigabytes in memory, so entities a DOCTYPE declares may add at most
+`MAX_ENTITY_CHARS` characters in all (a real feed's `<!ENTITY nbsp "&#160;">` adds a few). The file is
+decoded first, in the encoding it declares, as a page is (GBK, Big5: encodings expat does not read).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ _PROLOG = re.compile(r"\s*(?:<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?
 _XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*\?>")
 _OPENS_AS_XML = re.compile(r"<\?xml|<(?:rss|feed|rdf:RDF)[\s>]|<!DOCTYPE\s+(?:rss|feed|rdf)|<!--", re.IGNORECASE)
 FEED_ROOTS = {"rss": "item", "RDF": "item", "feed": "entry"}  # local name of the root -> of its articles
+MAX_ENTITY_CHARS = 1_000_000
+_ENTITY = re.compile(r"<!ENTITY\s+([^\s%;&]+)\s+(?:\"([^\"]*)\"|'([^']*)')")  # a general internal entity
+_REFERENCE = re.compile(r"&([^\s;&#]+);")
+_CHARACTER_REFERENCE = re.compile(r"&#(?:x[0-9a-fA-F]+|[0-9]+);")
 
 
 def root_name(text: str) -> str | None:
@@ -70,6 +76,45 @@ def xml_kind(text: str, name: str, declared: bool) -> str:
                     "program as \"Plain Text\" (UTF-8), or send the page or feed it came from")
 
 
+def entity_chars(text: str) -> float:
+    """How many characters the entities declared in the text's DOCTYPE add where they are used, net of
+    the references they replace (an entity within an entity counted expanded, a character reference as
+    one character; a loop of entities is unbounded). The first declaration of a name counts, as in XML.
+
+    >>> entity_chars('<!DOCTYPE rss [<!ENTITY a "xyz12"><!ENTITY b "&a;&a;"><!ENTITY nbsp "&#160;">]><rss>&b; &nbsp;</rss>')
+    2
+    """
+    prolog = text[:_PROLOG.match(text).end()]
+    values: dict[str, str] = {}
+    for found in _ENTITY.finditer(prolog):
+        values.setdefault(found.group(1), found.group(2) if found.group(2) is not None else found.group(3))
+    if not values:
+        return 0
+    sizes = expanded_sizes(values)
+    return sum(sizes[entity] - len(entity) - 2 for entity in _REFERENCE.findall(text, len(prolog)) if entity in values)
+
+
+def expanded_sizes(values: dict[str, str]) -> dict[str, float]:
+    """Each entity's expanded length, in order of dependence (no recursion: a chain of thousands is a
+    real, if odd, feed); an entity on or behind a loop never gets its turn and is unbounded."""
+    inner = {name: [ref for ref in _REFERENCE.findall(value) if ref in values] for name, value in values.items()}
+    waiting = {name: len(refs) for name, refs in inner.items()}
+    users: dict[str, list[str]] = {}
+    for name, refs in inner.items():
+        for ref in refs:
+            users.setdefault(ref, []).append(name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    sizes: dict[str, float] = {}
+    while ready:
+        name = ready.pop()
+        sizes[name] = len(_CHARACTER_REFERENCE.sub("c", values[name])) + sum(sizes[ref] - len(ref) - 2 for ref in inner[name])
+        for user in users.get(name, []):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    return {name: sizes.get(name, float("inf")) for name in values}
+
+
 def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     lines = list(lines)
     text = decoded(b"".join(lines), name)
@@ -77,6 +122,12 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
     if xml_kind(text, name, declared) == "page":  # XHTML, or a page that opens with a comment
         yield from read_html_records(lines, name)
         return
+    expanded = entity_chars(text)
+    if expanded > MAX_ENTITY_CHARS:  # an entity bomb: gigabytes of memory before the parser would stop
+        added = ("an entity that refers to itself" if expanded == float("inf") else
+                 f"entities that would add {int(expanded):,} characters (the limit is {MAX_ENTITY_CHARS:,})")
+        raise UserError(f"{name}: its DOCTYPE declares {added}; remove the <!ENTITY> declarations, or save the feed "
+                        "again from its site")
     try:
         declaration = _XML_DECLARATION.match(text)  # it names the file's encoding, and the text is decoded now:
         kept = "\n" * declaration.group(0).count("\n") if declaration else ""  # its lines kept, for errors' numbers

@@ -38,6 +38,7 @@ from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import note_document_lookalike
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
+from vnzh_runtime.mailfile import is_mail
 from vnzh_runtime.fix_commands import suffix_fix
 from vnzh_runtime.jsonl import JsonlRow, read_jsonl
 from vnzh_runtime.markup import is_blank
@@ -100,7 +101,7 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     article from a UTF-8 file."""
     text = text.removeprefix("\ufeff")  # a file's BOM is not text: utf-8-sig drops it
     # what `serve tag` refuses as a file (a saved MHTML page, a .docx's bytes sent as text) is no article either
-    problem = pasted_problem(text)
+    problem = pasted_problem(text) or pasted_kind(text)
     if problem:
         raise UserError(problem)
     first = next((line for _, line in article_lines(text)), "")
@@ -108,6 +109,23 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
         raise UserError("text is a news feed (RSS or Atom), several articles; send it to /tag/file as feed.xml, "
                         "which reads each item as an article")
     return page_article(text) if opens_as_html(first) else list(article_lines(text))
+
+
+def pasted_kind(text: str) -> str | None:
+    """What `serve tag` refuses as an article's `.txt` and a pasted text is not either: JSON Lines (each
+    record would be a paragraph of braces, its id lost) or an e-mail (its headers tagged as paragraphs).
+
+    >>> pasted_kind('{"text": "Hợp tác", "id": 1}'), pasted_kind("Việt Nam và Trung Quốc {tin nhanh}")
+    ('text:1: JSON Lines, not an article; send its records to /tag/file?filename=x.jsonl, or their texts to /tag', None)
+    """
+    head = head_lines(iter(text[:100_000].encode("utf-8", "surrogatepass").splitlines(keepends=True)))
+    number, raw = first_filled(head)
+    record = json_object(raw.decode("utf-8", "replace"))
+    if record is not None and "text" in record:
+        return f"text:{number}: JSON Lines, not an article; send its records to /tag/file?filename=x.jsonl, or their texts to /tag"
+    if is_mail(head):
+        return "text: an e-mail message (headers and encoded parts), not an article; send the article's text from the mail program"
+    return None
 
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")

@@ -75,11 +75,24 @@ def test_malformed_bodies_get_422_and_one_line_that_says_what_is_wrong(client, b
     ({"texts": [1, 2]}, 422, "string"),
     ({"text": "wrong key"}, 422, "texts"),
     ({"texts": ["a"], "extra": 1}, 422, "extra"),
+    # one error for the whole list or body, not one per entry (300,000 bad doc_ids held the server 10 s)
+    ({"texts": ["a"], "doc_ids": [{}] * 1000}, 422, '"doc_ids: 1,000 given; send one per text (at most 256)"'),
+    ({"texts": ["a"], **{f"k{i}": 0 for i in range(1000)}}, 422,
+     "'k0' (and 999 more): not a field of this request; it takes texts, doc_ids, threshold"),
+    ({"texts": ["a"] * MAX_TEXTS, "doc_ids": ["d"] * MAX_TEXTS}, 200, '"results"'),
 ])
 def test_bad_requests_are_4xx_that_say_why(client, body, status, words):
     response = client.post("/tag", json=body)
     assert response.status_code == status
     assert words in response.text
+
+
+def test_a_field_of_the_other_endpoint_names_that_endpoint(client):
+    answer = client.post("/tag/article", json={"texts": ["Hai nước ký kết hiệp định"]})
+    assert answer.status_code == 422 and answer.json()["detail"] == (
+        "'texts': not a field of this request; it takes text, threshold (a list of paragraphs: POST /tag)")
+    answer = client.post("/tag", json={"text": "Hai nước ký kết hiệp định"})
+    assert answer.json()["detail"].endswith("it takes texts, doc_ids, threshold (one article's text: POST /tag/article)")
 
 
 def test_non_json_body_is_4xx(client):

@@ -21,6 +21,13 @@ def test_good_record():
     ("{not json", "not valid JSON"),
     ("[1, 2]", "expected a JSON object"),
     (json.dumps({"id": "x"}), "missing field"),
+    # what to write: a hostile user's sample (text and label) and an id or labels of the wrong type
+    (json.dumps({"text": "a", "label": "economy"}), r"missing field\(s\) id, lang, labels, source, split \('label' is "
+     r"train.evaluate's shorthand: write \"labels\": \[...\]\); every training record needs .*, e.g. \{\"id\": "),
+    (line(id=17), r"field 'id' must be a non-empty string, got 17 \(write it as a string: \"id\": \"17\"\)"),
+    (line(id=True), r"field 'id' must be a non-empty string, got true$"),
+    (line(labels="economy|border_sea"), r"\(a list: \"labels\": \[\"economy\", \"border_sea\"\]\)"),
+    (line(labels="economy"), r"labels must be a non-empty list of strings, dominant topic first \(a list: \"labels\": \[\"economy\"\]\)"),
     (line(lang="fr"), "lang 'fr'"),
     (line(labels=["sports"]), "unknown label"),
     (line(labels=[]), "non-empty list"),

@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from serve.api import create_app
 from serve.csv_records import read_csv_records
+from serve.feeds import entity_chars
 from serve.files import tag_file
 from serve.lines import decode
 from serve.page import MAX_FILE_RECORDS, read_body
@@ -242,6 +243,22 @@ def test_feed_details_a_reviewer_found():
     assert records[2].text is None and "item 2 has no title and no text" in records[2].error
     doctype = b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "b">]>\n<rss><channel><item><title>T &a;</title></item></channel></rss>\n'
     assert [r.text for r in read(doctype, "d.xml")] == ["T b"]
+    # a flat entity bomb (1.9 MB used 95 times: 3.4 GB of memory, within expat's own 100x budget) or a loop
+    flat = b'<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY e "' + b"x" * 20_000 + b'">]>\n<rss><channel><item><title>'
+    with pytest.raises(UserError, match=r"f.xml: its DOCTYPE declares entities that would add 1,019,847 characters "
+                                        r"\(the limit is 1,000,000\); remove the <!ENTITY> declarations"):
+        read(flat + b"&e;" * 51 + b"</title></item></channel></rss>\n", "f.xml")
+    assert len(read(flat + b"&e;" * 50 + b"</title></item></channel></rss>\n", "f.xml")[0].text) == 1_000_000
+    with pytest.raises(UserError, match=r"l.xml: its DOCTYPE declares an entity that refers to itself"):
+        read(b'<!DOCTYPE rss [<!ENTITY a "&b;"><!ENTITY b "1&a;">]><rss>&a;</rss>', "l.xml")
+    # a reviewer's: the first declaration of a name counts (expat's), and a chain of 1,500 is measured, not a traceback
+    with pytest.raises(UserError, match=r"r.xml: its DOCTYPE declares entities that would add 1,019,847 characters"):
+        read(flat.replace(b">]>", b"><!ENTITY e \"\">]>") + b"&e;" * 51 + b"</title></item></channel></rss>\n", "r.xml")
+    chain = "".join(f'<!ENTITY a{i + 1} "&a{i};">' for i in range(1500))
+    deep = f'<!DOCTYPE rss [<!ENTITY a0 "x">{chain}]><rss><channel><item><title>&a1500;</title></item></channel></rss>'
+    assert [r.text for r in read(deep.encode(), "c.xml")] == ["x"]
+    nbsp = '<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]><rss><channel><item><title>' + "Việt&nbsp;Nam " * 200_000
+    assert entity_chars(nbsp) < 0  # each use is shorter than its reference: nothing added, nothing refused
     euro = ('<?xml version="1.0" encoding="gb2312"?><rss><channel><item><title>价格'.encode("gbk") + b"\x80"
             + b"</title></item></channel></rss>")
     assert [r.text for r in read(euro, "e.rss")] == ["价格€"]

@@ -859,6 +859,14 @@ def test_a_pasted_mhtml_page_or_office_file_is_no_article_and_stray_control_byte
                        (docx.getvalue().decode("latin-1"), "text: an Office document (.docx, .xlsx), not text")):
         with pytest.raises(UserError, match=re.escape(said)):
             article_paragraphs(text)
+    # ... and JSON Lines or an e-mail, as serve tag refuses them under .txt (a hostile user got them tagged line by line)
+    for text, said in (('\n{"text": "Hợp tác", "id": 1}\n{"text": "b"}', 'text:2: JSON Lines, not an article; send its '
+                        'records to /tag/file?filename=x.jsonl'),
+                       ("Received: from mx.example.vn\nMessage-ID: <a@b>\n\nHợp tác", "text: an e-mail message")):
+        with pytest.raises(UserError, match=re.escape(said)):
+            article_paragraphs(text)
+    assert article_paragraphs('Tin nhanh {"text": 1}\nFrom: Ban biên tập') == [(1, 'Tin nhanh {"text": 1}'),
+                                                                            (2, "From: Ban biên tập")]
     assert article_paragraphs(f"{VI}\n{ZH}") == [(1, VI), (2, ZH)]  # an article is still one
     pdf_copy = "Hiệp định\x03Việt\x03Nam\x02Trung\x03Quốc\x1f ký kết"  # a PDF's ligatures and Word's hyphens
     assert article_paragraphs(pdf_copy) == [(1, pdf_copy)]

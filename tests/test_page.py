@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -444,6 +445,16 @@ def test_page_shows_api_refusals_as_one_sentence(browser, server, tmp_path):
     browser.find_element(By.ID, "tag").click()             # nothing pasted
     error = browser.find_element(By.ID, "error")
     assert error.is_displayed() and error.text == "Paste an article first, or choose a file."
+    # pasted records: the server's "cp -n article.txt article.jsonl" names a file the analyst does not have
+    browser.execute_script("document.getElementById('article').value = arguments[0];", '{"id": 1, "text": "Hợp tác"}')
+    browser.find_element(By.ID, "tag").click()
+    wait(lambda: "JSON Lines" in error.text, what="the pasted records' error")
+    assert error.text == "The pasted text is JSON Lines, records, not an article: save it as a .jsonl file and choose it here."
+    browser.execute_script("document.getElementById('article').value = arguments[0];",
+                           "Received: from mx.example.vn\nMessage-ID: <a@b>\n\nHợp tác Việt - Trung")
+    browser.find_element(By.ID, "tag").click()
+    wait(lambda: "e-mail" in error.text, what="the pasted e-mail's error")
+    assert error.text.startswith("The pasted text: an e-mail message (headers and encoded parts), not an article")
 
     cases = [("no_text.csv", b"a,b\n1,2\n", "no_text.csv:1: the CSV header has no 'text' column"),
              ("huge.txt", b"x" * (MAX_FILE_BYTES + 10), f"the limit is {MAX_FILE_BYTES} bytes per file."),
@@ -494,6 +505,51 @@ def test_a_download_keeps_a_file_name_in_any_script(client):
     offered = unquote(long.headers["content-disposition"].split("filename*=UTF-8''")[1])
     assert offered.endswith(".tags.csv")
     assert len(offered.encode("utf-8")) <= 255 and offered.startswith("Việt Nam Việt")
+
+
+@needs_browser
+def test_ids_past_two_to_the_53_are_shown_as_the_file_wrote_them(browser, server, tmp_path):
+    """A CMS's 19-digit ids were rounded by the browser's JSON reader: two records shown with one id, and
+    two documents (9007199254740993, ...992) as one, without the divider between them."""
+    from selenium.webdriver.common.by import By
+
+    upload = tmp_path / "cms.jsonl"
+    upload.write_text('{"id":1234567890123456789,"doc_id":9007199254740993,"text":"Kim ngạch thương mại tăng"}\n'
+                      '{"id":1234567890123456788,"doc_id":9007199254740992,"text":"中越边境贸易"}\n', encoding="utf-8")
+    open_page(browser, server)
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    tagged(browser, 0)
+    rows = shown(browser)
+    assert [row["id"] for row in rows] == ["1234567890123456789", "1234567890123456788"]
+    assert all(re.fullmatch(r".+ [01]\.\d\d", row["label"]) for row in rows), rows  # scores still numbers
+    documents = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#paragraphs .chip.doc')).map(chip => chip.textContent)")
+    assert documents == ["document 9007199254740993", "document 9007199254740992"]
+    assert browser.execute_script("return document.querySelectorAll('#paragraphs > li.doc-start').length") == 1
+
+
+@needs_browser
+def test_a_multilabel_models_topics_each_show_their_own_score(browser, server):
+    """The first chip showed the softmax score (0.76) and the next ones each label's own (0.95): a further
+    topic read stronger than the first. The answer of a multi-label model is given to the page's fetch."""
+    from selenium.webdriver.common.by import By
+
+    record = {"id": "a:1", "lang": "vi", "label": "border_sea", "labels": ["border_sea", "party_relations"],
+              "scores": {"border_sea": 0.7571, "party_relations": 0.2, "other": 0.0429},
+              "label_scores": {"border_sea": 0.991, "party_relations": 0.953, "other": 0.01}}
+    answer = {"name": "a.txt", "threshold": None, "labels": list(record["scores"]), "records": [record],
+              "texts": ["Hai bên nhất trí quản lý tốt biên giới"], "furniture": [False]}
+    open_page(browser, server)
+    browser.execute_script("""
+        const answer = JSON.stringify(arguments[0]), real = window.fetch;
+        window.fetch = (url, options) => String(url).startsWith("/tag/file")
+          ? Promise.resolve(new Response(answer, {headers: {"content-type": "application/json"}})) : real(url, options);
+        document.getElementById('article').value = 'Hai bên nhất trí quản lý tốt biên giới';""", answer)
+    browser.find_element(By.ID, "tag").click()
+    tagged(browser, 0)
+    chips = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#paragraphs .chip.label')).map(chip => chip.textContent)")
+    assert chips == ["Border & sea 0.99", "Party relations 0.95"]
 
 
 @needs_browser

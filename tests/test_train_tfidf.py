@@ -305,6 +305,14 @@ def test_evaluate_command_takes_a_users_plain_labelled_sample(tfidf_run, tmp_pat
     linked = mlflow.get_logged_model(version.model_id or version.source.removeprefix("models:/")).metrics
     assert not [m for m in linked if m.run_id == again.info.run_id and m.key.split("/")[-1].startswith("dev")]
     assert [m.run_id for m in linked if m.key == "dev_macro_f1"] == [tfidf_run.run_id]  # training's alone
+    # a logged model's own URI (models:/m-<id>) names the same training run, version and logged model
+    model_id = version.model_id or version.source.removeprefix("models:/")
+    assert evaluate_main(["--model", f"models:/{model_id}", "--data", str(sample), "--log"]) == 0
+    by_id = mlflow.MlflowClient().get_run(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
+    assert by_id.data.tags["evaluated_model_id"] == model_id and by_id.data.tags["evaluated_model_run_id"] == tfidf_run.run_id
+    assert by_id.data.tags["evaluated_model_version"] == str(version.version)
+    linked = mlflow.get_logged_model(model_id).metrics
+    assert any(m.key == "test_macro_f1" and m.run_id == by_id.info.run_id for m in linked)
 
 
 def test_evaluate_log_to_a_store_that_cannot_take_it_is_one_line_before_any_work(tfidf_run, tmp_path, capsys,

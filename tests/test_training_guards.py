@@ -254,6 +254,28 @@ def test_an_interrupted_evaluation_log_ends_killed(tfidf_run, mlflow_uri, monkey
     assert runs[0].info.status == "KILLED"
 
 
+def test_model_info_names_only_what_was_registered_and_reads_a_uri_with_a_trailing_slash(tfidf_run, tmp_path):
+    """A hostile user's evaluation runs: `models:/name@champion/` was logged as alias "champion/" with no
+    version; a directory trained with log_model: false was tagged with a registered name no model has."""
+    import shutil
+
+    import yaml
+
+    from vnzh_runtime.predictor import Predictor
+    from vnzh_runtime.provenance import model_info
+
+    predictor = Predictor.load(tfidf_run.output_dir)
+    plain = model_info(predictor, tfidf_run.model_uri)
+    assert plain["version"] and model_info(predictor, tfidf_run.model_uri + "/") == plain | {"source": tfidf_run.model_uri + "/"}
+    unlogged = tmp_path / "nolog"
+    shutil.copytree(tfidf_run.output_dir, unlogged)
+    config = yaml.safe_load((unlogged / "config.yaml").read_text(encoding="utf-8"))
+    config["name"], config["mlflow"]["log_model"] = "nolog", False
+    (unlogged / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (unlogged / "meta.json").write_text("{}", encoding="utf-8")  # no run, so no version to look up
+    assert model_info(predictor, str(unlogged))["name"] == "nolog"
+
+
 def test_a_merge_key_twice_in_one_mapping_is_an_error_on_its_line(tmp_path):
     from train.config import ConfigError, load_config
 

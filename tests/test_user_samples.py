@@ -237,6 +237,19 @@ def test_sample_lines_take_scalar_ids_and_a_single_label(tmp_path):
     assert [r.lang for r in records] == ["vi", "vi", "zh"] and {r.split for r in records} == {"test"}
 
 
+def test_an_id_that_clashes_with_one_made_for_a_line_without_one_says_which_was_made(tmp_path):
+    """The clash blamed a line that had no id at all ("id 's.jsonl:2' already used ... ids must be unique")."""
+    sample = tmp_path / "s.jsonl"
+    for rows, says in (([{"id": f"{sample}:2"}, {}], f"{sample}:2: has no id, and the one made for it, '{sample}:2', is "
+                                                     f"the id given at {sample}:1; give this line an id"),
+                       (([{}, {"id": f"{sample}:1"}]), f"{sample}:2: id '{sample}:1' is the one made for {sample}:1, "
+                                                       "which has no id; give that line an id")):
+        write_jsonl(sample, [row | {"text": "Kim ngạch thương mại tăng", "label": "economy"} for row in rows])
+        with pytest.raises(DataError) as err:
+            load_labelled([str(sample)])
+        assert str(err.value) == says
+
+
 @pytest.mark.parametrize("row, message", [
     ({"text": 5, "labels": ["economy"]}, "'text' must be a non-empty string, got int 5"),
     ({"text": "  ", "labels": ["economy"]}, "'text' must be a non-empty string, got an empty string"),
@@ -561,7 +574,7 @@ def test_pyfunc_reads_a_text_column_pandas_typed_as_numbers_row_by_row(pyfunc_mo
 def test_a_label_the_model_lacks_is_an_error_on_its_line(tmp_path):
     sample = write_jsonl(tmp_path / "s.jsonl", [{"text": "Kim ngạch thương mại tăng", "label": "economy"},
                                                 {"text": "Hai đảng trao đổi lý luận", "label": "party_relations"}])
-    with pytest.raises(DataError, match=rf"s.jsonl:2: label 'party_relations' is not one the model has "
+    with pytest.raises(DataError, match=r"s.jsonl:2: label 'party_relations' is not one the model has "
                                         r"\(economy, border_sea, other\)"):
         load_labelled([str(sample)], ["economy", "border_sea", "other"])
     mixed = write_jsonl(tmp_path / "m.jsonl", [{"text": "Kim ngạch và lễ hội", "labels": ["economy", "people_to_people"]}])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from collections import Counter
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
@@ -36,6 +37,7 @@ LABELS = ["economy", "border_sea", "people_to_people", "science_tech", "party_re
 DEFAULT_FILES = ["data/seeds.jsonl", "data/authored/*.jsonl"]
 SPLITS = ("train", "dev", "test")
 REQUIRED = ("id", "lang", "labels", "text", "source", "split")
+EXAMPLE = '{"id": "mine-1", "lang": "vi", "labels": ["economy"], "text": "...", "source": "authored", "split": "train"}'
 
 
 class DataError(UserError):
@@ -69,6 +71,21 @@ class Record:
         return json.dumps(row, ensure_ascii=False)
 
 
+def string_fix(key: str, value) -> str:
+    """What a field that must be a string got instead, and for a number how to write it.
+
+    >>> string_fix("id", 17), string_fix("id", None), string_fix("id", " ")
+    (', got 17 (write it as a string: "id": "17")', ', got null', '')
+    """
+    if isinstance(value, str):
+        return ""
+    shown = json.dumps(value, ensure_ascii=False)
+    got = f", got {shown if len(shown) <= 30 else shown[:27] + '...'}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return got + f" (write it as a string: {json.dumps(key)}: {json.dumps(str(value)[:40])})"
+    return got
+
+
 def parse_record(line: str, where: str) -> Record:
     """One line of text (`where` is "file:line")."""
     name, _, number = where.rpartition(":")
@@ -83,17 +100,22 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
     missing = [key for key in REQUIRED if key not in row]
     if missing:
-        raise DataError(f"{where}: missing field(s) {', '.join(missing)}; every record needs {', '.join(REQUIRED)}")
+        said = " ('label' is train.evaluate's shorthand: write \"labels\": [...])" if "label" in row and "labels" in missing else ""
+        raise DataError(f"{where}: missing field(s) {', '.join(missing)}{said}; every training record needs "
+                        f"{', '.join(REQUIRED)}, e.g. {EXAMPLE} (a sample only to score: python -m train.evaluate "
+                        "needs text and labels alone)")
     for key in ("id", "text", "source"):
         if not isinstance(row[key], str) or is_blank(row[key]):
-            raise DataError(f"{where}: field '{key}' must be a non-empty string")
+            raise DataError(f"{where}: field '{key}' must be a non-empty string{string_fix(key, row[key])}")
     if row["lang"] not in LANGS:
         raise DataError(f"{where}: lang {row['lang']!r} is not one of {', '.join(LANGS)}")
     if row["split"] not in SPLITS:
         raise DataError(f"{where}: split {row['split']!r} is not one of {', '.join(SPLITS)}")
     labels = row["labels"]
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
-        raise DataError(f"{where}: labels must be a non-empty list of strings, dominant topic first")
+        named = [part.strip() for part in re.split(r"[,|;]", labels) if part.strip()] if isinstance(labels, str) else []
+        got = f" (a list: \"labels\": {json.dumps(named, ensure_ascii=False)[:80]})" if named else ""
+        raise DataError(f"{where}: labels must be a non-empty list of strings, dominant topic first{got}")
     unknown = [x for x in labels if x not in LABELS]
     if unknown:
         raise DataError(f"{where}: unknown label(s) {unknown}; use {', '.join(LABELS)} (see LABELS.md)")

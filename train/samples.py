@@ -31,7 +31,7 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
     With `model_labels`, a record whose dominant label the model does not have is an error on its
     line: scikit-learn would drop it from the tables with a warning, and the figures would be wrong.
     (A second topic the model lacks is left to the caller: `trim_labels`, as training trims it.)"""
-    records, seen = [], {}
+    records, seen, made_ids = [], {}, set()  # made_ids: ids made for lines without one (file:line)
     if STDIN in files and sys.stdin is None:  # `<&-`
         raise DataError("--data -: standard input is closed; pipe the records in, or give the file's name")
     for path in sample_files(files):
@@ -42,6 +42,7 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
                 if first:  # the first record names its article under another key: each is scored alone
                     note_document_lookalike(row.value, "stdin" if stdin else str(path))
                 first = False
+                made = made_id(row.value)
                 row.value = sample_row(row.value, where)
             record = in_file(record_from(row, where), path)
             if model_labels is not None and record.label not in model_labels and record.split != "train":
@@ -49,11 +50,31 @@ def load_labelled(files: list[str], model_labels: list[str] | None = None) -> li
                                 "evaluate a model trained on it, or leave such records out")
             if record.split != "train":  # train records are left out of the figures, so never counted twice
                 if record.id in seen:  # counted twice, it would weigh twice in every figure
-                    raise DataError(f"{where}: id {record.id!r} already used at {seen[record.id]}; ids must be unique "
-                                    "(the same records in two files? give each once)")
+                    raise DataError(repeated_id(record.id, where, seen[record.id], made, record.id in made_ids))
                 seen[record.id] = where
+                if made:
+                    made_ids.add(record.id)
             records.append(record)
     return records
+
+
+def made_id(row) -> bool:
+    """Whether `sample_row` makes the line's id (its `file:line`): none given, null or blank."""
+    given = row.get("id") if isinstance(row, dict) else None
+    return given is None or isinstance(given, str) and not given.strip()
+
+
+def repeated_id(given: str, where: str, first: str, made_here: bool = False, made_first: bool = False) -> str:
+    """The error for an id already used at `first`; an id made for a line without one (its `file:line`) says so.
+
+    >>> repeated_id("s.jsonl:2", "s.jsonl:2", "s.jsonl:1", made_here=True)
+    "s.jsonl:2: has no id, and the one made for it, 's.jsonl:2', is the id given at s.jsonl:1; give this line an id"
+    """
+    if made_here:
+        return f"{where}: has no id, and the one made for it, {given!r}, is the id given at {first}; give this line an id"
+    if made_first:
+        return f"{where}: id {given!r} is the one made for {first}, which has no id; give that line an id"
+    return f"{where}: id {given!r} already used at {first}; ids must be unique (the same records in two files? give each once)"
 
 
 def sample_files(patterns: list[str]) -> list:

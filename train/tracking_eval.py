@@ -16,9 +16,12 @@ EVALUATIONS = "vn-china-topics-evaluations"  # the experiment `train.evaluate --
 
 
 def logged_model_id(info: dict) -> str | None:
-    """The id of the logged model (MLflow 3) behind a registered version or a training run, or None."""
+    """The id of the logged model (MLflow 3) given by its own URI, or behind a registered version or a
+    training run, or None."""
     import mlflow
 
+    if info.get("model_id"):
+        return info["model_id"]
     try:
         if info.get("name") and info.get("version"):
             version = mlflow.MlflowClient().get_model_version(info["name"], info["version"])
@@ -55,6 +58,8 @@ def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report
             data = data[:TAG_LIMIT - 60].rsplit(",", 1)[0] + f",... ({len(data_files)} in all: data_files.txt)"
         tags = {"evaluated_model": model, "model_type": spec.get("model_type"), "data": data}
         tags |= {f"evaluated_model_{key}": info[key] for key in ("name", "version", "alias", "run_id") if info[key]}
+        if model_id:
+            tags["evaluated_model_id"] = model_id
         mlflow.set_tags(tags)
         if against:  # the paired table is in classification_report.txt
             mlflow.set_tag("compared_against", against)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from vnzh_runtime.stores import LOGGED_MODEL_ID
+
 if TYPE_CHECKING:
     from vnzh_runtime.predictor import Predictor
 
@@ -22,15 +24,18 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
 
     A `models:/NAME@ALIAS` (or `models:/NAME/VERSION`) source names them; a model directory
     names itself in its training record (config.yaml, meta.json), and its registered version
-    and aliases are looked up in the local MLflow store when there is one.
+    and aliases are looked up in the local MLflow store when there is one. A logged model's own
+    URI (`models:/m-<id>`, MLflow 3) names the run that logged it, and through it any version.
     """
     info = {"name": None, "version": None, "alias": None, "source": source,
             "model_type": predictor.spec.get("model_type"), "format_version": predictor.spec.get("format_version"),
-            "run_id": None}
+            "run_id": None, "model_id": None}
     if not source:
         return info
     if source.startswith("models:/"):
-        rest = source.removeprefix("models:/")
+        rest = source.removeprefix("models:/").rstrip("/")  # MLflow loads "models:/m@champion/" as without the slash
+        if LOGGED_MODEL_ID.fullmatch(rest):
+            return _logged_model(info, rest)
         name, _, alias = rest.partition("@")
         if not alias and "/" in rest:
             name, _, info["version"] = rest.partition("/")
@@ -51,7 +56,10 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
     info["name"] = directory.name
     try:
         config = yaml.safe_load((directory / "config.yaml").read_text(encoding="utf-8")) or {}
-        info["name"] = (config.get("mlflow") or {}).get("registered_model") or config.get("name") or directory.name
+        tracking = config.get("mlflow") or {}
+        # a model trained with log_model: false registered nothing: its registered name would name no model
+        registered = tracking.get("registered_model") if tracking.get("log_model", True) else None
+        info["name"] = registered or config.get("name") or directory.name
     except (OSError, ValueError, AttributeError, yaml.YAMLError):
         pass
     try:
@@ -62,6 +70,16 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
         found = _registered_version(info["run_id"])
         if found:
             info["name"], info["version"], info["alias"] = found
+    return info
+
+
+def _logged_model(info: dict, model_id: str) -> dict:
+    """`info` for a logged model's own URI: its id, the run that logged it and what that run registered."""
+    info["model_id"] = model_id
+    info["run_id"] = _registry(lambda client: client.get_logged_model(model_id).source_run_id)
+    found = _registered_version(info["run_id"]) if info["run_id"] else None
+    if found:
+        info["name"], info["version"], info["alias"] = found
     return info
 
 

@@ -23,7 +23,7 @@ from mlflow.pyfunc import PythonModel
 
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
-from vnzh_runtime.stores import missing_files_fix, shown_store, store_to_read
+from vnzh_runtime.stores import LOGGED_MODEL_ID, missing_files_fix, shown_store, store_to_read
 
 MODEL_ARTIFACT = "model_dir"
 OUTPUT_COLUMNS = ["lang", "label", "labels", "scores"]
@@ -126,9 +126,6 @@ def text_error(text) -> str | None:
     if pd.api.types.is_scalar(text) and pd.isna(text):  # None, NaN, pd.NA
         return "'text' is missing"
     return f"'text' must be a string, got {type(text).__name__}"
-
-
-LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # MLflow 3's models:/m-<id>: a logged model, no registry
 
 
 def check_model_uri(uri: str) -> None:

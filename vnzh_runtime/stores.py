@@ -16,6 +16,7 @@ from pathlib import Path
 from vnzh_runtime.errors import UserError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # MLflow 3's models:/m-<id>: a logged model, no registry
 
 
 def tracking_uri() -> str:
