@@ -136,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         import vnzh_runtime
 
         if args.command == "tag":  # a refused output is said before the model loads
-            from serve.output import check_paths
+            from serve.output import check_one_input, check_paths
 
+            check_one_input(args.input, args.model)
             check_paths(args.input, args.output, args.overwrite)
         else:
             check_port(args.host, args.port)

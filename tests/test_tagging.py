@@ -2,6 +2,7 @@
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -129,6 +130,28 @@ def test_an_existing_output_is_refused_without_overwrite_before_the_model_loads(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]
     assert out.read_text(encoding="utf-8") == "years of work\n"
+
+
+def test_a_folder_or_a_quoted_glob_as_input_is_the_loop_that_tags_each_file(tfidf_run, tmp_path, capsys):
+    """A newcomer's `--input seeds/` was "cannot read input (Is a directory)"; the line now is a loop that runs."""
+    import subprocess
+
+    folder = tmp_path / "my articles"
+    folder.mkdir()
+    for name, text in (("a.txt", "Kim ngạch thương mại Việt - Trung tăng\n\nHai bên ký kết"), ("b.txt", "中越边境贸易")):
+        (folder / name).write_text(text, encoding="utf-8")
+    model = str(tfidf_run.output_dir)
+    for given in (str(folder), str(folder / "*.txt")):
+        assert serve_main(["tag", "--model", model, "--input", given, "--output", str(tmp_path / "o.jsonl")]) == 2
+        error = capsys.readouterr().err.strip()
+        assert error.startswith(f"error: {given}: a ") and "serve tag reads one file, so tag each: mkdir -p " in error
+    loop = error.split("so tag each: ", 1)[1].split(" (or python -m serve spark", 1)[0]
+    done = subprocess.run(["bash", "-c", loop], capture_output=True, text=True, timeout=300, cwd=Path.cwd())
+    assert done.returncode == 0, done.stderr
+    tagged = tmp_path / "my articles-tags"
+    assert sorted(p.name for p in tagged.iterdir()) == ["a.jsonl", "b.jsonl"]
+    assert len((tagged / "a.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]  # nothing written among the inputs
 
 
 def test_cli_exit_codes(tfidf_run, tmp_path, capsys):
