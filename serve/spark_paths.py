@@ -50,7 +50,7 @@ def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str]
     """(the qualified paths of every file Spark will read for `input_path`, the folders it names
     and its globs: an output inside one would be read as input the next time)."""
     files, folders, skipped = [], [], []
-    for part in input_path.split(","):
+    for part in input_parts(input_path):
         check_readable_name(part, PurePosixPath(part.rstrip("/")).name)
         if is_glob(part) and os.path.lexists(part):  # Spark would glob the name again when it reads it
             raise UserError(f"{part}: Spark reads [ ] {{ }} * ? in a name as a glob; rename the file, "
@@ -71,6 +71,24 @@ def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str]
         log(f"warning: Spark skips files whose names start with '_' or '.': {', '.join(skipped[:3])}"
             f"{' ...' if len(skipped) > 3 else ''} not read")
     return files, folders
+
+
+def input_parts(input_path: str) -> list[str]:
+    """The paths of a comma-separated --input, split as Hadoop splits it: not inside a {a,b} glob.
+
+    >>> input_parts("feeds/{a,b}.jsonl,more.jsonl")
+    ['feeds/{a,b}.jsonl', 'more.jsonl']
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(input_path):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            parts.append(input_path[start:i])
+            start = i + 1
+    parts.append(input_path[start:])
+    if any(not part.strip() for part in parts):  # Hadoop: "Can not create a Path from an empty string"
+        raise UserError(f"{input_path}: an empty name between commas; remove the extra comma")
+    return parts
 
 
 def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[str]:
@@ -115,6 +133,9 @@ def _where(qualified: str) -> tuple[str, str, PurePosixPath]:
 def check_output(spark, output_path: str, files: list[str], folders: list[str]) -> None:
     """Refuse an output that is or holds an input file (`--overwrite` would replace what is read),
     or lies in an input folder (the next read of that folder would take it as input)."""
+    if is_glob(output_path) or "]" in output_path or "}" in output_path:  # written, then not found to count
+        raise UserError(f"{output_path}: Spark reads [ ] {{ }} * ? in a name as a glob, so the output could not be "
+                        "read back; name it without them")
     *out_place, out = _where(_fs(spark, output_path.rstrip("/"))[1].toString())
     for file in files:
         *place, source = _where(file)
@@ -141,7 +162,8 @@ def followed_link(output_path: str) -> str:
 # What Spark writes in an output folder, by its name shapes (a user's "part-1-notes.jsonl" is not):
 # part-00000-<uuid>-c000.snappy.parquet (five digits or more; Databricks' part-00000-tid-<n>-<uuid>-93-1-c000...),
 # its .crc (".part-....crc"), _SUCCESS (and its .crc), and the _committed_/_started_ markers of some committers.
-SPARK_WRITES = re.compile(r"\.?part-\d{5,}(?:-tid-\d+)?(?:-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})?(?:-\d+)*"
+# The uuid is what tells Spark's part files from a user's: "part-20240501.jsonl", "part-00000.jsonl" are theirs
+SPARK_WRITES = re.compile(r"\.?part-\d{5,}(?:-tid-\d+)?-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}(?:-\d+)*"
                           r"(?:-c\d{3})?(?:\.\w+)*|\.?_SUCCESS(?:\.crc)?|_(?:committed|started)_\d+")
 
 

@@ -282,7 +282,9 @@ def test_generators_tuples_and_spark_part_names():
     assert all(SPARK_WRITES.fullmatch(name) for name in (
         "part-100000-3f2a9b1c-1234-4abc-9def-0123456789ab-c000.txt",
         "part-00000-tid-42-3f2a9b1c-1234-4abc-9def-0123456789ab-93-1-c000.snappy.parquet"))
-    assert not SPARK_WRITES.fullmatch("part-1-labels.jsonl")
+    # a hostile user's own files, deleted by --overwrite while the uuid was optional
+    assert not any(SPARK_WRITES.fullmatch(name) for name in ("part-1-labels.jsonl", "part-20240501.jsonl",
+                                                             "part-00001-2024-05.jsonl", "part-00000.csv"))
 
 
 def test_the_python_api_takes_a_generator(tfidf_predictor):

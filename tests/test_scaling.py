@@ -183,6 +183,11 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "mine.jsonl").mkdir()  # a user's folder with an output's name: --overwrite would delete the notes
     (tmp_path / "mine.jsonl" / "notes.txt").write_text("thesis", encoding="utf-8")
     (tmp_path / "results.jsonl").write_text("kept\n", encoding="utf-8")  # a file, not an output folder of Spark's
+    (tmp_path / "review.jsonl").mkdir()  # named as Spark names part files, but without its uuid: the user's own
+    (tmp_path / "review.jsonl" / "part-20240501.jsonl").write_text("mine\n", encoding="utf-8")
+    refusals += [(f"{feed}/a.jsonl", tmp_path / "review.jsonl", "holds part-20240501.jsonl, which serve spark did not write"),
+                 (f"{feed}/a.jsonl", tmp_path / "o[1].jsonl", "name it without them"),  # written, then a traceback
+                 (f"{feed}/a.jsonl,", tmp_path / "o.jsonl", "an empty name between commas; remove the extra comma")]
     refusals += [(f"{tmp_path}/link/a.jsonl", feed / "a.jsonl", "would replace the input file"),
                  (f"{feed}/a.jsonl", tmp_path / "mine.jsonl", "holds notes.txt, which serve spark did not write"),
                  (f"{feed}/a.jsonl", tmp_path / "results.jsonl", "is a file, not an output folder of serve spark")]
@@ -191,6 +196,7 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
             tag(spark, tfidf_run.model_uri, input_path, str(output_path), overwrite=True)
     assert (feed / "a.jsonl").read_text(encoding="utf-8") == line
     assert (tmp_path / "mine.jsonl" / "notes.txt").is_file() and (tmp_path / "results.jsonl").read_text() == "kept\n"
+    assert (tmp_path / "review.jsonl" / "part-20240501.jsonl").read_text(encoding="utf-8") == "mine\n"
     import gzip
 
     (tmp_path / "rows.csv.gz").write_bytes(gzip.compress(b"id,text\n1,Kim ngach\n"))  # CSV, not JSONL ending in .gz
@@ -217,6 +223,8 @@ def test_serve_spark_never_reads_over_its_input_and_checks_files_as_serve_tag(sp
     (tmp_path / "latest.jsonl").symlink_to(tmp_path / "feed.jsonl.out.jsonl")  # replaced through the link, kept
     assert tag(spark, tfidf_run.model_uri, f"{feed}/b.jsonl", str(tmp_path / "latest.jsonl"), overwrite=True)["records"] == 1
     assert (tmp_path / "latest.jsonl").is_symlink() and len(part_lines(tmp_path / "feed.jsonl.out.jsonl")) == 1
+    # a {a,b} glob is one name, as Hadoop reads it (split at its comma, it was a Java trace)
+    assert tag(spark, tfidf_run.model_uri, f"{feed}/{{a,b}}.jsonl", str(tmp_path / "both.jsonl"))["records"] == 2
     (tmp_path / "u16.jsonl").write_bytes(line.encode("utf-16"))
     with pytest.raises(UserError, match="the file is UTF-16, not UTF-8"):
         tag(spark, tfidf_run.model_uri, str(tmp_path / "u16.jsonl"), str(tmp_path / "o.jsonl"))
@@ -518,7 +526,12 @@ def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, 
     from serve.files import tag_file
     from vnzh_runtime.predictor import Predictor
 
+    from vnzh_runtime.stores import database_problem
+
     url, artifacts = team_server
+    # a database the server lacks is named as such, not "does not answer ... start it"
+    missing = postgres.replace("postgresql://", "postgresql+psycopg2://").rsplit("/", 1)[0] + "/nodb"
+    assert 'database "nodb" does not exist; create it or fix the name' in database_problem(missing)
     env = {**os.environ, "MLFLOW_TRACKING_URI": url, "PYTHONWARNINGS": "ignore"}
     out = tmp_path / "tfidf-team"
     done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/tfidf.yaml", "--set", "name=tfidf-team",
@@ -563,6 +576,36 @@ def test_databricks_without_credentials_fails_in_one_line_before_any_work(tmp_pa
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "databricks")
     with pytest.raises(UserError, match=re.escape("MLFLOW_TRACKING_URI=databricks: cannot read Databricks credentials (")):
         check_tracking_server()
+
+
+def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_line_each():
+    """A hostile user's: training hung for minutes in silence on a server whose /health answered while its
+    PostgreSQL was down; a password with '@' and ':' was a traceback showing part of it."""
+    import http.server
+    import threading
+
+    from vnzh_runtime.stores import database_problem, server_problem
+
+    class StoreDown(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StoreDown)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        assert server_problem(url) == (f"MLFLOW_TRACKING_URI={url}: the tracking server answers but its store does not "
+                                       "(HTTP 500); check the database behind the server (mlflow server --backend-store-uri)")
+    finally:
+        server.shutdown()
+    said = database_problem("postgresql+psycopg2://mlflow:p@ss:w0rd@127.0.0.1:15433/mlflow")
+    assert said.startswith("MLFLOW_TRACKING_URI=postgresql+psycopg2://mlflow:***@127.0.0.1:15433/mlflow: the user or "
+                           "password holds '@', which ends it in a URI; percent-encode it") and "w0rd" not in said
 
 
 def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):

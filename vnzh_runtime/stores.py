@@ -83,7 +83,28 @@ def server_problem(store: str) -> str | None:
     except OSError as err:
         return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
                 "start it or fix the address")
-    return None
+    return store_behind_server_problem(store, address)
+
+
+def store_behind_server_problem(store: str, address: str) -> str | None:
+    """A server whose /health answers while its database is down answers every API call with a 500 after
+    its own retries, and MLflow's client retries that for minutes in silence: one call, 10 s at most."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(address.rstrip("/") + "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default",
+                               timeout=10).read()
+    except urllib.error.HTTPError as err:
+        if err.code < 500:  # no such experiment, or a login this check does not send: the store answered
+            return None
+        reason = f"HTTP {err.code}"
+    except OSError as err:  # a timeout: the server waits on its store
+        reason = str(getattr(err, "reason", err))
+    else:
+        return None
+    return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server answers but its store does not ({reason}); "
+            "check the database behind the server (mlflow server --backend-store-uri)")
 
 
 def databricks_problem(store: str) -> str | None:
@@ -171,15 +192,23 @@ def database_problem(store: str) -> str | None:
     traceback after the work); None where it answers."""
     import sqlalchemy
 
+    shown = f"MLFLOW_TRACKING_URI={shown_store(store)}"
+    if "@" in uri_parts(store)[1]:  # the URI's reader ends the password at its first "@": its tail read as the host
+        return (f"{shown}: the user or password holds '@', which ends it in a URI; percent-encode it (@ as %40, : as "
+                "%3A, / as %2F: python -c \"import urllib.parse, getpass; print(urllib.parse.quote(getpass.getpass(), safe=''))\")")
     try:
         engine = sqlalchemy.create_engine(store, connect_args={"connect_timeout": 5})
         with engine.connect():
             pass
     except ImportError:
         return None  # missing_driver says so
-    except sqlalchemy.exc.SQLAlchemyError as err:
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as err:  # ValueError: a port that is no number
         reason = str(getattr(err, "orig", err)).strip().splitlines()[0][:160]
-        return f"MLFLOW_TRACKING_URI={shown_store(store)}: the database does not answer ({reason}); start it or fix the address"
+        if "authentication failed" in reason:
+            return f"{shown}: the database refuses the login ({reason}); fix the user or password"
+        if "does not exist" in reason:
+            return f"{shown}: the database server answers, but {reason}; create it or fix the name"
+        return f"{shown}: the database does not answer ({reason}); start it or fix the address"
     return None
 
 
