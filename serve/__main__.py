@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m serve", description="Tag paragraphs with a trained topic model.")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("tag", "tag a file in batches"), ("api", "serve the HTTP API")):
-        sub = commands.add_parser(name, help=help_text)
+        # no abbreviations (--inp for --input): a folder's printed loop passes the flags on, and must know them
+        sub = commands.add_parser(name, help=help_text, allow_abbrev=False)
         sub.add_argument("--model", action=GivenOnce, required=True, help="model directory or MLflow URI (models:/NAME@ALIAS)")
         sub.add_argument("--threshold", action=GivenOnce, type=threshold_arg, default=None,
                          help="abstain ('uncertain') below this top score, 0-1; 'auto' = the threshold chosen on dev")
@@ -136,9 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         import vnzh_runtime
 
         if args.command == "tag":  # a refused output is said before the model loads
-            from serve.output import check_one_input, check_paths
+            from serve.many_inputs import check_one_input
+            from serve.output import check_paths
 
-            check_one_input(args.input, args.model)
+            check_one_input(args.input, args.output, argv)
             check_paths(args.input, args.output, args.overwrite)
         else:
             check_port(args.host, args.port)

@@ -11,13 +11,10 @@ sockets have no file to replace and are written through (`StreamOutput`).
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import re
-import shlex
 import stat
 import sys
-from collections import Counter
 from pathlib import Path
 
 from serve.readers import STDIN
@@ -58,25 +55,6 @@ def check_paths(input_path: str, output_path: str, overwrite: bool = False) -> N
         check_file_paths(input_path, output_path, overwrite)
     except OSError as err:  # e.g. a path the system cannot even look up
         raise UserError(f"{output_path}: cannot check it ({err.strerror}); choose another output") from None
-
-
-def check_one_input(input_path: str, model: str) -> None:
-    """A folder, or a glob the shell did not expand (quoted), is many files: serve tag reads one, so the
-    error is the loop that tags each, into a new folder beside them (a rerun does not read its outputs)."""
-    folder = Path(input_path) if input_path != STDIN and Path(input_path).is_dir() else None
-    matches = sorted(glob.glob(input_path)) if folder is None and glob.has_magic(input_path) and not os.path.lexists(input_path) else []
-    if folder is None and not matches:
-        return
-    files = [Path(m) for m in matches] if matches else [f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")]
-    suffix = Counter(f.suffix.lower() for f in files).most_common(1)[0][0] if files else ".txt"
-    head, tail = (str(folder).rstrip("/") or "/", f"*{suffix}") if folder is not None else os.path.split(input_path)
-    pattern = (shlex.quote(head) + "/" if head else "") + tail  # the folder quoted, the pattern left to the shell
-    out = shlex.quote(f"{head.rstrip('/')}-tags" if head.strip("/.") else "tags")
-    kind = "a folder" if folder is not None else f"a pattern of {len(matches)} files"
-    raise UserError(f"{input_path}: {kind}; serve tag reads one file, so tag each: mkdir -p {out}; for f in {pattern}; "
-                    f"do python -m serve tag --model {shlex.quote(model)} --input \"$f\" --output {out}/\"$(basename "
-                    "\"${f%.*}\")\".jsonl; done (or python -m serve spark, which reads a folder of .jsonl or .csv "
-                    "records whole)")
 
 
 def is_symlink_loop(path: str) -> bool:

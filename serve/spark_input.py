@@ -87,6 +87,24 @@ def input_format(path: str) -> str:
     return FORMATS.get(suffixes[-1] if suffixes else "", "jsonl")
 
 
+def input_parts(input_path: str) -> list[str]:
+    """The paths of a comma-separated --input, split as Hadoop splits it: not inside a {a,b} glob.
+
+    >>> input_parts("feeds/{a,b}.jsonl,more.jsonl")
+    ['feeds/{a,b}.jsonl', 'more.jsonl']
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(input_path):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            parts.append(input_path[start:i])
+            start = i + 1
+    parts.append(input_path[start:])
+    if any(not part.strip() for part in parts):  # Hadoop: "Can not create a Path from an empty string"
+        raise UserError(f"{input_path}: an empty name between commas; remove the extra comma")
+    return parts
+
+
 def read_input(spark, path: str, names: dict[str, str] | None = None):
     """(rows, source id/doc_id types or None): one row per input record, numbered in input order.
     `names`: each CSV file's name in errors, by its URI (`spark_paths.shown_names`)."""
@@ -101,7 +119,7 @@ def read_input(spark, path: str, names: dict[str, str] | None = None):
             records = spark.sparkContext.binaryFiles(path).flatMap(csv_file_records(names or {}))
             rows = records.zipWithIndex().map(lambda pair: as_row(pair[1], pair[0]))
         else:
-            frame = spark.read.parquet(path)
+            frame = spark.read.parquet(*input_parts(path))  # it takes the list, where textFile splits at commas
             if "text" not in frame.columns:
                 raise UserError(f"{path}: no 'text' column (found {frame.columns}); add one")
             types = {c: frame.schema[c].dataType for c in ("id", "doc_id") if c in frame.columns}

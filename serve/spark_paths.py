@@ -26,7 +26,7 @@ from pathlib import PurePosixPath
 
 from serve.csv_records import check_csv_head
 from serve.readers import misnamed
-from serve.spark_input import FORMATS
+from serve.spark_input import FORMATS, input_parts
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import head_lines, is_blank_line, whole_file_problem
 from vnzh_runtime.folders import few, foreign
@@ -71,24 +71,6 @@ def input_files(spark, input_path: str, kind: str, log=print) -> tuple[list[str]
         log(f"warning: Spark skips files whose names start with '_' or '.': {', '.join(skipped[:3])}"
             f"{' ...' if len(skipped) > 3 else ''} not read")
     return files, folders
-
-
-def input_parts(input_path: str) -> list[str]:
-    """The paths of a comma-separated --input, split as Hadoop splits it: not inside a {a,b} glob.
-
-    >>> input_parts("feeds/{a,b}.jsonl,more.jsonl")
-    ['feeds/{a,b}.jsonl', 'more.jsonl']
-    """
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(input_path):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if char == "," and depth <= 0:
-            parts.append(input_path[start:i])
-            start = i + 1
-    parts.append(input_path[start:])
-    if any(not part.strip() for part in parts):  # Hadoop: "Can not create a Path from an empty string"
-        raise UserError(f"{input_path}: an empty name between commas; remove the extra comma")
-    return parts
 
 
 def _folder_files(fs, status, part: str, kind: str, skipped: list[str]) -> list[str]:

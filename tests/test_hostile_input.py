@@ -289,7 +289,7 @@ def test_an_option_given_twice_is_refused_not_replaced(tmp_path, capsys):
     for path in (first, second):
         path.write_text('{"text": "Hai nước ký kết"}\n', encoding="utf-8")
     with pytest.raises(SystemExit) as exit_info:
-        serve_main(["tag", "--model", "m", "--input", str(first), "--inp", str(second), "--output", str(out)])
+        serve_main(["tag", "--model", "m", "--input", str(first), "--input", str(second), "--output", str(out)])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and err.count("\n") == 1 and not out.exists()
     assert f"argument --input: given twice ('{first}', then '{second}'); give it once (tag each file" in err

@@ -356,6 +356,11 @@ def test_serve_spark_parquet_and_csv(spark, tfidf_run, tfidf_predictor, tmp_path
             assert pd.isna(row["error"]) and row["label"] == want["label"] and row["lang"] == want["lang"]
             assert list(row["scores"]) == list(want["scores"]) and row["scores"] == want["scores"]
     assert f"in.parquet:row {len(texts)}: 'text' is empty" in tagged["error"].iloc[-1]
+    # a comma list of parquet files, as of JSONL ones (the parquet reader took the whole list as one path)
+    frame.iloc[:3].to_parquet(tmp_path / "more.parquet")
+    assert serve_main(["spark", "--model", tfidf_run.model_uri, "--input", f"{tmp_path / 'in.parquet'},{tmp_path / 'more.parquet'}",
+                       "--output", str(tmp_path / "both.parquet")]) == 0
+    assert len(pd.read_parquet(tmp_path / "both.parquet")) == len(frame) + 3
 
     # CSV in (as serve tag reads it), JSONL out: again byte for byte serve tag's output.
     src = tmp_path / "in.csv"
@@ -531,7 +536,8 @@ def test_train_and_tag_against_a_team_server_on_postgres(team_server, postgres, 
     url, artifacts = team_server
     # a database the server lacks is named as such, not "does not answer ... start it"
     missing = postgres.replace("postgresql://", "postgresql+psycopg2://").rsplit("/", 1)[0] + "/nodb"
-    assert 'database "nodb" does not exist; create it or fix the name' in database_problem(missing)
+    assert 'but not with that database (' in database_problem(missing)
+    assert 'database "nodb" does not exist); create it or fix the name' in database_problem(missing)
     env = {**os.environ, "MLFLOW_TRACKING_URI": url, "PYTHONWARNINGS": "ignore"}
     out = tmp_path / "tfidf-team"
     done = subprocess.run([sys.executable, "-m", "train", "--config", "configs/tfidf.yaml", "--set", "name=tfidf-team",
@@ -578,7 +584,7 @@ def test_databricks_without_credentials_fails_in_one_line_before_any_work(tmp_pa
         check_tracking_server()
 
 
-def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_line_each():
+def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_line_each(monkeypatch, capsys):
     """A hostile user's: training hung for minutes in silence on a server whose /health answered while its
     PostgreSQL was down; a password with '@' and ':' was a traceback showing part of it."""
     import http.server
@@ -586,8 +592,14 @@ def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_lin
 
     from vnzh_runtime.stores import database_problem, server_problem
 
+    from vnzh_runtime import stores
+
     class StoreDown(http.server.BaseHTTPRequestHandler):
+        slow = False
+
         def do_GET(self):  # noqa: N802 - http.server's name
+            if self.slow and self.path != "/health":
+                time.sleep(1.5)
             self.send_response(200 if self.path == "/health" else 500)
             self.end_headers()
             self.wfile.write(b"OK")
@@ -601,11 +613,19 @@ def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_lin
         url = f"http://127.0.0.1:{server.server_port}"
         assert server_problem(url) == (f"MLFLOW_TRACKING_URI={url}: the tracking server answers but its store does not "
                                        "(HTTP 500); check the database behind the server (mlflow server --backend-store-uri)")
+        # slower than the call's limit: a database waking from a pause, which MLflow's retries may outlast
+        StoreDown.slow = True
+        monkeypatch.setattr(stores, "API_SECONDS", 0.5)
+        assert server_problem(url) is None
+        assert "the tracking server took over 0.5 s to answer" in capsys.readouterr().err
     finally:
         server.shutdown()
     said = database_problem("postgresql+psycopg2://mlflow:p@ss:w0rd@127.0.0.1:15433/mlflow")
     assert said.startswith("MLFLOW_TRACKING_URI=postgresql+psycopg2://mlflow:***@127.0.0.1:15433/mlflow: the user or "
                            "password holds '@', which ends it in a URI; percent-encode it") and "w0rd" not in said
+    # ... while a user name may hold one (a cloud login, alice@example.com), and a '?' in a password stays masked
+    assert "ends it in a URI" not in database_problem("postgresql+psycopg2://alice@example.com:tok@127.0.0.1:1/db")
+    assert "s3cr" not in database_problem("postgresql+psycopg2://u:s3cr?t@127.0.0.1:1/db")
 
 
 def test_unreachable_tracking_server_fails_in_one_line_before_any_work(tmp_path, monkeypatch):

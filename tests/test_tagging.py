@@ -2,9 +2,11 @@
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from serve.__main__ import main as serve_main
 from serve.files import tag_file
@@ -133,25 +135,37 @@ def test_an_existing_output_is_refused_without_overwrite_before_the_model_loads(
 
 
 def test_a_folder_or_a_quoted_glob_as_input_is_the_loop_that_tags_each_file(tfidf_run, tmp_path, capsys):
-    """A newcomer's `--input seeds/` was "cannot read input (Is a directory)"; the line now is a loop that runs."""
+    """A newcomer's `--input seeds/` was "cannot read input (Is a directory)"; the line now is a loop that runs,
+    keeps the flags given, tags every file (a.txt and a.html both), and reads a file's name as text, not code."""
     import subprocess
 
     folder = tmp_path / "my articles"
     folder.mkdir()
-    for name, text in (("a.txt", "Kim ngạch thương mại Việt - Trung tăng\n\nHai bên ký kết"), ("b.txt", "中越边境贸易")):
+    for name, text in (("a.txt", "Kim ngạch thương mại Việt - Trung tăng\n\nHai bên ký kết"), ("a.html", "<p>中越边境贸易</p>"),
+                       ("n.$(touch PWNED)", "Hai nước tuần tra chung")):
         (folder / name).write_text(text, encoding="utf-8")
     model = str(tfidf_run.output_dir)
     for given in (str(folder), str(folder / "*.txt")):
-        assert serve_main(["tag", "--model", model, "--input", given, "--output", str(tmp_path / "o.jsonl")]) == 2
+        assert serve_main(["tag", "--model", model, "--input", given, "--output", str(tmp_path / "o.csv"),
+                           "--threshold", "0.6", "--quiet"]) == 2
         error = capsys.readouterr().err.strip()
-        assert error.startswith(f"error: {given}: a ") and "serve tag reads one file, so tag each: mkdir -p " in error
-    loop = error.split("so tag each: ", 1)[1].split(" (or python -m serve spark", 1)[0]
-    done = subprocess.run(["bash", "-c", loop], capture_output=True, text=True, timeout=300, cwd=Path.cwd())
+        assert error.startswith(f"error: {given}: a ") and "serve tag reads one file, so tag each: mkdir -p -- " in error
+        assert "--threshold 0.6 --quiet --input=" in error and '"$(basename -- "$f")".csv; done' in error
+    assert serve_main(["tag", "--model", model, "--input", str(tmp_path / "*.none"), "--output", "o.jsonl"]) == 2
+    assert "a pattern that matches no file; check the path" in capsys.readouterr().err
+    assert serve_main(["tag", "--model", model, "--input", str(folder), "--output", "o.jsonl"]) == 2
+    loop = capsys.readouterr().err.split("so tag each: ", 1)[1].split(" (or python -m serve spark", 1)[0]
+    done = subprocess.run(["bash", "-c", loop], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path.cwd())})
     assert done.returncode == 0, done.stderr
     tagged = tmp_path / "my articles-tags"
-    assert sorted(p.name for p in tagged.iterdir()) == ["a.jsonl", "b.jsonl"]
-    assert len((tagged / "a.jsonl").read_text(encoding="utf-8").splitlines()) == 2
-    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "b.txt"]  # nothing written among the inputs
+    assert sorted(p.name for p in tagged.iterdir()) == ["a.html.jsonl", "a.txt.jsonl", "n.$(touch PWNED).jsonl"]
+    assert len((tagged / "a.txt.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    assert not (tmp_path / "PWNED").exists() and len(list(folder.iterdir())) == 3  # nothing run, nothing written there
+    # flags are passed on as given, so argparse takes no abbreviation (--inp for --input: "given twice" in every run)
+    with pytest.raises(SystemExit):
+        serve_main(["tag", "--model", model, "--input", str(folder), "--inp", str(folder), "--output", "o.jsonl"])
+    assert "unrecognized arguments: --inp" in capsys.readouterr().err
 
 
 def test_cli_exit_codes(tfidf_run, tmp_path, capsys):

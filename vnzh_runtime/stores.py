@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 from vnzh_runtime.errors import UserError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+API_SECONDS = 10  # one API call after /health: a store down behind the server answers 500 after its own retries
 LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")  # MLflow 3's models:/m-<id>: a logged model, no registry
 
 
@@ -28,6 +30,8 @@ def shown_store(uri: str) -> str:
 
     >>> shown_store("postgresql://me:p/s@ss@db:5432/mlflow?password=x&sslmode=require")
     'postgresql://me:***@db:5432/mlflow?password=***&sslmode=require'
+    >>> shown_store("postgresql://me:s3cr?t@db/mlflow")
+    'postgresql://me:***@db/mlflow'
     """
     if "://" not in uri:
         return uri
@@ -42,6 +46,10 @@ def uri_parts(uri: str) -> tuple[str, str, str, str]:
     the last "@" before the query, since a password may hold "/" or "@"."""
     scheme, rest = uri.split("://", 1)
     base, _, query = rest.partition("?")
+    if "@" not in base and "/" not in base and "@" in query:  # a "?" in the password: the user part runs to the last "@"
+        user, _, after = rest.rpartition("@")
+        place, _, query = after.partition("?")
+        return scheme, user, place, query
     user, _, place = base.rpartition("@")
     return scheme, user, place, query
 
@@ -79,7 +87,7 @@ def server_problem(store: str) -> str | None:
     scheme, _, place, _ = uri_parts(store)
     address = f"{scheme}://{place}"  # user:password@ is no part of the host to ask
     try:
-        urllib.request.urlopen(address.rstrip("/") + "/health", timeout=5).read()
+        urllib.request.urlopen(address.rstrip("/") + "/health", timeout=5, context=tls_context()).read()
     except OSError as err:
         return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
                 "start it or fix the address")
@@ -94,17 +102,32 @@ def store_behind_server_problem(store: str, address: str) -> str | None:
 
     try:
         urllib.request.urlopen(address.rstrip("/") + "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default",
-                               timeout=10).read()
+                               timeout=API_SECONDS, context=tls_context()).read()
     except urllib.error.HTTPError as err:
         if err.code < 500:  # no such experiment, or a login this check does not send: the store answered
             return None
-        reason = f"HTTP {err.code}"
-    except OSError as err:  # a timeout: the server waits on its store
-        reason = str(getattr(err, "reason", err))
-    else:
-        return None
-    return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server answers but its store does not ({reason}); "
-            "check the database behind the server (mlflow server --backend-store-uri)")
+        return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server answers but its store does not (HTTP "
+                f"{err.code}); check the database behind the server (mlflow server --backend-store-uri)")
+    except OSError as err:
+        if not isinstance(getattr(err, "reason", err), TimeoutError):  # /health answered: MLflow says the rest
+            return None
+        # slow, not down: a paused database may be waking, and MLflow retries
+        print(f"note: MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server took over {API_SECONDS} s to answer "
+              f"({getattr(err, 'reason', err)}); its database may be down or waking, and MLflow goes on retrying",
+              file=sys.stderr)
+    return None
+
+
+def tls_context():
+    """The TLS settings MLflow's own client takes from its environment, for this module's checks."""
+    import ssl
+
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        return ssl._create_unverified_context()  # noqa: S323 - the user asked for it, as MLflow reads it
+    certificates = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH") or None  # a file or, as requests takes it, a folder
+    if certificates and os.path.isdir(certificates):
+        return ssl.create_default_context(capath=certificates)
+    return ssl.create_default_context(cafile=certificates)
 
 
 def databricks_problem(store: str) -> str | None:
@@ -193,7 +216,7 @@ def database_problem(store: str) -> str | None:
     import sqlalchemy
 
     shown = f"MLFLOW_TRACKING_URI={shown_store(store)}"
-    if "@" in uri_parts(store)[1]:  # the URI's reader ends the password at its first "@": its tail read as the host
+    if "@" in uri_parts(store)[1].partition(":")[2]:  # the URI's reader ends a password at its first "@" (a user name may hold one)
         return (f"{shown}: the user or password holds '@', which ends it in a URI; percent-encode it (@ as %40, : as "
                 "%3A, / as %2F: python -c \"import urllib.parse, getpass; print(urllib.parse.quote(getpass.getpass(), safe=''))\")")
     try:
@@ -203,11 +226,12 @@ def database_problem(store: str) -> str | None:
     except ImportError:
         return None  # missing_driver says so
     except (sqlalchemy.exc.SQLAlchemyError, ValueError) as err:  # ValueError: a port that is no number
-        reason = str(getattr(err, "orig", err)).strip().splitlines()[0][:160]
-        if "authentication failed" in reason:
+        said = str(getattr(err, "orig", err)).strip()
+        reason = said.splitlines()[0][:160]
+        if "does not exist" in said or "Unknown database" in said or "to database" in said:  # MySQL 1049, 1044
+            return f"{shown}: the database server answers, but not with that database ({reason}); create it or fix the name"
+        if "authentication failed" in said or "Access denied" in said:  # PostgreSQL's words, MySQL's (1045)
             return f"{shown}: the database refuses the login ({reason}); fix the user or password"
-        if "does not exist" in reason:
-            return f"{shown}: the database server answers, but {reason}; create it or fix the name"
         return f"{shown}: the database does not answer ({reason}); start it or fix the address"
     return None
 
