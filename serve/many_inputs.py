@@ -15,12 +15,11 @@ import glob
 import os
 import re
 import shlex
-from itertools import takewhile
 from pathlib import Path
 
+from serve.readers import STDIN
 from vnzh_runtime.errors import UserError
 
-STDIN = "-"
 _WILDCARD = re.compile(r"[*?]|\[[^\]/]+\]")  # a wildcard, a class as Python's glob reads it
 
 
@@ -78,16 +77,16 @@ def check_one_input(input_path: str, output_path: str, argv: list[str]) -> None:
         found = sum(os.path.isfile(match) for match in glob.glob(input_path))
         if not found:
             raise UserError(f"{input_path}: a pattern that matches no file; check the path")
-        head = "/".join(takewhile(lambda part: not glob.has_magic(part), input_path.split("/")[:-1]))
+        head = os.path.dirname(input_path)
         pattern, kind = shell_glob(input_path), f"a pattern of {found} file{'s' if found != 1 else ''}"
-    out = shlex.quote(f"{head.rstrip('/')}-tags" if head.strip("/.") else "tags")
-    make = f"mkdir -p -- {out}; "
-    if folder is None and glob.has_magic(os.path.dirname(input_path)):  # data/*/x.jsonl: day1/x and day2/x apart
-        out, make = '"$d"', ""
+    if glob.has_magic(head) and folder is None:  # data/*/x.jsonl: day1/x and day2/x apart, each beside its folder
+        make, out, per_file = "", '"$d"', 'd="$(dirname -- "$f")-tags"; mkdir -p -- "$d"; '
+    else:
+        out = shlex.quote(f"{head.rstrip('/')}-tags" if head.strip("/.") else "tags")
+        make, per_file = f"mkdir -p -- {out}; ", ""
     suffix = Path(output_path).suffix.lower() if Path(output_path).suffix.lower() in (".csv", ".tsv") else ".jsonl"
     command = shlex.join(["python", "-m", "serve", "tag", *other_flags(argv)])
     # a.txt and a.html get a.txt.jsonl and a.html.jsonl; --input=: a name that starts with "-" is no flag
-    per_folder = "" if make else 'd="$(dirname -- "$f")-tags"; mkdir -p -- "$d"; '
     raise UserError(f"{input_path}: {kind}; serve tag reads one file, so tag each: {make}for f in {pattern}; "
-                    f"do [ -f \"$f\" ] || continue; {per_folder}{command} --input=\"$f\" --output={out}/\"$(basename -- "
+                    f"do [ -f \"$f\" ] || continue; {per_file}{command} --input=\"$f\" --output={out}/\"$(basename -- "
                     f"\"$f\")\"{suffix}; done (or python -m serve spark, which reads a folder of .jsonl or .csv records whole)")

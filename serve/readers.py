@@ -38,9 +38,9 @@ from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import note_document_lookalike
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.filekind import first_filled, head_lines, opens_records, pasted_problem, whole_file_problem
-from vnzh_runtime.mailfile import is_mail
 from vnzh_runtime.fix_commands import suffix_fix
 from vnzh_runtime.jsonl import JsonlRow, read_jsonl
+from vnzh_runtime.mailfile import is_mail
 from vnzh_runtime.markup import is_blank
 from vnzh_runtime.salvage import clean_id
 
