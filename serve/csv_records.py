@@ -120,6 +120,22 @@ def shown_header(header: list[str], columns: int = 6, width: int = 40) -> str:
     return repr(cut)[:-1] + more + "]"
 
 
+def header_below(reader, rows: int = 10) -> int | None:
+    """How many lines below the first a header with a `text` column is, under any separator, or None."""
+    start = reader.line_num
+    for _ in range(rows):
+        try:
+            row = next(reader, None)
+        except csv.Error:
+            return None
+        if row is None:
+            return None
+        text = reader.dialect.delimiter.join(row)
+        if any("text" in header_names(text.split(separator)) for separator in SEPARATORS):
+            return reader.line_num - start
+    return None
+
+
 def csv_header(reader, name: str, line: int = 1) -> list[str]:
     try:
         header = next(reader, None)
@@ -129,6 +145,10 @@ def csv_header(reader, name: str, line: int = 1) -> list[str]:
         raise UserError(f"{name}: {EMPTY}")  # Excel's `sep=` line alone
     header = header_names(header)
     if not header or "text" not in header:
+        below = header_below(reader)
+        if below:  # a report's title rows above the table, as spreadsheets export it
+            raise UserError(f"{name}:{line}: the CSV header is on line {line + below}, with a 'text' column; delete the "
+                            f"{below} line{'s' if below > 1 else ''} above it")
         raise UserError(f"{name}:{line}: the CSV header has no 'text' column (found {shown_header(header)}); add one")
     for column in KNOWN_COLUMNS:
         if header.count(column) > 1:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from html.entities import html5
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -46,6 +47,9 @@ MAX_ENTITY_CHARS = 1_000_000
 _ENTITY = re.compile(r"<!ENTITY\s+([^\s%;&]+)\s+(?:\"([^\"]*)\"|'([^']*)')")  # a general internal entity
 _REFERENCE = re.compile(r"&([^\s;&#]+);")
 _CHARACTER_REFERENCE = re.compile(r"&#(?:x[0-9a-fA-F]+|[0-9]+);")
+# An `&` and the named entity it opens, if any; a character reference is left alone
+_AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;)(?:([A-Za-z_][\w.-]*);)?")
+_XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 
 
 def root_name(text: str) -> str | None:
@@ -128,15 +132,41 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
                  f"entities that would add {int(expanded):,} characters (the limit is {MAX_ENTITY_CHARS:,})")
         raise UserError(f"{name}: its DOCTYPE declares {added}; remove the <!ENTITY> declarations, or save the feed "
                         "again from its site")
+    declaration = _XML_DECLARATION.match(text)  # it names the file's encoding, and the text is decoded now:
+    kept = "\n" * declaration.group(0).count("\n") if declaration else ""  # its lines kept, for errors' numbers
+    text = kept + text[declaration.end():] if declaration else text
     try:
-        declaration = _XML_DECLARATION.match(text)  # it names the file's encoding, and the text is decoded now:
-        kept = "\n" * declaration.group(0).count("\n") if declaration else ""  # its lines kept, for errors' numbers
-        tree = ET.fromstring(kept + text[declaration.end():] if declaration else text)
+        tree = ET.fromstring(text)
     except ET.ParseError as err:
-        line, column = err.position
-        raise UserError(f"{name}:{line}: not well-formed XML ({str(err).partition(':')[0]}, column {column + 1}); "
-                        "fix the feed there, or save it again from its site") from None
+        try:  # as feed readers do, and only for a feed expat refuses: a valid one is read as written
+            tree = ET.fromstring(as_feed_readers_read(text))
+        except ET.ParseError:
+            line, column = err.position
+            raise UserError(f"{name}:{line}: not well-formed XML ({str(err).partition(':')[0]}, column {column + 1}); "
+                            "fix the feed there") from None
     yield from feed_records(tree, FEED_ROOTS[local(tree.tag)], Path(name).stem, name)
+
+
+def as_feed_readers_read(text: str) -> str:
+    """A feed as sites serve it, made XML as feed readers read it: a bare `&` (`?id=1&cat=2`) escaped, and an
+    HTML entity XML lacks (`&nbsp;`) written as its character reference; an unknown one is text, as in a page.
+
+    >>> as_feed_readers_read('<title>Việt&nbsp;Nam &amp; Lào &ndash; a&b &zz;</title>')
+    '<title>Việt&#160;Nam &amp; Lào &#8211; a&amp;b &amp;zz;</title>'
+    """
+    prolog = _PROLOG.match(text).end()
+    known = _XML_ENTITIES | {found.group(1) for found in _ENTITY.finditer(text[:prolog])}
+
+    def reference(found: re.Match) -> str:
+        entity = found.group(1)
+        if entity is None:
+            return "&amp;"
+        if entity in known:
+            return found.group(0)
+        characters = html5.get(f"{entity};")
+        return "".join(f"&#{ord(c)};" for c in characters) if characters else f"&amp;{entity};"
+
+    return text[:prolog] + _AMPERSAND.sub(reference, text[prolog:])
 
 
 def decoded(page: bytes, name: str) -> str:

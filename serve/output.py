@@ -32,8 +32,9 @@ _OPEN_FD = re.compile(r"/dev/(?:(stdout)|(stderr)|fd/(\d+))|/proc/self/fd/(\d+)"
 OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # a full disk, a quota, a file-size limit
 
 
-# Output names that promise a format `serve tag` does not write (CSV for .csv, TSV for .tsv, else JSON Lines)
-NOT_WRITTEN = (".parquet", ".xlsx", ".xls", ".ods", ".feather", ".arrow", ".avro", ".orc", ".pdf", ".docx",
+# Output names that promise a format `serve tag` does not write (CSV for .csv, TSV for .tsv, else JSON Lines):
+# a .json file is one JSON document to `json.load` and to every JSON tool, which JSON Lines is not
+NOT_WRITTEN = (".json", ".parquet", ".xlsx", ".xls", ".ods", ".feather", ".arrow", ".avro", ".orc", ".pdf", ".docx",
                *ARCHIVE_SUFFIXES, *TAR_SUFFIXES)
 
 

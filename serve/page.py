@@ -1,12 +1,12 @@
 """The analyst's page at `/` and the endpoint it tags files with, `POST /tag/file`.
 
     GET  /                 the page (serve/static/: one HTML, one JS, one CSS file; nothing external)
-    POST /tag/file?filename=x.jsonl&threshold=auto&format=json|jsonl|csv     body: the file's bytes
+    POST /tag/file?filename=x.jsonl&threshold=auto&format=json|jsonl|csv|tsv     body: the file's bytes
 
 `/tag/file` is `serve tag` over HTTP: the file is read by `serve.readers` (picked by
 its name: .jsonl/.json/.ndjson, .csv, anything else a raw article) and tagged by `tag_records`, so
 its records, per-record errors and ids are exactly those `serve tag` writes for a file of
-that name. `format=jsonl` or `csv` answers with the very bytes `serve tag --output x.jsonl`
+that name. `format=jsonl`, `csv` or `tsv` answers with the very bytes `serve tag --output x.jsonl`
 (or `.csv`) writes; `format=json` (the page's) gives `{"records": [...], "texts": [...],
 "furniture": [...], ...}`: the same records, with each record's text and whether it is page
 furniture (too short to be a headline or body text, `vnzh_runtime.context`).
@@ -95,7 +95,8 @@ def query_threshold(text: str | None):
 def render(rows: list[dict], labels: list[str], fmt: str, label_scores: bool = False) -> str:
     """The records as `serve tag` writes them (serve.files' writers, line ends and all)."""
     sink = io.StringIO(newline="")
-    writer = CsvWriter(sink, labels, label_scores=label_scores) if fmt == "csv" else JsonlWriter(sink, labels)
+    delimiter = {"csv": ",", "tsv": "\t"}.get(fmt)
+    writer = JsonlWriter(sink, labels) if delimiter is None else CsvWriter(sink, labels, delimiter, label_scores)
     for row in rows:
         writer.write(row)
     return sink.getvalue()
@@ -157,7 +158,7 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         filename: str = Query(..., min_length=1, max_length=255,
                               description="the file's name; .jsonl/.json/.ndjson, .csv, or anything else for a raw article"),
         threshold: Optional[str] = Query(None, description="abstain below this top score (0-1); 'auto': chosen on dev"),
-        format: Literal["json", "jsonl", "csv"] = Query("json", description="json: the page's; jsonl/csv: serve tag's"),
+        format: Literal["json", "jsonl", "csv", "tsv"] = Query("json", description="json: the page's; jsonl/csv/tsv: serve tag's"),
     ) -> Response:
         """Tag a file (the request body, raw bytes) exactly as `python -m serve tag` tags a file of that name."""
         name = Path(filename.replace("\\", "/")).name
@@ -178,7 +179,8 @@ def add_page(app: FastAPI, predictor: Predictor, limiter: anyio.CapacityLimiter,
         except UserError as err:  # e.g. a CSV without a 'text' column: serve tag stops with the same line
             raise HTTPException(422, str(err)) from None
         if format != "json":
-            return Response(answer, media_type="text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson",
+            media = {"csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8"}
+            return Response(answer, media_type=media.get(format, "application/x-ndjson"),
                             headers={"Content-Disposition": attachment(Path(name).stem or "tags", format)})
         return Response(answer, media_type="application/json")
 

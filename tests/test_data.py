@@ -83,15 +83,17 @@ def test_a_text_in_train_and_in_test_is_refused_at_load(tmp_path):
     assert [r.split for r in load_records([str(path)])] == ["dev", "test"]  # no training figure at stake
 
 
-def test_the_corpus_check_says_a_file_it_cannot_read_in_one_line(tmp_path, capsys):
+def test_the_corpus_check_says_a_file_it_cannot_read_in_one_line_and_still_checks_the_others(tmp_path, capsys):
     from train.corpus import main as corpus_main
     from vnzh_runtime.bounded import MAX_LINE_BYTES
 
-    path = tmp_path / "huge.jsonl"
+    path, other = tmp_path / "huge.jsonl", tmp_path / "other.jsonl"
     path.write_bytes(b"x" * (MAX_LINE_BYTES + 1))
-    assert corpus_main(["--no-min-counts", str(path)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}:1: a line of more than 32 MB") and err.count("\n") == 1
+    other.write_text(line(id="a") + "\n" + line(id="a") + "\n", encoding="utf-8")
+    assert corpus_main(["--no-min-counts", str(path), str(other)]) == 1
+    said = capsys.readouterr().out
+    assert said.count(f"error: {path}:1: a line of more than 32 MB") == 1
+    assert f"error: {other}:2: duplicate id 'a'" in said  # was hidden: the first file's error stopped the check
 
 
 def test_a_numeric_doc_id_names_an_article_as_train_evaluate_reads_it():

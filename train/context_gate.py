@@ -21,6 +21,15 @@ from vnzh_runtime.relevance import gate_features
 MIN_ROWS = 20  # fewer dev paragraphs with an article head: no gate, paragraphs stand alone
 
 
+def no_gate_note(records: list[Record], head: int) -> str:
+    """Why no gate was fitted, for a model whose paragraphs will then be read alone, whatever `context.head` says."""
+    inside = sum(1 for context in record_contexts(records, head) if context)
+    why = (f"dev holds {inside} paragraphs inside an article (records that share a doc_id), and it "
+           f"needs {MIN_ROWS}" if inside < MIN_ROWS else "dev's paragraphs are all VN–China, or all other")
+    return (f"note: article context is off in this model: {why} to fit the gate that weighs an article's head; every "
+            "paragraph is read alone (fix: add whole articles, and look-alike stories, to dev)")
+
+
 def fit_gate(predictor, records: list[Record], head: int, seed: int = 13) -> list[float] | None:
     from sklearn.linear_model import LogisticRegression
 

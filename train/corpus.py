@@ -18,8 +18,8 @@ import sys
 from collections import Counter, defaultdict
 from itertools import combinations
 
-from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, article_in_two_splits, in_file, iter_file,
-                        record_from, resolve_files)
+from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, article_in_two_splits, doc_id_as_written,
+                        in_file, iter_file, record_from, resolve_files)
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.textnorm import normalize, tokenize
@@ -98,6 +98,26 @@ def unknown_fields(value: dict, where: str) -> list[str]:
     return found
 
 
+def scattered_articles(records: list[tuple[str, Record]]) -> list[str]:
+    """A doc_id that comes back after other records of its file: training reads its paragraphs as one article,
+    `serve tag`, which streams, as two (the second without the first's head).
+
+    >>> a, b = (Record(i, "vi", ("other",), "x", "s", "test", doc) for i, doc in (("1", "f\\tA"), ("2", None)))
+    >>> scattered_articles([("f:1", a), ("f:2", b), ("f:3", a)])
+    ["f:3: doc_id 'A' comes back after other records (its article began at f:1); serve tag reads it as a second article without the first's head, training as one (fix: keep an article's records together)"]
+    """
+    found, began, last = [], {}, None
+    for where, record in records:
+        if record.doc_id is not None and record.doc_id != last and record.doc_id in began:
+            found.append(f"{where}: doc_id {doc_id_as_written(record)!r} comes back after other records (its article "
+                         f"began at {began[record.doc_id]}); serve tag reads it as a second article without the "
+                         "first's head, training as one (fix: keep an article's records together)")
+        if record.doc_id is not None:
+            began.setdefault(record.doc_id, where)
+        last = record.doc_id
+    return found
+
+
 def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str], list[str], list[tuple[str, Record]]]:
     errors: list[str] = []
     warnings: list[str] = []
@@ -106,24 +126,28 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
     texts: dict[str, str] = {}
     articles: dict[str, tuple[str, str]] = {}
     for path in resolve_files(patterns, flag="train.corpus"):
-        for where, row in iter_file(path):
-            try:
-                record = in_file(record_from(row, where), path)  # a doc_id names an article within its file
-            except DataError as err:
-                errors.append(str(err))
-                continue
-            warnings.extend(unknown_fields(row.value, where))
-            if record.id in ids:
-                errors.append(f"{where}: duplicate id {record.id!r} (first at {ids[record.id]})")
-            key = normalize(record.text, lowercase=True)
-            if key in texts:
-                errors.append(f"{where}: duplicate text (first at {texts[key]})")
-            ids.setdefault(record.id, where)
-            texts.setdefault(key, where)
-            in_two_splits = article_in_two_splits(articles, record, where)
-            if in_two_splits:
-                errors.append(in_two_splits)
-            records.append((where, record))
+        try:  # a whole file no reader takes (gzip, UTF-16) is its error; the other files are still checked
+            for where, row in iter_file(path):
+                try:
+                    record = in_file(record_from(row, where), path)  # a doc_id names an article within its file
+                except DataError as err:
+                    errors.append(str(err))
+                    continue
+                warnings.extend(unknown_fields(row.value, where))
+                if record.id in ids:
+                    errors.append(f"{where}: duplicate id {record.id!r} (first at {ids[record.id]})")
+                key = normalize(record.text, lowercase=True)
+                if key in texts:
+                    errors.append(f"{where}: duplicate text (first at {texts[key]})")
+                ids.setdefault(record.id, where)
+                texts.setdefault(key, where)
+                in_two_splits = article_in_two_splits(articles, record, where)
+                if in_two_splits:
+                    errors.append(in_two_splits)
+                records.append((where, record))
+        except UserError as err:
+            errors.append(str(err))
+    warnings.extend(scattered_articles(records))
     split_of = {where: r.split for where, r in records}
     for a, b, jaccard, containment in near_duplicates(records):
         message = f"{a} ~ {b}: near duplicate (jaccard {jaccard:.2f}, containment {containment:.2f})"

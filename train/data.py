@@ -107,6 +107,9 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     for key in ("id", "text", "source"):
         if not isinstance(row[key], str) or is_blank(row[key]):
             raise DataError(f"{where}: field '{key}' must be a non-empty string{string_fix(key, row[key])}")
+        if _SURROGATE.search(row[key]):  # JSON lets "\ud800" through; no file, MLflow's dataset log included, can
+            raise DataError(f"{where}: field '{key}' holds a lone surrogate escape ({surrogate_shown(row[key])}), "
+                            "half of a character (fix: remove it, or write the character itself)")
     if row["lang"] not in LANGS:
         raise DataError(f"{where}: lang {row['lang']!r} is not one of {', '.join(LANGS)}")
     if row["split"] not in SPLITS:
@@ -135,6 +138,13 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
                         "(fix: a string or a number, e.g. \"art-12\", or leave it out)")
     doc_id = document_key(doc_id)  # 7 and "7" one article, as every tagging path and train.evaluate read it
     return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_shown(text: str) -> str:
+    return "\\u" + format(ord(_SURROGATE.search(text).group()), "04x")
 
 
 NOT_JSONL = (".csv", ".tsv", ".parquet", ".xlsx", ".txt")  # what a labelled sample often comes as instead
@@ -166,7 +176,8 @@ def resolve_files(patterns: list[str], flag: str = "data.files") -> list[Path]:
     files: list[Path] = []
     seen: set = set()
     for pattern in patterns:
-        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))
+        # `**` is any depth of folders, as in a shell with globstar (else one level: files left out without a word)
+        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern, recursive=True))
         if not matches:
             raise DataError(f"{flag}: {pattern!r} matches no file (run from the project root or give an absolute path)")
         folder = next((m for m in matches if Path(m).is_dir()), None)
@@ -237,6 +248,30 @@ def load_records(patterns: list[str]) -> list[Record]:
             seen[record.id] = where
             records.append(record)
     return records
+
+
+def repeated_texts(records: list[Record]) -> str | None:
+    """A note where scored records (dev, test) repeat another's text in their split under another id: each copy
+    counts in the figures, as a repeated id would (which is refused). Kept, as real feeds repeat lines.
+
+    >>> repeated_texts([Record("a", "vi", ("other",), "Xem thêm", "s", "test"), Record("b", "vi", ("other",), "xem thêm", "s", "test")])
+    'note: 1 test record repeats the text of another (b, as a); each copy counts in the figures (python -m train.corpus lists them)'
+    """
+    first: dict[tuple[str, str], str] = {}
+    repeats: dict[str, list[str]] = {}
+    for record in records:
+        if record.split in ("dev", "test"):
+            key = (record.split, normalize(record.text, lowercase=True))
+            if key in first:
+                repeats.setdefault(record.split, []).append(f"{record.id}, as {first[key]}")
+            first.setdefault(key, record.id)
+    if not repeats:
+        return None
+    counts = " and ".join(f"{len(ids)} {split} record{'s' if len(ids) > 1 else ''}" for split, ids in repeats.items())
+    example = next(iter(repeats.values()))[0]
+    verb = "repeats" if sum(map(len, repeats.values())) == 1 else "repeat"
+    return (f"note: {counts} {verb} the text of another ({example}); each copy counts in the figures "
+            "(python -m train.corpus lists them)")
 
 
 def by_split(records: list[Record], labels: list[str]) -> dict[str, list[Record]]:

@@ -74,15 +74,20 @@ def evaluate_into(args, predictions) -> None:
         refuse_deleted(EVALUATIONS, "the evaluations experiment", renamable=False)
     predictor, other = load_models(args)
     if args.log:  # which version an alias names now, not after the evaluation (a training run may move it)
+        from train.tracking_eval import as_this_store_knows_it
         from vnzh_runtime.provenance import model_info
 
-        info = model_info(predictor, args.model)
+        info = as_this_store_knows_it(model_info(predictor, args.model), args.model)
+    from train.data import repeated_texts
     from train.samples import load_labelled, trim_labels
 
     labelled = load_labelled(args.data, predictor.labels)
     records = [r for r in labelled if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
+    repeated = repeated_texts(records)
+    if repeated:
+        print(repeated + "\n")
     if len(records) < len(labelled):
         print(f"note: {len(labelled) - len(records)} records of split train left out (training data says nothing "
               "of how a model does on text it has not seen)\n")

@@ -53,7 +53,7 @@ def check_target(path: str) -> Path:
         raise UserError(f"{FLAG} {path}: a name of more than {longest} bytes is too long here (fix: a shorter name)")
     if target.suffix.lower() not in (".jsonl", ".ndjson", ""):
         raise UserError(f"{FLAG} {path}: written as JSON Lines, one record per line (fix: name it "
-                        f"{target.with_suffix('.jsonl').name})")
+                        f"{target.name.split('.')[0] or target.name}.jsonl)")  # x.jsonl.gz: x.jsonl
     return target
 
 

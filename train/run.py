@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from train.config import Config
-from train.context_gate import fit_gate
-from train.data import DataError, by_split, left_out, load_records
+from train.context_gate import fit_gate, no_gate_note
+from train.data import DataError, by_split, left_out, load_records, repeated_texts
 from train.scores import choose_threshold, evaluate_records, evaluate_scopes, format_report
 from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, output_lock, save_model_dir,
                             tuning_dir, update_spec)
@@ -65,6 +65,9 @@ def train(config: Config, log=print, overwrite: bool = False) -> TrainResult:
 def train_into(config: Config, target: Path, log, overwrite: bool) -> TrainResult:
     """`train` once its output directory is checked and locked."""
     records = load_records(config.data.files)
+    repeated = repeated_texts(records)
+    if repeated:
+        print(repeated, file=sys.stderr)
     splits = by_split(records, config.data.labels)
     for split in ("train", "dev"):
         if not splits[split]:
@@ -139,6 +142,8 @@ def tune_on_dev(directory: Path, config: Config, dev: list) -> tuple[Predictor, 
     and dev's scores through the gate (the thresholds do not change them), so dev is tagged once."""
     predictor = Predictor.load(directory)
     gate = fit_gate(predictor, dev, config.context.head)
+    if gate is None and config.context.head:
+        print(no_gate_note(dev, config.context.head), file=sys.stderr)
     tuning = {"context": {"head": config.context.head if gate else 0, "gate": gate}}
     predictor.spec = {**predictor.spec, **tuning}  # in memory: the threshold is chosen on scores through the gate
     probs = predictor.predict_proba([r.text for r in dev], doc_ids=[r.doc_id for r in dev])

@@ -183,9 +183,10 @@ class TrainingRun:
         # An optional doc_id (article context): a column the signature lacks is dropped before predict.
         # Any type: an article's id is a string or a number, as in serve tag (vnzh_runtime.context.document_key).
         signature.inputs = Schema([ColSpec(AnyType(), "text"), ColSpec(AnyType(), "doc_id", required=False)])
-        # A call's own threshold (abstain below it; null: the model's); without it in the signature MLflow
-        # drops the params a caller or a served model's request passes, with only a warning.
-        signature.params = ParamSchema([ParamSpec("threshold", "double", None)])
+        # A call's own threshold (abstain below it; null: the model's), or the one chosen on dev (a double cannot
+        # be "auto"); without them in the signature MLflow drops the params a caller passes, with only a warning.
+        signature.params = ParamSchema([ParamSpec("threshold", "double", None),
+                                        ParamSpec("auto_threshold", "boolean", False)])
         name, alias = self.config.mlflow.registered_model, self.config.mlflow.alias
         info = mlflow.pyfunc.log_model(
             name="model", python_model=str(PYFUNC_ENTRY), artifacts={MODEL_ARTIFACT: str(model_dir)},

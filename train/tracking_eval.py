@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from train.tracking import TAG_LIMIT, end_status, records_dataset, use_experiment
+from vnzh_runtime.provenance import version_model_id
 from vnzh_runtime.pyfunc import quiet_mlflow
 from vnzh_runtime.stores import tracking_uri
 
@@ -24,9 +25,7 @@ def logged_model_id(info: dict) -> str | None:
         return info["model_id"]
     try:
         if info.get("name") and info.get("version"):
-            version = mlflow.MlflowClient().get_model_version(info["name"], info["version"])
-            source = version.source or ""  # a version registered from "models:/m-<id>" may leave model_id unset
-            return version.model_id or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
+            return version_model_id(mlflow.MlflowClient().get_model_version(info["name"], info["version"]))
         if info.get("run_id"):
             experiment = mlflow.MlflowClient().get_run(info["run_id"]).info.experiment_id
             found = mlflow.search_logged_models([experiment], filter_string=f"source_run_id = '{info['run_id']}'",
@@ -35,6 +34,27 @@ def logged_model_id(info: dict) -> str | None:
     except mlflow.exceptions.MlflowException:  # deleted, or a store without logged models: the tags still name it
         return None
     return None
+
+
+def as_this_store_knows_it(info: dict, model: str) -> dict:
+    """`info` of a model directory whose training run this store does not hold (trained against another store, or
+    copied from another machine) without that run's registered name, version and run: here they would name
+    another model, or none."""
+    import mlflow
+
+    from vnzh_runtime.stores import shown_store
+
+    if model.startswith(("models:/", "runs:/")) or not info.get("run_id"):
+        return info
+    quiet_mlflow()
+    try:
+        mlflow.MlflowClient(tracking_uri()).get_run(info["run_id"])
+        return info
+    except mlflow.exceptions.MlflowException:
+        claimed = f" (its config's registered model {info['name']})" if info.get("name") else ""
+        print(f"note: {model} was trained against another MLflow store: its run {info['run_id']} is not in "
+              f"{shown_store(tracking_uri())}; the evaluation run names it by its directory{claimed}\n")
+        return info | {"name": None, "version": None, "alias": None, "run_id": None}
 
 
 def log_evaluation_run(model: str, spec: dict, info: dict, results: dict, report: str, data_files: list[str],

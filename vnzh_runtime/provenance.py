@@ -43,6 +43,7 @@ def model_info(predictor: Predictor, source: str | None) -> dict:
         found = _registry(lambda client: _registered(client, name, alias, info["version"]))
         if found is not None:
             info["version"], info["run_id"] = str(found.version), found.run_id
+            info["model_id"] = version_model_id(found)
         return info
     if source.startswith("runs:/"):
         info["run_id"] = source.removeprefix("runs:/").split("/")[0] or None
@@ -120,6 +121,13 @@ def _version_of_run(client, run_id: str) -> tuple[str, str, str | None] | None:
         return None
     aliases = client.get_model_version(found.name, found.version).aliases  # a search leaves them out
     return found.name, str(found.version), ", ".join(sorted(aliases)) or None
+
+
+def version_model_id(version) -> str | None:
+    """The logged model (MLflow 3) behind a registered version: its `model_id`, which a version registered from
+    "models:/m-<id>" may leave unset, else that source's id."""
+    source = getattr(version, "source", None) or ""
+    return getattr(version, "model_id", None) or (source.removeprefix("models:/") if source.startswith("models:/m-") else None)
 
 
 def _registered(client, name: str, alias: str | None, version: str | None):

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
@@ -56,18 +58,14 @@ class TaggerPyfunc(PythonModel):
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
+        params = params or {}
         try:
-            return self.tag(model_input, call_threshold((params or {}).get("threshold")))
+            return self.tag(model_input, call_threshold(params.get("threshold"), params.get("auto_threshold")))
         except UserError as err:
             raise MlflowException(str(err), error_code=INVALID_PARAMETER_VALUE) from None
 
-    def tag(self, model_input, threshold: float | None) -> pd.DataFrame:
-        if isinstance(model_input, pd.DataFrame):
-            model_input = spread_columns(model_input)
-            texts = model_input["text"].tolist()
-            doc_ids = model_input["doc_id"].tolist() if "doc_id" in model_input.columns else None
-        else:
-            texts, doc_ids = list(model_input), None
+    def tag(self, model_input, threshold: float | str | None) -> pd.DataFrame:
+        texts, doc_ids, index = input_rows(model_input)
         if doc_ids is not None:
             doc_ids = [None if pd.api.types.is_scalar(doc) and pd.isna(doc) else doc for doc in doc_ids]
         errors = [text_error(text) for text in texts]
@@ -78,8 +76,6 @@ class TaggerPyfunc(PythonModel):
         extra = ["label_scores"] if self.predictor.multilabel else []
         rows = [next(tagged) | {"error": None} if error is None else self.error_row(error, extra) for error in errors]
         # object columns keep None as None (pandas' str dtype would turn it into NaN): null, as in JSON.
-        # The caller's index is kept, so results join back to the rows (and their ids) they came from.
-        index = model_input.index if isinstance(model_input, pd.DataFrame) else None
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS + extra + ["error"], dtype=object, index=index)
 
     def error_row(self, error: str, extra: list[str]) -> dict:
@@ -90,13 +86,47 @@ class TaggerPyfunc(PythonModel):
                 "error": error}
 
 
-def call_threshold(threshold) -> float | None:
-    """A call's `params.threshold` (the signature's double), for `Predictor.predict`; None: the model's own."""
+def call_threshold(threshold, auto=None) -> float | str | None:
+    """A call's `params` (the signature's `threshold`, a double, and `auto_threshold`, a boolean: MLflow refuses
+    the string "auto" for a double before the model sees it) as `Predictor.predict`'s threshold; None: the model's own.
+
+    >>> call_threshold(0.6), call_threshold(None, True), call_threshold(None, False)
+    (0.6, 'auto', None)
+    """
+    if auto not in (None, True, False):
+        raise UserError(f"params.auto_threshold: {auto!r} is not true or false")
+    if auto and threshold is not None:
+        raise UserError("params: threshold and auto_threshold both given; give one (auto_threshold: the one chosen on dev)")
+    if auto:
+        return "auto"
     if threshold is None:
         return None
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise UserError(f"params.threshold: {threshold!r} is not a number from 0 to 1")
     return float(threshold)
+
+
+def input_rows(model_input) -> tuple[list, list | None, pd.Index | None]:
+    """(texts, doc_ids or None, the caller's index) of a DataFrame with `text` (and `doc_id`), a Series or a list
+    of texts; the index is kept, so results join back to the rows (and their ids) they came from. A string alone
+    would be tagged character by character, and a dict key by key: refused.
+
+    >>> input_rows(pd.Series(["a", "b"], index=[9, 4]))
+    (['a', 'b'], None, Index([9, 4], dtype='int64'))
+    """
+    if isinstance(model_input, pd.DataFrame):
+        frame = spread_columns(model_input)
+        if "text" not in frame.columns:  # the signature requires it: only a caller of the unwrapped model gets here
+            raise UserError(f"model input: no 'text' column (found {[str(c) for c in frame.columns][:10]}); name the "
+                            "column of texts 'text'")
+        doc_ids = frame["doc_id"].tolist() if "doc_id" in frame.columns else None
+        return frame["text"].tolist(), doc_ids, frame.index
+    if isinstance(model_input, pd.Series):
+        return model_input.tolist(), None, model_input.index
+    if isinstance(model_input, (list, tuple, np.ndarray)):
+        return list(model_input), None, None
+    raise UserError(f"model input: a {type(model_input).__name__}; give a DataFrame with a 'text' column, or a list "
+                    "of texts")
 
 
 def spread_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +141,8 @@ def spread_columns(frame: pd.DataFrame) -> pd.DataFrame:
     cells = {column: list(cell) if isinstance(cell, (tuple, np.ndarray)) else cell  # a column of values, too
              for column, cell in ((column, frame[column].iloc[0]) for column in frame.columns)}
     size = len(cells["text"])
+    if size == 0:  # else no row out for the row in
+        raise UserError("text: an empty list; give at least one text")
     for column, cell in cells.items():
         if isinstance(cell, list) and len(cell) != size:  # else rows lost, or a misleading "'text' must be a string"
             raise UserError(f"{column}: {len(cell)} values for {size} texts; give one per text, or one value for all")
@@ -152,12 +184,35 @@ def load_from_mlflow(uri: str, threshold=None, options: dict | None = None, labe
     quiet_mlflow()
     store = store_to_read(uri)
     mlflow.set_tracking_uri(store)
+    uri = uri.rstrip("/") if uri.startswith("runs:/") else uri  # MLflow: "No such artifact: 'MLmodel'" with the slash
+    # MLflow copies a model it cannot read in place (a runs:/ URI, a server's artifacts) to a new temporary folder
+    # and leaves it there: the copy goes to one that is removed once the model is in memory.
+    scratch = None if read_in_place(uri) else tempfile.TemporaryDirectory(prefix="vnzh-model-")
     try:
-        # Only the model directory is read: the logged model's code is never run to tag.
-        root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
-        flavor = mlflow.models.Model.load(str(root)).flavors["python_function"]
-        local = root / flavor["artifacts"][MODEL_ARTIFACT]["path"]
-    except (MlflowException, OSError, KeyError) as err:
-        first = str(getattr(err, "message", err)).splitlines()[0][:160]
-        raise UserError(f"{uri}: cannot load from MLflow at {shown_store(store)} ({first}); {missing_files_fix(first)}") from None
-    return Predictor.load(local, threshold=threshold, options=options, label_thresholds=label_thresholds)
+        try:
+            # Only the model directory is read: the logged model's code is never run to tag.
+            root = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=scratch and scratch.name))
+            flavor = mlflow.models.Model.load(str(root)).flavors["python_function"]
+            local = root / flavor["artifacts"][MODEL_ARTIFACT]["path"]
+        except (MlflowException, OSError, KeyError) as err:
+            first = str(getattr(err, "message", err)).splitlines()[0][:160]
+            raise UserError(f"{uri}: cannot load from MLflow at {shown_store(store)} ({first}); "
+                            f"{missing_files_fix(first)}") from None
+        return Predictor.load(local, threshold=threshold, options=options, label_thresholds=label_thresholds)
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def read_in_place(uri: str) -> bool:
+    """Whether MLflow reads a logged model's files where the store keeps them (a models:/ URI whose artifacts
+    are on this machine's disk) rather than copying them."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+
+    if not uri.startswith("models:/"):
+        return False
+    try:
+        return urlparse(ModelsArtifactRepository.get_underlying_uri(uri)).scheme in ("", "file")
+    except (MlflowException, OSError, ValueError):  # the download that follows says what is wrong
+        return False

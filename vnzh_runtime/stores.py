@@ -217,7 +217,7 @@ def database_problem(store: str) -> str | None:
 
     shown = f"MLFLOW_TRACKING_URI={shown_store(store)}"
     if "@" in uri_parts(store)[1].partition(":")[2]:  # the URI's reader ends a password at its first "@" (a user name may hold one)
-        return (f"{shown}: the user or password holds '@', which ends it in a URI; percent-encode it (@ as %40, : as "
+        return (f"{shown}: the password holds '@', which ends it in a URI; percent-encode it (@ as %40, : as "
                 "%3A, / as %2F: python -c \"import urllib.parse, getpass; print(urllib.parse.quote(getpass.getpass(), safe=''))\")")
     try:
         engine = sqlalchemy.create_engine(store, connect_args={"connect_timeout": 5})

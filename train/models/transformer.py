@@ -23,6 +23,7 @@ from train.data import Record
 from train.models.transformer_config import EncoderConfig, TransformerModelConfig, TransformerSettings
 from vnzh_runtime.encoder import Encoder, position_limit
 from vnzh_runtime.errors import UserError
+from vnzh_runtime.langid import detect_lang
 from vnzh_runtime.segment import segment
 from vnzh_runtime.transformer import RoutedEncoders
 
@@ -41,13 +42,7 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
 
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     path = Path(name).expanduser()
-    local = name.startswith(("/", ".", "~")) or path.exists()
-    if local and path.exists() and not path.is_dir():  # a data file, say
-        raise UserError(f"{setting}: {name!r} is a file, not a model's directory (fix: name the directory that holds "
-                        "its config.json and weights)")
-    if local and not path.is_dir():
-        raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
-                        f"download <hub name> --local-dir {name}, or correct the path)")
+    local = is_local(key, cfg)
     cache_only = {} if local or hub_reachable() else {"local_files_only": True}
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, **cache_only)
@@ -77,6 +72,32 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
     return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
 
 
+# A tokenizer's vocabulary, in one of the forms transformers saves (fast, WordPiece, BPE, SentencePiece, PhoBERT's)
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model",
+                   "tokenizer.model", "bpe.codes")
+
+
+def is_local(key: str, cfg: EncoderConfig) -> bool:
+    """Whether an encoder's `name_or_path` is a local directory (else a hub name: `owner/name`, one slash at most);
+    a local one that is missing, a file, or weights without a tokenizer is one line, before any weights load
+    (a directory of weights alone trained on empty token lists: transformers builds a tokenizer of 5 tokens)."""
+    name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
+    path = Path(name).expanduser()
+    if not (name.startswith(("/", ".", "~")) or name.count("/") > 1 or path.exists()):
+        return False
+    if path.exists() and not path.is_dir():  # a data file, say
+        raise UserError(f"{setting}: {name!r} is a file, not a model's directory (fix: name the directory that holds "
+                        "its config.json and weights)")
+    if not path.is_dir():
+        raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
+                        f"download <hub name> --local-dir {name}, or correct the path)")
+    if (path / "config.json").is_file() and not any((path / file).is_file() for file in TOKENIZER_FILES):
+        raise UserError(f"{setting}: the directory {name!r} holds a model but no tokenizer (none of "
+                        f"{', '.join(TOKENIZER_FILES)}); download the model's tokenizer files too (hf download "
+                        f"<hub name> --local-dir {name})")
+    return True
+
+
 def hub_reachable(timeout: float = 3.0) -> bool:
     """Whether the model hub (HF_ENDPOINT, else huggingface.co) accepts a connection."""
     import socket
@@ -99,6 +120,15 @@ def check_precision(precision: str) -> None:
                         "(fix: precision: auto, which trains in fp32 on the CPU)")
 
 
+def check_device(device: str) -> None:
+    """The saved model's device is checked when it loads for evaluation, after the whole fine-tune: checked now."""
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("predict.device: cuda, and no CUDA device is here: the model would train, then fail to load "
+                        "for its evaluation (fix: predict.device: auto, which uses a GPU where there is one)")
+
+
 class TransformerTrainer:
     Config = TransformerModelConfig
 
@@ -108,21 +138,34 @@ class TransformerTrainer:
         self.settings: TransformerSettings = config.model.transformer
         self.routes = dict(self.settings.routes)
         check_precision(self.settings.precision)
+        check_device(config.predict.device)
         self.scratch: list[tempfile.TemporaryDirectory] = []  # tiny encoders' tokenizer files
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
 
+    def encoder_of(self, record: Record) -> str:
+        """The encoder a record trains: the one its text is routed to when tagged, by the language detected in it
+        (a record's `lang` field may say otherwise: Chinese marked vi would train PhoBERT on pyvi-cut Chinese)."""
+        return self.routed.route(detect_lang(record.text))
+
     def check_data(self, train: list) -> None:
         """Every routed encoder has training records: else it would fail after the others had trained (hours on a GPU)."""
-        routed = {self.routed.route(r.lang) for r in train}
+        routed = {self.encoder_of(r) for r in train}
         for key in sorted(set(self.routes.values()) - routed):
             langs = ", ".join(lang for lang, to in sorted(self.routes.items()) if to == key)
-            raise UserError(f"model.transformer.routes: encoder {key!r} (for {langs}) has no training records "
+            raise UserError(f"model.transformer.routes: encoder {key!r} (for {langs}) has no training records: none "
+                            f"is in {langs} by the language detected in its text, which routes it as when tagged "
                             f"(fix: add {langs} records to data.files, or route {langs} to another encoder)")
+        differ = sum(r.lang != detect_lang(r.text) for r in train)
+        if differ:
+            print(f"note: {differ} training records' lang is not the language detected in their text; each trains "
+                  "the encoder its text is routed to when tagged, by the detected one", file=sys.stderr)
 
     def _pretrained(self, task: str) -> dict[str, Encoder]:
         """Every routed encoder's weights; where some cannot load, one line with the first's fix that
         names the others too, so that a user fetches them all before trying again."""
         encoders, missing = {}, []
+        for key in sorted(set(self.routes.values())):  # every local path checked before any weights load
+            is_local(key, self.settings.encoders[key])
         for key in sorted(set(self.routes.values())):
             try:
                 encoders[key] = from_pretrained(key, self.settings.encoders[key], self.labels, self.settings.long_text, task)
@@ -142,8 +185,8 @@ class TransformerTrainer:
         from train.models.hf_training import train_encoder
 
         for key in sorted(set(self.routes.values())):
-            own_train = [r for r in train if self.routed.route(r.lang) == key]
-            own_dev = [r for r in dev if self.routed.route(r.lang) == key]
+            own_train = [r for r in train if self.encoder_of(r) == key]
+            own_dev = [r for r in dev if self.encoder_of(r) == key]
             if not own_dev:  # the Trainer needs an evaluation set to keep its best epoch: say what it is
                 langs = ", ".join(sorted(lang for lang, routed in self.routes.items() if routed == key))
                 own_dev = own_train[:50]

@@ -15,6 +15,9 @@ from pydantic import Field, field_validator, model_validator
 from train.schema import NAME, Strict
 
 TINY = "tiny"  # the name_or_path of an encoder that `transformer.tiny` builds
+# The encoders the default routes name, where a config defines none
+DEFAULT_ENCODERS = {"phobert": {"name_or_path": "vinai/phobert-base", "segmenter": "pyvi"},
+                    "multi": {"name_or_path": "xlm-roberta-base"}}
 
 
 class EncoderConfig(Strict):
@@ -82,6 +85,16 @@ class TransformerSettings(Strict):
     def _encoder_names(cls, encoders: dict) -> dict:
         check_encoder_names(encoders)
         return encoders
+
+    @model_validator(mode="after")
+    def _default_encoders(self):
+        """A config that defines no encoders gets the ones its routes name by default (configs/phobert.yaml's; tiny
+        ones under `tiny`): `model: {type: transformer}` was refused for an encoder 'phobert' it never named."""
+        if not self.encoders:
+            built = {"name_or_path": TINY} if self.tiny is not None else {}
+            self.encoders = {key: EncoderConfig(**(DEFAULT_ENCODERS[key] | built))
+                             for key in sorted(set(self.routes.values())) if key in DEFAULT_ENCODERS}
+        return self
 
     @model_validator(mode="after")
     def _tiny_or_named(self):

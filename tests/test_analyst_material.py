@@ -1,0 +1,152 @@
+"""What a hostile analyst's real material showed the readers got wrong (twenty-seventh session):
+
+  - a page's encoding is decided once for the page: a UTF-8 page with a stray byte under a wrong
+    <meta> is UTF-8, not Windows-1252 mojibake line by line; a page saved without its charset (or
+    declaring UTF-8 that its bytes are not) is read in the encoding its bytes show
+  - HTML comments end where a browser ends them (`<!-->`, `<!--->`, `--!>`)
+  - a feed with a bare `&` or an HTML entity is read as feed readers read it
+"""
+
+import io
+
+import pytest
+
+from serve.readers import read_records
+from vnzh_runtime.errors import UserError
+
+VI = "Kim ngạch thương mại Việt Nam – Trung Quốc tăng mạnh, đạt mức kỷ lục mới theo số liệu hải quan."
+ZH = "中越双边贸易额再创新高，两国领导人同意深化全面战略合作伙伴关系，推动陆地边境口岸建设。"
+
+
+def read(data: bytes, name: str) -> list:
+    return list(read_records(io.BytesIO(data), name))
+
+
+def test_a_utf8_page_with_a_stray_byte_under_a_wrong_meta_is_read_as_utf8():
+    page = (f'<html><head><meta charset="windows-1252"></head><body>\n<h1>{VI}</h1>\n<p>{VI}</p>\n'.encode()
+            + b"<footer>\xa9 2025 B\xe1o</footer>\n</body></html>\n")
+    records = read(page, "vn.html")
+    assert [r.text for r in records[:2]] == [VI, VI]  # was "Kim ngáº¡ch ..." for the headline and lead
+    assert records[2].text is None and records[2].error == "vn.html:4: not UTF-8; re-save as UTF-8"
+
+
+@pytest.mark.parametrize("head", ["<html><head><title>x</title></head>", '<html><head><meta charset="utf-8"></head>'])
+def test_a_gbk_page_without_its_charset_or_under_a_utf8_meta_is_read_as_gbk(head):
+    page = f"{head}<body>\n<h1>中越陆地边界联合委员会举行会议</h1>\n" + f"<p>{ZH}</p>\n" * 4 + "</body></html>\n"
+    records = read(page.encode("gbk"), "zh.html")
+    assert [r.error for r in records] == [None] * 5  # each line was "not UTF-8"
+    assert [r.text for r in records] == ["中越陆地边界联合委员会举行会议"] + [ZH] * 4
+
+
+def test_a_page_too_short_to_tell_its_encoding_keeps_its_error_records():
+    records = read("<html><body>\n<p>越南</p>\n<p>Hanoi</p>\n</body></html>\n".encode("gbk"), "zh.html")
+    assert [r.error for r in records] == ["zh.html:2: not UTF-8; re-save as UTF-8", None]
+
+
+def test_comments_end_where_a_browser_ends_them():
+    page = b"<html><body>\n<p>One</p><!-->\n<p>Two</p><!--->\n<p>Three</p><!-- gone --!>\n<p>Four</p><!-- x -- >\n<p>hidden</p>-->\n<p>Five</p></body></html>\n"
+    assert [(r.id, r.text) for r in read(page, "c.html")] == [
+        ("c:2", "One"), ("c:3", "Two"), ("c:4", "Three"), ("c:5", "Four"), ("c:7", "Five")]
+
+
+def test_a_feed_with_a_bare_ampersand_or_an_html_entity_is_read_as_feed_readers_read_it():
+    feed = ("<rss><channel><item><title>Việt&nbsp;Nam &ndash; Trung Quốc</title><link>https://x.vn/?id=1&cat=2</link>"
+            "<description>Lào &amp; Campuchia &copy; &zz;</description></item></channel></rss>\n")
+    assert [r.text for r in read(feed.encode(), "f.rss")] == ["Việt Nam – Trung Quốc", "Lào & Campuchia © &zz;"]
+    with pytest.raises(UserError, match=r"^b.rss:1: not well-formed XML \(.*\); fix the feed there$"):
+        read(b"<rss><channel><item><title>A &nbsp;</item></channel></rss>\n", "b.rss")
+
+
+def test_a_runs_uri_leaves_no_copy_of_the_model_behind_and_takes_a_trailing_slash(tfidf_run, tfidf_predictor,
+                                                                                 tmp_path, monkeypatch):
+    import tempfile
+
+    import vnzh_runtime
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where MLflow (and the load) make temporary folders
+    texts = ["Hai bên nhất trí tăng cường tin cậy chính trị", "越南留学生在广西参加中越青年联欢"]
+    for uri in (f"runs:/{tfidf_run.run_id}/model", f"runs:/{tfidf_run.run_id}/model/", tfidf_run.model_uri):
+        assert vnzh_runtime.load(uri).predict(texts) == tfidf_predictor.predict(texts)
+        assert list(tmp_path.iterdir()) == []  # a 21 MB copy was left in /tmp by every runs:/ load
+
+
+def test_the_pyfunc_takes_the_dev_chosen_threshold_and_refuses_what_it_would_misread(tfidf_run, tfidf_predictor):
+    import mlflow
+    import pandas as pd
+
+    texts = ["Hai bên nhất trí tăng cường tin cậy chính trị", "Giá vàng hôm nay tăng", "Hợp tác"]
+    model = mlflow.pyfunc.load_model(tfidf_run.model_uri)
+    auto = model.predict(pd.DataFrame({"text": texts}), params={"auto_threshold": True})
+    assert auto["label"].tolist() == [row["label"] for row in tfidf_predictor.predict(texts, threshold="auto")]
+    with pytest.raises(Exception, match=r"params: threshold and auto_threshold both given"):
+        model.predict(pd.DataFrame({"text": texts}), params={"threshold": 0.6, "auto_threshold": True})
+    with pytest.raises(Exception, match=r"text: an empty list; give at least one text"):
+        model.predict(pd.DataFrame({"text": [[]]}))  # was no row out for the row in
+    inner = model.unwrap_python_model()
+    with pytest.raises(Exception, match=r"model input: a str; give a DataFrame with a 'text' column, or a list"):
+        inner.predict(None, "中越贸易额创新高")  # was one row per character
+    with pytest.raises(Exception, match=r"model input: no 'text' column \(found \['Text'\]\)"):
+        inner.predict(None, pd.DataFrame({"Text": texts}))
+    series = inner.predict(None, pd.Series(texts, index=[9, 4, 7]))
+    assert list(series.index) == [9, 4, 7] and series["label"].tolist() == [r["label"] for r in tfidf_predictor.predict(texts)]
+
+
+def test_an_evaluation_names_a_directory_trained_against_another_store_by_its_directory(tfidf_run, tmp_path,
+                                                                                       monkeypatch, capsys):
+    import json
+    import shutil
+
+    import mlflow
+
+    from train.evaluate import main as evaluate_main
+    import vnzh_runtime
+    from vnzh_runtime.provenance import model_info
+
+    copy = tmp_path / "their_tfidf"
+    shutil.copytree(tfidf_run.output_dir, copy)
+    sample = tmp_path / "s.jsonl"
+    sample.write_text(json.dumps({"text": "Hai bên nhất trí tăng cường tin cậy chính trị", "label": "party_relations"},
+                                 ensure_ascii=False) + "\n", encoding="utf-8")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'other.db'}")
+    assert evaluate_main(["--model", str(copy), "--data", str(sample), "--log"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {copy} was trained against another MLflow store: its run {tfidf_run.run_id} is not in" in out
+    tags = mlflow.MlflowClient().get_run(out.strip().splitlines()[-1].split()[-1]).data.tags
+    assert tags["mlflow.runName"] == "evaluate their_tfidf" and "evaluated_model_name" not in tags
+    monkeypatch.undo()  # the run's own store: a registered URI names its logged model too (/health showed null)
+    info = model_info(vnzh_runtime.load(tfidf_run.model_uri), tfidf_run.model_uri)
+    assert info["model_id"] and info["model_id"].startswith("m-")
+
+
+def test_a_page_whose_article_is_only_in_its_json_ld_is_one_line_and_one_that_shows_it_is_read():
+    body = "Chiều 13/10, Thủ tướng Phạm Minh Chính và Thủ tướng Lý Cường chứng kiến lễ ký 14 văn kiện hợp tác."
+    ld = f'<script type="application/ld+json">{{"articleBody": "{body}"}}</script>'
+    spa = f'<html><body><nav>Trang chủ | Thời sự</nav>\n<div id="__next"></div>{ld}\n<footer>© 2025</footer></body></html>\n'
+    with pytest.raises(UserError, match=r"^spa.html: its article is in the page's script data \(a JSON-LD articleBody\)"):
+        read(spa.encode(), "spa.html")
+    shown = spa.replace('<div id="__next"></div>', f"<p>{body}</p>")
+    assert body in [r.text for r in read(shown.encode(), "ok.html")]
+
+
+def test_a_fragment_from_the_inspector_is_read_as_html_and_a_title_row_above_a_csv_header_is_named():
+    fragment = ('<div class="detail-content">\n<p>Kim ngạch thương mại Việt Nam - Trung Quốc tăng.</p>\n<script>\n'
+                'var vi = "Việt Nam Trung Quốc";\n</script>\n<!--\n<p>Bài cũ đã gỡ</p>\n-->\n</div>\n')
+    assert [r.text for r in read(fragment.encode(), "a.txt")] == ["Kim ngạch thương mại Việt Nam - Trung Quốc tăng."]
+    titled = "Báo cáo tin tức tháng 12;;\n;;\nid;doc_id;text\n1;a;Hai bên\n".encode()
+    with pytest.raises(UserError, match=r"^r.csv:1: the CSV header is on line 3, with a 'text' column; delete the 2 "
+                                        r"lines above it$"):
+        read(titled, "r.csv")
+
+
+def test_an_output_named_json_is_refused_and_tag_file_writes_tsv(tfidf_predictor, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from serve.api import create_app
+    from serve.output import check_paths
+
+    with pytest.raises(UserError, match=r"x.json: serve tag writes JSON Lines, CSV or TSV, not .json"):
+        check_paths(str(tmp_path / "in.jsonl"), str(tmp_path / "x.json"))
+    with TestClient(create_app(tfidf_predictor)) as client:
+        answer = client.post("/tag/file?filename=a.txt&format=tsv", content="Hai bên\n".encode())
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/tab-separated-values")
+    assert answer.text.splitlines()[0].split("\t")[:4] == ["id", "doc_id", "lang", "label"]
