@@ -120,9 +120,11 @@ def shown_header(header: list[str], columns: int = 6, width: int = 40) -> str:
     return repr(cut)[:-1] + more + "]"
 
 
-def header_below(reader, rows: int = 10) -> int | None:
-    """How many lines below the first a header with a `text` column is, under any separator, or None."""
-    start = reader.line_num
+def header_below(reader, first: list[str], rows: int = 10) -> int | None:
+    """How many lines below the first a header with a `text` column is (under any separator), where the lines
+    above it are a report's title rows: fewer filled fields than that header, whose fields are all short names
+    (a data row holding the word "text" is not a header)."""
+    start, filled = reader.line_num, sum(bool(field.strip()) for field in first)
     for _ in range(rows):
         try:
             row = next(reader, None)
@@ -130,9 +132,12 @@ def header_below(reader, rows: int = 10) -> int | None:
             return None
         if row is None:
             return None
-        text = reader.dialect.delimiter.join(row)
-        if any("text" in header_names(text.split(separator)) for separator in SEPARATORS):
-            return reader.line_num - start
+        line = reader.dialect.delimiter.join(row)
+        for fields in (line.split(separator) for separator in SEPARATORS):
+            names = [field.strip() for field in fields]
+            if "text" in header_names(names) and all(0 < len(n) <= 40 for n in names) and len(names) > filled:
+                return reader.line_num - start
+        filled = max(filled, sum(bool(field.strip()) for field in row))
     return None
 
 
@@ -145,7 +150,7 @@ def csv_header(reader, name: str, line: int = 1) -> list[str]:
         raise UserError(f"{name}: {EMPTY}")  # Excel's `sep=` line alone
     header = header_names(header)
     if not header or "text" not in header:
-        below = header_below(reader)
+        below = header_below(reader, header)
         if below:  # a report's title rows above the table, as spreadsheets export it
             raise UserError(f"{name}:{line}: the CSV header is on line {line + below}, with a 'text' column; delete the "
                             f"{below} line{'s' if below > 1 else ''} above it")

@@ -33,7 +33,7 @@ from typing import Iterable, Iterator
 import serve.lines  # noqa: F401 - registers the "vnzh-as-a-browser" decoding this reader uses
 from serve.feed_items import item_fields, item_name, item_paragraphs, local
 from serve.html_pages import UNCLOSED, read_html_records
-from serve.page_charset import declared_label, page_charset
+from serve.page_charset import ESCAPED_BYTE, page_line, page_reading
 from serve.tagging import InputRecord
 from vnzh_runtime.errors import UserError
 
@@ -50,6 +50,7 @@ _CHARACTER_REFERENCE = re.compile(r"&#(?:x[0-9a-fA-F]+|[0-9]+);")
 # An `&` and the named entity it opens, if any; a character reference is left alone
 _AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;)(?:([A-Za-z_][\w.-]*);)?")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
+_LITERAL = re.compile(r"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)", re.DOTALL)
 
 
 def root_name(text: str) -> str | None:
@@ -137,12 +138,12 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
     text = kept + text[declaration.end():] if declaration else text
     try:
         tree = ET.fromstring(text)
-    except ET.ParseError as err:
+    except ET.ParseError:
         try:  # as feed readers do, and only for a feed expat refuses: a valid one is read as written
             tree = ET.fromstring(as_feed_readers_read(text))
-        except ET.ParseError:
-            line, column = err.position
-            raise UserError(f"{name}:{line}: not well-formed XML ({str(err).partition(':')[0]}, column {column + 1}); "
+        except ET.ParseError as still:  # where it still fails (the rewrite adds no line): the bare `&` was no fault
+            line, column = still.position
+            raise UserError(f"{name}:{line}: not well-formed XML ({str(still).partition(':')[0]}, column {column + 1}); "
                             "fix the feed there") from None
     yield from feed_records(tree, FEED_ROOTS[local(tree.tag)], Path(name).stem, name)
 
@@ -166,18 +167,21 @@ def as_feed_readers_read(text: str) -> str:
         characters = html5.get(f"{entity};")
         return "".join(f"&#{ord(c)};" for c in characters) if characters else f"&amp;{entity};"
 
-    return text[:prolog] + _AMPERSAND.sub(reference, text[prolog:])
+    # CDATA sections and comments are text as written: an `&` there is an ampersand already
+    parts = _LITERAL.split(text[prolog:])
+    return text[:prolog] + "".join(part if k % 2 else _AMPERSAND.sub(reference, part) for k, part in enumerate(parts))
 
 
 def decoded(page: bytes, name: str) -> str:
-    """The file's text in the encoding its XML declaration names (as a browser reads the label)."""
-    charset = "utf-8-sig" if page.startswith(b"\xef\xbb\xbf") else page_charset(page)
-    try:
-        return page.decode(charset, "vnzh-as-a-browser")  # GBK's 0x80 is a euro sign, as in a page
-    except UnicodeDecodeError as err:
-        line = page.count(b"\n", 0, err.start) + 1
-        label = "UTF-8" if charset.startswith("utf-8") else f"{declared_label(page)} as the file declares"
-        raise UserError(f"{name}:{line}: not {label} (byte {err.start}); re-save it as UTF-8") from None
+    """The file's text in the encoding its XML declaration names (as a browser reads the label; GBK's 0x80 a
+    euro sign), or the one its bytes show (`page_reading`, as for a page), a line in neither refused."""
+    reading, lines = page_reading(page), []
+    for number, raw in enumerate(page.splitlines(keepends=True), start=1):
+        text = page_line(raw, number, reading)
+        if ESCAPED_BYTE.search(text):  # decode's marks of bad bytes: a parser would read them as text
+            raise UserError(f"{name}:{number}: {reading.failed}; re-save it as UTF-8")
+        lines.append(text)
+    return "".join(lines)
 
 
 def feed_records(tree: ET.Element, item_tag: str, stem: str, name: str) -> Iterator[InputRecord]:

@@ -16,15 +16,14 @@ paragraph is numbered by the line its text starts on; a second one on that line 
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.lines import LINE_END, split_bare_cr
-from serve.page_charset import declared_label, page_charset, page_line
+from serve.page_charset import page_line, page_reading
+from serve.script_articles import IN_SCRIPTS, article_only_in_scripts
 from serve.tagging import InputRecord
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.markup import is_blank
@@ -40,10 +39,11 @@ READINGS = frozenset(("rt", "rp"))
 # Boxes a page lays out apart, though inline: tag chips, share buttons, breadcrumb links (a gap, not a break)
 APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source, or a part of one copied from the browser's
-# inspector (a container: `<div class="detail-content">`); a text that opens with "<p>" may be an article
-# with a tag left in, read line by line (each line a paragraph) as any other.
+# inspector (a line that only opens a container: `<div class="detail-content">`); a text that opens with
+# "<p>", or "<div>Title</div>", may be an article with a tag left in, read line by line (each line a
+# paragraph) as any other.
 _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--|"
-                            r"<(?:div|article|section|main)[\s>])", re.IGNORECASE)
+                            r"<(?:div|article|section|main)(?:\s[^<>]*)?>\s*$)", re.IGNORECASE)
 # A DOCTYPE up to its internal subset's `[` (outside quoted names) or its end, and the subset's end.
 _DOCTYPE_HEAD = re.compile(r"""<!doctype(?:[^"'\[>]|"[^"]*"|'[^']*')*[\[>]""", re.IGNORECASE)
 _SUBSET_END = re.compile(r"\]\s*>")
@@ -56,12 +56,6 @@ UNCLOSED = ("a <script>, <style>, <noscript>, <svg> or other element that hides 
 NO_TEXT = ("the page shows no text: its article is put on the page by scripts (a JSON-LD articleBody, "
            "__NEXT_DATA__), which no reader runs; open it in a browser and copy the article's text into a .txt "
            "file, one paragraph per line")
-
-
-IN_SCRIPTS = ("its article is in the page's script data (a JSON-LD articleBody), not in what the page shows, which "
-              "is its menus and footer: a page its scripts fill in, which no reader runs; open it in a browser and "
-              "copy the article's text into a .txt file, one paragraph per line")
-_ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.){80,})"')  # shorter: a teaser, not an article
 
 
 def opens_as_html(first_line: str) -> bool:
@@ -206,9 +200,8 @@ def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord
     does not decode, or a block never closed, an error record."""
     lines = list(split_bare_cr(lines))  # a page is read whole: its bytes decide its encoding
     page = b"".join(lines)
-    stem, charset = Path(name).stem, page_charset(page)
-    decoded = [LINE_END.sub("\n", page_line(raw, number, charset)) for number, raw in enumerate(lines, start=1)]
-    not_decoded = "not UTF-8" if charset == "utf-8" else f"neither {declared_label(page)} as the page declares nor UTF-8"
+    stem, reading = Path(name).stem, page_reading(page)
+    decoded = [LINE_END.sub("\n", page_line(raw, number, reading)) for number, raw in enumerate(lines, start=1)]
     paragraphs = list(page_paragraphs(decoded))
     if not paragraphs and not is_blank(page.decode("utf-8", "replace")):  # else "tagged 0 of 0 records" and exit 0
         raise UserError(f"{name}: {NO_TEXT if b'<script' in page.lower() else 'the page shows no text, only markup'}")
@@ -218,34 +211,16 @@ def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord
         if paragraph is None:
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")
         elif any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
-            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {not_decoded}; re-save as UTF-8")
+            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {reading.failed}; re-save as UTF-8")
         else:
             yield InputRecord(f"{stem}:{number}", paragraph, stem)
-
-
-def article_only_in_scripts(source: str, shown: list[str]) -> bool:
-    """Whether the page's JSON-LD `articleBody` holds an article its HTML does not show: a page its scripts fill
-    in, whose menus and footer alone would be tagged (`other`), the article lost without a word.
-
-    >>> page = '<nav>Trang chủ</nav><script type="application/ld+json">{"articleBody": "' + "Hai bên nhất trí. " * 20 + '"}</script>'
-    >>> article_only_in_scripts(page, ["Trang chủ"]), article_only_in_scripts(page, ["Trang chủ", "Hai bên nhất trí. " * 20])
-    (True, False)
-    """
-    found = _ARTICLE_BODY.search(source)
-    if not found:
-        return False
-    try:
-        body = json.loads(f'"{found.group(1)}"')
-    except ValueError:
-        return False
-    body = " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())  # an articleBody may hold its own markup
-    page = " ".join(" ".join(shown).split())
-    # three windows of it (its start, middle and end): a page that shows the article shows at least one as written
-    return not any(body[at:at + 24] in page for at in (0, len(body) // 2, max(0, len(body) - 24)))
 
 
 def page_article(text: str) -> list[tuple[int | str, str | None]]:
     """/tag/article's paragraphs of a page's HTML, numbered as `read_html_records` numbers them
     (None: a block never closed from that line, UNCLOSED)."""
-    paragraphs = page_paragraphs(line + "\n" for line in LINE_END.split(text))
+    lines = [line + "\n" for line in LINE_END.split(text)]
+    paragraphs = list(page_paragraphs(lines))
+    if article_only_in_scripts("".join(lines), [paragraph or "" for _, paragraph in paragraphs]):
+        raise UserError(f"text: {IN_SCRIPTS}")  # as `serve tag` and /tag/file refuse the page
     return [(int(number) if number.isdigit() else number, paragraph) for number, paragraph in paragraphs]

@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from serve.articles import article_lines, read_article_records, text_paragraphs
 from serve.csv_records import SEPARATORS, header_names, loose_fields, read_csv_records
 from serve.feed_items import local
 from serve.feeds import FEED_ROOTS, XML_SUFFIXES, opens_as_xml, read_xml_records, root_name, xml_kind
 from serve.html_pages import opens_as_html, page_article, read_html_records
-from serve.lines import ARTICLE_BREAK, LINE_END, decode, split_bare_cr
 from serve.tagging import InputRecord, checked, plain_id
 from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import note_document_lookalike
@@ -41,7 +42,6 @@ from vnzh_runtime.filekind import first_filled, head_lines, opens_records, paste
 from vnzh_runtime.fix_commands import suffix_fix
 from vnzh_runtime.jsonl import JsonlRow, read_jsonl
 from vnzh_runtime.mailfile import is_mail
-from vnzh_runtime.markup import is_blank
 from vnzh_runtime.salvage import clean_id
 
 
@@ -55,7 +55,17 @@ def read_jsonl_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecor
         if first and row.error is None and isinstance(row.value, dict):  # the first record shows the file's fields
             first = False
             note_document_lookalike(row.value, name)
+            note_id_lookalike(row.value, name)
         yield jsonl_record(row, name)
+
+
+def note_id_lookalike(record: dict, name: str) -> None:
+    """One note for a file whose records name themselves under `ID` or `_id` (a database export): their tags
+    would carry no id to join back on, and no error would say so."""
+    near = None if "id" in record else next((key for key in record if key.strip().lower() in ("id", "_id")), None)
+    if near is not None:
+        print(f"note: {name}: its records have {near!r} but no 'id', so their tags carry no id (fix: jq -c "
+              f"'.id = .[{json.dumps(near, ensure_ascii=False)}]')", file=sys.stderr)
 
 
 def jsonl_record(row: JsonlRow, name: str) -> InputRecord:
@@ -72,29 +82,6 @@ def no_records(name: str) -> str:
     return f"{name}: no records; the file is empty or blank (or a CSV header alone)"
 
 
-def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:
-    """(line, paragraph) for each non-blank line of a raw article's text, lines numbered from `first`
-    as `grep -n` numbers them. A break a word processor or PDF converter writes inside a line
-    (U+2029, a form feed, ...: `ARTICLE_BREAK`) starts another paragraph on that line, numbered
-    `<line>.2`, `<line>.3` as a page's HTML paragraphs are."""
-    for number, line in enumerate(LINE_END.split(text), start=first):
-        pieces = [piece.strip() for piece in ARTICLE_BREAK.split(line) if not is_blank(piece)]
-        for k, piece in enumerate(pieces, start=1):
-            yield (number if k == 1 else f"{number}.{k}"), piece
-
-
-def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
-    """A raw article: every non-blank line is a paragraph of one document, id `<stem>:<line>`."""
-    stem = Path(name).stem
-    for number, raw in enumerate(split_bare_cr(lines), start=1):
-        text, bad = decode(raw, number)
-        if bad is not None:
-            yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8 (byte {bad}); re-save as UTF-8")
-            continue
-        for line, paragraph in article_lines(text.rstrip("\r\n"), first=number):  # this line's paragraphs
-            yield InputRecord(f"{stem}:{line}", paragraph, stem)
-
-
 def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     """(line number, paragraph) of an article already decoded (the API's), split, stripped and
     numbered as `read_article_records` (or, for a page's HTML, `read_html_records`) reads the same
@@ -108,7 +95,9 @@ def article_paragraphs(text: str) -> list[tuple[int | str, str]]:
     if (opens_as_xml(first) or opens_as_html(first)) and xml_kind(text, "text", first.startswith("<?xml")) == "feed":
         raise UserError("text is a news feed (RSS or Atom), several articles; send it to /tag/file as feed.xml, "
                         "which reads each item as an article")
-    return page_article(text) if opens_as_html(first) else list(article_lines(text))
+    if opens_as_html(first):
+        return page_article(text)
+    return text_paragraphs(text)
 
 
 def pasted_kind(text: str) -> str | None:

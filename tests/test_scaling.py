@@ -621,7 +621,7 @@ def test_a_server_whose_store_is_down_and_a_password_with_an_at_sign_are_one_lin
     finally:
         server.shutdown()
     said = database_problem("postgresql+psycopg2://mlflow:p@ss:w0rd@127.0.0.1:15433/mlflow")
-    assert said.startswith("MLFLOW_TRACKING_URI=postgresql+psycopg2://mlflow:***@127.0.0.1:15433/mlflow: the user or "
+    assert said.startswith("MLFLOW_TRACKING_URI=postgresql+psycopg2://mlflow:***@127.0.0.1:15433/mlflow: the "
                            "password holds '@', which ends it in a URI; percent-encode it") and "w0rd" not in said
     # ... while a user name may hold one (a cloud login, alice@example.com), and a '?' in a password stays masked
     assert "ends it in a URI" not in database_problem("postgresql+psycopg2://alice@example.com:tok@127.0.0.1:1/db")

@@ -622,7 +622,8 @@ def test_training_on_some_labels_says_what_it_leaves_out_and_drops_the_second_to
     kept = by_split(records, ["economy", "border_sea", "other"])["train"]
     assert [(r.id, r.labels) for r in kept] == [("1", ("economy",)), ("3", ("other",))]
     assert left_out(records, ["economy", "border_sea", "other"]) == (
-        "data: 3 records left out, their dominant label not in data.labels (party_relations 2, science_tech 1)")
+        "data: 3 records left out, their dominant label not in data.labels (party_relations 2, science_tech 1); "
+        "1 record kept without a second topic not in data.labels")  # record 1's party_relations, silently dropped
     assert left_out(records, ["economy", "party_relations", "science_tech", "other"]) is None
 
 

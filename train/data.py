@@ -24,6 +24,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from train.record_checks import lone_surrogate
 from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import contexts, document_key
 from vnzh_runtime.errors import UserError
@@ -81,7 +82,7 @@ def string_fix(key: str, value) -> str:
         return ""
     shown = json.dumps(value, ensure_ascii=False)
     got = f", got {shown if len(shown) <= 30 else shown[:27] + '...'}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "text":  # NaN is no text to quote
         return got + f" (write it as a string: {json.dumps(key)}: {json.dumps(str(value)[:40])})"
     return got
 
@@ -107,9 +108,9 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     for key in ("id", "text", "source"):
         if not isinstance(row[key], str) or is_blank(row[key]):
             raise DataError(f"{where}: field '{key}' must be a non-empty string{string_fix(key, row[key])}")
-        if _SURROGATE.search(row[key]):  # JSON lets "\ud800" through; no file, MLflow's dataset log included, can
-            raise DataError(f"{where}: field '{key}' holds a lone surrogate escape ({surrogate_shown(row[key])}), "
-                            "half of a character (fix: remove it, or write the character itself)")
+    half = lone_surrogate(row, where)
+    if half:
+        raise DataError(half)
     if row["lang"] not in LANGS:
         raise DataError(f"{where}: lang {row['lang']!r} is not one of {', '.join(LANGS)}")
     if row["split"] not in SPLITS:
@@ -138,13 +139,6 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
                         "(fix: a string or a number, e.g. \"art-12\", or leave it out)")
     doc_id = document_key(doc_id)  # 7 and "7" one article, as every tagging path and train.evaluate read it
     return Record(row["id"], row["lang"], tuple(labels), row["text"], row["source"], row["split"], doc_id)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def surrogate_shown(text: str) -> str:
-    return "\\u" + format(ord(_SURROGATE.search(text).group()), "04x")
 
 
 NOT_JSONL = (".csv", ".tsv", ".parquet", ".xlsx", ".txt")  # what a labelled sample often comes as instead
@@ -250,30 +244,6 @@ def load_records(patterns: list[str]) -> list[Record]:
     return records
 
 
-def repeated_texts(records: list[Record]) -> str | None:
-    """A note where scored records (dev, test) repeat another's text in their split under another id: each copy
-    counts in the figures, as a repeated id would (which is refused). Kept, as real feeds repeat lines.
-
-    >>> repeated_texts([Record("a", "vi", ("other",), "Xem thêm", "s", "test"), Record("b", "vi", ("other",), "xem thêm", "s", "test")])
-    'note: 1 test record repeats the text of another (b, as a); each copy counts in the figures (python -m train.corpus lists them)'
-    """
-    first: dict[tuple[str, str], str] = {}
-    repeats: dict[str, list[str]] = {}
-    for record in records:
-        if record.split in ("dev", "test"):
-            key = (record.split, normalize(record.text, lowercase=True))
-            if key in first:
-                repeats.setdefault(record.split, []).append(f"{record.id}, as {first[key]}")
-            first.setdefault(key, record.id)
-    if not repeats:
-        return None
-    counts = " and ".join(f"{len(ids)} {split} record{'s' if len(ids) > 1 else ''}" for split, ids in repeats.items())
-    example = next(iter(repeats.values()))[0]
-    verb = "repeats" if sum(map(len, repeats.values())) == 1 else "repeat"
-    return (f"note: {counts} {verb} the text of another ({example}); each copy counts in the figures "
-            "(python -m train.corpus lists them)")
-
-
 def by_split(records: list[Record], labels: list[str]) -> dict[str, list[Record]]:
     """Records per split, keeping only those whose dominant label the config trains on, each with
     only the labels it trains on (a second topic it lacks is no class of its heads)."""
@@ -291,10 +261,14 @@ def with_labels_of(record: Record, labels: list[str]) -> Record:
 def left_out(records: list[Record], labels: list[str]) -> str | None:
     """One line on the records `by_split` leaves out for a dominant label the config does not train on."""
     counts = Counter(r.label for r in records if r.label not in labels)
-    if not counts:
-        return None
-    named = ", ".join(f"{label} {count}" for label, count in counts.most_common())
-    return f"data: {sum(counts.values())} records left out, their dominant label not in data.labels ({named})"
+    trimmed = sum(1 for r in records if r.label in labels and any(x not in labels for x in r.labels))
+    said = []
+    if counts:
+        named = ", ".join(f"{label} {count}" for label, count in counts.most_common())
+        said.append(f"{sum(counts.values())} records left out, their dominant label not in data.labels ({named})")
+    if trimmed:  # as train.evaluate says it: a label set scored without a topic the model never learns
+        said.append(f"{trimmed} record{'s' if trimmed > 1 else ''} kept without a second topic not in data.labels")
+    return f"data: {'; '.join(said)}" if said else None
 
 
 def record_contexts(records: list[Record], head: int) -> list[str]:

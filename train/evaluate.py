@@ -78,14 +78,14 @@ def evaluate_into(args, predictions) -> None:
         from vnzh_runtime.provenance import model_info
 
         info = as_this_store_knows_it(model_info(predictor, args.model), args.model)
-    from train.data import repeated_texts
+    from train.record_checks import repeated_texts
     from train.samples import load_labelled, trim_labels
 
     labelled = load_labelled(args.data, predictor.labels)
     records = [r for r in labelled if r.split != "train"]
     if not records:
         raise UserError(f"{' '.join(args.data)}: no labelled dev or test records to evaluate on")
-    repeated = repeated_texts(records)
+    repeated = repeated_texts(records, listed_by=None)
     if repeated:
         print(repeated + "\n")
     if len(records) < len(labelled):
@@ -94,8 +94,9 @@ def evaluate_into(args, predictions) -> None:
     if predictor.multilabel:
         records, trimmed = trim_labels(records, predictor.labels)
         if trimmed:
-            print(f"note: {trimmed} records name a second topic this model lacks; their label sets are scored "
-                  "without it, as training scores them\n")
+            names = "records name" if trimmed > 1 else "record names"
+            print(f"note: {trimmed} {names} a second topic this model lacks; their label sets are scored without it, "
+                  "as training scores them\n")
     results, probs = evaluate_records(predictor, records)
     report = format_report(results, detailed=("dev", "test", "seed"))  # a user's sample may be all dev
     dev_seen = dev_not_held_out(predictor, records)

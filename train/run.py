@@ -22,17 +22,18 @@ import numpy as np
 
 from train.config import Config
 from train.context_gate import fit_gate, no_gate_note
-from train.data import DataError, by_split, left_out, load_records, repeated_texts
-from train.scores import choose_threshold, evaluate_records, evaluate_scopes, format_report
+from train.data import DataError, by_split, left_out, load_records
 from train.modeldir import (check_creatable, check_output_dir, install_dir, leftovers, output_lock, save_model_dir,
                             tuning_dir, update_spec)
 from train.models import create_model
 from train.multilabel import choose_label_thresholds, label_set_metrics
+from train.record_checks import repeated_texts
+from train.scores import choose_threshold, evaluate_records, evaluate_scopes, format_report
 from train.tracking import TrainingRun
 from train.tracking_store import check_tracking_server, is_main_process
 from vnzh_runtime.predictor import Predictor
-from vnzh_runtime.stores import shown_store, tracking_uri
 from vnzh_runtime.spec import META_FILE, read_json, write_json
+from vnzh_runtime.stores import shown_store, tracking_uri
 
 
 @dataclass

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from train.data import DataError, Record, in_file, iter_file, record_from, resolve_files, with_labels_of
-from vnzh_runtime.context import note_document_lookalike
+from vnzh_runtime.context import document_key, note_document_lookalike
 from vnzh_runtime.langid import detect_lang
 from vnzh_runtime.markup import is_blank
 
@@ -124,6 +124,8 @@ def sample_row(row: dict, where: str) -> dict:
         raise DataError(f"{where}: {said}, e.g. \"labels\": [\"economy\"], dominant topic first ({SAMPLE_FIELDS})")
     if "id" in row and not isinstance(row["id"], str):
         row["id"] = json.dumps(row["id"], ensure_ascii=False)  # 7 -> "7": a row's name, not a number
+    if "doc_id" in row:
+        row["doc_id"] = document_key(row["doc_id"])  # as every tagging path names documents (a blank one: none)
     if not str(row.get("id", "")).strip():
         row["id"] = where  # ids only name rows in an evaluation: file:line names a row as well
     return {"source": "user", "split": "test", "lang": detect_lang(text), **row}

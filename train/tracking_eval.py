@@ -50,10 +50,11 @@ def as_this_store_knows_it(info: dict, model: str) -> dict:
     try:
         mlflow.MlflowClient(tracking_uri()).get_run(info["run_id"])
         return info
-    except mlflow.exceptions.MlflowException:
-        claimed = f" (its config's registered model {info['name']})" if info.get("name") else ""
+    except mlflow.exceptions.MlflowException as err:
+        if err.error_code != "RESOURCE_DOES_NOT_EXIST":  # a server error says nothing of where the model was trained
+            return info
         print(f"note: {model} was trained against another MLflow store: its run {info['run_id']} is not in "
-              f"{shown_store(tracking_uri())}; the evaluation run names it by its directory{claimed}\n")
+              f"{shown_store(tracking_uri())}; the evaluation run names it by its directory, not as {info['name']}\n")
         return info | {"name": None, "version": None, "alias": None, "run_id": None}
 
 

@@ -72,15 +72,12 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
     return Encoder(tokenizer, model, cfg.segmenter, cfg.max_length, long_text)
 
 
-# A tokenizer's vocabulary, in one of the forms transformers saves (fast, WordPiece, BPE, SentencePiece, PhoBERT's)
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model",
-                   "tokenizer.model", "bpe.codes")
-
-
 def is_local(key: str, cfg: EncoderConfig) -> bool:
     """Whether an encoder's `name_or_path` is a local directory (else a hub name: `owner/name`, one slash at most);
     a local one that is missing, a file, or weights without a tokenizer is one line, before any weights load
     (a directory of weights alone trained on empty token lists: transformers builds a tokenizer of 5 tokens)."""
+    from transformers import AutoTokenizer
+
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     path = Path(name).expanduser()
     if not (name.startswith(("/", ".", "~")) or name.count("/") > 1 or path.exists()):
@@ -91,10 +88,15 @@ def is_local(key: str, cfg: EncoderConfig) -> bool:
     if not path.is_dir():
         raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
                         f"download <hub name> --local-dir {name}, or correct the path)")
-    if (path / "config.json").is_file() and not any((path / file).is_file() for file in TOKENIZER_FILES):
-        raise UserError(f"{setting}: the directory {name!r} holds a model but no tokenizer (none of "
-                        f"{', '.join(TOKENIZER_FILES)}); download the model's tokenizer files too (hf download "
-                        f"<hub name> --local-dir {name})")
+    if (path / "config.json").is_file():
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+        except (OSError, ValueError, AttributeError, KeyError):  # from_pretrained names what is wrong when it loads
+            return True
+        if len(tokenizer) <= len(set(tokenizer.all_special_tokens)):  # <s>, </s>, <pad>...: no word to read
+            raise UserError(f"{setting}: the directory {name!r} holds a model but no tokenizer (one of "
+                            f"{len(tokenizer)} special tokens loads from it); download the model's tokenizer files "
+                            f"too (hf download <hub name> --local-dir {name})")
     return True
 
 
@@ -140,12 +142,18 @@ class TransformerTrainer:
         check_precision(self.settings.precision)
         check_device(config.predict.device)
         self.scratch: list[tempfile.TemporaryDirectory] = []  # tiny encoders' tokenizer files
+        self.languages: dict[str, str] = {}  # record id -> the language detected in its text
         self.encoders: dict[str, Encoder] = {} if self.settings.tiny else self._pretrained(config.task)
 
     def encoder_of(self, record: Record) -> str:
         """The encoder a record trains: the one its text is routed to when tagged, by the language detected in it
         (a record's `lang` field may say otherwise: Chinese marked vi would train PhoBERT on pyvi-cut Chinese)."""
-        return self.routed.route(detect_lang(record.text))
+        return self.routed.route(self.detected(record))
+
+    def detected(self, record: Record) -> str:
+        if record.id not in self.languages:  # detected once: records are routed on several passes
+            self.languages[record.id] = detect_lang(record.text)
+        return self.languages[record.id]
 
     def check_data(self, train: list) -> None:
         """Every routed encoder has training records: else it would fail after the others had trained (hours on a GPU)."""
@@ -155,7 +163,7 @@ class TransformerTrainer:
             raise UserError(f"model.transformer.routes: encoder {key!r} (for {langs}) has no training records: none "
                             f"is in {langs} by the language detected in its text, which routes it as when tagged "
                             f"(fix: add {langs} records to data.files, or route {langs} to another encoder)")
-        differ = sum(r.lang != detect_lang(r.text) for r in train)
+        differ = sum(r.lang != self.detected(r) for r in train)
         if differ:
             print(f"note: {differ} training records' lang is not the language detected in their text; each trains "
                   "the encoder its text is routed to when tagged, by the detected one", file=sys.stderr)
