@@ -120,11 +120,11 @@ def shown_header(header: list[str], columns: int = 6, width: int = 40) -> str:
     return repr(cut)[:-1] + more + "]"
 
 
-def header_below(reader, first: list[str], rows: int = 10) -> int | None:
-    """How many lines below the first a header with a `text` column is (under any separator), where the lines
-    above it are a report's title rows: fewer filled fields than that header, whose fields are all short names
+def header_below(reader, rows: int = 10) -> int | None:
+    """How many lines below the first a header with a `text` column is (under any separator): a row whose
+    filled fields are all column names (no spaces, 40 characters at most), a report's title rows above it
     (a data row holding the word "text" is not a header)."""
-    start, filled = reader.line_num, sum(bool(field.strip()) for field in first)
+    start = reader.line_num
     for _ in range(rows):
         try:
             row = next(reader, None)
@@ -134,11 +134,13 @@ def header_below(reader, first: list[str], rows: int = 10) -> int | None:
             return None
         line = reader.dialect.delimiter.join(row)
         for fields in (line.split(separator) for separator in SEPARATORS):
-            names = [field.strip() for field in fields]
-            if "text" in header_names(names) and all(0 < len(n) <= 40 for n in names) and len(names) > filled:
+            names = [field.strip() for field in fields if field.strip()]
+            if "text" in header_names(names) and len(names) > 1 and all(_COLUMN_NAME.fullmatch(n) for n in names):
                 return reader.line_num - start
-        filled = max(filled, sum(bool(field.strip()) for field in row))
     return None
+
+
+_COLUMN_NAME = re.compile(r"[^\s,;]{1,40}")
 
 
 def csv_header(reader, name: str, line: int = 1) -> list[str]:
@@ -150,7 +152,7 @@ def csv_header(reader, name: str, line: int = 1) -> list[str]:
         raise UserError(f"{name}: {EMPTY}")  # Excel's `sep=` line alone
     header = header_names(header)
     if not header or "text" not in header:
-        below = header_below(reader, header)
+        below = header_below(reader)
         if below:  # a report's title rows above the table, as spreadsheets export it
             raise UserError(f"{name}:{line}: the CSV header is on line {line + below}, with a 'text' column; delete the "
                             f"{below} line{'s' if below > 1 else ''} above it")

@@ -141,9 +141,8 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
     except ET.ParseError:
         try:  # as feed readers do, and only for a feed expat refuses: a valid one is read as written
             tree = ET.fromstring(as_feed_readers_read(text))
-        except ET.ParseError as still:  # where it still fails (the rewrite adds no line): the bare `&` was no fault
-            line, column = still.position
-            raise UserError(f"{name}:{line}: not well-formed XML ({str(still).partition(':')[0]}, column {column + 1}); "
+        except ET.ParseError as still:  # where it still fails (the rewrite adds no line, but moves columns)
+            raise UserError(f"{name}:{still.position[0]}: not well-formed XML ({str(still).partition(':')[0]}); "
                             "fix the feed there") from None
     yield from feed_records(tree, FEED_ROOTS[local(tree.tag)], Path(name).stem, name)
 

@@ -7,6 +7,7 @@ browser reads the label, unless its bytes say otherwise (a UTF-8 BOM, or text th
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import NamedTuple
 
@@ -128,8 +129,9 @@ def mostly_utf8(page: bytes) -> bool:
     return good > 0 and bad * 10 <= good
 
 
+_SINGLE_BYTE = ("cp1252", "cp1258")
 # The legacy encodings a Vietnamese, Chinese or English news page is saved in, for `sniffed` to choose from
-_LEGACY = ["gb18030", "big5hkscs", "cp1258", "cp1252"]
+_LEGACY = ["gb18030", "big5hkscs", "cp1252", "cp1258"]  # in this order where scores tie: "São", not "Săo"
 _SNIFF_MIN = 200  # non-ASCII bytes: fewer are too few to tell GBK from Big5 (a few Han characters read as either)
 # Lines (of those holding a non-ASCII byte) an encoding may fail to read and still be chosen: a stray byte, a cut
 # character or a UTF-8 include is not a verdict on the page
@@ -151,17 +153,34 @@ def sniffed(page: bytes) -> str | None:
 
     if len(page.translate(None, _ASCII)) < _SNIFF_MIN:
         return None
-    lines = [line for line in page.splitlines(keepends=True) if not line.isascii()]
+    # lines of UTF-8 (a menu included from elsewhere) are read as such whatever the page is in: left out here
+    lines = [line for line in page.splitlines(keepends=True) if not line.isascii() and not reads(line, "utf-8")]
     scores = []
     for candidate in _LEGACY:
         unread = sum(not reads(line, candidate, "vnzh-as-a-browser") for line in lines)
-        if unread > max(_UNREAD_LINES, _UNREAD_SHARE * len(lines)):
+        sample = b"".join(line for line in lines if reads(line, candidate))  # charset-normalizer stops at an error
+        if unread > max(_UNREAD_LINES, _UNREAD_SHARE * len(lines)) or not sample:
             continue
-        # scored on the lines it reads strictly: charset-normalizer drops an encoding at its first error
-        match = from_bytes(b"".join(line for line in lines if reads(line, candidate)), cp_isolation=[candidate]).best()
-        if match is not None:
+        match = from_bytes(sample, cp_isolation=[candidate], threshold=1.0).best()  # a score for each, however messy
+        if match is not None and codecs.lookup(match.encoding).name == codecs.lookup(candidate).name:
             scores.append((match.chaos, -match.coherence, _LEGACY.index(candidate), candidate))
-    return min(scores)[-1] if scores else None
+    if not scores:
+        return None
+    best = min(scores)[-1]
+    if best in _SINGLE_BYTE and all(encoding in {found for *_, found in scores} for encoding in _SINGLE_BYTE):
+        return "cp1258" if tone_marks_share(lines) >= _TONE_SHARE else "cp1252"
+    return best
+
+
+_TONE_MARKS = b"\xcc\xec\xd2\xde\xf2"  # Windows-1258's combining tone marks (in Windows-1252: Ì ì Ò Þ ò)
+_TONE_SHARE = 0.2
+
+
+def tone_marks_share(lines: list[bytes]) -> float:
+    """The share of non-ASCII bytes that are Windows-1258's tone marks: most Vietnamese words carry one, while
+    charset-normalizer scores an English or Portuguese page in Windows-1258 as well ("Săo Paulo")."""
+    high = b"".join(lines).translate(None, _ASCII)
+    return len(high) and (len(high) - len(high.translate(None, _TONE_MARKS))) / len(high)
 
 
 def reads(line: bytes, charset: str, errors: str = "strict") -> bool:
@@ -173,11 +192,20 @@ def reads(line: bytes, charset: str, errors: str = "strict") -> bool:
 
 
 def page_line(raw: bytes, number: int, reading: Reading) -> str:
-    """A page's line in its charset; a line that is not, but is in the fallback, in that; else with its bad
-    bytes marked (`decode`)."""
+    """A page's line in its charset, with the other encoding a page pieced together holds: in a page of a legacy
+    encoding, which reads most bytes as something, a line that is UTF-8 is read so (a UTF-8 menu; in GBK or
+    Big5, where it holds three UTF-8 characters or more); in a UTF-8 page, a line that is not is read in the declared encoding only where it holds no UTF-8
+    character at all (else it is UTF-8 with a stray byte: an error record, not mojibake); else a line that is
+    not in the charset is read in the fallback. What neither reads has its bad bytes marked (`decode`)."""
+    if reading.fallback == "utf-8" and not raw.isascii():
+        as_utf8, bad_utf8 = decode(raw, number)
+        # GBK or Big5 bytes are UTF-8 by chance only in a line of a character or two
+        if bad_utf8 is None and (reading.charset in _SINGLE_BYTE or len(as_utf8.encode("ascii", "ignore")) + 3 <= len(as_utf8)):
+            return as_utf8
     text, bad = decode(raw, number, reading.charset)
-    if bad is not None and reading.fallback is not None:
-        other, bad_other = decode(raw, number, reading.fallback)
-        if bad_other is None:
-            return other
-    return text
+    if bad is None or reading.fallback is None:
+        return text
+    if reading.charset == "utf-8" and not ESCAPED_BYTE.sub("", text).isascii():
+        return text  # UTF-8 characters beside the bad byte: a UTF-8 line with a stray byte
+    other, bad_other = decode(raw, number, reading.fallback)
+    return other if bad_other is None else text

@@ -64,8 +64,9 @@ def note_id_lookalike(record: dict, name: str) -> None:
     would carry no id to join back on, and no error would say so."""
     near = None if "id" in record else next((key for key in record if key.strip().lower() in ("id", "_id")), None)
     if near is not None:
+        key = json.dumps(near, ensure_ascii=False)  # mongoexport writes "_id": {"$oid": "..."}: its string is the id
         print(f"note: {name}: its records have {near!r} but no 'id', so their tags carry no id (fix: jq -c "
-              f"'.id = .[{json.dumps(near, ensure_ascii=False)}]')", file=sys.stderr)
+              f"'.id = (.[{key}][\"$oid\"]? // .[{key}] | tostring)')", file=sys.stderr)
 
 
 def jsonl_record(row: JsonlRow, name: str) -> InputRecord:

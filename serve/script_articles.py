@@ -3,8 +3,9 @@ article, and the page shows only its menus and footer (a page its scripts fill i
 Tagged as shown, its furniture alone came out `other` and the article was lost without a word; such a page is
 refused in one line instead (no reader runs scripts).
 
-A page that shows its article passes however its links and spaces cut the text (compared without
-whitespace), and so does one whose related stories' bodies sit in `__NEXT_DATA__`: only JSON-LD blocks are read.
+A page that shows its article passes however its links, spaces, quotes and dashes cut or dress the text
+(letters and digits are compared), and so does one whose related stories' bodies sit in `__NEXT_DATA__`: only
+JSON-LD blocks are read.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import html
 import json
 import re
+import unicodedata
 
 IN_SCRIPTS = ("its article is in the page's script data (a JSON-LD articleBody), not in what the page shows, which "
               "is its menus and footer: a page its scripts fill in, which no reader runs; open it in a browser and "
               "copy the article's text into a .txt file, one paragraph per line")
 _JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.)*)"')
-MIN_BODY = 60  # characters, without whitespace: shorter is a teaser, not an article
+MIN_BODY = 60  # letters and digits: shorter is a teaser, not an article
 WINDOW = 24  # characters of a body (its start, middle and end) looked for on the page
 
 
@@ -31,10 +33,16 @@ def article_bodies(source: str) -> list[str]:
                 body = json.loads(f'"{found}"')
             except ValueError:
                 continue
-            body = "".join(re.sub(r"<[^>]*>", " ", html.unescape(body)).split())  # unescaped first: &lt;p&gt; is markup
+            body = letters(re.sub(r"<[^>]*>", " ", html.unescape(body)))  # unescaped first: &lt;p&gt; is markup
             if len(body) >= MIN_BODY:
                 bodies.append(body)
     return bodies
+
+
+def letters(text: str) -> str:
+    """Only a text's letters and digits, in NFKC: a CMS's JSON-LD writes ' " -- ... where the page shows ’ “ – …,
+    and links cut a Chinese sentence with spaces."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
 
 
 def article_only_in_scripts(source: str, shown: list[str]) -> bool:
@@ -47,6 +55,6 @@ def article_only_in_scripts(source: str, shown: list[str]) -> bool:
     bodies = article_bodies(source)
     if not bodies:
         return False
-    text = "".join("".join(shown).split())
+    text = letters("".join(shown))
     return not any(body[at:at + WINDOW] in text for body in bodies
                    for at in (0, len(body) // 2, max(0, len(body) - WINDOW)))

@@ -212,4 +212,39 @@ def test_records_named_by_an_id_lookalike_get_a_note(capsys):
     assert [r.id for r in records] == [None, None]
     err = capsys.readouterr().err
     assert err.count("note: db.jsonl: its records have 'ID' but no 'id', so their tags carry no id (fix: jq -c "
-                     "'.id = .[\"ID\"]')") == 1
+                     "'.id = (.[\"ID\"][\"$oid\"]? // .[\"ID\"] | tostring)')") == 1
+
+
+def test_what_a_second_review_found_in_wrapped_text_and_encodings():
+    from serve.articles import text_paragraphs, wrap_width
+
+    digest = ["Vietnam, China agree to expand border trade at Lao Cai gate this year",
+              "Hanoi and Beijing sign deal on standard-gauge railway feasibility",
+              "China's annual fishing ban in the South China Sea draws protest", "",
+              "Chinese tourists return to Ha Long Bay as flights resume in spring",
+              "Vietnamese students win scholarships to Guangxi universities",
+              "Joint lab on rice genetics opens in Can Tho with Chinese partners"]
+    assert wrap_width(digest) is None  # room at every break: headlines, not a wrapped paragraph
+    story = WIRE.split("\n\n", 1)[1]  # two wrapped paragraphs, 5 lines and a blank
+    wrapped_then_lines = (story + "\n") * 70 + "A short closing line.\nAnother one that stands alone.\n"
+    read_so = [line for line, _ in text_paragraphs(wrapped_then_lines)]
+    last = wrapped_then_lines.count("\n")
+    assert read_so[:3] == [1, 5, 8] and read_so[-2:] == [last - 1, last]  # past the first 400 lines, still by lines
+    assert [r.id for r in read(wrapped_then_lines.encode(), "w.txt")][-2:] == [f"w:{last - 1}", f"w:{last}"]
+    english = ("<p>The delegation from São Paulo met Niccolò Rossi — “trade” rose, officials said in Hanoi’s café.</p>\n"
+               * 30).encode("cp1252")
+    assert read(english, "en.html")[0].text.startswith("The delegation from São Paulo met Niccolò")  # not "Săo"
+    one_line = ("<p>" + "</p><p>".join([ZH] * 6) + "</p>").encode("gbk")  # minified: one line of GBK
+    assert [r.text for r in read(one_line, "m.html")] == [ZH] * 6
+    menu = "<li>Kinh tế · Thế giới · Văn hóa</li>\n".encode()
+    vi_page = menu + (f"<p>{VI}</p>\n" * 6).encode("cp1258", errors="ignore")  # precomposed where cp1258 has them
+    assert read(vi_page, "v.html")[0].text == "Kinh tế · Thế giới · Văn hóa"  # a UTF-8 menu in a cp1258 page
+    broken = '<meta charset="gb2312"><p>两国海军</p>\n'.encode() * 20 + "<p>两国海".encode()[:-1] + b"</p>\n"
+    assert read(broken, "b.html")[-1].error.endswith("neither UTF-8 nor gb2312 as the page declares; re-save as UTF-8")
+    typographic = f'<script type="application/ld+json">{{"articleBody": "{VI.replace("–", "--")} {VI}"}}</script>'
+    assert len(read(f"<html><body>{typographic}<p>{VI} {VI}</p></body></html>\n".encode(), "q.html")) == 1
+    copied = '<div class="detail-content"><p>Một</p><p>Hai</p><script>var x = 1;</script></div>\n'
+    assert [r.text for r in read(copied.encode(), "c.txt")] == ["Một", "Hai"]
+    pandas = ",id,text\n0,a,Hai bên\n"
+    with pytest.raises(UserError, match=r"the CSV header is on line 2, with a 'text' column; delete the 1 line"):
+        read(("Report: Hanoi, Beijing, May 2024\n" + pandas).encode(), "p.csv")

@@ -20,6 +20,7 @@ from itertools import combinations
 
 from train.data import (DEFAULT_FILES, LABELS, SPLITS, DataError, Record, article_in_two_splits, doc_id_as_written,
                         in_file, iter_file, record_from, resolve_files)
+from train.record_checks import lone_surrogate
 from vnzh_runtime.errors import UserError
 from vnzh_runtime.langid import LANGS
 from vnzh_runtime.textnorm import normalize, tokenize
@@ -134,6 +135,9 @@ def check(patterns: list[str], min_per_label: dict[str, int]) -> tuple[list[str]
                     errors.append(str(err))
                     continue
                 warnings.extend(unknown_fields(row.value, where))
+                half = lone_surrogate(row.value, where)
+                if half:  # trained on and logged (as U+FFFD), but no writer meant it
+                    warnings.append(half)
                 if record.id in ids:
                     errors.append(f"{where}: duplicate id {record.id!r} (first at {ids[record.id]})")
                 key = normalize(record.text, lowercase=True)

@@ -24,7 +24,6 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from train.record_checks import lone_surrogate
 from vnzh_runtime.bounded import bounded_lines
 from vnzh_runtime.context import contexts, document_key
 from vnzh_runtime.errors import UserError
@@ -108,9 +107,6 @@ def record_from(parsed: JsonlRow, where: str) -> Record:
     for key in ("id", "text", "source"):
         if not isinstance(row[key], str) or is_blank(row[key]):
             raise DataError(f"{where}: field '{key}' must be a non-empty string{string_fix(key, row[key])}")
-    half = lone_surrogate(row, where)
-    if half:
-        raise DataError(half)
     if row["lang"] not in LANGS:
         raise DataError(f"{where}: lang {row['lang']!r} is not one of {', '.join(LANGS)}")
     if row["split"] not in SPLITS:

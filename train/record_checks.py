@@ -1,5 +1,6 @@
-"""Checks of labelled records that neither JSON nor the schema makes: a field holding half a character, and
-scored records that repeat another's text. Training and `train.evaluate` both run them.
+"""Checks of labelled records that neither JSON nor the schema makes: a field holding half a character
+(`train.corpus` warns of it), and scored records that repeat another's text (training and `train.evaluate`
+note them).
 
     >>> lone_surrogate({"id": "a", "text": "abc \\ud800"}, "f.jsonl:3")[:62]
     "f.jsonl:3: field 'text' holds a lone surrogate escape (\\\\ud800)"
@@ -20,8 +21,8 @@ LOGGED_FIELDS = ("id", "text", "source", "doc_id")  # the string fields MLflow's
 
 
 def lone_surrogate(row: dict, where: str) -> str | None:
-    """The error for a field holding a lone surrogate escape ("\\ud800"): JSON lets one through, and no file can
-    hold it (MLflow's dataset log stopped with a traceback after the run had opened)."""
+    """`train.corpus`'s warning for a field holding a lone surrogate escape ("\\ud800"): JSON lets one through,
+    training and evaluation read it as written (MLflow's dataset log, as U+FFFD), but no writer meant it."""
     for key in LOGGED_FIELDS:
         value = row.get(key)
         found = _SURROGATE.search(value) if isinstance(value, str) else None

@@ -241,6 +241,14 @@ TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
 DATASET_COLUMNS = ["id", "lang", "label", "labels", "doc_id", "text", "source"]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_characters(value):
+    """A string without lone surrogates (each a U+FFFD, as a decoder marks what it cannot read); else as it is."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def records_dataset(records: list, name: str, files: list[str]):
     """Labelled records as an MLflow dataset (id, lang, label, labels, doc_id, text, source), its source
     the files they came from. Its digest covers every row and column: MLflow's own hashes the first
@@ -252,7 +260,10 @@ def records_dataset(records: list, name: str, files: list[str]):
     # a doc_id as its file wrote it: with the path `in_file` puts before it, the digest would differ by checkout
     rows = [{"id": r.id, "lang": r.lang, "label": r.label, "labels": ",".join(r.labels), "doc_id": doc_id_as_written(r),
              "text": r.text, "source": r.source} for r in records]
-    frame = pd.DataFrame(rows, columns=DATASET_COLUMNS)
+    # a lone surrogate ("\ud800", which JSON lets through) is no character any file holds: MLflow's dataset log
+    # stopped with a traceback after the run had opened; the digest below still reads the text as it was
+    frame = pd.DataFrame([{key: whole_characters(value) for key, value in row.items()} for row in rows],
+                         columns=DATASET_COLUMNS)
     # in no particular order: the same records listed from files in another order are the same data (the alias rule)
     lines = sorted(json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows)
     digest = hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass"))

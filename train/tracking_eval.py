@@ -53,8 +53,9 @@ def as_this_store_knows_it(info: dict, model: str) -> dict:
     except mlflow.exceptions.MlflowException as err:
         if err.error_code != "RESOURCE_DOES_NOT_EXIST":  # a server error says nothing of where the model was trained
             return info
+        claimed = f", not as {info['name']}" if info.get("name") and info["name"] != Path(model).name else ""
         print(f"note: {model} was trained against another MLflow store: its run {info['run_id']} is not in "
-              f"{shown_store(tracking_uri())}; the evaluation run names it by its directory, not as {info['name']}\n")
+              f"{shown_store(tracking_uri())}; the evaluation run names it by its directory{claimed}\n")
         return info | {"name": None, "version": None, "alias": None, "run_id": None}
 
 

@@ -51,6 +51,9 @@ def from_pretrained(key: str, cfg: EncoderConfig, labels: list[str], long_text: 
             label2id={label: i for i, label in enumerate(labels)}, problem_type=PROBLEM_TYPES[task],
             ignore_mismatched_sizes=True,  # a fine-tuned classifier of other labels: its head is fitted anew
             **cache_only)
+    except ImportError as err:  # a tokenizer of sentencepiece or protobuf, neither installed
+        raise UserError(f"{setting}: loading {name!r} needs a package that is not installed ({err}); pip install "
+                        "it, or name an encoder whose tokenizer.json is saved with it") from None
     except (OSError, ValueError, AttributeError, KeyError) as err:  # AttributeError: a T5 or another non-encoder
         found = str(err).splitlines()[0][:120]
         if local:  # into an empty directory only: not over a trained model or the user's data
@@ -76,7 +79,6 @@ def is_local(key: str, cfg: EncoderConfig) -> bool:
     """Whether an encoder's `name_or_path` is a local directory (else a hub name: `owner/name`, one slash at most);
     a local one that is missing, a file, or weights without a tokenizer is one line, before any weights load
     (a directory of weights alone trained on empty token lists: transformers builds a tokenizer of 5 tokens)."""
-    from transformers import AutoTokenizer
 
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     path = Path(name).expanduser()
@@ -89,9 +91,11 @@ def is_local(key: str, cfg: EncoderConfig) -> bool:
         raise UserError(f"{setting}: {name!r} is no directory (fix: download the weights there, hf "
                         f"download <hub name> --local-dir {name}, or correct the path)")
     if (path / "config.json").is_file():
+        from transformers import AutoTokenizer
+
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-        except (OSError, ValueError, AttributeError, KeyError):  # from_pretrained names what is wrong when it loads
+        except (OSError, ValueError, AttributeError, KeyError, ImportError):  # from_pretrained says what is wrong
             return True
         if len(tokenizer) <= len(set(tokenizer.all_special_tokens)):  # <s>, </s>, <pad>...: no word to read
             raise UserError(f"{setting}: the directory {name!r} holds a model but no tokenizer (one of "
