@@ -14,7 +14,7 @@ import json
 import pytest
 
 from train.config import load_config
-from train.data import DataError, Record, load_records, parse_record, resolve_files
+from train.data import Record, load_records, parse_record, resolve_files
 from train.record_checks import repeated_texts
 from vnzh_runtime.errors import UserError
 
