@@ -32,7 +32,7 @@ FILLED = 0.6  # every wrapped line fills at least this much of the width: a ragg
 FORCED = 0.8  # of the breaks inside blocks, those where the next word would not have fitted
 MIN_BREAKS = 3
 HEAD_LINES = 400  # a file's lines read to decide, before its paragraphs are streamed
-HEAD_LINE_BYTES = 4 * (WIDTHS[1] + 2)  # a longer line is wider than any wrap: the head stops there (no wrap)
+HEAD_BYTES = 1 << 20  # the head stops at its line that passes this: no 32 MB lines held before any output
 MAX_BLOCK_LINES = 200  # a wrapped paragraph is tagged in parts of this many lines: memory stays flat
 
 
@@ -69,38 +69,44 @@ def fits(line: str, following: str, wrap: Wrap) -> bool:
 
 def wrap_width(lines: list[str]) -> Wrap | None:
     """The width a text's lines are hard-wrapped at (see the module's docstring), in columns or in characters,
-    or None."""
-    if any(len(line) > WIDTHS[1] + 2 or ARTICLE_BREAK.search(line) for line in lines):  # cheap: most texts stop here
-        return None
-    found = blocks(enumerate(lines, start=1))
-    breaks = [(line, following) for block in found for (_, line), (_, following) in zip(block, block[1:])]
-    if len(found) < 2 or len(breaks) < MIN_BREAKS:
-        return None
+    or None. Blocks of other shapes beside the wrapped ones (a forwarded mail's headers, a signature, a list, a
+    URL wider than any wrap) are read by lines, and do not decide."""
+    found = [block for block in blocks(enumerate(lines, start=1)) if len(block) > 1 and all(
+        len(line) <= WIDTHS[1] + 2 and not ARTICLE_BREAK.search(line) for _, line in block)]  # cheap before width()
     for by_characters, least in ((False, WIDTHS[0]), (True, WIDTHS[0] // 2)):
-        wrap = Wrap(max(Wrap(0, by_characters).measure(line) for line, _ in breaks), by_characters)
-        if least <= wrap.columns <= WIDTHS[1] and keeps_to(found, wrap) and \
-                sum(not fits(line, following, wrap) for line, following in breaks) >= FORCED * len(breaks):
+        inner = [Wrap(0, by_characters).measure(line) for block in found for _, line in block[:-1]]
+        wrap = Wrap(max(inner, default=0), by_characters)
+        wrapped = [block for block in found if is_wrapped(block, wrap)]
+        if least <= wrap.columns <= WIDTHS[1] and len(wrapped) >= 2 and \
+                sum(len(block) - 1 for block in wrapped) >= max(MIN_BREAKS, len(inner) / 2):
             return wrap
     return None
 
 
-def keeps_to(found: list[list[tuple[int, str]]], wrap: Wrap) -> bool:
-    """Whether blocks keep to a wrap: every line but a block's last fills 60 % of it or more, none overruns it."""
-    return all(FILLED * wrap.columns <= wrap.measure(line) <= wrap.columns for block in found for _, line in block[:-1]) \
-        and all(wrap.measure(block[-1][1]) <= wrap.columns + 2 for block in found)
+def is_wrapped(block: list[tuple[int, str]], wrap: Wrap) -> bool:
+    """Whether a block of two lines or more is a paragraph wrapped at `wrap`: every line but its last fills 60 % of
+    it or more, none overruns it, no line is padded like a table's row, and 80 % of its breaks were forced (a list
+    of short items leaves room at its breaks)."""
+    lines = [line for _, line in block]
+    if len(lines) < 2 or any("   " in line for line in lines) or wrap.measure(lines[-1]) > wrap.columns + 2:
+        return False
+    if not all(FILLED * wrap.columns <= wrap.measure(line) <= wrap.columns for line in lines[:-1]):
+        return False
+    return sum(not fits(line, following, wrap) for line, following in zip(lines, lines[1:])) >= FORCED * (len(lines) - 1)
 
 
 def block_paragraphs(block: list[tuple[int, str]], wrap: Wrap | None) -> Iterator[tuple[int | str, str]]:
-    """(line, paragraph) of a block: one paragraph where it keeps to the wrap's width, else a line each."""
-    if wrap is None or len(block) == 1 or not keeps_to([block], wrap):
+    """(line, paragraph) of a block: one paragraph where it is wrapped at the text's width, else a line each."""
+    if wrap is None or not is_wrapped(block, wrap):
         for number, line in block:
             yield from article_lines(line, first=number)
         return
     chinese = is_chinese([line for _, line in block])
     pieces = [block[0][1]]
-    for _, line in block[1:]:  # Chinese runs on without a space ("20" / "21年" is 2021年); a hyphen's word too
-        broken_word = pieces[-1].endswith("-") and pieces[-1][-2:-1].isalpha()
-        pieces.append(line if chinese or broken_word else " " + line)
+    for _, line in block[1:]:  # Chinese runs on without a space ("20" / "21年" is 2021年), but for Latin names
+        broken_word = pieces[-1].endswith("-") and pieces[-1][-2:-1].isalpha()  # ("To" / "Lam"); a hyphen's word too
+        latin = pieces[-1][-1:].isascii() and pieces[-1][-1:].isalpha() and line[:1].isascii() and line[:1].isalpha()
+        pieces.append(line if (chinese and not latin) or broken_word else " " + line)
     yield block[0][0], "".join(pieces)
 
 
@@ -122,14 +128,12 @@ def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:
 
 
 def head_width(head: list[tuple[int, bytes]]) -> Wrap | None:
-    """The wrap width of a file's first (number, raw line) pairs, or None (a line not UTF-8 keeps the reading
-    by lines)."""
+    """The wrap width of a file's first (number, raw line) pairs, or None; a line that is not UTF-8 (an error
+    record) is left out, as a blank line would be."""
     lines = []
     for number, raw in head:
         text, bad = decode(raw, number)
-        if bad is not None:
-            return None
-        lines.append(text.rstrip("\r\n"))
+        lines.append("" if bad is not None else text.rstrip("\r\n"))
     return wrap_width(lines)
 
 
@@ -138,9 +142,11 @@ def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRec
     hard-wrapped at a fixed width, every block of lines between blank ones that keeps to it. A line that is not
     UTF-8 is an error record, and ends its block."""
     stem, numbered, head = Path(name).stem, enumerate(split_bare_cr(lines), start=1), []
-    for number, raw in numbered:  # the head stops at a line wider than any wrap: no 32 MB lines held
+    size = 0
+    for number, raw in numbered:
         head.append((number, raw))
-        if len(head) == HEAD_LINES or len(raw) > HEAD_LINE_BYTES:
+        size += len(raw)
+        if len(head) == HEAD_LINES or size > HEAD_BYTES:
             break
     wrap, block = head_width(head), []
 
@@ -165,8 +171,15 @@ def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRec
 def text_paragraphs(text: str) -> list[tuple[int | str, str]]:
     """(line, paragraph) of an article's decoded text (the API's), as `read_article_records` reads the same text
     from a file: decided on the same first lines."""
-    lines = LINE_END.split(text)
-    wrap = wrap_width(lines[:HEAD_LINES])  # a line wider than any wrap in them: None, as the file's head stops there
+    lines, size, head = LINE_END.split(text), 0, []
+    for line in lines[:HEAD_LINES]:  # as the file's head stops
+        head.append(line)
+        size += len(line.encode("utf-8", "surrogatepass")) + 1
+        if size > HEAD_BYTES:
+            break
+    wrap = wrap_width(head)
     if wrap is None:
         return list(article_lines(text))
-    return [pair for block in blocks(enumerate(lines, start=1)) for pair in block_paragraphs(block, wrap)]
+    parts = [block[k:k + MAX_BLOCK_LINES] for block in blocks(enumerate(lines, start=1))
+             for k in range(0, len(block), MAX_BLOCK_LINES)]  # as the file's reader tags a long block
+    return [pair for part in parts for pair in block_paragraphs(part, wrap)]

@@ -39,11 +39,13 @@ READINGS = frozenset(("rt", "rp"))
 # Boxes a page lays out apart, though inline: tag chips, share buttons, breadcrumb links (a gap, not a break)
 APART = frozenset(("a", "button", "label", "img", "input"))
 # A raw article that opens with one of these is a page's source, or a part of one copied from the browser's
-# inspector: a container opened and followed by another tag or nothing (`<div class="detail-content">`,
-# `<div class="x"><p>...`, an opening tag that runs on to the next line); a text that opens with "<p>", or
-# "<div>Title</div>", may be an article with a tag left in, read line by line (each line a paragraph) as any other.
+# inspector: a block element opened and followed by another tag or nothing (`<div class="detail-content">`,
+# `<div class="x"><p>...`, `<table class="tbl">`, an opening tag that runs on to the next line); a text that
+# opens with "<p>", or "<div>Title</div>", may be an article with a tag left in, read line by line (each line a
+# paragraph) as any other.
+_CONTAINERS = "div|article|section|main|table|figure|ul|ol|blockquote|header|footer|aside|nav"
 _OPENS_AS_HTML = re.compile(r"\s*(?:<!doctype\s|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<\?xml\s|<!--|"
-                            r"<(?:div|article|section|main)(?:\s[^<>]*)?(?:>\s*(?:<|$)|$))", re.IGNORECASE)
+                            rf"<(?:{_CONTAINERS})(?:\s[^<>]*)?(?:>\s*(?:<|$)|$))", re.IGNORECASE)
 # A DOCTYPE up to its internal subset's `[` (outside quoted names) or its end, and the subset's end.
 _DOCTYPE_HEAD = re.compile(r"""<!doctype(?:[^"'\[>]|"[^"]*"|'[^']*')*[\[>]""", re.IGNORECASE)
 _SUBSET_END = re.compile(r"\]\s*>")

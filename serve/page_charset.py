@@ -121,12 +121,17 @@ def mostly_utf8(page: bytes) -> bool:
     >>> mostly_utf8(page + b"<p>\\xa9 2025</p>"), mostly_utf8("<p>“Trade”, Hanoi’s — and Beijing’s</p>".encode("cp1252"))
     (True, False)
     """
-    if page.isascii():
-        return False
-    text = page.decode("utf-8", "surrogateescape")
-    bad = len(ESCAPED_BYTE.findall(text))
-    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    good, bad = utf8_counts(page)
     return good > 0 and bad * 10 <= good
+
+
+def utf8_counts(data: bytes) -> tuple[int, int]:
+    """(non-ASCII characters that decode as UTF-8, bytes that do not)."""
+    if data.isascii():
+        return 0, 0
+    text = data.decode("utf-8", "surrogateescape")
+    bad = len(ESCAPED_BYTE.findall(text))
+    return len(text) - len(text.encode("ascii", "ignore")) - bad, bad
 
 
 _SINGLE_BYTE = ("cp1252", "cp1258")
@@ -151,10 +156,11 @@ def sniffed(page: bytes) -> str | None:
     """
     from charset_normalizer import from_bytes
 
-    if len(page.translate(None, _ASCII)) < _SNIFF_MIN:
-        return None
     # lines of UTF-8 (a menu included from elsewhere) are read as such whatever the page is in: left out here
     lines = [line for line in page.splitlines(keepends=True) if not line.isascii() and not reads(line, "utf-8")]
+    if len(page.translate(None, _ASCII)) < _SNIFF_MIN:  # too short to tell GBK from Big5, but not from a single byte's
+        neither = all(any(not reads(line, multi, "vnzh-as-a-browser") for line in lines) for multi in _LEGACY[:2])
+        return single_byte(lines) if lines and neither else None
     scores = []
     for candidate in _LEGACY:
         unread = sum(not reads(line, candidate, "vnzh-as-a-browser") for line in lines)
@@ -168,8 +174,13 @@ def sniffed(page: bytes) -> str | None:
         return None
     best = min(scores)[-1]
     if best in _SINGLE_BYTE and all(encoding in {found for *_, found in scores} for encoding in _SINGLE_BYTE):
-        return "cp1258" if tone_marks_share(lines) >= _TONE_SHARE else "cp1252"
+        return single_byte(lines)
     return best
+
+
+def single_byte(lines: list[bytes]) -> str:
+    """Windows-1258 where a fifth of the non-ASCII bytes are its tone marks, else Windows-1252."""
+    return "cp1258" if tone_marks_share(lines) >= _TONE_SHARE else "cp1252"
 
 
 _TONE_MARKS = b"\xcc\xec\xd2\xde\xf2"  # Windows-1258's combining tone marks (in Windows-1252: Ì ì Ò Þ ò)
@@ -194,8 +205,9 @@ def reads(line: bytes, charset: str, errors: str = "strict") -> bool:
 def page_line(raw: bytes, number: int, reading: Reading) -> str:
     """A page's line in its charset, with the other encoding a page pieced together holds: in a page of a legacy
     encoding, which reads most bytes as something, a line that is UTF-8 is read so (a UTF-8 menu; in GBK or
-    Big5, where it holds three UTF-8 characters or more); in a UTF-8 page, a line that is not is read in the declared encoding only where it holds no UTF-8
-    character at all (else it is UTF-8 with a stray byte: an error record, not mojibake); else a line that is
+    Big5, where it holds three UTF-8 characters or more); in a UTF-8 page, a line that is not is read in the
+    declared encoding only where it holds fewer UTF-8 characters than bad bytes (else it is UTF-8 with a stray
+    byte: an error record, not mojibake; GBK's bytes make a UTF-8 character now and then); else a line that is
     not in the charset is read in the fallback. What neither reads has its bad bytes marked (`decode`)."""
     if reading.fallback == "utf-8" and not raw.isascii():
         as_utf8, bad_utf8 = decode(raw, number)
@@ -205,7 +217,8 @@ def page_line(raw: bytes, number: int, reading: Reading) -> str:
     text, bad = decode(raw, number, reading.charset)
     if bad is None or reading.fallback is None:
         return text
-    if reading.charset == "utf-8" and not ESCAPED_BYTE.sub("", text).isascii():
-        return text  # UTF-8 characters beside the bad byte: a UTF-8 line with a stray byte
+    good, bad_bytes = utf8_counts(raw)
+    if reading.charset == "utf-8" and good >= bad_bytes:
+        return text  # UTF-8 but for a stray byte: an error record, not the line in mojibake
     other, bad_other = decode(raw, number, reading.fallback)
     return other if bad_other is None else text

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 import json
 import re
-import unicodedata
+
+from vnzh_runtime.textnorm import normalize
 
 IN_SCRIPTS = ("its article is in the page's script data (a JSON-LD articleBody), not in what the page shows, which "
               "is its menus and footer: a page its scripts fill in, which no reader runs; open it in a browser and "
@@ -21,7 +22,8 @@ IN_SCRIPTS = ("its article is in the page's script data (a JSON-LD articleBody),
 _JSON_LD = re.compile(r"<script[^>]*application/ld\+json[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.)*)"')
 MIN_BODY = 60  # letters and digits: shorter is a teaser, not an article
-WINDOW = 24  # characters of a body (its start, middle and end) looked for on the page
+WINDOW = 24  # letters of a body looked for on the page, one window every STEP letters
+STEP = 100
 
 
 def article_bodies(source: str) -> list[str]:
@@ -40,9 +42,10 @@ def article_bodies(source: str) -> list[str]:
 
 
 def letters(text: str) -> str:
-    """Only a text's letters and digits, in NFKC: a CMS's JSON-LD writes ' " -- ... where the page shows ’ “ – …,
-    and links cut a Chinese sentence with spaces."""
-    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isalnum())
+    """Only a text's letters and digits, normalised as the tagger reads them (NFKC, lower case, traditional Chinese
+    as simplified): a CMS's JSON-LD writes ' " -- ... where the page shows ’ “ – …, links cut a Chinese sentence
+    with spaces, and a page converted to traditional characters keeps its JSON-LD in simplified ones."""
+    return "".join(c for c in normalize(text, lowercase=True) if c.isalnum())
 
 
 def article_only_in_scripts(source: str, shown: list[str]) -> bool:
@@ -56,5 +59,6 @@ def article_only_in_scripts(source: str, shown: list[str]) -> bool:
     if not bodies:
         return False
     text = letters("".join(shown))
+    # windows all along the body: one page of a paginated article shows a part of it, not its start or end
     return not any(body[at:at + WINDOW] in text for body in bodies
-                   for at in (0, len(body) // 2, max(0, len(body) - WINDOW)))
+                   for at in [*range(0, max(1, len(body) - WINDOW), STEP), max(0, len(body) - WINDOW)])

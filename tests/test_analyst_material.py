@@ -248,3 +248,46 @@ def test_what_a_second_review_found_in_wrapped_text_and_encodings():
     pandas = ",id,text\n0,a,Hai bên\n"
     with pytest.raises(UserError, match=r"the CSV header is on line 2, with a 'text' column; delete the 1 line"):
         read(("Report: Hanoi, Beijing, May 2024\n" + pandas).encode(), "p.csv")
+
+
+def test_what_a_third_hostile_reader_found():
+    """Headers, a signature, a URL or a Latin-1 byte beside a wrapped story no longer switch block reading off; a
+    list or a table inside one is not glued; a Chinese paragraph keeps the space of a Latin name broken at it;
+    the API cuts a long wrapped paragraph as the file's reader does; a paginated or traditional-character page
+    that shows its text passes the JSON-LD check; a GBK article beside a larger UTF-8 sidebar is read; a short
+    Windows-1252 page is read; a table from the inspector is HTML."""
+    from serve.articles import text_paragraphs
+
+    story = WIRE.split("\n\n", 1)[1]
+    header = "---------- Forwarded message ---------\nFrom: Desk <desk@example.com>\nSubject: Vietnam, China trade\n\n"
+    for text in (header + story, story + "\n--\nNguyen Van An\nTel: +84 24 3825 0000\n",
+                 story + "\nhttps://www.reuters.com/world/asia-pacific/vietnam-china-agree-expand-border-trade-2025-03-03/\n"):
+        paragraphs = [p for _, p in text_paragraphs(text)]
+        assert any(p.startswith("HANOI, Dec 3 (Reuters)") and p.endswith("last year.") for p in paragraphs), paragraphs
+    latin1 = read((story + "\n\xa9 2025 Reuters\n").encode("latin-1", errors="ignore"), "l.txt")
+    assert latin1[0].text.endswith("last year.") and latin1[-1].error is not None
+    listed = story + "\nCác văn kiện được ký kết gồm:\n1. Bản ghi nhớ hợp tác xây dựng đường sắt Lào Cai - Hà Nội\n" \
+                     "2. Thỏa thuận về kiểm dịch thực vật đối với sầu riêng xuất khẩu\n"
+    assert len(text_paragraphs(listed)) == 2 + 3
+    paragraph = "新华社河内电越共中央总书记苏林（To Lam）" + ZH * 2  # wrapped at 30 characters, broken at its space
+    cut = paragraph.index(" Lam")
+    lines = [paragraph[:cut]] + [paragraph[k:k + 30] for k in range(cut + 1, len(paragraph), 30)]
+    lines[0] = "新华社" * ((30 - len(lines[0])) // 3) + lines[0]  # its first line filled to the width too
+    read_back = [p for _, p in text_paragraphs("\n\n".join(["\n".join(lines)] * 3))]
+    assert len(read_back) == 3 and "（To Lam）" in read_back[0]
+    long = "\n".join([WIRE.splitlines()[2], WIRE.splitlines()[3]] * 130) + "\n\n" + story
+    assert [line for line, _ in text_paragraphs(long)][:2] == [1, 201]  # was one 260-line paragraph over the API
+    assert [r.id for r in read(long.encode(), "long.txt")][:2] == ["long:1", "long:201"]
+    body = " ".join([VI] * 12)
+    ld = f'<script type="application/ld+json">{{"articleBody": "{body}"}}</script>'
+    assert len(read(f"<html><body>{ld}<h1>Trang 3</h1><p>{VI}</p></body></html>\n".encode(), "p3.html")) == 2
+    traditional = "中越雙邊貿易額再創新高，兩國領導人同意深化全面戰略合作夥伴關係，推動陸地邊境口岸建設。" * 3  # ZH, converted
+    ld_zh = f'<script type="application/ld+json">{{"articleBody": "{ZH * 3}"}}</script>'
+    assert len(read(f"<html><body>{ld_zh}<p>{traditional}</p></body></html>\n".encode(), "hant.html")) == 1
+    sidebar = "".join(f"<li><a>Tin liên quan số {i} về quan hệ Việt – Trung</a></li>\n" for i in range(160))
+    gbk = b'<meta charset="gbk">\n' + f"<p>{ZH}</p>\n".encode("gbk") + sidebar.encode()
+    assert read(gbk, "g.html")[0].text == ZH
+    curly = '<p>Vietnam’s exports to China “rose” 12% — officials said.</p>\n' * 4
+    assert read(curly.encode("cp1252"), "e.html")[0].text == "Vietnam’s exports to China “rose” 12% — officials said."
+    table = '<table class="tbl">\n<tr><td>Xuất khẩu</td><td>61,2 tỷ USD</td></tr>\n</table>\n'
+    assert [r.text for r in read(table.encode(), "t.txt")] == ["Xuất khẩu", "61,2 tỷ USD"]  # cells, no markup
