@@ -160,7 +160,8 @@ def sniffed(page: bytes) -> str | None:
     lines = [line for line in page.splitlines(keepends=True) if not line.isascii() and not reads(line, "utf-8")]
     if len(page.translate(None, _ASCII)) < _SNIFF_MIN:  # too short to tell GBK from Big5, but not from a single byte's
         neither = all(any(not reads(line, multi, "vnzh-as-a-browser") for line in lines) for multi in _LEGACY[:2])
-        return single_byte(lines) if lines and neither else None
+        utf8_text = utf8_counts(page)[0] > 0  # a UTF-8 page with a bad byte or two: its lines' error records
+        return single_byte(lines) if lines and neither and not utf8_text else None
     scores = []
     for candidate in _LEGACY:
         unread = sum(not reads(line, candidate, "vnzh-as-a-browser") for line in lines)
