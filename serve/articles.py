@@ -3,12 +3,13 @@ fixed width, each block of lines between blank ones.
 
 A wire story or an e-mail's body saved as text is hard-wrapped: read line by line, each piece of a paragraph
 was a paragraph of its own ("...as two-way trade hit a record $185" / "billion."), tagged apart and mostly
-`other`. A text is taken as wrapped (`wrap_width`) only where, in its first lines, every line but a block's
-last fills 60 % to 100 % of one width of 50 to 100 columns (a Han character two), no line is wider, and at
-least 80 % of the breaks inside blocks were forced: the next line's first word would not have fitted. A list
-of headlines, short one-sentence paragraphs or a poem leaves room at most breaks, and is read by lines. Then
-each block that keeps to that width is one paragraph, numbered by its first line as `grep -n` shows where it
-starts; any other block is read by lines:
+`other`. A block is wrapped (`is_wrapped`) where every line but its last fills 60 % to 100 % of one width
+(50 to 100 columns, a Han character two, or 25 to 100 characters), none is wider, and at least 80 % of its
+breaks were forced: the next line's first word would not have fitted (a list of headlines, short one-sentence
+paragraphs or a poem leave room at their breaks). A text is wrapped (`wrap_width`) where, in its first lines,
+two blocks or more are, holding half of its breaks or more. Then each wrapped block is one paragraph, numbered
+by its first line as `grep -n` shows where it starts, and any other block (headers, a signature, a list) is read
+by lines:
 
     >>> text = ["Vietnam and China agreed on Tuesday to expand trade through the border", "gates of Lao Cai and Huu Nghi, officials said after talks in Hanoi that", "ended late on Monday.", "",
     ...         "Two-way trade rose 19 percent in the first ten months of the year, customs", "figures showed, with fruit exports to China up by nearly a third on the", "year before."]
