@@ -51,6 +51,9 @@ _CHARACTER_REFERENCE = re.compile(r"&#(?:x[0-9a-fA-F]+|[0-9]+);")
 _AMPERSAND = re.compile(r"&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;)(?:([A-Za-z_][\w.-]*);)?")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 _LITERAL = re.compile(r"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)", re.DOTALL)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls XML 1.0 does not allow, even escaped
+_DECLARED_PREFIX = re.compile(r"\bxmlns:([\w.-]+)\s*=")
+_USED_PREFIX = re.compile(r"<\/?([A-Za-z_][\w.-]*):[\w.-]|\s([A-Za-z_][\w.-]*):[\w.-]+\s*=")
 
 
 def root_name(text: str) -> str | None:
@@ -148,11 +151,15 @@ def read_xml_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]
 
 
 def as_feed_readers_read(text: str) -> str:
-    """A feed as sites serve it, made XML as feed readers read it: a bare `&` (`?id=1&cat=2`) escaped, and an
-    HTML entity XML lacks (`&nbsp;`) written as its character reference; an unknown one is text, as in a page.
+    """A feed as sites serve it, made XML as feed readers read it: a bare `&` (`?id=1&cat=2`) escaped, an HTML
+    entity XML lacks (`&nbsp;`) written as its character reference (an unknown one is text, as in a page), a
+    control character XML forbids dropped (a CMS's vertical tab), and a namespace prefix the feed uses without
+    declaring it (`<media:thumbnail>`) declared on its root.
 
-    >>> as_feed_readers_read('<title>Việt&nbsp;Nam &amp; Lào &ndash; a&b &zz;</title>')
+    >>> as_feed_readers_read('<title>Việt&nbsp;Nam &amp; Lào &ndash; a&b &zz;\\x0b</title>')
     '<title>Việt&#160;Nam &amp; Lào &#8211; a&amp;b &amp;zz;</title>'
+    >>> as_feed_readers_read('<rss><item><media:thumbnail url="x"/></item></rss>')
+    '<rss xmlns:media="urn:undeclared:media"><item><media:thumbnail url="x"/></item></rss>'
     """
     prolog = _PROLOG.match(text).end()
     known = _XML_ENTITIES | {found.group(1) for found in _ENTITY.finditer(text[:prolog])}
@@ -167,8 +174,22 @@ def as_feed_readers_read(text: str) -> str:
         return "".join(f"&#{ord(c)};" for c in characters) if characters else f"&amp;{entity};"
 
     # CDATA sections and comments are text as written: an `&` there is an ampersand already
-    parts = _LITERAL.split(text[prolog:])
-    return text[:prolog] + "".join(part if k % 2 else _AMPERSAND.sub(reference, part) for k, part in enumerate(parts))
+    parts = _LITERAL.split(_FORBIDDEN.sub("", text[prolog:]))
+    body = "".join(part if k % 2 else _AMPERSAND.sub(reference, part) for k, part in enumerate(parts))
+    return text[:prolog] + with_prefixes_declared(body)
+
+
+def with_prefixes_declared(body: str) -> str:
+    """The body with each namespace prefix its elements and attributes use but no `xmlns:` declares declared on
+    its root element (expat: "unbound prefix"), under a name of its own."""
+    declared = set(_DECLARED_PREFIX.findall(body)) | {"xml", "xmlns"}
+    found = (match.group(1) or match.group(2) for match in _USED_PREFIX.finditer(_LITERAL.sub("", body)))
+    used = {prefix for prefix in found if prefix not in declared}
+    root = _ROOT.search(body)
+    if not used or root is None:
+        return body
+    declarations = "".join(f' xmlns:{prefix}="urn:undeclared:{prefix}"' for prefix in sorted(used))
+    return body[:root.end()] + declarations + body[root.end():]
 
 
 def decoded(page: bytes, name: str) -> str:

@@ -291,3 +291,9 @@ def test_what_a_third_hostile_reader_found():
     assert read(curly.encode("cp1252"), "e.html")[0].text == "Vietnam’s exports to China “rose” 12% — officials said."
     table = '<table class="tbl">\n<tr><td>Xuất khẩu</td><td>61,2 tỷ USD</td></tr>\n</table>\n'
     assert [r.text for r in read(table.encode(), "t.txt")] == ["Xuất khẩu", "61,2 tỷ USD"]  # cells, no markup
+
+
+def test_a_feed_with_a_control_character_or_an_undeclared_prefix_is_read_as_feed_readers_read_it():
+    feed = ("<rss><channel><item><title>Tuần tra chung</title><description>Hai bên\x0b trao đổi</description>"
+            '<media:thumbnail url="x.jpg"/><media:description>Ảnh minh họa</media:description></item></channel></rss>\n')
+    assert [r.text for r in read(feed.encode(), "f.rss")] == ["Tuần tra chung", "Hai bên trao đổi"]  # was refused whole
