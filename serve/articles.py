@@ -128,44 +128,36 @@ def article_lines(text: str, first: int = 1) -> Iterator[tuple[int | str, str]]:
             yield (number if k == 1 else f"{number}.{k}"), piece
 
 
-def head_width(head: list[tuple[int, bytes]]) -> Wrap | None:
-    """The wrap width of a file's first (number, raw line) pairs, or None; a line that is not UTF-8 (an error
-    record) is left out, as a blank line would be."""
-    lines = []
-    for number, raw in head:
-        text, bad = decode(raw, number)
-        lines.append("" if bad is not None else text.rstrip("\r\n"))
-    return wrap_width(lines)
-
-
 def read_article_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord]:
     """A raw article: every non-blank line is a paragraph of one document, id `<stem>:<line>`; in a text
     hard-wrapped at a fixed width, every block of lines between blank ones that keeps to it. A line that is not
     UTF-8 is an error record, and ends its block."""
-    stem, numbered, head = Path(name).stem, enumerate(split_bare_cr(lines), start=1), []
-    size = 0
-    for number, raw in numbered:
-        head.append((number, raw))
-        size += len(raw)
+    stem, head, size, block = Path(name).stem, [], 0, []
+    decoded = ((number, len(raw), *decode(raw, number)) for number, raw in enumerate(split_bare_cr(lines), start=1))
+    for line in decoded:  # the head decides; a line not UTF-8 counts there as a blank one
+        head.append(line)
+        size += line[1]
         if len(head) == HEAD_LINES or size > HEAD_BYTES:
             break
-    wrap, block = head_width(head), []
+    wrap = wrap_width(["" if bad is not None else text.rstrip("\r\n") for _, _, text, bad in head])
 
     def flush():
         for line, paragraph in block_paragraphs(block, wrap):
             yield InputRecord(f"{stem}:{line}", paragraph, stem)
         block.clear()
 
-    for number, raw in chain(head, numbered):
-        text, bad = decode(raw, number)
+    for number, _, text, bad in chain(head, decoded):
         if bad is not None:
             yield from flush()
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: not UTF-8 (byte {bad}); re-save as UTF-8")
-        elif is_blank(text) or wrap is None or len(block) == MAX_BLOCK_LINES:
-            yield from flush()
-            block.extend([] if is_blank(text) else [(number, text.strip())])
+        elif wrap is None:  # by lines, as every article that is not hard-wrapped
+            for line, paragraph in article_lines(text.rstrip("\r\n"), first=number):
+                yield InputRecord(f"{stem}:{line}", paragraph, stem)
         else:
-            block.append((number, text.strip()))
+            if is_blank(text) or len(block) == MAX_BLOCK_LINES:
+                yield from flush()
+            if not is_blank(text):
+                block.append((number, text.strip()))
     yield from flush()
 
 

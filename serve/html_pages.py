@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from serve.lines import LINE_END, split_bare_cr
-from serve.page_charset import page_line, page_reading
+from serve.page_charset import ESCAPED_BYTE, page_line, page_reading
 from serve.script_articles import IN_SCRIPTS, article_only_in_scripts
 from serve.tagging import InputRecord
 from vnzh_runtime.errors import UserError
@@ -212,7 +212,7 @@ def read_html_records(lines: Iterable[bytes], name: str) -> Iterator[InputRecord
     for number, paragraph in paragraphs:
         if paragraph is None:
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {UNCLOSED}")
-        elif any("\udc80" <= c <= "\udcff" for c in paragraph):  # decode's marks of bad bytes
+        elif ESCAPED_BYTE.search(paragraph):  # decode's marks of bad bytes
             yield InputRecord(f"{stem}:{number}", None, stem, f"{name}:{number}: {reading.failed}; re-save as UTF-8")
         else:
             yield InputRecord(f"{stem}:{number}", paragraph, stem)

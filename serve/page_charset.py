@@ -210,15 +210,13 @@ def page_line(raw: bytes, number: int, reading: Reading) -> str:
     declared encoding only where it holds fewer UTF-8 characters than bad bytes (else it is UTF-8 with a stray
     byte: an error record, not mojibake; GBK's bytes make a UTF-8 character now and then); else a line that is
     not in the charset is read in the fallback. What neither reads has its bad bytes marked (`decode`)."""
-    if reading.fallback == "utf-8" and not raw.isascii():
-        as_utf8, bad_utf8 = decode(raw, number)
-        # GBK or Big5 bytes are UTF-8 by chance only in a line of a character or two
-        if bad_utf8 is None and (reading.charset in _SINGLE_BYTE or len(as_utf8.encode("ascii", "ignore")) + 3 <= len(as_utf8)):
-            return as_utf8
+    good, bad_bytes = utf8_counts(raw)
+    # a UTF-8 line in a legacy page; GBK or Big5 bytes are UTF-8 by chance only in a line of a character or two
+    if reading.fallback == "utf-8" and good and not bad_bytes and (reading.charset in _SINGLE_BYTE or good >= 3):
+        return decode(raw, number)[0]
     text, bad = decode(raw, number, reading.charset)
     if bad is None or reading.fallback is None:
         return text
-    good, bad_bytes = utf8_counts(raw)
     if reading.charset == "utf-8" and good >= bad_bytes:
         return text  # UTF-8 but for a stray byte: an error record, not the line in mojibake
     other, bad_other = decode(raw, number, reading.fallback)

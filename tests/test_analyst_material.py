@@ -8,6 +8,7 @@
 """
 
 import io
+import os
 
 import pytest
 
@@ -114,6 +115,7 @@ def test_an_evaluation_names_a_directory_trained_against_another_store_by_its_di
     tags = mlflow.MlflowClient().get_run(out.strip().splitlines()[-1].split()[-1]).data.tags
     assert tags["mlflow.runName"] == "evaluate their_tfidf" and "evaluated_model_name" not in tags
     monkeypatch.undo()  # the run's own store: a registered URI names its logged model too (/health showed null)
+    mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])  # the evaluation set MLflow's own to the other store
     info = model_info(vnzh_runtime.load(tfidf_run.model_uri), tfidf_run.model_uri)
     assert info["model_id"] and info["model_id"].startswith("m-")
 

@@ -32,6 +32,11 @@ def lone_surrogate(row: dict, where: str) -> str | None:
     return None
 
 
+def whole_characters(value):
+    """A string without lone surrogates (each a U+FFFD, as a decoder marks what it cannot read); else as it is."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def repeated_texts(records: list[Record], listed_by: str | None = "python -m train.corpus") -> str | None:
     """A note where scored records (dev, test) repeat another's text in their split under another id: each copy
     counts in the figures, as a repeated id would (which is refused). Kept, as real feeds repeat lines.

@@ -83,7 +83,8 @@ def sample_files(patterns: list[str]) -> list:
     for pattern in patterns:
         if pattern == STDIN:
             continue
-        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern, recursive=True))  # `sample [v2].jsonl`; `**`: any depth
+        # a name that exists is that file (`sample [v2].jsonl`); `**` in a glob is any depth of folders
+        matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern, recursive=True))
         if not matches:
             concrete.append(pattern)  # resolve_files says it matches no file
         for match in matches:

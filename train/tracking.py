@@ -26,6 +26,7 @@ from pathlib import Path
 import vnzh_runtime
 from train.config import Config
 from train.data import doc_id_as_written
+from train.record_checks import whole_characters
 from train.signals import signals_deferred
 from train.tracking_alias import (AliasUnreadable, DevFigure, alias_decision, alias_holder, forced_move, left_alone,
                                   setup_of)
@@ -239,14 +240,6 @@ TAG_LIMIT = 8000  # characters MLflow keeps of a tag's value
 
 
 DATASET_COLUMNS = ["id", "lang", "label", "labels", "doc_id", "text", "source"]
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def whole_characters(value):
-    """A string without lone surrogates (each a U+FFFD, as a decoder marks what it cannot read); else as it is."""
-    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def records_dataset(records: list, name: str, files: list[str]):

@@ -85,16 +85,16 @@ def server_problem(store: str) -> str | None:
     import urllib.request
 
     scheme, _, place, _ = uri_parts(store)
-    address = f"{scheme}://{place}"  # user:password@ is no part of the host to ask
+    address, context = f"{scheme}://{place}", tls_context()  # user:password@ is no part of the host to ask
     try:
-        urllib.request.urlopen(address.rstrip("/") + "/health", timeout=5, context=tls_context()).read()
+        urllib.request.urlopen(address.rstrip("/") + "/health", timeout=5, context=context).read()
     except OSError as err:
         return (f"MLFLOW_TRACKING_URI={shown_store(store)}: the tracking server does not answer ({getattr(err, 'reason', err)}); "
                 "start it or fix the address")
-    return store_behind_server_problem(store, address)
+    return store_behind_server_problem(store, address, context)
 
 
-def store_behind_server_problem(store: str, address: str) -> str | None:
+def store_behind_server_problem(store: str, address: str, context) -> str | None:
     """A server whose /health answers while its database is down answers every API call with a 500 after
     its own retries, and MLflow's client retries that for minutes in silence: one call, 10 s at most."""
     import urllib.error
@@ -102,7 +102,7 @@ def store_behind_server_problem(store: str, address: str) -> str | None:
 
     try:
         urllib.request.urlopen(address.rstrip("/") + "/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default",
-                               timeout=API_SECONDS, context=tls_context()).read()
+                               timeout=API_SECONDS, context=context).read()
     except urllib.error.HTTPError as err:
         if err.code < 500:  # no such experiment, or a login this check does not send: the store answered
             return None

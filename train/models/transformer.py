@@ -79,7 +79,6 @@ def is_local(key: str, cfg: EncoderConfig) -> bool:
     """Whether an encoder's `name_or_path` is a local directory (else a hub name: `owner/name`, one slash at most);
     a local one that is missing, a file, or weights without a tokenizer is one line, before any weights load
     (a directory of weights alone trained on empty token lists: transformers builds a tokenizer of 5 tokens)."""
-
     name, setting = cfg.name_or_path, f"model.transformer.encoders.{key}.name_or_path"
     path = Path(name).expanduser()
     if not (name.startswith(("/", ".", "~")) or name.count("/") > 1 or path.exists()):
